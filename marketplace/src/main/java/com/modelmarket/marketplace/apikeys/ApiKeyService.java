@@ -1,0 +1,142 @@
+package com.modelmarket.marketplace.apikeys;
+
+import com.modelmarket.marketplace.auth.Principal;
+import com.modelmarket.marketplace.auth.Secrets;
+import com.modelmarket.marketplace.http.ApiException;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * API keys: the credential programs use for inference. A key is {@code mmk_} and 32 base64url
+ * characters (192 random bits), shown once; only HMAC-SHA-256(server secret, key) is stored.
+ * Lookups are cached for a short time so that the hot path rarely touches the database while a
+ * revocation still takes effect within that time on every node (at once on the node that revoked).
+ */
+public final class ApiKeyService {
+
+    public static final String PREFIX = "mmk_";
+    public static final Set<String> SCOPES = Set.of("inference", "usage:read");
+    private static final int RANDOM_BYTES = 24;
+    private static final int MAX_CACHE = 100_000;
+    private static final long TOUCH_EVERY_MILLIS = 60_000;
+
+    private final ApiKeyRepository repository;
+    private final byte[] hmacKey;
+    private final long cacheTtlNanos;
+    private final ConcurrentHashMap<String, Cached> cache = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<UUID, Long> lastTouched = new ConcurrentHashMap<>();
+
+    private record Cached(Optional<KeyPrincipal> principal, long until) {
+    }
+
+    /** A new key and its secret, which is never shown again. */
+    public record CreatedKey(ApiKey key, String secret) {
+        public JsonObject toJson() {
+            return key.toJson().put("secret", secret);
+        }
+    }
+
+    public ApiKeyService(Pool pool, byte[] hmacKey, Duration cacheTtl) {
+        this.repository = new ApiKeyRepository(pool);
+        this.hmacKey = hmacKey.clone();
+        this.cacheTtlNanos = cacheTtl.toNanos();
+    }
+
+    public Future<CreatedKey> create(Principal caller, String name, List<String> scopes, Optional<Instant> expiresAt) {
+        requireManager(caller);
+        for (String scope : scopes) {
+            if (!SCOPES.contains(scope)) {
+                return Future.failedFuture(ApiException.invalid("/scopes", "unknown scope '" + scope
+                        + "'; known scopes: " + String.join(", ", SCOPES.stream().sorted().toList())));
+            }
+        }
+        if (expiresAt.isPresent() && !expiresAt.get().isAfter(Instant.now())) {
+            return Future.failedFuture(ApiException.invalid("/expiresAt", "must be in the future"));
+        }
+        String secret = Secrets.token(PREFIX, RANDOM_BYTES);
+        String prefix = secret.substring(0, PREFIX.length() + 6);
+        String lastFour = secret.substring(secret.length() - 4);
+        OffsetDateTime expires = expiresAt.map(i -> i.atOffset(ZoneOffset.UTC)).orElse(null);
+        return repository.insert(caller.tenantId(), caller.userId(), name, prefix, lastFour, hash(secret),
+                        List.copyOf(new java.util.TreeSet<>(scopes)), expires)
+                .map(key -> new CreatedKey(key, secret));
+    }
+
+    public Future<List<ApiKey>> list(Principal caller) {
+        requireManager(caller);
+        return repository.list(caller.tenantId());
+    }
+
+    public Future<ApiKey> get(Principal caller, UUID id) {
+        requireManager(caller);
+        return repository.find(caller.tenantId(), id).compose(ApiKeyService::orNotFound);
+    }
+
+    public Future<ApiKey> revoke(Principal caller, UUID id) {
+        requireManager(caller);
+        return repository.revoke(caller.tenantId(), id).compose(ApiKeyService::orNotFound).onSuccess(key ->
+                cache.values().removeIf(c -> c.principal().map(p -> p.keyId().equals(key.id())).orElse(false)));
+    }
+
+    /** The caller behind a presented key; fails with 401 for an unknown, revoked or expired key. */
+    public Future<KeyPrincipal> authenticate(String presented) {
+        if (presented == null || !presented.startsWith(PREFIX) || presented.length() > 100) {
+            return Future.failedFuture(ApiException.unauthorized("A valid API key is required"));
+        }
+        byte[] digest = hash(presented);
+        String cacheKey = HexFormat.of().formatHex(digest);
+        long now = System.nanoTime();
+        Cached cached = cache.get(cacheKey);
+        Future<Optional<KeyPrincipal>> lookup = cached != null && cached.until() - now > 0
+                ? Future.succeededFuture(cached.principal())
+                : repository.findUsable(digest).map(found -> {
+                    Optional<KeyPrincipal> principal = found.map(k -> new KeyPrincipal(k.id(), k.tenantId(), k.scopes()));
+                    if (cache.size() > MAX_CACHE) {
+                        cache.clear();
+                    }
+                    cache.put(cacheKey, new Cached(principal, now + cacheTtlNanos));
+                    return principal;
+                });
+        return lookup.compose(principal -> {
+            if (principal.isEmpty()) {
+                return Future.failedFuture(ApiException.unauthorized("A valid API key is required"));
+            }
+            touch(principal.get().keyId());
+            return Future.succeededFuture(principal.get());
+        });
+    }
+
+    private void touch(UUID keyId) {
+        long now = System.currentTimeMillis();
+        Long last = lastTouched.get(keyId);
+        if (last == null || now - last > TOUCH_EVERY_MILLIS) {
+            lastTouched.put(keyId, now);
+            repository.touch(keyId); // best effort, off the request's path
+        }
+    }
+
+    private byte[] hash(String secret) {
+        return Secrets.hmacSha256(hmacKey, secret);
+    }
+
+    private static void requireManager(Principal caller) {
+        if (!caller.role().canManageTenant()) {
+            throw ApiException.forbidden("Only owners and admins manage API keys");
+        }
+    }
+
+    private static Future<ApiKey> orNotFound(Optional<ApiKey> key) {
+        return key.map(Future::succeededFuture).orElseGet(() -> Future.failedFuture(ApiException.notFound("API key")));
+    }
+}

@@ -1,0 +1,71 @@
+package com.modelmarket.marketplace.auth;
+
+import com.modelmarket.marketplace.http.JsonBody;
+import com.modelmarket.marketplace.http.Responses;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+
+/** {@code /api/v1/auth}: sign-up, login, refresh, logout, and who am I. */
+public final class AuthRoutes {
+
+    private final AuthService auth;
+    private final AccessTokenHandler authenticated;
+
+    public AuthRoutes(AuthService auth, AccessTokenHandler authenticated) {
+        this.auth = auth;
+        this.authenticated = authenticated;
+    }
+
+    public void mount(Router router) {
+        router.post("/api/v1/auth/signup").handler(this::signUp);
+        router.post("/api/v1/auth/login").handler(this::login);
+        router.post("/api/v1/auth/refresh").handler(this::refresh);
+        router.post("/api/v1/auth/logout").handler(authenticated).handler(this::logout);
+        router.get("/api/v1/me").handler(authenticated).handler(this::me);
+    }
+
+    private void signUp(RoutingContext ctx) {
+        JsonBody body = JsonBody.of(ctx);
+        String organisation = body.requiredString("organisation", 200);
+        String email = body.requiredEmail("email");
+        String displayName = body.optionalString("displayName", 200).orElse("");
+        String password = body.requiredSecret("password", 10, 200);
+        auth.signUp(organisation, email, displayName, password)
+                .onSuccess(r -> Responses.json(ctx, 201, new JsonObject()
+                        .put("tenant", r.tenant().toJson())
+                        .put("user", r.owner().toJson())
+                        .put("session", r.session().toJson())))
+                .onFailure(ctx::fail);
+    }
+
+    private void login(RoutingContext ctx) {
+        JsonBody body = JsonBody.of(ctx);
+        String email = body.requiredEmail("email");
+        String password = body.requiredSecret("password", 1, 200);
+        auth.login(email, password, ctx.request().remoteAddress() == null ? "?" : ctx.request().remoteAddress().hostAddress())
+                .onSuccess(session -> Responses.json(ctx, 200, session.toJson()))
+                .onFailure(ctx::fail);
+    }
+
+    private void refresh(RoutingContext ctx) {
+        String token = JsonBody.of(ctx).requiredSecret("refreshToken", 1, 200);
+        auth.refresh(token)
+                .onSuccess(session -> Responses.json(ctx, 200, session.toJson()))
+                .onFailure(ctx::fail);
+    }
+
+    private void logout(RoutingContext ctx) {
+        auth.logout(Principal.of(ctx))
+                .onSuccess(v -> Responses.noContent(ctx))
+                .onFailure(ctx::fail);
+    }
+
+    private void me(RoutingContext ctx) {
+        Principal p = Principal.of(ctx);
+        Responses.json(ctx, 200, new JsonObject()
+                .put("userId", p.userId().toString())
+                .put("tenantId", p.tenantId().toString())
+                .put("role", p.role().dbName()));
+    }
+}

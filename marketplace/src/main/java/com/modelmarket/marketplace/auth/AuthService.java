@@ -1,0 +1,148 @@
+package com.modelmarket.marketplace.auth;
+
+import com.modelmarket.marketplace.http.ApiException;
+import com.modelmarket.marketplace.tenants.Member;
+import com.modelmarket.marketplace.tenants.Tenant;
+import com.modelmarket.marketplace.tenants.TenantRepository;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.pgclient.PgException;
+import io.vertx.sqlclient.SqlClient;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.UUID;
+
+/** Sign-up, login, refresh-token rotation with replay detection, logout. */
+public final class AuthService {
+
+    static final String REFRESH_PREFIX = "mmr_";
+
+    private final Vertx vertx;
+    private final TenantRepository tenants;
+    private final RefreshTokenRepository refreshTokens;
+    private final TokenService tokens;
+    private final PasswordHasher hasher;
+    private final LoginThrottle throttle;
+    private final Duration refreshTtl;
+
+    public AuthService(Vertx vertx, TenantRepository tenants, RefreshTokenRepository refreshTokens,
+                       TokenService tokens, PasswordHasher hasher, LoginThrottle throttle, Duration refreshTtl) {
+        this.vertx = vertx;
+        this.tenants = tenants;
+        this.refreshTokens = refreshTokens;
+        this.tokens = tokens;
+        this.hasher = hasher;
+        this.throttle = throttle;
+        this.refreshTtl = refreshTtl;
+    }
+
+    /** What sign-up creates: the tenant, its owner, and a first session. */
+    public record SignupResult(Tenant tenant, Member owner, Session session) {
+    }
+
+    public Future<SignupResult> signUp(String organisation, String email, String displayName, String password) {
+        return hashPassword(password)
+                .compose(hash -> freeSlug(organisation)
+                        .compose(slug -> tenants.pool().withTransaction(tx -> tenants.insertTenant(tx, organisation, slug)
+                                .compose(tenant -> tenants.insertUser(tx, tenant.id(), email, displayName, hash, Role.OWNER)
+                                        .compose(owner -> openSession(tx, owner.id(), tenant.id(), Role.OWNER)
+                                                .map(session -> new SignupResult(tenant, owner, session)))))))
+                .recover(AuthService::mapUniqueViolation);
+    }
+
+    public Future<Session> login(String email, String password, String clientAddress) {
+        long wait = throttle.retryAfterSeconds(email, clientAddress);
+        if (wait > 0) {
+            return Future.failedFuture(ApiException.tooManyRequests(
+                    "Too many failed logins; try again in " + wait + " seconds", wait));
+        }
+        return tenants.findCredentials(email).compose(found -> vertx.executeBlocking(() -> {
+            if (found.isEmpty()) {
+                hasher.burn(password);
+                return false;
+            }
+            return hasher.verify(password, found.get().passwordHash());
+        }, false).compose(ok -> {
+            if (!ok) {
+                throttle.recordFailure(email, clientAddress);
+                return Future.failedFuture(ApiException.unauthorized("Wrong e-mail address or password"));
+            }
+            throttle.recordSuccess(email);
+            TenantRepository.Credentials c = found.get();
+            return tenants.pool().withTransaction(tx -> openSession(tx, c.userId(), c.tenantId(), c.role()));
+        }));
+    }
+
+    /**
+     * Exchanges a refresh token for a new pair. A token that was already used is a replay: the
+     * whole session is revoked and the call fails.
+     */
+    public Future<Session> refresh(String refreshToken) {
+        byte[] hash = Secrets.sha256(refreshToken);
+        return tenants.pool().withTransaction(tx -> refreshTokens.consume(tx, hash).compose(consumed -> {
+            if (consumed.isEmpty()) {
+                return Future.succeededFuture((Session) null);
+            }
+            var c = consumed.get();
+            return tenants.activeSessionRole(c.tenantId(), c.userId(), c.familyId()).compose(role -> {
+                if (role.isEmpty()) {
+                    return Future.succeededFuture((Session) null);
+                }
+                return issue(tx, c.familyId(), c.userId(), c.tenantId(), role.get());
+            });
+        })).compose(session -> session != null ? Future.succeededFuture(session)
+                : refreshTokens.revokeFamilyIfReplayed(hash).compose(replayed -> Future.failedFuture(
+                        ApiException.unauthorized(replayed
+                                ? "This refresh token was already used; the session has been revoked"
+                                : "The refresh token is not valid"))));
+    }
+
+    /** Ends the caller's session: its refresh tokens stop working, and so do its access tokens. */
+    public Future<Void> logout(Principal principal) {
+        return refreshTokens.revokeFamily(principal.tenantId(), principal.sessionId());
+    }
+
+    public Future<String> hashPassword(String password) {
+        return vertx.executeBlocking(() -> hasher.hash(password), false);
+    }
+
+    private Future<Session> openSession(SqlClient tx, UUID userId, UUID tenantId, Role role) {
+        return issue(tx, UUID.randomUUID(), userId, tenantId, role);
+    }
+
+    private Future<Session> issue(SqlClient tx, UUID familyId, UUID userId, UUID tenantId, Role role) {
+        String refresh = Secrets.token(REFRESH_PREFIX, 32);
+        return refreshTokens.insert(tx, familyId, tenantId, userId, Secrets.sha256(refresh), refreshTtl)
+                .map(v -> new Session(userId, tenantId, role,
+                        tokens.issueAccessToken(userId, tenantId, role, familyId), refresh,
+                        tokens.accessTtl().toSeconds()));
+    }
+
+    private Future<String> freeSlug(String organisation) {
+        String base = slugOf(organisation);
+        return tenants.pool().preparedQuery("SELECT 1 FROM tenants WHERE slug = $1")
+                .execute(io.vertx.sqlclient.Tuple.of(base))
+                .map(rows -> rows.size() == 0 ? base
+                        : base.substring(0, Math.min(base.length(), 50)) + "-" + java.util.HexFormat.of()
+                        .formatHex(Secrets.randomBytes(3)));
+    }
+
+    static String slugOf(String name) {
+        String slug = name.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9]+", "-").replaceAll("(^-+|-+$)", "");
+        if (slug.length() > 50) {
+            slug = slug.substring(0, 50).replaceAll("-+$", "");
+        }
+        return slug.isEmpty() ? "org" : slug;
+    }
+
+    static <T> Future<T> mapUniqueViolation(Throwable err) {
+        if (err instanceof PgException pg && "23505".equals(pg.getSqlState())) {
+            String constraint = pg.getConstraint() == null ? "" : pg.getConstraint();
+            if (constraint.contains("email")) {
+                return Future.failedFuture(ApiException.conflict("An account with this e-mail address already exists"));
+            }
+            return Future.failedFuture(ApiException.conflict("A resource with these unique values already exists"));
+        }
+        return Future.failedFuture(err);
+    }
+}

@@ -1,0 +1,48 @@
+package com.modelmarket.marketplace.config;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+
+/** The platform's configuration, read once at start-up by {@link ConfigLoader}. */
+public record AppConfig(
+        int httpPort,
+        String httpHost,
+        long maxJsonBodyBytes,
+        int httpInstances,
+        Path dataDir,
+        Optional<String> dbUrl,
+        int dbPoolSize,
+        int dbMaxWaitQueue,
+        int dbEmbeddedPort,
+        Optional<Path> jwtPrivateKeyFile,
+        Optional<Path> jwtPublicKeyFile,
+        String jwtIssuer,
+        String jwtAudience,
+        Duration accessTokenTtl,
+        Duration refreshTokenTtl,
+        Optional<String> apiKeySecret,
+        Duration apiKeyCacheTtl,
+        int argon2MemoryKib,
+        int argon2Iterations,
+        int argon2Parallelism,
+        int loginMaxFailures,
+        Duration loginWindow) {
+
+    public AppConfig {
+        if (accessTokenTtl.compareTo(Duration.ofMinutes(15)) > 0) {
+            throw new IllegalArgumentException("jwt.access-ttl-seconds must be at most 900");
+        }
+        if (httpPort < 0 || httpPort > 65535) {
+            throw new IllegalArgumentException("http.port must be between 0 and 65535");
+        }
+        if (dbPoolSize < 1 || dbMaxWaitQueue < 0) {
+            throw new IllegalArgumentException("db.pool-size must be >= 1 and db.max-wait-queue >= 0");
+        }
+    }
+
+    /** The number of HTTP verticle instances to deploy. */
+    public int effectiveHttpInstances() {
+        return httpInstances > 0 ? httpInstances : Runtime.getRuntime().availableProcessors();
+    }
+}

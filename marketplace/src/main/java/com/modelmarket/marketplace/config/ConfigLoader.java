@@ -1,0 +1,148 @@
+package com.modelmarket.marketplace.config;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+
+/**
+ * Reads the configuration: the bundled defaults ({@code modelmarket.properties}), then the file
+ * named by {@code MM_CONFIG}, then {@code MM_*} environment variables, then explicit overrides
+ * (used by tests). The one place that knows configuration keys.
+ */
+public final class ConfigLoader {
+
+    static final String DEFAULTS = "/modelmarket.properties";
+
+    private ConfigLoader() {
+    }
+
+    /** Loads the configuration from the process environment. */
+    public static AppConfig fromEnvironment() {
+        return load(System.getenv(), Map.of());
+    }
+
+    /**
+     * Loads the configuration.
+     *
+     * @param env       environment variables ({@code MM_*} are read)
+     * @param overrides keys in file form ({@code http.port}) that win over everything else
+     */
+    public static AppConfig load(Map<String, String> env, Map<String, String> overrides) {
+        Map<String, String> values = new HashMap<>(readDefaults());
+        String file = env.get("MM_CONFIG");
+        if (file != null && !file.isBlank()) {
+            values.putAll(readFile(Path.of(file)));
+        }
+        for (String key : Map.copyOf(values).keySet()) {
+            String fromEnv = env.get(envName(key));
+            if (fromEnv != null) {
+                values.put(key, fromEnv);
+            }
+        }
+        values.putAll(overrides);
+        return build(new Values(values));
+    }
+
+    /** The environment variable that overrides a key: {@code http.port} → {@code MM_HTTP_PORT}. */
+    public static String envName(String key) {
+        return "MM_" + key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
+    }
+
+    private static AppConfig build(Values v) {
+        return new AppConfig(
+                v.integer("http.port"),
+                v.string("http.host"),
+                v.longValue("http.max-json-body-bytes"),
+                v.integer("http.instances"),
+                Path.of(v.string("data.dir")).toAbsolutePath().normalize(),
+                v.optional("db.url"),
+                v.integer("db.pool-size"),
+                v.integer("db.max-wait-queue"),
+                v.integer("db.embedded-port"),
+                v.optional("jwt.private-key-file").map(Path::of),
+                v.optional("jwt.public-key-file").map(Path::of),
+                v.string("jwt.issuer"),
+                v.string("jwt.audience"),
+                Duration.ofSeconds(v.longValue("jwt.access-ttl-seconds")),
+                Duration.ofSeconds(v.longValue("jwt.refresh-ttl-seconds")),
+                v.optional("apikey.secret"),
+                Duration.ofMillis(v.longValue("apikey.cache-ttl-millis")),
+                v.integer("password.argon2-memory-kib"),
+                v.integer("password.argon2-iterations"),
+                v.integer("password.argon2-parallelism"),
+                v.integer("login.max-failures"),
+                Duration.ofSeconds(v.longValue("login.window-seconds")));
+    }
+
+    private static Map<String, String> readDefaults() {
+        try (InputStream in = ConfigLoader.class.getResourceAsStream(DEFAULTS)) {
+            if (in == null) {
+                throw new IllegalStateException("bundled " + DEFAULTS + " is missing");
+            }
+            return toMap(in);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read bundled " + DEFAULTS, e);
+        }
+    }
+
+    private static Map<String, String> readFile(Path path) {
+        try (InputStream in = Files.newInputStream(path)) {
+            return toMap(in);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("MM_CONFIG: cannot read " + path + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static Map<String, String> toMap(InputStream in) throws IOException {
+        Properties props = new Properties();
+        try (Reader reader = new java.io.InputStreamReader(in, StandardCharsets.UTF_8)) {
+            props.load(reader);
+        }
+        Map<String, String> map = new HashMap<>();
+        props.stringPropertyNames().forEach(k -> map.put(k, props.getProperty(k).trim()));
+        return map;
+    }
+
+    /** Typed access with errors that name the key. */
+    private record Values(Map<String, String> map) {
+        String string(String key) {
+            String value = map.get(key);
+            if (value == null || value.isBlank()) {
+                throw new IllegalArgumentException("configuration key " + key + " (" + envName(key) + ") is required");
+            }
+            return value.trim();
+        }
+
+        Optional<String> optional(String key) {
+            String value = map.get(key);
+            return value == null || value.isBlank() ? Optional.empty() : Optional.of(value.trim());
+        }
+
+        int integer(String key) {
+            long value = longValue(key);
+            if (value < Integer.MIN_VALUE || value > Integer.MAX_VALUE) {
+                throw new IllegalArgumentException("configuration key " + key + " is out of range: " + value);
+            }
+            return (int) value;
+        }
+
+        long longValue(String key) {
+            String raw = string(key);
+            try {
+                return Long.parseLong(raw);
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("configuration key " + key + " (" + envName(key)
+                        + ") must be a whole number, got '" + raw + "'");
+            }
+        }
+    }
+}

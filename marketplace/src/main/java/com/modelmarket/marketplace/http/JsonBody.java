@@ -1,0 +1,142 @@
+package com.modelmarket.marketplace.http;
+
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+/**
+ * A request body read as a JSON object, with typed field readers whose errors name the field
+ * (as a JSON pointer). Handlers turn bodies into small records with it.
+ */
+public final class JsonBody {
+
+    private static final Pattern EMAIL = Pattern.compile("^[^@\\s]{1,64}@[^@\\s]+\\.[^@\\s]+$");
+    private final JsonObject json;
+
+    private JsonBody(JsonObject json) {
+        this.json = json;
+    }
+
+    /** The body of {@code ctx} as a JSON object; 400 when absent, malformed or not an object. */
+    public static JsonBody of(RoutingContext ctx) {
+        Buffer buffer = ctx.body().buffer();
+        if (buffer == null || buffer.length() == 0) {
+            throw ApiException.badRequest("A JSON object body is required");
+        }
+        Object value = buffer.toJsonValue(); // a DecodeException becomes a 400 in FailureHandler
+        if (!(value instanceof JsonObject object)) {
+            throw ApiException.invalid("/", "expected a JSON object");
+        }
+        return new JsonBody(object);
+    }
+
+    public static JsonBody wrap(JsonObject json) {
+        return new JsonBody(json);
+    }
+
+    public String requiredString(String field, int maxLength) {
+        return optionalString(field, maxLength)
+                .orElseThrow(() -> ApiException.invalid("/" + field, "is required"));
+    }
+
+    public Optional<String> optionalString(String field, int maxLength) {
+        Object value = json.getValue(field);
+        if (value == null) {
+            return Optional.empty();
+        }
+        if (!(value instanceof String s)) {
+            throw ApiException.invalid("/" + field, "must be a string");
+        }
+        String trimmed = s.strip();
+        if (trimmed.isEmpty()) {
+            throw ApiException.invalid("/" + field, "must not be empty");
+        }
+        if (trimmed.length() > maxLength) {
+            throw ApiException.invalid("/" + field, "must be at most " + maxLength + " characters");
+        }
+        return Optional.of(trimmed);
+    }
+
+    /** A string taken as given (no trimming): passwords, tokens. */
+    public String requiredSecret(String field, int minLength, int maxLength) {
+        Object value = json.getValue(field);
+        if (value == null) {
+            throw ApiException.invalid("/" + field, "is required");
+        }
+        if (!(value instanceof String s)) {
+            throw ApiException.invalid("/" + field, "must be a string");
+        }
+        if (s.length() < minLength) {
+            throw ApiException.invalid("/" + field, "must be at least " + minLength + " characters");
+        }
+        if (s.length() > maxLength) {
+            throw ApiException.invalid("/" + field, "must be at most " + maxLength + " characters");
+        }
+        return s;
+    }
+
+    public String requiredEmail(String field) {
+        String email = requiredString(field, 254).toLowerCase(java.util.Locale.ROOT);
+        if (!EMAIL.matcher(email).matches()) {
+            throw ApiException.invalid("/" + field, "is not an e-mail address");
+        }
+        return email;
+    }
+
+    public <E extends Enum<E>> E requiredEnum(String field, Class<E> type) {
+        String raw = requiredString(field, 64);
+        for (E constant : type.getEnumConstants()) {
+            if (constant.name().equalsIgnoreCase(raw)) {
+                return constant;
+            }
+        }
+        throw ApiException.invalid("/" + field, "must be one of " + allowed(type));
+    }
+
+    public Optional<Instant> optionalInstant(String field) {
+        Optional<String> raw = optionalString(field, 64);
+        try {
+            return raw.map(Instant::parse);
+        } catch (DateTimeParseException e) {
+            throw ApiException.invalid("/" + field, "must be an ISO-8601 instant such as 2030-01-31T00:00:00Z");
+        }
+    }
+
+    /** A non-empty array of strings, each at most {@code maxLength} characters. */
+    public Optional<List<String>> optionalStringList(String field, int maxItems, int maxLength) {
+        Object value = json.getValue(field);
+        if (value == null) {
+            return Optional.empty();
+        }
+        if (!(value instanceof JsonArray array)) {
+            throw ApiException.invalid("/" + field, "must be an array of strings");
+        }
+        if (array.isEmpty() || array.size() > maxItems) {
+            throw ApiException.invalid("/" + field, "must hold between 1 and " + maxItems + " items");
+        }
+        List<String> items = new ArrayList<>();
+        for (int i = 0; i < array.size(); i++) {
+            if (!(array.getValue(i) instanceof String s) || s.isBlank() || s.length() > maxLength) {
+                throw ApiException.invalid("/" + field + "/" + i, "must be a non-empty string of at most "
+                        + maxLength + " characters");
+            }
+            items.add(s.strip());
+        }
+        return Optional.of(items);
+    }
+
+    private static <E extends Enum<E>> String allowed(Class<E> type) {
+        List<String> names = new ArrayList<>();
+        for (E constant : type.getEnumConstants()) {
+            names.add(constant.name().toLowerCase(java.util.Locale.ROOT));
+        }
+        return String.join(", ", names);
+    }
+}

@@ -1,0 +1,58 @@
+package com.modelmarket.marketplace.http;
+
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+
+/** Writing {@code application/problem+json} responses. */
+public final class Problems {
+
+    public static final String CONTENT_TYPE = "application/problem+json";
+
+    private Problems() {
+    }
+
+    /** The problem type URI for a short code; relative, resolved against the API's base. */
+    public static String typeUri(String code) {
+        return "/problems/" + code;
+    }
+
+    /** A problem for a bare HTTP status (no exception to describe it). */
+    public static ApiException forStatus(int status) {
+        return switch (status) {
+            case 400 -> ApiException.badRequest("The request could not be understood");
+            case 401 -> ApiException.unauthorized("Authentication is required");
+            case 403 -> ApiException.forbidden("Not allowed");
+            case 404 -> new ApiException(404, "not-found", "Not found", "No resource at this address");
+            case 405 -> new ApiException(405, "method-not-allowed", "Method not allowed",
+                    "This resource does not support this method");
+            case 413 -> new ApiException(413, "payload-too-large", "Payload too large",
+                    "The request body is larger than this endpoint accepts");
+            case 415 -> new ApiException(415, "unsupported-media-type", "Unsupported media type",
+                    "Send the body as application/json");
+            case 429 -> ApiException.tooManyRequests("Too many requests", 1);
+            case 503 -> new ApiException(503, "unavailable", "Service unavailable", "Try again shortly");
+            default -> status >= 500
+                    ? new ApiException(500, "internal", "Internal server error",
+                    "The server failed to handle this request; quote the request id when reporting it")
+                    : new ApiException(status, "error", "Error", "The request failed");
+        };
+    }
+
+    /** Sends {@code problem} unless a response was already sent. */
+    public static void send(RoutingContext ctx, ApiException problem) {
+        HttpServerResponse response = ctx.response();
+        if (response.ended() || response.headWritten()) {
+            return;
+        }
+        JsonObject body = problem.toProblem().put("instance", ctx.request().path());
+        String requestId = RequestIds.of(ctx);
+        if (requestId != null) {
+            body.put("requestId", requestId);
+        }
+        problem.headers().forEach(response::putHeader);
+        response.setStatusCode(problem.status())
+                .putHeader("Content-Type", CONTENT_TYPE)
+                .end(body.encode());
+    }
+}

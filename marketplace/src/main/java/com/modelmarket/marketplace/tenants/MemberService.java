@@ -1,0 +1,99 @@
+package com.modelmarket.marketplace.tenants;
+
+import com.modelmarket.marketplace.auth.AuthService;
+import com.modelmarket.marketplace.auth.Principal;
+import com.modelmarket.marketplace.auth.RefreshTokenRepository;
+import com.modelmarket.marketplace.auth.Role;
+import com.modelmarket.marketplace.http.ApiException;
+import io.vertx.core.Future;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * Members of the caller's tenant. Owners and admins manage them; only owners touch owners; a
+ * tenant always keeps at least one owner.
+ */
+public final class MemberService {
+
+    private final TenantRepository repository;
+    private final RefreshTokenRepository sessions;
+    private final AuthService auth;
+
+    public MemberService(TenantRepository repository, RefreshTokenRepository sessions, AuthService auth) {
+        this.repository = repository;
+        this.sessions = sessions;
+        this.auth = auth;
+    }
+
+    public Future<List<Member>> list(Principal caller) {
+        return repository.listMembers(caller.tenantId());
+    }
+
+    public Future<Member> get(Principal caller, UUID memberId) {
+        return repository.findMember(repository.pool(), caller.tenantId(), memberId, false)
+                .compose(found -> found.map(Future::succeededFuture)
+                        .orElseGet(() -> Future.failedFuture(ApiException.notFound("Member"))));
+    }
+
+    public Future<Member> add(Principal caller, String email, String displayName, String password, Role role) {
+        requireManager(caller);
+        requireMayGrant(caller, role);
+        return auth.hashPassword(password)
+                .compose(hash -> repository.insertUser(repository.pool(), caller.tenantId(), email, displayName, hash, role))
+                .recover(err -> mapConflict(err));
+    }
+
+    public Future<Member> changeRole(Principal caller, UUID memberId, Role role) {
+        requireManager(caller);
+        return repository.pool().withTransaction(tx -> repository.findMember(tx, caller.tenantId(), memberId, true)
+                .compose(found -> {
+                    Member member = found.orElseThrow(() -> ApiException.notFound("Member"));
+                    requireMayGrant(caller, member.role());
+                    requireMayGrant(caller, role);
+                    if (member.role() == Role.OWNER && role != Role.OWNER) {
+                        return ensureAnotherOwner(tx, caller.tenantId())
+                                .compose(v -> repository.updateRole(tx, caller.tenantId(), memberId, role));
+                    }
+                    return repository.updateRole(tx, caller.tenantId(), memberId, role);
+                }));
+    }
+
+    public Future<Void> remove(Principal caller, UUID memberId) {
+        requireManager(caller);
+        return repository.pool().withTransaction(tx -> repository.findMember(tx, caller.tenantId(), memberId, true)
+                .compose(found -> {
+                    Member member = found.orElseThrow(() -> ApiException.notFound("Member"));
+                    requireMayGrant(caller, member.role());
+                    Future<Void> check = member.role() == Role.OWNER
+                            ? ensureAnotherOwner(tx, caller.tenantId()) : Future.succeededFuture();
+                    return check
+                            .compose(v -> sessions.revokeAllOfUser(tx, caller.tenantId(), memberId))
+                            .compose(v -> repository.deleteMember(tx, caller.tenantId(), memberId));
+                }));
+    }
+
+    private Future<Void> ensureAnotherOwner(io.vertx.sqlclient.SqlClient tx, UUID tenantId) {
+        return repository.countOwnersForUpdate(tx, tenantId).compose(owners -> owners > 1
+                ? Future.succeededFuture()
+                : Future.failedFuture(ApiException.conflict("A tenant must keep at least one owner")));
+    }
+
+    private static void requireManager(Principal caller) {
+        if (!caller.role().canManageTenant()) {
+            throw ApiException.forbidden("Only owners and admins manage members");
+        }
+    }
+
+    private static void requireMayGrant(Principal caller, Role role) {
+        if (role == Role.OWNER && caller.role() != Role.OWNER) {
+            throw ApiException.forbidden("Only owners grant, change or remove the owner role");
+        }
+    }
+
+    private static <T> Future<T> mapConflict(Throwable err) {
+        if (err instanceof io.vertx.pgclient.PgException pg && "23505".equals(pg.getSqlState())) {
+            return Future.failedFuture(ApiException.conflict("An account with this e-mail address already exists"));
+        }
+        return Future.failedFuture(err);
+    }
+}
