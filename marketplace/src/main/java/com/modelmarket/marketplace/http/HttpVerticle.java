@@ -37,11 +37,13 @@ public final class HttpVerticle extends VerticleBase {
         new AuthRoutes(services.auth(), services.accessTokens()).mount(router);
         new MemberRoutes(services.members(), services.tenants(), services.accessTokens()).mount(router);
         new ApiKeyRoutes(services.apiKeys(), services.accessTokens()).mount(router);
-        router.route("/*").handler(StaticHandler.create("webroot").setCachingEnabled(true));
+        StaticHandler webUi = StaticHandler.create("webroot").setCachingEnabled(true);
+        router.get("/*").handler(webUi);
+        router.head("/*").handler(webUi);
+        router.route().handler(FallbackHandler.of(router));
 
         router.route().failureHandler(FailureHandler::handle);
         router.errorHandler(404, ctx -> Problems.send(ctx, Problems.forStatus(404)));
-        router.errorHandler(405, ctx -> Problems.send(ctx, Problems.forStatus(405)));
         router.errorHandler(500, FailureHandler::handle);
 
         HttpServerOptions options = new HttpServerOptions()
