@@ -1,0 +1,49 @@
+package com.modelmarket.serving;
+
+import java.util.Locale;
+import java.util.Objects;
+
+/** An artifact or manifest failed one of the checks made before a model may serve. */
+public final class ModelRejectedException extends ServingException {
+
+    /** The check that failed, in the order they run. */
+    public enum Check {
+        /** The upload is larger than allowed. */
+        SIZE,
+        /** The manifest is malformed or inconsistent. */
+        MANIFEST,
+        /** The stored file is missing or no longer matches its SHA-256. */
+        HASH,
+        /** The file is not a TorchScript archive (random bytes, a pickle, a state dict, truncated). */
+        FORMAT,
+        /** PyTorch could not load the archive. */
+        LOAD,
+        /** Running the manifest's example input failed. */
+        EXAMPLE,
+        /** The example's outputs do not match the declared output schema. */
+        SCHEMA,
+        /** The model does not fit in the engine's memory budget. */
+        MEMORY
+    }
+
+    private final Check check;
+    private final String reason;
+
+    public ModelRejectedException(Check check, String reason) {
+        this(check, reason, null);
+    }
+
+    public ModelRejectedException(Check check, String reason, Throwable cause) {
+        super(check.name().toLowerCase(Locale.ROOT) + " check failed: " + reason, cause);
+        this.check = Objects.requireNonNull(check);
+        this.reason = reason;
+    }
+
+    public Check check() {
+        return check;
+    }
+
+    public String reason() {
+        return reason;
+    }
+}

@@ -1,0 +1,19 @@
+package com.modelmarket.serving;
+
+import java.time.Duration;
+
+/** The queue of a model version is full (or the engine is shutting down): retry later. */
+public final class OverloadedException extends ServingException {
+
+    private final transient Duration retryAfter;
+
+    public OverloadedException(String message, Duration retryAfter) {
+        super(message);
+        this.retryAfter = retryAfter;
+    }
+
+    /** A hint for the Retry-After header: about when the backlog should have cleared. */
+    public Duration retryAfter() {
+        return retryAfter;
+    }
+}

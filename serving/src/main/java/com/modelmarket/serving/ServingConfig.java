@@ -1,0 +1,110 @@
+package com.modelmarket.serving;
+
+import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * Engine-wide settings.
+ *
+ * @param memoryBudgetBytes memory all loaded models may use together; least recently used idle
+ *     models are unloaded to make room
+ * @param device {@code cpu} (default) or a CUDA device such as {@code gpu0}; an absent GPU falls
+ *     back to the CPU with a warning
+ * @param workerThreads threads running predictors, shared by all models (a named Vert.x pool)
+ * @param intraOpThreads PyTorch threads per operator; keep {@code intraOpThreads * workerThreads}
+ *     at or under the core count
+ * @param interOpThreads PyTorch threads running independent graph nodes
+ * @param graphOptimizer TorchScript profiling executor: re-optimises per input shape after a few
+ *     slow calls; off by default because batches change shape all the time
+ * @param shutdownTimeout how long {@code close()} lets queued and running work finish
+ * @param idleCheckInterval how often idle workers and models are looked for
+ */
+public record ServingConfig(
+        long memoryBudgetBytes,
+        String device,
+        int workerThreads,
+        int intraOpThreads,
+        int interOpThreads,
+        boolean graphOptimizer,
+        Duration shutdownTimeout,
+        Duration idleCheckInterval) {
+
+    public ServingConfig {
+        Objects.requireNonNull(device, "device");
+        Objects.requireNonNull(shutdownTimeout, "shutdownTimeout");
+        Objects.requireNonNull(idleCheckInterval, "idleCheckInterval");
+        if (memoryBudgetBytes <= 0 || workerThreads < 1 || intraOpThreads < 1 || interOpThreads < 1) {
+            throw new IllegalArgumentException("budget and thread counts must be positive");
+        }
+        if (idleCheckInterval.toMillis() < 1) {
+            throw new IllegalArgumentException("idleCheckInterval must be at least 1 ms");
+        }
+    }
+
+    /**
+     * CPU, one worker thread per core, each with one intra-op thread (several single-threaded
+     * predictors beat one multi-threaded one on small models, and never oversubscribe the cores),
+     * a 2 GiB budget.
+     */
+    public static ServingConfig defaults() {
+        int cores = Runtime.getRuntime().availableProcessors();
+        return new ServingConfig(
+                2L << 30, "cpu", cores, 1, 1, false, Duration.ofSeconds(30), Duration.ofSeconds(1));
+    }
+
+    public ServingConfig withMemoryBudget(long bytes) {
+        return new ServingConfig(bytes, device, workerThreads, intraOpThreads, interOpThreads,
+                graphOptimizer, shutdownTimeout, idleCheckInterval);
+    }
+
+    /** Sets worker threads and derives intra-op threads as cores / workers (at least 1). */
+    public ServingConfig withWorkerThreads(int threads) {
+        int cores = Runtime.getRuntime().availableProcessors();
+        return new ServingConfig(memoryBudgetBytes, device, threads, Math.max(1, cores / threads),
+                interOpThreads, graphOptimizer, shutdownTimeout, idleCheckInterval);
+    }
+
+    public ServingConfig withDevice(String name) {
+        return new ServingConfig(memoryBudgetBytes, name, workerThreads, intraOpThreads,
+                interOpThreads, graphOptimizer, shutdownTimeout, idleCheckInterval);
+    }
+
+    public ServingConfig withShutdownTimeout(Duration timeout) {
+        return new ServingConfig(memoryBudgetBytes, device, workerThreads, intraOpThreads,
+                interOpThreads, graphOptimizer, timeout, idleCheckInterval);
+    }
+
+    public ServingConfig withIdleCheckInterval(Duration interval) {
+        return new ServingConfig(memoryBudgetBytes, device, workerThreads, intraOpThreads,
+                interOpThreads, graphOptimizer, shutdownTimeout, interval);
+    }
+
+    /** Reads the keys written by {@link #toJson()}; absent keys keep their {@link #defaults()}. */
+    public static ServingConfig fromJson(JsonObject json) {
+        ServingConfig d = defaults();
+        int workers = json.getInteger("workerThreads", d.workerThreads);
+        int cores = Runtime.getRuntime().availableProcessors();
+        return new ServingConfig(
+                json.getLong("memoryBudgetBytes", d.memoryBudgetBytes),
+                json.getString("device", d.device),
+                workers,
+                json.getInteger("intraOpThreads", Math.max(1, cores / workers)),
+                json.getInteger("interOpThreads", d.interOpThreads),
+                json.getBoolean("graphOptimizer", d.graphOptimizer),
+                Duration.ofMillis(json.getLong("shutdownTimeoutMs", d.shutdownTimeout.toMillis())),
+                Duration.ofMillis(json.getLong("idleCheckIntervalMs", d.idleCheckInterval.toMillis())));
+    }
+
+    public JsonObject toJson() {
+        return new JsonObject()
+                .put("memoryBudgetBytes", memoryBudgetBytes)
+                .put("device", device)
+                .put("workerThreads", workerThreads)
+                .put("intraOpThreads", intraOpThreads)
+                .put("interOpThreads", interOpThreads)
+                .put("graphOptimizer", graphOptimizer)
+                .put("shutdownTimeoutMs", shutdownTimeout.toMillis())
+                .put("idleCheckIntervalMs", idleCheckInterval.toMillis());
+    }
+}

@@ -1,0 +1,58 @@
+package com.modelmarket.serving;
+
+import com.modelmarket.serving.model.ModelManifest;
+import com.modelmarket.serving.store.StoredArtifact;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Consumer;
+
+/**
+ * Serves TorchScript model versions with a worker pool and dynamic batching. Knows nothing of HTTP
+ * or tenants. Every method returns at once and is safe to call from an event loop; futures
+ * complete on the caller's context. Failures are {@link ServingException} subtypes.
+ */
+public interface ServingEngine {
+
+    /**
+     * An engine on DJL's PyTorch engine. Starting PyTorch takes a second or two; it happens on a
+     * worker thread.
+     */
+    static Future<ServingEngine> create(Vertx vertx, ServingConfig config, MeterRegistry registry) {
+        return vertx.executeBlocking(
+                () -> new com.modelmarket.serving.pool.DjlServingEngine(vertx, config, registry), false);
+    }
+
+    /**
+     * Registers a version, validates and loads it, and starts its minimum workers. Loading the same
+     * key with the same artifact again returns the existing report.
+     *
+     * @return fails with {@link ModelRejectedException} (which check, and why)
+     */
+    Future<LoadReport> load(
+            ModelKey key, StoredArtifact artifact, ModelManifest manifest, PoolConfig config);
+
+    /**
+     * Runs a request, merged with others into batches. A registered version that was unloaded is
+     * loaded first (a cold start, reported in the facts).
+     */
+    Future<InferenceResult> infer(ModelKey key, InferenceRequest request);
+
+    /** Stops accepting requests for the version, drains it, frees it and forgets it. */
+    Future<Void> unload(ModelKey key);
+
+    Optional<ModelStatus> status(ModelKey key);
+
+    List<ModelStatus> models();
+
+    /** Called once for every finished request, on the caller's context, before its future completes. */
+    void addRequestListener(Consumer<RequestFacts> listener);
+
+    /**
+     * Refuses new requests, lets queued and running work finish within the shutdown timeout, fails
+     * what is left with {@link OverloadedException}, and frees every model. Does not close Vert.x.
+     */
+    Future<Void> close();
+}

@@ -1,0 +1,50 @@
+package com.modelmarket.serving.pool;
+
+import com.modelmarket.serving.LoadReport;
+import com.modelmarket.serving.ModelKey;
+import com.modelmarket.serving.PoolConfig;
+import com.modelmarket.serving.batch.BatchWorker;
+import com.modelmarket.serving.batch.Batcher;
+import com.modelmarket.serving.metrics.ModelMetrics;
+import com.modelmarket.serving.model.LoadedModel;
+import com.modelmarket.serving.model.ModelManifest;
+import com.modelmarket.serving.store.StoredArtifact;
+import io.vertx.core.Future;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/** One registered model version inside the engine. Mutable fields are guarded by the engine. */
+final class ModelVersion {
+
+    final ModelKey key;
+    final StoredArtifact artifact;
+    final ModelManifest manifest;
+    final PoolConfig config;
+    final long memoryBytes;
+    final ModelMetrics metrics;
+    Batcher batcher;
+
+    /** The model in memory, or being loaded; null when unloaded. */
+    Future<LoadedModel> model;
+    /** Completes when the first load and the minimum workers are done. */
+    Future<LoadReport> firstLoad;
+    LoadReport lastLoad;
+    /** False once unloaded explicitly or refused: nothing may start for it any more. */
+    boolean registered = true;
+    /** Deployed worker verticles and their deployment ids. */
+    final Map<BatchWorker, String> deployments = new ConcurrentHashMap<>();
+
+    ModelVersion(ModelKey key, StoredArtifact artifact, ModelManifest manifest, PoolConfig config,
+            ModelMetrics metrics) {
+        this.key = key;
+        this.artifact = artifact;
+        this.manifest = manifest;
+        this.config = config;
+        this.memoryBytes = config.memoryBytes() > 0 ? config.memoryBytes() : artifact.sizeBytes();
+        this.metrics = metrics;
+    }
+
+    boolean loaded() {
+        return model != null && model.succeeded();
+    }
+}

@@ -1,0 +1,361 @@
+package com.modelmarket.serving.batch;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.modelmarket.serving.DeadlineExceededException;
+import com.modelmarket.serving.InferenceFailedException;
+import com.modelmarket.serving.InferenceResult;
+import com.modelmarket.serving.ModelKey;
+import com.modelmarket.serving.Outcome;
+import com.modelmarket.serving.OverloadedException;
+import com.modelmarket.serving.PoolConfig;
+import com.modelmarket.serving.RequestFacts;
+import com.modelmarket.serving.metrics.ModelMetrics;
+import com.modelmarket.serving.model.Tensor;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+/** The batching rules, exactly, with workers the test controls (no model, no timing races). */
+class BatcherTest {
+
+    private static final ModelKey KEY = new ModelKey("echo", "1");
+
+    private Vertx vertx;
+    private Context context;
+    private final Queue<RequestFacts> facts = new ConcurrentLinkedQueue<>();
+    private final AtomicInteger scaleRequests = new AtomicInteger();
+    private Batcher batcher;
+
+    /** Echoes its merged input back as output "y", once its gate is open. */
+    static final class EchoWorker implements BatchWorker {
+        final List<List<Integer>> batches = Collections.synchronizedList(new ArrayList<>());
+        Promise<Void> gate = Promise.promise();
+        volatile float failOn = Float.NaN;
+
+        EchoWorker open() {
+            gate.tryComplete();
+            return this;
+        }
+
+        @Override
+        public Future<BatchOutput> run(Batch batch) {
+            List<Integer> sizes = new ArrayList<>();
+            batch.requests().forEach(r -> sizes.add(r.items()));
+            batches.add(sizes);
+            return gate.future().map(v -> {
+                Tensor x = batch.mergedInputs().get(0);
+                for (float f : x.toFloats()) {
+                    if (f == failOn) {
+                        throw new IllegalStateException("model bug on " + f);
+                    }
+                }
+                return new BatchOutput(List.of(x.withName("y")), 1_000_000);
+            });
+        }
+    }
+
+    @BeforeEach
+    void start() {
+        vertx = Vertx.vertx();
+        context = vertx.getOrCreateContext();
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+
+    private Batcher batcher(PoolConfig config) {
+        batcher = new Batcher(vertx, KEY, config, scaleRequests::incrementAndGet,
+                new ModelMetrics(new SimpleMeterRegistry(), KEY), facts::add);
+        batcher.modelLoaded();
+        return batcher;
+    }
+
+    private static PoolConfig config(int maxBatchSize, long delayMs, int maxQueue) {
+        return PoolConfig.defaults().withWorkers(1, 1)
+                .withBatching(maxBatchSize, Duration.ofMillis(delayMs)).withMaxQueue(maxQueue);
+    }
+
+    private EchoWorker worker() {
+        EchoWorker w = new EchoWorker();
+        batcher.expectWorkers(1);
+        batcher.workerStarted(w);
+        return w;
+    }
+
+    /** A request of {@code items} rows of {@code width} floats, all equal to {@code value}. */
+    private Future<InferenceResult> submit(int items, int width, float value, long timeoutMs) {
+        float[] data = new float[items * width];
+        java.util.Arrays.fill(data, value);
+        long deadline = timeoutMs < 0 ? Long.MAX_VALUE : System.nanoTime() + timeoutMs * 1_000_000;
+        return batcher.submit(List.of(Tensor.ofFloats("x", new long[] {items, width}, data)),
+                List.of(), items, deadline, context);
+    }
+
+    private Future<InferenceResult> submit(int items, float value) {
+        return submit(items, 2, value, -1);
+    }
+
+    private static <T> T await(Future<T> f) throws Exception {
+        return f.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+
+    private static Throwable failure(Future<?> f) throws Exception {
+        try {
+            await(f);
+        } catch (ExecutionException e) {
+            return e.getCause();
+        }
+        throw new AssertionError("expected a failure");
+    }
+
+    private static void assertEcho(InferenceResult r, int items, float value) {
+        Tensor y = r.output("y");
+        assertEquals(items, y.dim(0));
+        for (float f : y.toFloats()) {
+            assertEquals(value, f);
+        }
+    }
+
+    @Test
+    @DisplayName("a request that finds a free worker and an empty queue is handed over at once")
+    void idleRequestRunsAtOnce() throws Exception {
+        batcher(config(32, 5000, 100));
+        EchoWorker w = worker().open();
+        Future<InferenceResult> r = submit(1, 7f);
+        assertEquals(List.of(List.of(1)), w.batches, "dispatched inside submit(), before any timer");
+        assertEcho(await(r), 1, 7f);
+    }
+
+    @Test
+    @DisplayName("queued requests merge by items up to maxBatchSize, only with the same signature")
+    void mergesCompatibleRequestsByItems() throws Exception {
+        batcher(config(5, 0, 100));
+        EchoWorker w = worker();
+        Future<InferenceResult> a = submit(1, 1f);
+        Future<InferenceResult> b = submit(2, 2f);
+        Future<InferenceResult> c = submit(1, 3, 3f, -1); // 3 wide: another signature
+        Future<InferenceResult> d = submit(3, 4f);
+        Future<InferenceResult> e = submit(2, 5f);
+        Future<InferenceResult> big = submit(7, 6f);
+        assertEquals(1, w.batches.size(), "the worker is busy with a");
+        w.open();
+        assertEcho(await(a), 1, 1f);
+        assertEcho(await(b), 2, 2f);
+        assertEcho(await(d), 3, 4f);
+        assertEcho(await(e), 2, 5f);
+        assertEcho(await(big), 7, 6f);
+        Tensor cy = await(c).output("y");
+        assertArrayEquals(new long[] {1, 3}, cy.shape());
+        // b+d fill 5 items; c cannot join them; e does not fit; a 7-item request runs alone
+        assertEquals(List.of(List.of(1), List.of(2, 3), List.of(1), List.of(2), List.of(7)),
+                w.batches);
+        assertEquals(5, await(b).facts().batchSize());
+        assertEquals(await(b).facts().batchId(), await(d).facts().batchId());
+        assertEquals(1, await(c).facts().batchSize());
+        assertEquals(7, await(big).facts().batchSize());
+    }
+
+    @Test
+    @DisplayName("a partial batch of requests that queued behind busy workers waits until full")
+    void partialBatchWaitsToFill() throws Exception {
+        batcher(config(4, 60_000, 100));
+        EchoWorker w = worker();
+        Future<InferenceResult> a = submit(1, 1f);
+        Future<InferenceResult> b = submit(1, 2f);
+        w.open();
+        await(a);
+        assertEquals(1, w.batches.size(), "b lingers: it queued behind a busy worker");
+        Future<InferenceResult> c = submit(2, 3f);
+        assertEquals(1, w.batches.size());
+        Future<InferenceResult> d = submit(1, 4f);
+        assertEquals(List.of(List.of(1), List.of(1, 2, 1)), w.batches, "full: dispatched at once");
+        assertEcho(await(b), 1, 2f);
+        assertEcho(await(c), 2, 3f);
+        assertEcho(await(d), 1, 4f);
+        Future<InferenceResult> e = submit(1, 5f);
+        assertEquals(3, w.batches.size(), "idle again: no waiting");
+        await(e);
+    }
+
+    @Test
+    @DisplayName("a lingering batch leaves once its oldest request has waited maxBatchDelay")
+    void lingerEndsAtMaxBatchDelay() throws Exception {
+        batcher(config(8, 100, 100));
+        EchoWorker w = worker();
+        Future<InferenceResult> a = submit(1, 1f);
+        Future<InferenceResult> b = submit(1, 2f);
+        w.open();
+        await(a);
+        InferenceResult rb = await(b);
+        assertEquals(2, w.batches.size());
+        assertTrue(rb.facts().queueNanos() >= 90_000_000L,
+                "waited " + rb.facts().queueNanos() / 1_000_000 + " ms");
+    }
+
+    @Test
+    @DisplayName("past maxQueue items a request fails at once as overloaded, with a retry-after hint")
+    void fullQueueOverloads() throws Exception {
+        batcher(config(1, 0, 3));
+        EchoWorker w = worker();
+        Future<InferenceResult> running = submit(1, 1f);
+        Future<InferenceResult> queued = submit(2, 2f);
+        Future<InferenceResult> refused = submit(2, 3f);
+        OverloadedException e = assertInstanceOf(OverloadedException.class, failure(refused));
+        assertTrue(e.retryAfter().compareTo(Duration.ofSeconds(1)) >= 0);
+        assertEquals(1, w.batches.size(), "refused without waiting for the worker");
+        w.open();
+        await(running);
+        await(queued);
+        assertEquals(1, facts.stream().filter(f -> f.outcome() == Outcome.OVERLOADED).count());
+    }
+
+    @Test
+    @DisplayName("a request whose deadline passes in the queue fails and never reaches a worker")
+    void deadlineInQueue() throws Exception {
+        batcher(config(4, 0, 100));
+        EchoWorker w = worker();
+        Future<InferenceResult> running = submit(1, 1f);
+        Future<InferenceResult> late = submit(1, 2, 2f, 30);
+        DeadlineExceededException e =
+                assertInstanceOf(DeadlineExceededException.class, failure(late));
+        assertFalse(e.started());
+        w.open();
+        await(running);
+        assertEquals(List.of(List.of(1)), w.batches, "the expired request was never run");
+        RequestFacts f = facts.stream()
+                .filter(x -> x.outcome() == Outcome.DEADLINE_EXCEEDED).findFirst().orElseThrow();
+        assertEquals(0, f.batchId());
+        assertEquals(0, f.computeNanos());
+    }
+
+    @Test
+    @DisplayName("a request whose deadline passes while computing is answered at the deadline")
+    void deadlineWhileRunning() throws Exception {
+        batcher(config(4, 0, 100));
+        EchoWorker w = worker();
+        Future<InferenceResult> slow = submit(1, 2, 1f, 30);
+        DeadlineExceededException e =
+                assertInstanceOf(DeadlineExceededException.class, failure(slow));
+        assertTrue(e.started());
+        assertTrue(facts.isEmpty(), "its facts wait for the batch to end");
+        w.open();
+        await(submit(1, 2f));
+        RequestFacts f = facts.stream()
+                .filter(x -> x.outcome() == Outcome.DEADLINE_EXCEEDED).findFirst().orElseThrow();
+        assertTrue(f.batchId() > 0);
+        assertTrue(f.computeNanos() > 0, "the compute was spent and is reported");
+    }
+
+    @Test
+    @DisplayName("a failing batch fails its own requests only; the worker takes the next batch")
+    void failureStaysInItsBatch() throws Exception {
+        batcher(config(3, 0, 100));
+        EchoWorker w = worker();
+        w.failOn = 66f;
+        Future<InferenceResult> first = submit(1, 1f);
+        Future<InferenceResult> poisoned = submit(1, 66f);
+        Future<InferenceResult> neighbour = submit(2, 2f);
+        Future<InferenceResult> later = submit(2, 3f);
+        w.open();
+        assertEcho(await(first), 1, 1f);
+        assertInstanceOf(InferenceFailedException.class, failure(poisoned));
+        assertInstanceOf(InferenceFailedException.class, failure(neighbour));
+        assertEcho(await(later), 2, 3f);
+        assertEcho(await(submit(1, 4f)), 1, 4f);
+    }
+
+    @Test
+    @DisplayName("with no worker, a request asks for one and is reported as a cold start")
+    void coldStart() throws Exception {
+        batcher = new Batcher(vertx, KEY, config(4, 0, 100), scaleRequests::incrementAndGet,
+                new ModelMetrics(new SimpleMeterRegistry(), KEY), facts::add);
+        Future<InferenceResult> r = submit(1, 1f);
+        submit(1, 2f);
+        assertEquals(1, scaleRequests.get(), "one worker asked for, not one per request");
+        Thread.sleep(5);
+        batcher.modelLoaded();
+        batcher.workerStarted(new EchoWorker().open());
+        InferenceResult result = await(r);
+        assertTrue(result.facts().coldStart());
+        assertTrue(result.facts().loadNanos() >= 5_000_000L);
+    }
+
+    @Test
+    @DisplayName("a failed cold start fails the waiting requests")
+    void failedColdStart() throws Exception {
+        batcher = new Batcher(vertx, KEY, config(4, 0, 100), scaleRequests::incrementAndGet,
+                new ModelMetrics(new SimpleMeterRegistry(), KEY), facts::add);
+        Future<InferenceResult> r = submit(1, 1f);
+        batcher.workerFailed(new IllegalStateException("disk gone"));
+        Throwable e = failure(r);
+        assertInstanceOf(InferenceFailedException.class, e);
+        assertTrue(e.getMessage().contains("disk gone"));
+    }
+
+    @Test
+    @DisplayName("closing lets queued work finish, then refuses; abort fails what is left")
+    void closeDrainsAndAbortFails() throws Exception {
+        batcher(config(1, 0, 100));
+        EchoWorker w = worker();
+        Future<InferenceResult> a = submit(1, 1f);
+        Future<InferenceResult> b = submit(1, 2f);
+        Future<Void> drained = batcher.close();
+        assertInstanceOf(OverloadedException.class, failure(submit(1, 3f)));
+        assertFalse(drained.isComplete());
+        w.open();
+        await(a);
+        await(b);
+        await(drained);
+
+        batcher(config(1, 0, 100));
+        EchoWorker stuck = worker();
+        Future<InferenceResult> c = submit(1, 1f);
+        Future<InferenceResult> d = submit(1, 2f);
+        batcher.close();
+        batcher.abort(new OverloadedException("shutting down", Duration.ofSeconds(1)));
+        assertInstanceOf(OverloadedException.class, failure(c));
+        assertInstanceOf(OverloadedException.class, failure(d));
+        assertEquals(1, stuck.batches.size());
+    }
+
+    @Test
+    @DisplayName("idle workers above the minimum are retired; a busy version cannot be retired")
+    void retirement() throws Exception {
+        batcher(PoolConfig.defaults().withWorkers(1, 3));
+        worker().open();
+        worker().open();
+        EchoWorker third = worker();
+        assertTrue(batcher.retireIdle(Duration.ofHours(1), 1).isEmpty(), "not idle long enough");
+        assertEquals(2, batcher.retireIdle(Duration.ZERO, 1).size());
+        assertEquals(1, batcher.workers());
+        Future<InferenceResult> r = submit(1, 1f);
+        assertNull(batcher.retireAll(), "busy");
+        third.open();
+        await(r);
+        assertEquals(1, batcher.retireAll().size());
+        assertEquals(0, batcher.workers());
+    }
+}
