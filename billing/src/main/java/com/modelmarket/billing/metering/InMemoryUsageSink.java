@@ -1,0 +1,91 @@
+package com.modelmarket.billing.metering;
+
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A {@link UsageSink} in memory, for tests and development: deduplicates by request id like the
+ * real one, and can be switched to fail or to hang to simulate a database outage.
+ */
+public final class InMemoryUsageSink implements UsageSink {
+
+    /** How the sink answers {@link #write}. */
+    public enum Mode {
+        /** Store the batch and succeed. */
+        UP,
+        /** Fail at once, storing nothing. */
+        FAILING,
+        /** Never answer, storing nothing (a database that stopped responding). */
+        HANGING
+    }
+
+    private final Map<String, UsageRecord> byRequestId = new ConcurrentHashMap<>();
+    private final AtomicLong received = new AtomicLong();
+    private final AtomicLong failedWrites = new AtomicLong();
+    private final AtomicLong successfulWrites = new AtomicLong();
+    private volatile Mode mode = Mode.UP;
+
+    @Override
+    public Future<Void> write(List<UsageRecord> records) {
+        switch (mode) {
+            case FAILING -> {
+                failedWrites.incrementAndGet();
+                return Future.failedFuture(new IllegalStateException("usage sink is down"));
+            }
+            case HANGING -> {
+                failedWrites.incrementAndGet();
+                return Promise.<Void>promise().future();
+            }
+            default -> {
+                for (UsageRecord record : records) {
+                    byRequestId.putIfAbsent(record.requestId(), record);
+                }
+                received.addAndGet(records.size());
+                successfulWrites.incrementAndGet();
+                return Future.succeededFuture();
+            }
+        }
+    }
+
+    public InMemoryUsageSink mode(Mode newMode) {
+        mode = newMode;
+        return this;
+    }
+
+    public Mode mode() {
+        return mode;
+    }
+
+    /** Distinct records stored (by request id). */
+    public int uniqueCount() {
+        return byRequestId.size();
+    }
+
+    /** Records received in successful writes, duplicates included. */
+    public long receivedCount() {
+        return received.get();
+    }
+
+    public long successfulWrites() {
+        return successfulWrites.get();
+    }
+
+    public long failedWrites() {
+        return failedWrites.get();
+    }
+
+    public boolean contains(String requestId) {
+        return byRequestId.containsKey(requestId);
+    }
+
+    public List<UsageRecord> records() {
+        Collection<UsageRecord> values = byRequestId.values();
+        return new ArrayList<>(values);
+    }
+}
