@@ -49,6 +49,7 @@ public final class Main {
         System.out.println("  database:       " + platform.services().database().target()
                 + (config.dbUrl().isPresent() ? "" : " (embedded)"));
         System.out.println("  readiness:      http://" + host + ":" + platform.port() + "/health/ready");
+        platform.demoCredentials().ifPresent(demo -> demo.lines().forEach(line -> System.out.println("  " + line)));
         System.out.println();
 
         CountDownLatch stopped = new CountDownLatch(1);

@@ -1,6 +1,27 @@
 package com.modelmarket.marketplace;
 
 import com.modelmarket.marketplace.apikeys.ApiKeyService;
+import com.modelmarket.marketplace.audit.AuditLog;
+import com.modelmarket.marketplace.catalog.ArtifactValidator;
+import com.modelmarket.marketplace.catalog.CatalogService;
+import com.modelmarket.marketplace.catalog.SearchService;
+import com.modelmarket.marketplace.plans.PlanService;
+import com.modelmarket.marketplace.subscriptions.SubscriptionService;
+import com.modelmarket.serving.ServingConfig;
+import com.modelmarket.serving.ServingEngine;
+import com.modelmarket.serving.store.ModelStore;
+import com.modelmarket.billing.metering.UsageMeter;
+import com.modelmarket.billing.metering.UsageMeterOptions;
+import com.modelmarket.marketplace.inference.InferenceService;
+import com.modelmarket.marketplace.inference.QuotaTracker;
+import com.modelmarket.marketplace.inference.RateLimiter;
+import com.modelmarket.marketplace.inference.TensorCodec;
+import com.modelmarket.marketplace.invoicing.InvoicingService;
+import com.modelmarket.marketplace.invoicing.Periods;
+import com.modelmarket.marketplace.invoicing.UsageQueries;
+import com.modelmarket.marketplace.metering.PgUsageSink;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import com.modelmarket.marketplace.auth.AccessTokenHandler;
 import com.modelmarket.marketplace.auth.AuthService;
 import com.modelmarket.marketplace.auth.KeyMaterial;
@@ -16,7 +37,9 @@ import com.modelmarket.marketplace.tenants.TenantRepository;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import com.modelmarket.marketplace.demo.DemoCatalog;
 import java.time.Clock;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -31,22 +54,36 @@ public final class Platform {
 
     private final Vertx vertx;
     private final Services services;
-    private final int port;
+    private final Http http;
+    private final Optional<DemoCatalog.Credentials> demo;
 
-    private Platform(Vertx vertx, Services services, int port) {
+    private record Http(String deploymentId, int port) {
+    }
+
+    private Platform(Vertx vertx, Services services, Http http, Optional<DemoCatalog.Credentials> demo) {
         this.vertx = vertx;
         this.services = services;
-        this.port = port;
+        this.http = http;
+        this.demo = demo;
     }
 
     public static Future<Platform> start(Vertx vertx, AppConfig config) {
-        return Database.open(vertx, config).compose(database -> vertx.executeBlocking(() -> buildServices(vertx, config, database), false)
-                .compose(services -> deployHttp(vertx, services)
-                        .map(port -> new Platform(vertx, services, port)))
+        PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        return Database.open(vertx, config).compose(database -> ServingEngine.create(vertx,
+                        ServingConfig.defaults().withMemoryBudget(config.servingMemoryBudgetBytes()), metrics)
+                .compose(serving -> UsageMeter.deploy(vertx, new PgUsageSink(database.pool()),
+                                UsageMeterOptions.defaults(config.dataDir().resolve("usage-journal")))
+                        .compose(meter -> vertx.executeBlocking(() -> buildServices(vertx, config, database, serving, meter, metrics), false)
+                                .compose(services -> deployHttp(vertx, services)
+                                        .onSuccess(http -> scheduleClosing(vertx, services))
+                                        .compose(http -> demo(vertx, services).map(demo -> new Platform(vertx, services, http, demo))))
+                                .recover(err -> meter.close().transform(ignored -> Future.failedFuture(err))))
+                        .recover(err -> serving.close().transform(ignored -> Future.failedFuture(err))))
                 .recover(err -> database.close(vertx).transform(ignored -> Future.failedFuture(err))));
     }
 
-    private static Services buildServices(Vertx vertx, AppConfig config, Database database) throws Exception {
+    private static Services buildServices(Vertx vertx, AppConfig config, Database database, ServingEngine serving,
+                                          UsageMeter meter, PrometheusMeterRegistry metrics) throws Exception {
         KeyMaterial keys = KeyMaterial.loadOrCreate(config);
         TenantRepository tenants = new TenantRepository(database.pool());
         RefreshTokenRepository refreshTokens = new RefreshTokenRepository(database.pool());
@@ -57,21 +94,57 @@ public final class Platform {
         AuthService auth = new AuthService(vertx, tenants, refreshTokens, tokens, hasher, throttle,
                 config.refreshTokenTtl());
         MemberService members = new MemberService(tenants, refreshTokens, auth);
-        ApiKeyService apiKeys = new ApiKeyService(database.pool(), keys.apiKeyHmacKey(), config.apiKeyCacheTtl());
+        AuditLog audit = new AuditLog(database.pool());
+        ApiKeyService apiKeys = new ApiKeyService(database.pool(), audit, keys.apiKeyHmacKey(), config.apiKeyCacheTtl());
+        ModelStore store = new ModelStore(config.dataDir().resolve("models"));
+        CatalogService catalog = new CatalogService(vertx, database.pool(), new ArtifactValidator(serving, store, config.servingPool()), audit,
+                serving, config.maxUploadBytes());
+        PlanService plans = new PlanService(database.pool(), catalog, audit);
+        SubscriptionService subscriptions = new SubscriptionService(database.pool(), catalog, plans, audit);
+        InferenceService inference = new InferenceService(catalog, subscriptions, serving, store,
+                new RateLimiter(Clock.systemUTC()), new QuotaTracker(database.pool(), Clock.systemUTC()), meter,
+                new TensorCodec.Limits(config.inferenceMaxItems(), config.inferenceMaxElements()), config.servingPool());
         return new Services(config, database, tenants, auth, members, apiKeys,
-                new AccessTokenHandler(tokens, tenants));
+                new AccessTokenHandler(tokens, tenants), audit, store, serving, catalog,
+                new SearchService(database.pool()), plans, subscriptions, meter, inference, metrics,
+                new InvoicingService(database.pool(), config.billingPeriodDaySeconds() > 0
+                        ? new Periods(config.billingPeriodDaySeconds(), config.billingPeriodDays()) : Periods.calendarMonths(),
+                        config.platformFeeBasisPoints()),
+                new UsageQueries(database.pool()));
     }
 
-    private static Future<Integer> deployHttp(Vertx vertx, Services services) {
+    /** Closes ended billing periods: checked every minute (every period-day in short test cycles). */
+    private static void scheduleClosing(Vertx vertx, Services services) {
+        AppConfig config = services.config();
+        long every = config.billingPeriodDaySeconds() > 0 ? config.billingPeriodDaySeconds() * 1000 : 60_000;
+        vertx.setPeriodic(every, every, id -> services.invoicing().closeEndedPeriods(config.billingCloseGrace())
+                .onFailure(err -> LOG.warn("Closing billing periods failed; retrying later: {}", err.toString())));
+    }
+
+    /** The demo catalog, on the embedded default only (never on an operator's database). */
+    private static Future<Optional<DemoCatalog.Credentials>> demo(Vertx vertx, Services services) {
+        AppConfig config = services.config();
+        if (!config.demoEnabled() || config.dbUrl().isPresent()) {
+            return Future.succeededFuture(Optional.empty());
+        }
+        return DemoCatalog.ensure(vertx, services);
+    }
+
+    private static Future<Http> deployHttp(Vertx vertx, Services services) {
         AtomicInteger port = new AtomicInteger();
         return vertx.deployVerticle(() -> new HttpVerticle(services, port::set),
                         new DeploymentOptions().setInstances(services.config().effectiveHttpInstances()))
-                .map(id -> port.get());
+                .map(id -> new Http(id, port.get()));
     }
 
     /** The port the HTTP API listens on. */
     public int port() {
-        return port;
+        return http.port();
+    }
+
+    /** The demo logins, when this platform runs the demo catalog. */
+    public Optional<DemoCatalog.Credentials> demoCredentials() {
+        return demo;
     }
 
     public Services services() {
@@ -80,8 +153,9 @@ public final class Platform {
 
     /** Stops serving, then closes the database (stopping the embedded server). */
     public Future<Void> stop() {
-        Future<Void> undeploy = Future.join(vertx.deploymentIDs().stream().map(vertx::undeploy).toList()).mapEmpty();
-        return undeploy.eventually(() -> services.database().close(vertx))
+        return vertx.undeploy(http.deploymentId()).eventually(() -> services.serving().close())
+                .eventually(() -> services.usageMeter().close())
+                .eventually(() -> services.database().close(vertx))
                 .onComplete(r -> LOG.info("ModelMarket stopped"));
     }
 }

@@ -1,12 +1,24 @@
 package com.modelmarket.marketplace;
 
+import com.modelmarket.billing.metering.UsageMeter;
 import com.modelmarket.marketplace.apikeys.ApiKeyService;
+import com.modelmarket.marketplace.inference.InferenceService;
+import com.modelmarket.marketplace.invoicing.InvoicingService;
+import com.modelmarket.marketplace.invoicing.UsageQueries;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import com.modelmarket.marketplace.audit.AuditLog;
 import com.modelmarket.marketplace.auth.AccessTokenHandler;
 import com.modelmarket.marketplace.auth.AuthService;
+import com.modelmarket.marketplace.catalog.CatalogService;
+import com.modelmarket.marketplace.catalog.SearchService;
 import com.modelmarket.marketplace.config.AppConfig;
 import com.modelmarket.marketplace.db.Database;
+import com.modelmarket.marketplace.plans.PlanService;
+import com.modelmarket.marketplace.subscriptions.SubscriptionService;
 import com.modelmarket.marketplace.tenants.MemberService;
 import com.modelmarket.marketplace.tenants.TenantRepository;
+import com.modelmarket.serving.ServingEngine;
+import com.modelmarket.serving.store.ModelStore;
 
 /** The long-lived services, built once by {@link Platform} and shared by every HTTP verticle. */
 public record Services(
@@ -16,5 +28,17 @@ public record Services(
         AuthService auth,
         MemberService members,
         ApiKeyService apiKeys,
-        AccessTokenHandler accessTokens) {
+        AccessTokenHandler accessTokens,
+        AuditLog audit,
+        ModelStore modelStore,
+        ServingEngine serving,
+        CatalogService catalog,
+        SearchService search,
+        PlanService plans,
+        SubscriptionService subscriptions,
+        UsageMeter usageMeter,
+        InferenceService inference,
+        PrometheusMeterRegistry metrics,
+        InvoicingService invoicing,
+        UsageQueries usage) {
 }

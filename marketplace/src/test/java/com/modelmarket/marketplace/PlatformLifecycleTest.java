@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.modelmarket.marketplace.config.ConfigLoader;
 import com.modelmarket.marketplace.db.DbTarget;
+import com.modelmarket.marketplace.demo.DemoCatalog;
 import com.modelmarket.marketplace.support.Api;
 import com.modelmarket.marketplace.support.TestDatabases;
 import com.modelmarket.marketplace.support.TestPlatform;
@@ -36,6 +37,7 @@ class PlatformLifecycleTest {
             assertEquals(200, api.get("/health/live", null).statusCode());
             assertEquals(200, api.get("/health/ready", null).statusCode());
             api.signUp("Persistent Org", "persist@org.test", "persist-password");
+            assertDemoCatalog(api, first);
         } finally {
             TestPlatform.stop(first);
         }
@@ -47,9 +49,27 @@ class PlatformLifecycleTest {
             JsonObject session = api.login("persist@org.test", "persist-password");
             JsonObject tenant = api.get("/api/v1/tenant", session.getString("accessToken")).bodyAsJsonObject();
             assertEquals("persistent-org", tenant.getString("slug"));
+            assertEquals(first.demoCredentials(), second.demoCredentials(), "the demo logins are printed at every start");
+            assertDemoCatalog(api, second);
         } finally {
             TestPlatform.stop(second);
         }
+    }
+
+    /** The demo catalog: a publisher with at least three public models and plans, a consumer with a subscription. */
+    private static void assertDemoCatalog(Api api, Platform platform) {
+        DemoCatalog.Credentials demo = platform.demoCredentials().orElseThrow();
+        JsonObject catalog = api.get("/api/v1/catalog?publisher=demo-publisher&limit=50", null).bodyAsJsonObject();
+        assertTrue(catalog.getJsonArray("items").size() >= 3, catalog.encode());
+        for (Object item : catalog.getJsonArray("items")) {
+            JsonObject card = (JsonObject) item;
+            assertEquals("1.0.0", card.getString("latestVersion"), card.encode());
+            assertTrue(card.getJsonArray("priceTypes").size() >= 2, card.encode());
+        }
+        String consumer = api.login(DemoCatalog.CONSUMER_EMAIL, demo.consumerPassword()).getString("accessToken");
+        JsonObject subscriptions = api.get("/api/v1/subscriptions", consumer).bodyAsJsonObject();
+        assertEquals("digits-mlp", subscriptions.getJsonArray("items").getJsonObject(0).getString("model"));
+        api.login(DemoCatalog.PUBLISHER_EMAIL, demo.publisherPassword());
     }
 
     @Test
@@ -67,6 +87,7 @@ class PlatformLifecycleTest {
             TestPlatform.stop(platform);
         }
         assertTrue(Files.notExists(dataDir.resolve("postgres")), "no embedded cluster was created");
+        assertTrue(platform.demoCredentials().isEmpty(), "no demo data on an operator's database");
         try (Connection c = DriverManager.getConnection(db.jdbcUrl(), db.user(), db.password())) {
             ResultSet history = c.createStatement().executeQuery(
                     "SELECT count(*) FROM flyway_schema_history WHERE success AND version IS NOT NULL");

@@ -20,9 +20,9 @@ final class ApiKeyRepository {
         this.pool = pool;
     }
 
-    Future<ApiKey> insert(UUID tenantId, UUID createdBy, String name, String prefix, String lastFour,
+    Future<ApiKey> insert(io.vertx.sqlclient.SqlClient client, UUID tenantId, UUID createdBy, String name, String prefix, String lastFour,
                           byte[] secretHash, List<String> scopes, OffsetDateTime expiresAt) {
-        return pool.preparedQuery("INSERT INTO api_keys (tenant_id, created_by, name, prefix, last_four, secret_hash, "
+        return client.preparedQuery("INSERT INTO api_keys (tenant_id, created_by, name, prefix, last_four, secret_hash, "
                         + "scopes, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING " + ApiKey.COLUMNS)
                 .execute(Tuple.of(tenantId, createdBy, name, prefix, lastFour, Buffer.buffer(secretHash),
                         scopes.toArray(new String[0]), expiresAt))
@@ -47,8 +47,8 @@ final class ApiKeyRepository {
     }
 
     /** Marks a key revoked; empty when the tenant has no such key. */
-    Future<Optional<ApiKey>> revoke(UUID tenantId, UUID id) {
-        return pool.preparedQuery("UPDATE api_keys SET revoked_at = COALESCE(revoked_at, now()) "
+    Future<Optional<ApiKey>> revoke(io.vertx.sqlclient.SqlClient client, UUID tenantId, UUID id) {
+        return client.preparedQuery("UPDATE api_keys SET revoked_at = COALESCE(revoked_at, now()) "
                         + "WHERE tenant_id = $1 AND id = $2 RETURNING " + ApiKey.COLUMNS)
                 .execute(Tuple.of(tenantId, id))
                 .map(rows -> first(rows.iterator()));

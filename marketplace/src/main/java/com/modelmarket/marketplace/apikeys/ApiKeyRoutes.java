@@ -1,5 +1,6 @@
 package com.modelmarket.marketplace.apikeys;
 
+import com.modelmarket.marketplace.audit.Actor;
 import com.modelmarket.marketplace.auth.AccessTokenHandler;
 import com.modelmarket.marketplace.auth.Principal;
 import com.modelmarket.marketplace.http.JsonBody;
@@ -32,8 +33,8 @@ public final class ApiKeyRoutes {
     private void create(RoutingContext ctx) {
         JsonBody body = JsonBody.of(ctx);
         String name = body.requiredString("name", 100);
-        List<String> scopes = body.optionalStringList("scopes", 10, 50).orElse(List.of("inference"));
-        keys.create(Principal.of(ctx), name, scopes, body.optionalInstant("expiresAt"))
+        List<String> scopes = body.optionalStringList("scopes", 1, 10, 50).orElse(List.of("inference"));
+        keys.create(Actor.of(ctx), name, scopes, body.optionalInstant("expiresAt"))
                 .onSuccess(created -> Responses.json(ctx, 201, created.toJson()))
                 .onFailure(ctx::fail);
     }
@@ -51,7 +52,7 @@ public final class ApiKeyRoutes {
     }
 
     private void revoke(RoutingContext ctx) {
-        keys.revoke(Principal.of(ctx), Responses.pathId(ctx, "id", "API key"))
+        keys.revoke(Actor.of(ctx), Responses.pathId(ctx, "id", "API key"))
                 .onSuccess(key -> Responses.noContent(ctx))
                 .onFailure(ctx::fail);
     }

@@ -1,5 +1,7 @@
 package com.modelmarket.marketplace.apikeys;
 
+import com.modelmarket.marketplace.audit.Actor;
+import com.modelmarket.marketplace.audit.AuditLog;
 import com.modelmarket.marketplace.auth.Principal;
 import com.modelmarket.marketplace.auth.Secrets;
 import com.modelmarket.marketplace.http.ApiException;
@@ -31,7 +33,9 @@ public final class ApiKeyService {
     private static final int MAX_CACHE = 100_000;
     private static final long TOUCH_EVERY_MILLIS = 60_000;
 
+    private final Pool pool;
     private final ApiKeyRepository repository;
+    private final AuditLog audit;
     private final byte[] hmacKey;
     private final long cacheTtlNanos;
     private final ConcurrentHashMap<String, Cached> cache = new ConcurrentHashMap<>();
@@ -47,13 +51,16 @@ public final class ApiKeyService {
         }
     }
 
-    public ApiKeyService(Pool pool, byte[] hmacKey, Duration cacheTtl) {
+    public ApiKeyService(Pool pool, AuditLog audit, byte[] hmacKey, Duration cacheTtl) {
+        this.pool = pool;
         this.repository = new ApiKeyRepository(pool);
+        this.audit = audit;
         this.hmacKey = hmacKey.clone();
         this.cacheTtlNanos = cacheTtl.toNanos();
     }
 
-    public Future<CreatedKey> create(Principal caller, String name, List<String> scopes, Optional<Instant> expiresAt) {
+    public Future<CreatedKey> create(Actor actor, String name, List<String> scopes, Optional<Instant> expiresAt) {
+        Principal caller = actor.principal();
         requireManager(caller);
         for (String scope : scopes) {
             if (!SCOPES.contains(scope)) {
@@ -68,9 +75,10 @@ public final class ApiKeyService {
         String prefix = secret.substring(0, PREFIX.length() + 6);
         String lastFour = secret.substring(secret.length() - 4);
         OffsetDateTime expires = expiresAt.map(i -> i.atOffset(ZoneOffset.UTC)).orElse(null);
-        return repository.insert(caller.tenantId(), caller.userId(), name, prefix, lastFour, hash(secret),
-                        List.copyOf(new java.util.TreeSet<>(scopes)), expires)
-                .map(key -> new CreatedKey(key, secret));
+        return pool.withTransaction(tx -> repository.insert(tx, caller.tenantId(), caller.userId(), name, prefix, lastFour,
+                        hash(secret), List.copyOf(new java.util.TreeSet<>(scopes)), expires)
+                .compose(key -> audit.record(tx, caller.tenantId(), actor, "apikey.create", "api_key", key.id(),
+                        new JsonObject().put("name", name).put("prefix", prefix)).map(v -> new CreatedKey(key, secret))));
     }
 
     public Future<List<ApiKey>> list(Principal caller) {
@@ -83,9 +91,12 @@ public final class ApiKeyService {
         return repository.find(caller.tenantId(), id).compose(ApiKeyService::orNotFound);
     }
 
-    public Future<ApiKey> revoke(Principal caller, UUID id) {
+    public Future<ApiKey> revoke(Actor actor, UUID id) {
+        Principal caller = actor.principal();
         requireManager(caller);
-        return repository.revoke(caller.tenantId(), id).compose(ApiKeyService::orNotFound).onSuccess(key ->
+        return pool.withTransaction(tx -> repository.revoke(tx, caller.tenantId(), id).compose(ApiKeyService::orNotFound)
+                .compose(key -> audit.record(tx, caller.tenantId(), actor, "apikey.revoke", "api_key", key.id(),
+                        new JsonObject().put("name", key.name()).put("prefix", key.prefix())).map(v -> key))).onSuccess(key ->
                 cache.values().removeIf(c -> c.principal().map(p -> p.keyId().equals(key.id())).orElse(false)));
     }
 

@@ -14,15 +14,30 @@ public final class AccessTokenHandler implements Handler<RoutingContext> {
 
     private final TokenService tokens;
     private final TenantRepository tenants;
+    private final boolean optional;
 
     public AccessTokenHandler(TokenService tokens, TenantRepository tenants) {
+        this(tokens, tenants, false);
+    }
+
+    private AccessTokenHandler(TokenService tokens, TenantRepository tenants, boolean optional) {
         this.tokens = tokens;
         this.tenants = tenants;
+        this.optional = optional;
+    }
+
+    /** A handler that lets anonymous callers through, and authenticates those who send a token. */
+    public AccessTokenHandler optional() {
+        return new AccessTokenHandler(tokens, tenants, true);
     }
 
     @Override
     public void handle(RoutingContext ctx) {
         String token = bearer(ctx);
+        if (token == null && optional) {
+            ctx.next();
+            return;
+        }
         if (token == null) {
             ctx.fail(ApiException.unauthorized("An access token is required (Authorization: Bearer <token>)"));
             return;

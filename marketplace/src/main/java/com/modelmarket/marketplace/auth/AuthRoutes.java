@@ -2,12 +2,17 @@ package com.modelmarket.marketplace.auth;
 
 import com.modelmarket.marketplace.http.JsonBody;
 import com.modelmarket.marketplace.http.Responses;
+import io.vertx.core.http.Cookie;
+import io.vertx.core.http.CookieSameSite;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 
 /** {@code /api/v1/auth}: sign-up, login, refresh, logout, and who am I. */
 public final class AuthRoutes {
+
+    /** The cookie that carries the refresh token for the web UI. */
+    public static final String REFRESH_COOKIE = "mm_refresh";
 
     private final AuthService auth;
     private final AccessTokenHandler authenticated;
@@ -32,6 +37,7 @@ public final class AuthRoutes {
         String displayName = body.optionalString("displayName", 200).orElse("");
         String password = body.requiredSecret("password", 10, 200);
         auth.signUp(organisation, email, displayName, password)
+                .onSuccess(r -> setRefreshCookie(ctx, r.session()))
                 .onSuccess(r -> Responses.json(ctx, 201, new JsonObject()
                         .put("tenant", r.tenant().toJson())
                         .put("user", r.owner().toJson())
@@ -44,21 +50,51 @@ public final class AuthRoutes {
         String email = body.requiredEmail("email");
         String password = body.requiredSecret("password", 1, 200);
         auth.login(email, password, ctx.request().remoteAddress() == null ? "?" : ctx.request().remoteAddress().hostAddress())
-                .onSuccess(session -> Responses.json(ctx, 200, session.toJson()))
+                .onSuccess(session -> respondWithSession(ctx, 200, session))
                 .onFailure(ctx::fail);
     }
 
+    /** The refresh token comes in the body, or (for the web UI) in the HttpOnly cookie. */
     private void refresh(RoutingContext ctx) {
-        String token = JsonBody.of(ctx).requiredSecret("refreshToken", 1, 200);
+        Cookie cookie = ctx.request().getCookie(REFRESH_COOKIE);
+        boolean hasBody = ctx.body().length() > 0;
+        String token = hasBody || cookie == null
+                ? JsonBody.of(ctx).requiredSecret("refreshToken", 1, 200) : cookie.getValue();
         auth.refresh(token)
-                .onSuccess(session -> Responses.json(ctx, 200, session.toJson()))
-                .onFailure(ctx::fail);
+                .onSuccess(session -> respondWithSession(ctx, 200, session))
+                .onFailure(err -> {
+                    clearRefreshCookie(ctx);
+                    ctx.fail(err);
+                });
     }
 
     private void logout(RoutingContext ctx) {
         auth.logout(Principal.of(ctx))
-                .onSuccess(v -> Responses.noContent(ctx))
+                .onSuccess(v -> {
+                    clearRefreshCookie(ctx);
+                    Responses.noContent(ctx);
+                })
                 .onFailure(ctx::fail);
+    }
+
+    private static void respondWithSession(RoutingContext ctx, int status, Session session) {
+        setRefreshCookie(ctx, session);
+        Responses.json(ctx, status, session.toJson());
+    }
+
+    /**
+     * The web UI keeps the access token in memory only; the refresh token travels in this cookie,
+     * which scripts cannot read and other sites cannot send.
+     */
+    private static void setRefreshCookie(RoutingContext ctx, Session session) {
+        ctx.response().addCookie(Cookie.cookie(REFRESH_COOKIE, session.refreshToken())
+                .setPath("/api/v1/auth").setHttpOnly(true).setSecure(true).setSameSite(CookieSameSite.STRICT)
+                .setMaxAge(14 * 24 * 3600));
+    }
+
+    private static void clearRefreshCookie(RoutingContext ctx) {
+        ctx.response().addCookie(Cookie.cookie(REFRESH_COOKIE, "").setPath("/api/v1/auth").setHttpOnly(true)
+                .setSecure(true).setSameSite(CookieSameSite.STRICT).setMaxAge(0));
     }
 
     private void me(RoutingContext ctx) {

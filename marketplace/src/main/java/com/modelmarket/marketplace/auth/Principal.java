@@ -11,6 +11,11 @@ public record Principal(UUID userId, UUID tenantId, Role role, UUID sessionId) {
 
     static final String KEY = "principal";
 
+    /** The authenticated person, if any (routes behind the optional access-token handler). */
+    public static java.util.Optional<Principal> optional(RoutingContext ctx) {
+        return java.util.Optional.ofNullable(ctx.get(KEY));
+    }
+
     /** The authenticated person of {@code ctx}; the JWT handler put it there. */
     public static Principal of(RoutingContext ctx) {
         Principal principal = ctx.get(KEY);

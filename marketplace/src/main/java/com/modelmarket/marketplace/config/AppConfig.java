@@ -1,5 +1,6 @@
 package com.modelmarket.marketplace.config;
 
+import com.modelmarket.serving.PoolConfig;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
@@ -27,7 +28,18 @@ public record AppConfig(
         int argon2Iterations,
         int argon2Parallelism,
         int loginMaxFailures,
-        Duration loginWindow) {
+        Duration loginWindow,
+        long maxUploadBytes,
+        long servingMemoryBudgetBytes,
+        boolean demoEnabled,
+        long inferenceMaxBodyBytes,
+        int inferenceMaxItems,
+        long inferenceMaxElements,
+        PoolConfig servingPool,
+        int platformFeeBasisPoints,
+        Duration billingCloseGrace,
+        long billingPeriodDaySeconds,
+        int billingPeriodDays) {
 
     public AppConfig {
         if (accessTokenTtl.compareTo(Duration.ofMinutes(15)) > 0) {
@@ -35,6 +47,9 @@ public record AppConfig(
         }
         if (httpPort < 0 || httpPort > 65535) {
             throw new IllegalArgumentException("http.port must be between 0 and 65535");
+        }
+        if (platformFeeBasisPoints < 0 || platformFeeBasisPoints > 10_000) {
+            throw new IllegalArgumentException("billing.platform-fee-bp must be between 0 and 10000");
         }
         if (dbPoolSize < 1 || dbMaxWaitQueue < 0) {
             throw new IllegalArgumentException("db.pool-size must be >= 1 and db.max-wait-queue >= 0");

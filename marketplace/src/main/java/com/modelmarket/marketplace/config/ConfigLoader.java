@@ -1,5 +1,6 @@
 package com.modelmarket.marketplace.config;
 
+import com.modelmarket.serving.PoolConfig;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.Reader;
@@ -80,7 +81,23 @@ public final class ConfigLoader {
                 v.integer("password.argon2-iterations"),
                 v.integer("password.argon2-parallelism"),
                 v.integer("login.max-failures"),
-                Duration.ofSeconds(v.longValue("login.window-seconds")));
+                Duration.ofSeconds(v.longValue("login.window-seconds")),
+                v.longValue("catalog.max-upload-bytes"),
+                v.longValue("serving.memory-budget-bytes"),
+                v.bool("demo.enabled"),
+                v.longValue("inference.max-body-bytes"),
+                v.integer("inference.max-items"),
+                v.longValue("inference.max-elements"),
+                PoolConfig.defaults()
+                        .withWorkers(v.integer("serving.min-workers"), v.integer("serving.max-workers"))
+                        .withBatching(v.integer("serving.max-batch-size"),
+                                Duration.ofMillis(v.longValue("serving.max-batch-delay-millis")))
+                        .withMaxQueue(v.integer("serving.max-queue"))
+                        .withDefaultTimeout(Duration.ofMillis(v.longValue("serving.request-timeout-millis"))),
+                v.integer("billing.platform-fee-bp"),
+                Duration.ofSeconds(v.longValue("billing.close-grace-seconds")),
+                v.longValue("billing.period-day-seconds"),
+                v.integer("billing.period-days"));
     }
 
     private static Map<String, String> readDefaults() {
@@ -133,6 +150,15 @@ public final class ConfigLoader {
                 throw new IllegalArgumentException("configuration key " + key + " is out of range: " + value);
             }
             return (int) value;
+        }
+
+        boolean bool(String key) {
+            String raw = string(key).toLowerCase(Locale.ROOT);
+            if (!raw.equals("true") && !raw.equals("false")) {
+                throw new IllegalArgumentException("configuration key " + key + " (" + envName(key)
+                        + ") must be true or false, got '" + raw + "'");
+            }
+            return Boolean.parseBoolean(raw);
         }
 
         long longValue(String key) {

@@ -23,7 +23,7 @@ public class ApiException extends RuntimeException {
     private final String type;
     private final String title;
     private final List<FieldError> errors;
-    private final Map<String, String> headers;
+    private final Map<String, String> headers = new LinkedHashMap<>();
     private final Map<String, Object> extensions = new LinkedHashMap<>();
 
     public ApiException(int status, String type, String title, String detail) {
@@ -37,7 +37,7 @@ public class ApiException extends RuntimeException {
         this.type = type;
         this.title = title;
         this.errors = List.copyOf(errors);
-        this.headers = Map.copyOf(headers);
+        this.headers.putAll(headers);
     }
 
     public static ApiException badRequest(String detail) {
@@ -73,6 +73,11 @@ public class ApiException extends RuntimeException {
 
     public ApiException with(String key, Object value) {
         extensions.put(key, value);
+        return this;
+    }
+
+    public ApiException withHeader(String name, String value) {
+        headers.put(name, value);
         return this;
     }
 

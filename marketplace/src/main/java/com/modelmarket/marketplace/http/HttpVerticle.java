@@ -3,6 +3,12 @@ package com.modelmarket.marketplace.http;
 import com.modelmarket.marketplace.Services;
 import com.modelmarket.marketplace.apikeys.ApiKeyRoutes;
 import com.modelmarket.marketplace.auth.AuthRoutes;
+import com.modelmarket.marketplace.catalog.CatalogRoutes;
+import com.modelmarket.marketplace.inference.InferenceRoutes;
+import com.modelmarket.marketplace.invoicing.InvoicingRoutes;
+import com.modelmarket.marketplace.catalog.UploadRoutes;
+import com.modelmarket.marketplace.plans.PlanRoutes;
+import com.modelmarket.marketplace.subscriptions.SubscriptionRoutes;
 import com.modelmarket.marketplace.health.HealthRoutes;
 import com.modelmarket.marketplace.tenants.MemberRoutes;
 import io.vertx.core.Future;
@@ -17,8 +23,12 @@ import java.util.function.IntConsumer;
 /** One HTTP server instance: the route table of the whole API. */
 public final class HttpVerticle extends VerticleBase {
 
+    /** How long a stopping server lets requests in flight finish before it closes their connections. */
+    static final long DRAIN_SECONDS = 10;
+
     private final Services services;
     private final IntConsumer onListening;
+    private HttpServer server;
 
     public HttpVerticle(Services services, IntConsumer onListening) {
         this.services = services;
@@ -29,6 +39,13 @@ public final class HttpVerticle extends VerticleBase {
     public Future<?> start() {
         Router router = Router.router(vertx);
         router.route().handler(RequestIds::handle);
+        router.route().handler(new AccessLog(services.metrics()));
+        router.get("/metrics").handler(ctx -> ctx.response().putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+                .end(services.metrics().scrape()));
+        new InferenceRoutes(services.inference(), services.apiKeys(), services.database(),
+                services.config().inferenceMaxBodyBytes()).mount(router);
+        new UploadRoutes(vertx, services.modelStore(), services.accessTokens(), services.config().maxUploadBytes())
+                .mount(router);
         router.route("/api/*").handler(JsonContentType::handle);
         router.route("/api/*").handler(BodyHandler.create(false)
                 .setBodyLimit(services.config().maxJsonBodyBytes()));
@@ -37,6 +54,10 @@ public final class HttpVerticle extends VerticleBase {
         new AuthRoutes(services.auth(), services.accessTokens()).mount(router);
         new MemberRoutes(services.members(), services.tenants(), services.accessTokens()).mount(router);
         new ApiKeyRoutes(services.apiKeys(), services.accessTokens()).mount(router);
+        new CatalogRoutes(services.catalog(), services.search(), services.accessTokens()).mount(router);
+        new PlanRoutes(services.plans(), services.accessTokens()).mount(router);
+        new SubscriptionRoutes(services.subscriptions(), services.audit(), services.accessTokens()).mount(router);
+        new InvoicingRoutes(services.invoicing(), services.usage(), services.accessTokens()).mount(router);
         StaticHandler webUi = StaticHandler.create("webroot").setCachingEnabled(true);
         router.get("/*").handler(webUi);
         router.head("/*").handler(webUi);
@@ -54,6 +75,15 @@ public final class HttpVerticle extends VerticleBase {
         return vertx.createHttpServer(options)
                 .requestHandler(router)
                 .listen()
-                .onSuccess((HttpServer server) -> onListening.accept(server.actualPort()));
+                .onSuccess((HttpServer listening) -> {
+                    server = listening;
+                    onListening.accept(listening.actualPort());
+                });
+    }
+
+    /** Graceful: stop accepting, let requests in flight finish (bounded), then close. */
+    @Override
+    public Future<?> stop() {
+        return server == null ? Future.succeededFuture() : server.shutdown(DRAIN_SECONDS, java.util.concurrent.TimeUnit.SECONDS);
     }
 }

@@ -37,6 +37,11 @@ public final class JsonBody {
         return new JsonBody(object);
     }
 
+    /** The whole object. */
+    public JsonObject json() {
+        return json;
+    }
+
     public static JsonBody wrap(JsonObject json) {
         return new JsonBody(json);
     }
@@ -90,6 +95,48 @@ public final class JsonBody {
         return email;
     }
 
+    public Optional<JsonObject> optionalObject(String field) {
+        Object value = json.getValue(field);
+        if (value == null) {
+            return Optional.empty();
+        }
+        if (!(value instanceof JsonObject object)) {
+            throw ApiException.invalid("/" + field, "must be a JSON object");
+        }
+        return Optional.of(object);
+    }
+
+    /** A whole number within bounds, or {@code fallback} when absent. */
+    public long longValue(String field, long fallback, long min, long max) {
+        Object value = json.getValue(field);
+        if (value == null) {
+            return fallback;
+        }
+        if (!(value instanceof Number n) || n.doubleValue() != Math.rint(n.doubleValue()) || value instanceof Double && Double.isInfinite((Double) value)) {
+            throw ApiException.invalid("/" + field, "must be a whole number");
+        }
+        long v = n.longValue();
+        if (v < min || v > max) {
+            throw ApiException.invalid("/" + field, "must be between " + min + " and " + max);
+        }
+        return v;
+    }
+
+    /** A string that may be empty (descriptions), at most {@code maxLength} characters. */
+    public Optional<String> optionalText(String field, int maxLength) {
+        Object value = json.getValue(field);
+        if (value == null) {
+            return Optional.empty();
+        }
+        if (!(value instanceof String s)) {
+            throw ApiException.invalid("/" + field, "must be a string");
+        }
+        if (s.length() > maxLength) {
+            throw ApiException.invalid("/" + field, "must be at most " + maxLength + " characters");
+        }
+        return Optional.of(s);
+    }
+
     public <E extends Enum<E>> E requiredEnum(String field, Class<E> type) {
         String raw = requiredString(field, 64);
         for (E constant : type.getEnumConstants()) {
@@ -109,8 +156,8 @@ public final class JsonBody {
         }
     }
 
-    /** A non-empty array of strings, each at most {@code maxLength} characters. */
-    public Optional<List<String>> optionalStringList(String field, int maxItems, int maxLength) {
+    /** An array of {@code minItems} to {@code maxItems} strings, each at most {@code maxLength} characters. */
+    public Optional<List<String>> optionalStringList(String field, int minItems, int maxItems, int maxLength) {
         Object value = json.getValue(field);
         if (value == null) {
             return Optional.empty();
@@ -118,8 +165,8 @@ public final class JsonBody {
         if (!(value instanceof JsonArray array)) {
             throw ApiException.invalid("/" + field, "must be an array of strings");
         }
-        if (array.isEmpty() || array.size() > maxItems) {
-            throw ApiException.invalid("/" + field, "must hold between 1 and " + maxItems + " items");
+        if (array.size() < minItems || array.size() > maxItems) {
+            throw ApiException.invalid("/" + field, "must hold between " + minItems + " and " + maxItems + " items");
         }
         List<String> items = new ArrayList<>();
         for (int i = 0; i < array.size(); i++) {

@@ -46,6 +46,9 @@ public final class Problems {
             return;
         }
         JsonObject body = problem.toProblem().put("instance", ctx.request().path());
+        if (ctx.request().path().startsWith("/v2")) {
+            body.put("error", body.getString("detail")); // what Open Inference Protocol clients read
+        }
         String requestId = RequestIds.of(ctx);
         if (requestId != null) {
             body.put("requestId", requestId);

@@ -117,6 +117,9 @@ class ApiKeyTest {
         }
         assertEquals(401, status, "the key still worked one second after revocation");
         assertNotNull(api.get("/api/v1/api-keys/" + created.getString("id"), owner).bodyAsJsonObject().getString("revokedAt"));
+        String log = api.get("/api/v1/audit-log", owner).bodyAsString();
+        assertTrue(log.contains("\"apikey.create\"") && log.contains("\"apikey.revoke\""), log);
+        assertFalse(log.contains(secret), "the audit log never holds a secret");
     }
 
     @Test

@@ -104,6 +104,25 @@ class AuthFlowTest {
     }
 
     @Test
+    @DisplayName("the web UI's refresh token travels in an HttpOnly, Secure, SameSite=Strict cookie and refreshes without a body")
+    void refreshCookie() {
+        api.signUp("Cookie Org", "cookie@org.test", "cookie-password");
+        HttpResponse<Buffer> login = api.post("/api/v1/auth/login", null,
+                new JsonObject().put("email", "cookie@org.test").put("password", "cookie-password"));
+        String setCookie = login.cookies().stream().filter(c -> c.startsWith("mm_refresh=")).findFirst().orElseThrow();
+        assertTrue(setCookie.toLowerCase().contains("httponly") && setCookie.contains("Secure") && setCookie.contains("SameSite=Strict")
+                && setCookie.contains("Path=/api/v1/auth"), setCookie);
+        String cookie = setCookie.split(";", 2)[0];
+        HttpResponse<Buffer> refreshed = Api.await(api.request(io.vertx.core.http.HttpMethod.POST, "/api/v1/auth/refresh", null)
+                .putHeader("Cookie", cookie).send());
+        assertEquals(200, refreshed.statusCode(), refreshed.bodyAsString());
+        assertEquals(200, api.get("/api/v1/me", refreshed.bodyAsJsonObject().getString("accessToken")).statusCode());
+        HttpResponse<Buffer> replay = Api.await(api.request(io.vertx.core.http.HttpMethod.POST, "/api/v1/auth/refresh", null)
+                .putHeader("Cookie", cookie).send());
+        assertProblem(replay, 401);
+    }
+
+    @Test
     @DisplayName("logout ends the session: its access and refresh tokens stop working")
     void logout() {
         api.signUp("Logout Org", "logout@org.test", "logout-password");

@@ -22,7 +22,7 @@ public final class Api implements AutoCloseable {
         this.client = WebClient.create(vertx, new WebClientOptions()
                 .setDefaultHost("127.0.0.1")
                 .setDefaultPort(port)
-                .setKeepAlive(true));
+                .setKeepAlive(true), new io.vertx.core.http.PoolOptions().setHttp1MaxSize(128));
     }
 
     public HttpResponse<Buffer> get(String path, String bearer) {

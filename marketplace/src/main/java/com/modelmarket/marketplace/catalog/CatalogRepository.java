@@ -1,0 +1,202 @@
+package com.modelmarket.marketplace.catalog;
+
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.SqlClient;
+import io.vertx.sqlclient.Tuple;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.function.Function;
+
+/**
+ * SQL for models, their shares, versions and aliases. Reads for callers go through the
+ * visibility rule; writes take the publisher's tenant id from the principal.
+ */
+final class CatalogRepository {
+
+    /**
+     * A model the tenant {@code $1} (null when anonymous) may see: its own, or a public model, or
+     * one shared with it — and, unless it is the tenant's own, one that has a serving version
+     * (algorithms have none and show at once).
+     */
+    static final String VISIBLE = "(m.tenant_id = $1::uuid OR ((m.visibility = 'public' OR (m.visibility = 'shared' "
+            + "AND EXISTS (SELECT 1 FROM model_shares s WHERE s.model_id = m.id AND s.tenant_id = $1::uuid))) "
+            + "AND (m.kind = 'algorithm' OR EXISTS (SELECT 1 FROM model_versions pv WHERE pv.model_id = m.id "
+            + "AND pv.state IN ('published', 'deprecated')))))";
+
+    private final Pool pool;
+
+    CatalogRepository(Pool pool) {
+        this.pool = pool;
+    }
+
+    Pool pool() {
+        return pool;
+    }
+
+    /** The fields of a model card, as written by its publisher. */
+    record Card(String kind, String slug, String name, String summary, String description, String task,
+                List<String> tags, String license, String framework, String visibility, JsonObject claimedMetrics,
+                JsonObject algorithmSpec) {
+    }
+
+    Future<CatalogModel> insertModel(SqlClient tx, UUID tenantId, Card c) {
+        return tx.preparedQuery("INSERT INTO models AS m (tenant_id, kind, slug, name, summary, description, task, tags, "
+                        + "license, framework, visibility, claimed_metrics, algorithm_spec) "
+                        + "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING " + CatalogModel.COLUMNS)
+                .execute(Tuple.from(new Object[] {tenantId, c.kind(), c.slug(), c.name(), c.summary(), c.description(),
+                        c.task(), c.tags().toArray(new String[0]), c.license(), c.framework(), c.visibility(),
+                        c.claimedMetrics(), c.algorithmSpec()}))
+                .map(rows -> CatalogModel.from(rows.iterator().next()));
+    }
+
+    Future<CatalogModel> updateModel(SqlClient tx, UUID tenantId, UUID id, Card c) {
+        return tx.preparedQuery("UPDATE models AS m SET name = $3, summary = $4, description = $5, task = $6, tags = $7, "
+                        + "license = $8, framework = $9, visibility = $10, claimed_metrics = $11, algorithm_spec = $12, "
+                        + "updated_at = now() WHERE m.tenant_id = $1 AND m.id = $2 RETURNING " + CatalogModel.COLUMNS)
+                .execute(Tuple.from(new Object[] {tenantId, id, c.name(), c.summary(), c.description(), c.task(),
+                        c.tags().toArray(new String[0]), c.license(), c.framework(), c.visibility(), c.claimedMetrics(),
+                        c.algorithmSpec()}))
+                .map(rows -> CatalogModel.from(rows.iterator().next()));
+    }
+
+    /** Replaces the tenants a model is shared with; returns the slugs that named no tenant. */
+    Future<List<String>> replaceShares(SqlClient tx, UUID modelId, UUID ownerTenant, List<String> tenantSlugs) {
+        return tx.preparedQuery("DELETE FROM model_shares WHERE model_id = $1").execute(Tuple.of(modelId))
+                .compose(v -> tx.preparedQuery("INSERT INTO model_shares (model_id, tenant_id) SELECT $1, t.id FROM tenants t "
+                                + "WHERE t.slug = ANY($2) AND t.id <> $3 AND t.deleted_at IS NULL RETURNING "
+                                + "(SELECT slug FROM tenants WHERE id = tenant_id)")
+                        .execute(Tuple.of(modelId, tenantSlugs.toArray(new String[0]), ownerTenant)))
+                .map(rows -> {
+                    List<String> missing = new ArrayList<>(tenantSlugs);
+                    rows.forEach(r -> missing.remove(r.getString(0)));
+                    return missing;
+                });
+    }
+
+    Future<List<String>> shares(UUID modelId) {
+        return pool.preparedQuery("SELECT t.slug FROM model_shares s JOIN tenants t ON t.id = s.tenant_id "
+                        + "WHERE s.model_id = $1 ORDER BY t.slug")
+                .execute(Tuple.of(modelId))
+                .map(rows -> list(rows, r -> r.getString(0)));
+    }
+
+    /** A model the caller may see, by id or slug. */
+    Future<Optional<CatalogModel>> findVisible(UUID callerTenant, String idOrSlug) {
+        UUID id = parseUuid(idOrSlug);
+        return pool.preparedQuery("SELECT " + CatalogModel.COLUMNS + " FROM models m WHERE "
+                        + (id != null ? "m.id = $2" : "m.slug = $2") + " AND " + VISIBLE)
+                .execute(Tuple.of(callerTenant, id != null ? id : idOrSlug))
+                .map(rows -> first(rows).map(CatalogModel::from));
+    }
+
+    /** The caller's own model (for writes), locked when asked. */
+    Future<Optional<CatalogModel>> findOwned(SqlClient client, UUID tenantId, String idOrSlug, boolean forUpdate) {
+        UUID id = parseUuid(idOrSlug);
+        return client.preparedQuery("SELECT " + CatalogModel.COLUMNS + " FROM models m WHERE m.tenant_id = $1 AND "
+                        + (id != null ? "m.id = $2" : "m.slug = $2") + (forUpdate ? " FOR UPDATE" : ""))
+                .execute(Tuple.of(tenantId, id != null ? id : idOrSlug))
+                .map(rows -> first(rows).map(CatalogModel::from));
+    }
+
+    Future<Boolean> slugTaken(SqlClient client, String slug) {
+        return client.preparedQuery("SELECT 1 FROM models WHERE slug = $1").execute(Tuple.of(slug)).map(r -> r.size() > 0);
+    }
+
+    Future<List<ModelVersion>> versions(UUID modelId, boolean includeDrafts) {
+        return pool.preparedQuery("SELECT " + ModelVersion.COLUMNS + " FROM model_versions v WHERE v.model_id = $1"
+                        + (includeDrafts ? "" : " AND v.state <> 'draft'") + " ORDER BY v.major DESC, v.minor DESC, v.patch DESC")
+                .execute(Tuple.of(modelId))
+                .map(rows -> list(rows, ModelVersion::from));
+    }
+
+    Future<ModelVersion> insertVersion(SqlClient tx, UUID id, UUID modelId, UUID tenantId, SemVer version,
+                                       String sha256, long size, JsonObject manifest, long loadMillis,
+                                       long latencyMicros, UUID createdBy) {
+        return tx.preparedQuery("INSERT INTO model_versions AS v (id, model_id, tenant_id, version, major, minor, patch, state, "
+                        + "artifact_sha256, artifact_size, manifest, load_millis, single_latency_micros, created_by) "
+                        + "VALUES ($1, $2, $3, $4, $5, $6, $7, 'draft', $8, $9, $10, $11, $12, $13) RETURNING " + ModelVersion.COLUMNS)
+                .execute(Tuple.from(new Object[] {id, modelId, tenantId, version.toString(), version.major(),
+                        version.minor(), version.patch(), sha256, size, manifest, loadMillis, latencyMicros, createdBy}))
+                .map(rows -> ModelVersion.from(rows.iterator().next()));
+    }
+
+    Future<Optional<ModelVersion>> findVersion(SqlClient client, UUID modelId, String version, boolean forUpdate) {
+        return client.preparedQuery("SELECT " + ModelVersion.COLUMNS + " FROM model_versions v WHERE v.model_id = $1 "
+                        + "AND v.version = $2" + (forUpdate ? " FOR UPDATE" : ""))
+                .execute(Tuple.of(modelId, version))
+                .map(rows -> first(rows).map(ModelVersion::from));
+    }
+
+    Future<ModelVersion> setState(SqlClient tx, UUID versionId, String state) {
+        String stamp = switch (state) {
+            case "published" -> "published_at";
+            case "deprecated" -> "deprecated_at";
+            case "retired" -> "retired_at";
+            default -> throw new IllegalArgumentException(state);
+        };
+        return tx.preparedQuery("UPDATE model_versions AS v SET state = $2, " + stamp + " = now() WHERE v.id = $1 RETURNING "
+                        + ModelVersion.COLUMNS)
+                .execute(Tuple.of(versionId, state))
+                .map(rows -> ModelVersion.from(rows.iterator().next()));
+    }
+
+    /** Alias name → version string, for one model. */
+    Future<Map<String, String>> aliases(SqlClient client, UUID modelId) {
+        return client.preparedQuery("SELECT a.alias, v.version FROM model_aliases a JOIN model_versions v ON v.id = a.version_id "
+                        + "WHERE a.model_id = $1 ORDER BY a.alias")
+                .execute(Tuple.of(modelId))
+                .map(rows -> {
+                    Map<String, String> map = new LinkedHashMap<>();
+                    rows.forEach(r -> map.put(r.getString(0), r.getString(1)));
+                    return map;
+                });
+    }
+
+    Future<Void> setAlias(SqlClient tx, UUID modelId, String alias, UUID versionId) {
+        return tx.preparedQuery("INSERT INTO model_aliases (model_id, alias, version_id) VALUES ($1, $2, $3) "
+                        + "ON CONFLICT (model_id, alias) DO UPDATE SET version_id = EXCLUDED.version_id, updated_at = now()")
+                .execute(Tuple.of(modelId, alias, versionId))
+                .mapEmpty();
+    }
+
+    Future<Boolean> deleteAlias(SqlClient tx, UUID modelId, String alias) {
+        return tx.preparedQuery("DELETE FROM model_aliases WHERE model_id = $1 AND alias = $2")
+                .execute(Tuple.of(modelId, alias))
+                .map(rows -> rows.rowCount() > 0);
+    }
+
+    /** A version by number or alias. */
+    Future<Optional<ModelVersion>> resolve(UUID modelId, String versionOrAlias) {
+        return pool.preparedQuery("SELECT " + ModelVersion.COLUMNS + " FROM model_versions v WHERE v.model_id = $1 AND "
+                        + "(v.version = $2 OR v.id = (SELECT a.version_id FROM model_aliases a WHERE a.model_id = $1 AND a.alias = $2))")
+                .execute(Tuple.of(modelId, versionOrAlias))
+                .map(rows -> first(rows).map(ModelVersion::from));
+    }
+
+    static UUID parseUuid(String s) {
+        try {
+            return s != null && s.length() == 36 ? UUID.fromString(s) : null;
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+    }
+
+    static Optional<Row> first(RowSet<Row> rows) {
+        var it = rows.iterator();
+        return it.hasNext() ? Optional.of(it.next()) : Optional.empty();
+    }
+
+    static <T> List<T> list(RowSet<Row> rows, Function<Row, T> mapper) {
+        List<T> out = new ArrayList<>();
+        rows.forEach(r -> out.add(mapper.apply(r)));
+        return out;
+    }
+}

@@ -1,0 +1,318 @@
+package com.modelmarket.marketplace.catalog;
+
+import com.modelmarket.marketplace.audit.Actor;
+import com.modelmarket.marketplace.audit.AuditLog;
+import com.modelmarket.marketplace.auth.Principal;
+import com.modelmarket.marketplace.http.ApiException;
+import com.modelmarket.serving.ServingEngine;
+import com.modelmarket.serving.store.StoredArtifact;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.pgclient.PgException;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * Publishing: model cards, versions (validated by the serving engine before they exist), their
+ * states, aliases and rollback. Reads apply the visibility rule for the caller's tenant.
+ */
+public final class CatalogService {
+
+    private final Vertx vertx;
+    private final CatalogRepository repository;
+    private final ArtifactValidator validator;
+    private final AuditLog audit;
+    private final ServingEngine engine;
+    private final long maxUploadBytes;
+
+    public CatalogService(Vertx vertx, io.vertx.sqlclient.Pool pool, ArtifactValidator validator, AuditLog audit,
+                          ServingEngine engine, long maxUploadBytes) {
+        this.vertx = vertx;
+        this.repository = new CatalogRepository(pool);
+        this.validator = validator;
+        this.audit = audit;
+        this.engine = engine;
+        this.maxUploadBytes = maxUploadBytes;
+    }
+
+    /** A model card as sent by a publisher: every field optional on update. */
+    public record CardInput(Optional<String> kind, Optional<String> slug, Optional<String> name, Optional<String> summary,
+                            Optional<String> description, Optional<String> task, Optional<List<String>> tags,
+                            Optional<String> license, Optional<String> framework, Optional<String> visibility,
+                            Optional<JsonObject> claimedMetrics, Optional<JsonObject> algorithm,
+                            Optional<List<String>> sharedWith) {
+    }
+
+    public Future<CatalogModel> createModel(Actor actor, CardInput in) {
+        requirePublisher(actor.principal());
+        String kind = in.kind().orElse("model");
+        CatalogRepository.Card card = new CatalogRepository.Card(kind,
+                in.slug().orElseThrow(() -> ApiException.invalid("/slug", "is required")),
+                in.name().orElseThrow(() -> ApiException.invalid("/name", "is required")),
+                in.summary().orElse(""), in.description().orElse(""),
+                in.task().orElseThrow(() -> ApiException.invalid("/task", "is required")),
+                in.tags().orElse(List.of()), in.license().orElse(""),
+                in.framework().orElse("algorithm".equals(kind) ? "builtin" : "pytorch"),
+                in.visibility().orElse("private"), in.claimedMetrics().orElse(new JsonObject()),
+                in.algorithm().orElse(null));
+        validateCard(card);
+        UUID tenant = actor.principal().tenantId();
+        return repository.pool().withTransaction(tx -> repository.slugTaken(tx, card.slug()).compose(taken -> {
+                    if (taken) {
+                        return Future.failedFuture(ApiException.conflict("The slug '" + card.slug() + "' is taken"));
+                    }
+                    return repository.insertModel(tx, tenant, card)
+                            .compose(model -> shares(tx, model, in.sharedWith())
+                                    .compose(v -> audit.record(tx, tenant, actor, "model.create", "model", model.id(),
+                                            new JsonObject().put("slug", model.slug()).put("visibility", model.visibility())))
+                                    .map(v -> model));
+                }))
+                .recover(CatalogService::mapConflict);
+    }
+
+    public Future<CatalogModel> updateModel(Actor actor, String idOrSlug, CardInput in) {
+        requirePublisher(actor.principal());
+        UUID tenant = actor.principal().tenantId();
+        return repository.pool().withTransaction(tx -> owned(tx, tenant, idOrSlug).compose(m -> {
+            CatalogRepository.Card card = new CatalogRepository.Card(m.kind(), m.slug(), in.name().orElse(m.name()),
+                    in.summary().orElse(m.summary()), in.description().orElse(m.description()),
+                    in.task().orElse(m.task()), in.tags().orElse(m.tags()), in.license().orElse(m.license()),
+                    in.framework().orElse(m.framework()), in.visibility().orElse(m.visibility()),
+                    in.claimedMetrics().orElse(m.claimedMetrics()), in.algorithm().orElse(m.algorithmSpec()));
+            validateCard(card);
+            return repository.updateModel(tx, tenant, m.id(), card)
+                    .compose(updated -> shares(tx, updated, in.sharedWith())
+                            .compose(v -> audit.record(tx, tenant, actor, "model.update", "model", m.id(),
+                                    new JsonObject().put("visibility", updated.visibility())))
+                            .map(v -> updated));
+        }));
+    }
+
+    /** The model page: card, publisher-only facts, versions, aliases. */
+    public Future<JsonObject> modelPage(Optional<Principal> caller, String idOrSlug) {
+        UUID tenant = caller.map(Principal::tenantId).orElse(null);
+        return visible(tenant, idOrSlug).compose(m -> {
+            boolean own = m.tenantId().equals(tenant);
+            return repository.versions(m.id(), own).compose(versions -> repository.aliases(repository.pool(), m.id())
+                    .compose(aliases -> (own ? repository.shares(m.id()) : Future.succeededFuture(List.<String>of()))
+                            .map(shared -> {
+                                JsonObject json = m.toJson()
+                                        .put("owned", own)
+                                        .put("versions", new io.vertx.core.json.JsonArray(
+                                                versions.stream().map(ModelVersion::toJson).toList()))
+                                        .put("aliases", new JsonObject(new java.util.LinkedHashMap<String, Object>(aliases)));
+                                if (own) {
+                                    json.put("sharedWith", new io.vertx.core.json.JsonArray(shared));
+                                }
+                                return json;
+                            })));
+        });
+    }
+
+    /** A model the caller may see, or 404. */
+    public Future<CatalogModel> visible(UUID callerTenant, String idOrSlug) {
+        return repository.findVisible(callerTenant, idOrSlug).compose(found -> found.map(Future::succeededFuture)
+                .orElseGet(() -> Future.failedFuture(ApiException.notFound("Model"))));
+    }
+
+    /** Validates the uploaded artifact with its manifest and records a draft version. */
+    public Future<ModelVersion> createVersion(Actor actor, String idOrSlug, String versionText, Optional<String> artifactSha,
+                                              Optional<JsonObject> manifest, Optional<String> bundleSha) {
+        requirePublisher(actor.principal());
+        SemVer version = SemVer.parse("/version", versionText);
+        if (artifactSha.isPresent() == bundleSha.isPresent()) {
+            throw ApiException.badRequest("Give either artifactSha256 with a manifest, or bundleSha256");
+        }
+        if (artifactSha.isPresent() && manifest.isEmpty()) {
+            throw ApiException.invalid("/manifest", "is required with artifactSha256");
+        }
+        UUID tenant = actor.principal().tenantId();
+        UUID versionId = UUID.randomUUID();
+        return owned(repository.pool(), tenant, idOrSlug).compose(model -> {
+            if (!"model".equals(model.kind())) {
+                return Future.failedFuture(ApiException.conflict("Algorithms have no uploaded versions"));
+            }
+            return repository.findVersion(repository.pool(), model.id(), version.toString(), false).compose(existing -> {
+                if (existing.isPresent()) {
+                    return Future.failedFuture(ApiException.conflict("Version " + version + " already exists; versions are immutable"));
+                }
+                return source(artifactSha, manifest, bundleSha)
+                        .compose(src -> validator.validate(model.id(), versionId, src.artifact(), src.manifest()))
+                        .compose(measured -> repository.pool().withTransaction(tx -> repository.insertVersion(tx, versionId,
+                                        model.id(), tenant, version, measured.artifact().sha256(), measured.artifact().sizeBytes(),
+                                        measured.manifest().toJson(), measured.load().loadTime().toMillis(),
+                                        measured.singleItemLatencyMicros(), actor.principal().userId())
+                                .compose(v -> audit.record(tx, tenant, actor, "version.create", "model_version", v.id(),
+                                        new JsonObject().put("model", model.slug()).put("version", v.version())
+                                                .put("sha256", v.artifactSha256())).map(x -> v))))
+                        .recover(err -> {
+                            engine.unload(ArtifactValidator.keyOf(model.id(), versionId));
+                            return mapConflict(err);
+                        });
+            });
+        });
+    }
+
+    private record Source(StoredArtifact artifact, JsonObject manifest) {
+    }
+
+    private Future<Source> source(Optional<String> artifactSha, Optional<JsonObject> manifest, Optional<String> bundleSha) {
+        if (artifactSha.isPresent()) {
+            return Future.succeededFuture(new Source(validator.uploaded("/artifactSha256", artifactSha.get()), manifest.get()));
+        }
+        StoredArtifact zip = validator.uploaded("/bundleSha256", bundleSha.get());
+        BundleReader reader = new BundleReader(validator.store(), maxUploadBytes);
+        return vertx.executeBlocking(() -> reader.read(zip), false)
+                .map(bundle -> new Source(bundle.model(), bundle.manifest()));
+    }
+
+    /** Moves a version along draft → published → deprecated → retired. */
+    public Future<ModelVersion> changeState(Actor actor, String idOrSlug, String versionText, String target) {
+        requirePublisher(actor.principal());
+        UUID tenant = actor.principal().tenantId();
+        return repository.pool().withTransaction(tx -> owned(tx, tenant, idOrSlug).compose(model ->
+                repository.findVersion(tx, model.id(), versionText, true).compose(found -> {
+                    ModelVersion v = found.orElseThrow(() -> ApiException.notFound("Version"));
+                    if (!allowed(v.state(), target)) {
+                        return Future.failedFuture(ApiException.conflict("A " + v.state() + " version cannot become " + target));
+                    }
+                    Future<Void> guard = "retired".equals(target) ? refuseIfAliased(tx, model.id(), v) : Future.succeededFuture();
+                    return guard.compose(g -> repository.setState(tx, v.id(), target))
+                            .compose(updated -> ("published".equals(target) ? moveLatest(tx, model.id(), updated)
+                                    : Future.<Void>succeededFuture())
+                                    .compose(x -> audit.record(tx, tenant, actor, "version." + verb(target), "model_version",
+                                            v.id(), new JsonObject().put("model", model.slug()).put("version", v.version())))
+                                    .map(x -> updated));
+                })));
+    }
+
+    /** Points an alias at a version (a rollback is a move back); effective for new requests at once. */
+    public Future<Map<String, String>> moveAlias(Actor actor, String idOrSlug, String alias, String versionText) {
+        requirePublisher(actor.principal());
+        if (!alias.matches("[a-z][a-z0-9_-]{0,31}")) {
+            throw ApiException.invalid("/alias", "must be lower-case letters, digits, '-' or '_', starting with a letter");
+        }
+        UUID tenant = actor.principal().tenantId();
+        return repository.pool().withTransaction(tx -> owned(tx, tenant, idOrSlug).compose(model ->
+                repository.findVersion(tx, model.id(), versionText, false).compose(found -> {
+                    ModelVersion v = found.orElseThrow(() -> ApiException.invalid("/version", "no version " + versionText));
+                    if (!v.serves()) {
+                        return Future.failedFuture(ApiException.conflict("An alias can point only at a published or deprecated version"));
+                    }
+                    return repository.aliases(tx, model.id()).compose(before -> repository.setAlias(tx, model.id(), alias, v.id())
+                            .compose(x -> audit.record(tx, tenant, actor, "alias.move", "model", model.id(),
+                                    new JsonObject().put("alias", alias).put("from", before.get(alias)).put("to", v.version())))
+                            .compose(x -> repository.aliases(tx, model.id())));
+                })));
+    }
+
+    public Future<Void> deleteAlias(Actor actor, String idOrSlug, String alias) {
+        requirePublisher(actor.principal());
+        UUID tenant = actor.principal().tenantId();
+        return repository.pool().withTransaction(tx -> owned(tx, tenant, idOrSlug).compose(model ->
+                repository.deleteAlias(tx, model.id(), alias).compose(deleted -> deleted
+                        ? audit.record(tx, tenant, actor, "alias.delete", "model", model.id(), new JsonObject().put("alias", alias))
+                        : Future.failedFuture(ApiException.notFound("Alias")))));
+    }
+
+    /**
+     * The version a caller of {@code model} gets for {@code versionOrAlias} (a number or an alias);
+     * without one, the {@code latest} alias, else the highest serving version.
+     */
+    public Future<Optional<ModelVersion>> resolve(UUID modelId, String versionOrAlias) {
+        if (versionOrAlias != null) {
+            return repository.resolve(modelId, versionOrAlias);
+        }
+        return repository.resolve(modelId, "latest").compose(latest -> latest.isPresent()
+                ? Future.succeededFuture(latest)
+                : repository.versions(modelId, false).map(all -> all.stream().filter(ModelVersion::serves).findFirst()));
+    }
+
+    /** The serving versions of a model, newest first. */
+    public Future<List<ModelVersion>> servingVersions(UUID modelId) {
+        return repository.versions(modelId, false).map(all -> all.stream().filter(ModelVersion::serves).toList());
+    }
+
+    private Future<Void> moveLatest(io.vertx.sqlclient.SqlClient tx, UUID modelId, ModelVersion published) {
+        return repository.versions(modelId, false).compose(all -> {
+            SemVer mine = SemVer.parse("/version", published.version());
+            boolean highest = all.stream().filter(ModelVersion::serves).filter(v -> !v.id().equals(published.id()))
+                    .allMatch(v -> SemVer.parse("/version", v.version()).compareTo(mine) < 0);
+            return highest ? repository.setAlias(tx, modelId, "latest", published.id()) : Future.succeededFuture();
+        });
+    }
+
+    private Future<Void> refuseIfAliased(io.vertx.sqlclient.SqlClient tx, UUID modelId, ModelVersion v) {
+        return repository.aliases(tx, modelId).compose(aliases -> {
+            List<String> pointing = aliases.entrySet().stream().filter(e -> e.getValue().equals(v.version()))
+                    .map(Map.Entry::getKey).toList();
+            return pointing.isEmpty() ? Future.succeededFuture() : Future.failedFuture(ApiException.conflict(
+                    "Alias(es) " + String.join(", ", pointing) + " point at " + v.version() + "; move them before retiring it"));
+        });
+    }
+
+    private static boolean allowed(String from, String to) {
+        return switch (to) {
+            case "published" -> from.equals("draft");
+            case "deprecated" -> from.equals("published");
+            case "retired" -> from.equals("published") || from.equals("deprecated");
+            default -> false;
+        };
+    }
+
+    private static String verb(String state) {
+        return switch (state) {
+            case "published" -> "publish";
+            case "deprecated" -> "deprecate";
+            default -> "retire";
+        };
+    }
+
+    private Future<Void> shares(io.vertx.sqlclient.SqlClient tx, CatalogModel model, Optional<List<String>> sharedWith) {
+        if (sharedWith.isEmpty()) {
+            return Future.succeededFuture();
+        }
+        return repository.replaceShares(tx, model.id(), model.tenantId(), sharedWith.get()).compose(missing -> missing.isEmpty()
+                ? Future.succeededFuture()
+                : Future.failedFuture(ApiException.invalid("/sharedWith", "no organisation " + String.join(", ", missing))));
+    }
+
+    private Future<CatalogModel> owned(io.vertx.sqlclient.SqlClient client, UUID tenant, String idOrSlug) {
+        return repository.findOwned(client, tenant, idOrSlug, false).compose(found -> found.map(Future::succeededFuture)
+                .orElseGet(() -> Future.failedFuture(ApiException.notFound("Model"))));
+    }
+
+    private static void validateCard(CatalogRepository.Card c) {
+        if (!CatalogModel.KINDS.contains(c.kind())) {
+            throw ApiException.invalid("/kind", "must be one of " + CatalogModel.KINDS);
+        }
+        if (!c.slug().matches("[a-z0-9][a-z0-9-]{0,62}")) {
+            throw ApiException.invalid("/slug", "must be lower-case letters, digits and '-', at most 63 characters");
+        }
+        if (!CatalogModel.TASKS.contains(c.task())) {
+            throw ApiException.invalid("/task", "must be one of " + CatalogModel.TASKS);
+        }
+        if (!CatalogModel.VISIBILITIES.contains(c.visibility())) {
+            throw ApiException.invalid("/visibility", "must be one of " + CatalogModel.VISIBILITIES);
+        }
+        if ("algorithm".equals(c.kind()) && c.algorithmSpec() == null) {
+            throw ApiException.invalid("/algorithm", "an algorithm needs its hyperparameters and expected data");
+        }
+    }
+
+    private static void requirePublisher(Principal p) {
+        if (!p.role().canPublish()) {
+            throw ApiException.forbidden("Only owners, admins and publishers publish models");
+        }
+    }
+
+    private static <T> Future<T> mapConflict(Throwable err) {
+        if (err instanceof PgException pg && "23505".equals(pg.getSqlState())) {
+            return Future.failedFuture(ApiException.conflict("That version or slug already exists"));
+        }
+        return Future.failedFuture(err);
+    }
+}

@@ -1,0 +1,172 @@
+package com.modelmarket.marketplace.catalog;
+
+import com.modelmarket.marketplace.http.ApiException;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import java.nio.charset.StandardCharsets;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * Browse and search: PostgreSQL full-text search over name, tags, summary and description,
+ * filters, three orders, and keyset pagination (a cursor holds the last row's sort key and id, so
+ * rows inserted meanwhile cause neither duplicates nor gaps).
+ */
+public final class SearchService {
+
+    public static final List<String> SORTS = List.of("relevance", "newest", "popular");
+
+    private final Pool pool;
+
+    public SearchService(Pool pool) {
+        this.pool = pool;
+    }
+
+    /** What a search asks for; empty optionals mean "any". */
+    public record Query(Optional<String> text, Optional<String> task, Optional<String> tag, Optional<String> publisher,
+                        Optional<String> priceType, Optional<String> framework, Optional<String> kind, String sort,
+                        int limit, Optional<String> cursor) {
+    }
+
+    public Future<JsonObject> search(UUID callerTenant, Query q) {
+        String sort = q.sort();
+        if (!SORTS.contains(sort)) {
+            throw ApiException.badRequest("sort must be one of " + SORTS);
+        }
+        if ("relevance".equals(sort) && q.text().isEmpty()) {
+            sort = "newest";
+        }
+        List<Object> params = new ArrayList<>();
+        params.add(callerTenant);
+        params.add(q.text().orElse(null));
+        StringBuilder where = new StringBuilder(CatalogRepository.VISIBLE)
+                .append(" AND ($2::text IS NULL OR m.search @@ websearch_to_tsquery('english', $2::text))");
+        filter(where, params, q.task(), "m.task = $");
+        filter(where, params, q.tag(), "$%::text = ANY(m.tags)");
+        filter(where, params, q.publisher(), "t.slug = $");
+        filter(where, params, q.framework(), "m.framework = $");
+        filter(where, params, q.kind(), "m.kind = $");
+        filter(where, params, q.priceType(),
+                "EXISTS (SELECT 1 FROM plans p WHERE p.model_id = m.id AND p.archived_at IS NULL AND p.type = $)");
+
+        String key = switch (sort) {
+            case "relevance" -> "x.rank";
+            case "popular" -> "x.subscribers";
+            default -> "x.created_at";
+        };
+        StringBuilder outer = new StringBuilder(" WHERE true");
+        if (q.cursor().isPresent()) {
+            Cursor c = Cursor.decode(q.cursor().get(), sort);
+            params.add(c.key(sort));
+            int k = params.size();
+            params.add(c.id());
+            int i = params.size();
+            outer.append(" AND (").append(key).append(" < $").append(k).append(" OR (").append(key).append(" = $").append(k)
+                    .append(" AND x.id < $").append(i).append("))");
+        }
+        params.add(q.limit() + 1);
+        String sql = "SELECT * FROM (SELECT m.id, m.kind, m.slug, m.name, m.summary, m.task, m.tags, m.framework, "
+                + "m.visibility, m.created_at, t.slug AS publisher_slug, t.name AS publisher_name, "
+                + "CASE WHEN $2::text IS NULL THEN 0::real ELSE ts_rank(m.search, websearch_to_tsquery('english', $2::text)) END AS rank, "
+                + "(SELECT count(*) FROM subscriptions s WHERE s.model_id = m.id AND s.status = 'active') AS subscribers, "
+                + "(SELECT v.version FROM model_aliases a JOIN model_versions v ON v.id = a.version_id "
+                + " WHERE a.model_id = m.id AND a.alias = 'latest') AS latest_version, "
+                + "(SELECT array_agg(DISTINCT p.type ORDER BY p.type) FROM plans p WHERE p.model_id = m.id AND p.archived_at IS NULL) AS price_types "
+                + "FROM models m JOIN tenants t ON t.id = m.tenant_id WHERE " + where + ") x" + outer
+                + " ORDER BY " + key + " DESC, x.id DESC LIMIT $" + params.size();
+        String finalSort = sort;
+        return pool.preparedQuery(sql).execute(Tuple.from(params)).map(rows -> {
+            JsonArray items = new JsonArray();
+            Row last = null;
+            int n = 0;
+            for (Row r : rows) {
+                if (n++ == q.limit()) {
+                    break;
+                }
+                items.add(card(r));
+                last = r;
+            }
+            boolean more = rows.size() > q.limit();
+            return new JsonObject().put("items", items).put("sort", finalSort)
+                    .put("nextCursor", more && last != null ? Cursor.of(finalSort, last).encode() : null);
+        });
+    }
+
+    private static void filter(StringBuilder where, List<Object> params, Optional<String> value, String condition) {
+        if (value.isPresent()) {
+            params.add(value.get());
+            String placeholder = "$" + params.size();
+            where.append(" AND ").append(condition.contains("$%") ? condition.replace("$%", placeholder)
+                    : condition.replace("$", placeholder));
+        }
+    }
+
+    private static JsonObject card(Row r) {
+        String[] priceTypes = r.getArrayOfStrings("price_types");
+        return new JsonObject()
+                .put("id", r.getUUID("id").toString())
+                .put("kind", r.getString("kind"))
+                .put("slug", r.getString("slug"))
+                .put("name", r.getString("name"))
+                .put("summary", r.getString("summary"))
+                .put("task", r.getString("task"))
+                .put("tags", new JsonArray(List.of(r.getArrayOfStrings("tags"))))
+                .put("framework", r.getString("framework"))
+                .put("visibility", r.getString("visibility"))
+                .put("publisher", new JsonObject().put("slug", r.getString("publisher_slug")).put("name", r.getString("publisher_name")))
+                .put("latestVersion", r.getString("latest_version"))
+                .put("priceTypes", new JsonArray(priceTypes == null ? List.of() : List.of(priceTypes)))
+                .put("subscribers", r.getLong("subscribers"))
+                .put("createdAt", r.getOffsetDateTime("created_at").toInstant().toString());
+    }
+
+    /** The position after the last row of a page. */
+    record Cursor(String sort, String key, UUID id) {
+
+        static Cursor of(String sort, Row r) {
+            String key = switch (sort) {
+                case "relevance" -> Float.toString(r.getFloat("rank"));
+                case "popular" -> Long.toString(r.getLong("subscribers"));
+                default -> r.getOffsetDateTime("created_at").toString();
+            };
+            return new Cursor(sort, key, r.getUUID("id"));
+        }
+
+        Object key(String expectedSort) {
+            if (!sort.equals(expectedSort)) {
+                throw ApiException.badRequest("cursor belongs to another sort order");
+            }
+            return switch (sort) {
+                case "relevance" -> Float.parseFloat(key);
+                case "popular" -> Long.parseLong(key);
+                default -> OffsetDateTime.parse(key);
+            };
+        }
+
+        String encode() {
+            String json = new JsonObject().put("s", sort).put("k", key).put("i", id.toString()).encode();
+            return Base64.getUrlEncoder().withoutPadding().encodeToString(json.getBytes(StandardCharsets.UTF_8));
+        }
+
+        static Cursor decode(String text, String sort) {
+            try {
+                JsonObject json = new JsonObject(new String(Base64.getUrlDecoder().decode(text), StandardCharsets.UTF_8));
+                Cursor c = new Cursor(json.getString("s"), json.getString("k"), UUID.fromString(json.getString("i")));
+                c.key(sort);
+                return c;
+            } catch (ApiException e) {
+                throw e;
+            } catch (RuntimeException e) {
+                throw ApiException.badRequest("cursor is not one this API returned");
+            }
+        }
+    }
+}

@@ -1,0 +1,146 @@
+package com.modelmarket.marketplace.demo;
+
+import com.modelmarket.marketplace.Services;
+import com.modelmarket.marketplace.audit.Actor;
+import com.modelmarket.marketplace.auth.Principal;
+import com.modelmarket.marketplace.auth.Role;
+import com.modelmarket.marketplace.auth.Secrets;
+import com.modelmarket.marketplace.catalog.CatalogService.CardInput;
+import com.modelmarket.marketplace.plans.PlanService.PlanInput;
+import com.modelmarket.serving.store.StoredArtifact;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Seeds a demo catalog on first start: a demo publisher with real models (the fixtures made by
+ * {@code serving/fixtures/make_fixtures.py}) and their plans, and a demo consumer subscribed to
+ * one of them. Everything goes through the same services as the API, validation included. The
+ * generated passwords are kept in {@code <data>/demo-credentials.txt} so that every start can
+ * print them.
+ */
+public final class DemoCatalog {
+
+    private static final Logger LOG = LoggerFactory.getLogger(DemoCatalog.class);
+    public static final String PUBLISHER_EMAIL = "publisher@demo.modelmarket.test";
+    public static final String CONSUMER_EMAIL = "consumer@demo.modelmarket.test";
+
+    private record DemoModel(String resource, String slug, String name, String summary, String description, String task,
+                             List<String> tags, JsonObject metrics) {
+    }
+
+    private static final List<DemoModel> MODELS = List.of(
+            new DemoModel("digits_mlp", "digits-mlp", "Handwritten digit classifier (MLP)",
+                    "Reads an 8×8 grey-scale digit and says which of 0–9 it is.",
+                    "A multi-layer perceptron trained on scikit-learn's **digits** data set (1,797 images of "
+                            + "8×8 pixels, values 0–1). Input: `pixels`, 64 floats per image. Output: the "
+                            + "probability of each digit.", "image-classification",
+                    List.of("digits", "mnist-like", "vision", "mlp"), new JsonObject().put("accuracy", 0.97)),
+            new DemoModel("digits_cnn", "digits-cnn", "Digit classifier (small CNN)",
+                    "A small convolutional network for 8×8 handwritten digits.",
+                    "Two convolution layers and a linear head, trained on scikit-learn's **digits**. Input: "
+                            + "`image`, 1×8×8 floats. Output: the probability of each digit.", "image-classification",
+                    List.of("digits", "vision", "cnn"), new JsonObject().put("accuracy", 0.97)),
+            new DemoModel("diabetes_regressor", "diabetes-progression", "Diabetes progression regression",
+                    "Predicts a measure of diabetes progression one year after baseline from ten features.",
+                    "A small regression network trained on scikit-learn's **diabetes** data set (442 patients, "
+                            + "ten standardised features: age, sex, BMI, blood pressure and six serum measurements).",
+                    "regression", List.of("tabular", "health", "regression"), new JsonObject().put("r2", 0.45)));
+
+    private DemoCatalog() {
+    }
+
+    /** The demo logins, as printed at start-up. */
+    public record Credentials(String publisherPassword, String consumerPassword) {
+        public List<String> lines() {
+            return List.of("demo publisher: " + PUBLISHER_EMAIL + " / " + publisherPassword,
+                    "demo consumer:  " + CONSUMER_EMAIL + " / " + consumerPassword);
+        }
+    }
+
+    /** Seeds the catalog unless it exists; returns the demo logins either way (empty if unknown). */
+    public static Future<Optional<Credentials>> ensure(Vertx vertx, Services services) {
+        Path file = services.config().dataDir().resolve("demo-credentials.txt");
+        return services.tenants().findCredentials(PUBLISHER_EMAIL).compose(existing -> existing.isPresent()
+                ? vertx.executeBlocking(() -> read(file), false)
+                : seed(vertx, services).compose(creds -> vertx.executeBlocking(() -> {
+                    Files.writeString(file, creds.publisherPassword() + "\n" + creds.consumerPassword() + "\n");
+                    return Optional.of(creds);
+                }, false)));
+    }
+
+    private static Optional<Credentials> read(Path file) throws IOException {
+        if (!Files.exists(file)) {
+            return Optional.empty();
+        }
+        List<String> lines = Files.readAllLines(file);
+        return lines.size() < 2 ? Optional.empty() : Optional.of(new Credentials(lines.get(0), lines.get(1)));
+    }
+
+    private static Future<Credentials> seed(Vertx vertx, Services s) {
+        String publisherPassword = Secrets.token("demo-", 9);
+        String consumerPassword = Secrets.token("demo-", 9);
+        LOG.info("Seeding the demo catalog");
+        return s.auth().signUp("Demo Publisher", PUBLISHER_EMAIL, "Demo Publisher", publisherPassword).compose(pub -> {
+            Actor publisher = Actor.system(new Principal(pub.owner().id(), pub.tenant().id(), Role.OWNER, pub.session().userId()));
+            Future<Void> chain = Future.succeededFuture();
+            for (DemoModel m : MODELS) {
+                chain = chain.compose(v -> publish(vertx, s, publisher, m));
+            }
+            return chain;
+        }).compose(v -> s.auth().signUp("Demo Consumer", CONSUMER_EMAIL, "Demo Consumer", consumerPassword)).compose(con -> {
+            Actor consumer = Actor.system(new Principal(con.owner().id(), con.tenant().id(), Role.OWNER, con.session().userId()));
+            return s.plans().list(Optional.of(consumer.principal()), "digits-mlp").compose(plans -> s.subscriptions()
+                    .subscribe(consumer, "digits-mlp", plans.stream().filter(p -> p.type().equals("free")).findFirst()
+                            .orElseThrow().id()));
+        }).map(v -> new Credentials(publisherPassword, consumerPassword));
+    }
+
+    private static Future<Void> publish(Vertx vertx, Services s, Actor publisher, DemoModel m) {
+        return vertx.executeBlocking(() -> {
+            try (InputStream model = resource(m.resource() + ".pt"); InputStream manifest = resource(m.resource() + ".json")) {
+                StoredArtifact artifact = s.modelStore().put(model, s.config().maxUploadBytes());
+                JsonObject json = new JsonObject(new String(manifest.readAllBytes(), StandardCharsets.UTF_8));
+                return new Object[] {artifact, json};
+            }
+        }, false).compose(loaded -> {
+            StoredArtifact artifact = (StoredArtifact) loaded[0];
+            JsonObject manifest = (JsonObject) loaded[1];
+            manifest.remove("expected_outputs");
+            manifest.remove("evaluation");
+            CardInput card = new CardInput(Optional.of("model"), Optional.of(m.slug()), Optional.of(m.name()),
+                    Optional.of(m.summary()), Optional.of(m.description()), Optional.of(m.task()), Optional.of(m.tags()),
+                    Optional.of("MIT"), Optional.of("pytorch"), Optional.of("public"), Optional.of(m.metrics()),
+                    Optional.empty(), Optional.empty());
+            return s.catalog().createModel(publisher, card)
+                    .compose(model -> s.catalog().createVersion(publisher, m.slug(), "1.0.0", Optional.of(artifact.sha256()),
+                            Optional.of(manifest), Optional.empty()))
+                    .compose(version -> s.catalog().changeState(publisher, m.slug(), "1.0.0", "published"))
+                    .compose(version -> s.catalog().moveAlias(publisher, m.slug(), "stable", "1.0.0"))
+                    .compose(aliases -> s.plans().create(publisher, m.slug(),
+                            new PlanInput("Free", "free", "EUR", 0, 1000, 0, 60)))
+                    .compose(plan -> s.plans().create(publisher, m.slug(),
+                            new PlanInput("Pay as you go", "pay_as_you_go", "EUR", 0, 0, 50, 600)))
+                    .compose(plan -> s.plans().create(publisher, m.slug(),
+                            new PlanInput("Pro", "monthly", "EUR", 4900, 100_000, 30, 6000)))
+                    .mapEmpty();
+        });
+    }
+
+    private static InputStream resource(String name) throws IOException {
+        InputStream in = DemoCatalog.class.getResourceAsStream("/demo-models/" + name);
+        if (in == null) {
+            throw new IOException("demo model resource " + name + " is missing from the build");
+        }
+        return in;
+    }
+}

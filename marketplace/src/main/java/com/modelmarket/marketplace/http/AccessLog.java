@@ -1,0 +1,61 @@
+package com.modelmarket.marketplace.http;
+
+import com.modelmarket.marketplace.apikeys.KeyPrincipal;
+import com.modelmarket.marketplace.auth.Principal;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.vertx.core.Handler;
+import io.vertx.ext.web.Route;
+import io.vertx.ext.web.RoutingContext;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One access-log line per request (method, path, status, latency, tenant, model, request id —
+ * never a credential) and the HTTP request timer for {@code /metrics}, tagged by route template
+ * so that ids do not explode the series.
+ */
+public final class AccessLog implements Handler<RoutingContext> {
+
+    private static final Logger LOG = LoggerFactory.getLogger("modelmarket.access");
+
+    private final MeterRegistry registry;
+
+    public AccessLog(MeterRegistry registry) {
+        this.registry = registry;
+    }
+
+    @Override
+    public void handle(RoutingContext ctx) {
+        long start = System.nanoTime();
+        ctx.addBodyEndHandler(v -> {
+            long nanos = System.nanoTime() - start;
+            int status = ctx.response().getStatusCode();
+            String tenant = tenant(ctx);
+            Object model = ctx.get("model");
+            if (LOG.isInfoEnabled()) {
+                LOG.info("{} {} {} {}us tenant={} model={} requestId={}", ctx.request().method(), ctx.request().path(),
+                        status, nanos / 1000, tenant, model == null ? "-" : model, RequestIds.of(ctx));
+            }
+            Route route = ctx.currentRoute();
+            String template = route == null || route.getPath() == null ? "unmatched" : route.getPath();
+            Timer.builder("http.server.requests")
+                    .tag("method", ctx.request().method().name())
+                    .tag("route", status == 404 && route != null && template.endsWith("*") ? "unmatched" : template)
+                    .tag("status", Integer.toString(status))
+                    .register(registry)
+                    .record(nanos, TimeUnit.NANOSECONDS);
+        });
+        ctx.next();
+    }
+
+    private static String tenant(RoutingContext ctx) {
+        Principal p = ctx.get("principal");
+        if (p != null) {
+            return p.tenantId().toString();
+        }
+        KeyPrincipal k = ctx.get("keyPrincipal");
+        return k == null ? "-" : k.tenantId().toString();
+    }
+}

@@ -1,0 +1,110 @@
+package com.modelmarket.marketplace.inference;
+
+import com.modelmarket.marketplace.apikeys.ApiKeyHandler;
+import com.modelmarket.marketplace.apikeys.ApiKeyService;
+import com.modelmarket.marketplace.apikeys.KeyPrincipal;
+import com.modelmarket.marketplace.db.Database;
+import com.modelmarket.marketplace.http.JsonBody;
+import com.modelmarket.marketplace.http.JsonContentType;
+import com.modelmarket.marketplace.http.RequestIds;
+import com.modelmarket.marketplace.http.Responses;
+import com.modelmarket.serving.RequestFacts;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+
+/**
+ * The Open Inference Protocol over HTTP/REST ({@code /v2}), authenticated with API keys. Model
+ * names are catalog slugs; {@code {version}} is a version number or an alias.
+ */
+public final class InferenceRoutes {
+
+    public static final String SERVER_NAME = "modelmarket";
+    public static final String SERVER_VERSION = "0.1.0";
+
+    private final InferenceService inference;
+    private final ApiKeyService keys;
+    private final Database database;
+    private final long maxBodyBytes;
+
+    public InferenceRoutes(InferenceService inference, ApiKeyService keys, Database database, long maxBodyBytes) {
+        this.inference = inference;
+        this.keys = keys;
+        this.database = database;
+        this.maxBodyBytes = maxBodyBytes;
+    }
+
+    public void mount(Router router) {
+        ApiKeyHandler key = new ApiKeyHandler(keys, "inference");
+        router.get("/v2/health/live").handler(ctx -> Responses.json(ctx, 200, new JsonObject().put("live", true)));
+        router.get("/v2/health/ready").handler(this::serverReady);
+        router.get("/v2").handler(this::serverMetadata);
+        router.get("/v2/").handler(this::serverMetadata);
+        router.get("/v2/models/:model").handler(key).handler(this::modelMetadata);
+        router.get("/v2/models/:model/versions/:version").handler(key).handler(this::modelMetadata);
+        router.get("/v2/models/:model/ready").handler(key).handler(this::modelReady);
+        router.get("/v2/models/:model/versions/:version/ready").handler(key).handler(this::modelReady);
+        router.post("/v2/models/*").handler(JsonContentType::handle);
+        router.post("/v2/models/*").handler(BodyHandler.create(false).setBodyLimit(maxBodyBytes));
+        router.post("/v2/models/:model/infer").handler(key).handler(this::infer);
+        router.post("/v2/models/:model/versions/:version/infer").handler(key).handler(this::infer);
+    }
+
+    private void serverReady(RoutingContext ctx) {
+        database.ready().onComplete(ar -> {
+            boolean ready = ar.succeeded() && Boolean.TRUE.equals(ar.result());
+            ctx.response().setStatusCode(ready ? 200 : 503).putHeader("Content-Type", "application/json")
+                    .end(new JsonObject().put("ready", ready).encode());
+        });
+    }
+
+    private void serverMetadata(RoutingContext ctx) {
+        Responses.json(ctx, 200, new JsonObject().put("name", SERVER_NAME).put("version", SERVER_VERSION)
+                .put("extensions", new JsonArray()));
+    }
+
+    private void modelMetadata(RoutingContext ctx) {
+        ctx.put("model", ctx.pathParam("model"));
+        inference.metadata(KeyPrincipal.of(ctx).tenantId(), ctx.pathParam("model"), ctx.pathParam("version"))
+                .onSuccess(meta -> Responses.json(ctx, 200, meta))
+                .onFailure(ctx::fail);
+    }
+
+    private void modelReady(RoutingContext ctx) {
+        ctx.put("model", ctx.pathParam("model"));
+        inference.resolve(KeyPrincipal.of(ctx).tenantId(), ctx.pathParam("model"), ctx.pathParam("version"), false)
+                .onSuccess(target -> Responses.json(ctx, 200, new JsonObject().put("name", target.model().slug())
+                        .put("ready", true)))
+                .onFailure(ctx::fail);
+    }
+
+    private void infer(RoutingContext ctx) {
+        ctx.put("model", ctx.pathParam("model"));
+        JsonObject body = JsonBody.of(ctx).json();
+        inference.infer(KeyPrincipal.of(ctx), RequestIds.of(ctx), ctx.pathParam("model"), ctx.pathParam("version"), body)
+                .onSuccess(outcome -> respond(ctx, outcome))
+                .onFailure(ctx::fail);
+    }
+
+    private static void respond(RoutingContext ctx, InferenceService.Outcome outcome) {
+        HttpServerResponse response = ctx.response();
+        RequestFacts facts = outcome.result().facts();
+        response.putHeader("X-Model-Version", outcome.target().version().version())
+                .putHeader("X-Queue-Time-Micros", Long.toString(facts.queueNanos() / 1000))
+                .putHeader("X-Compute-Time-Micros", Long.toString(facts.computeNanos() / 1000))
+                .putHeader("X-Batch-Size", Integer.toString(facts.batchSize()))
+                .putHeader("X-Cold-Start", Boolean.toString(outcome.coldStart()))
+                .putHeader("RateLimit-Policy", outcome.rate().policyHeader())
+                .putHeader("RateLimit", outcome.rate().rateLimitHeader());
+        var version = outcome.target().version();
+        if ("deprecated".equals(version.state())) {
+            long at = version.deprecatedAt() == null ? 0 : version.deprecatedAt().toEpochSecond();
+            response.putHeader("Deprecation", "@" + at)
+                    .putHeader("Link", "</api/v1/models/" + outcome.target().model().slug() + ">; rel=\"deprecation\"");
+        }
+        Responses.json(ctx, 200, outcome.body());
+    }
+}

@@ -1,0 +1,203 @@
+package com.modelmarket.marketplace.inference;
+
+import com.modelmarket.billing.metering.UsageMeter;
+import com.modelmarket.billing.metering.UsageOutcome;
+import com.modelmarket.billing.metering.UsageRecord;
+import com.modelmarket.marketplace.apikeys.KeyPrincipal;
+import com.modelmarket.marketplace.catalog.ArtifactValidator;
+import com.modelmarket.marketplace.catalog.CatalogService;
+import com.modelmarket.marketplace.catalog.ModelVersion;
+import com.modelmarket.marketplace.http.ApiException;
+import com.modelmarket.marketplace.subscriptions.SubscriptionService;
+import com.modelmarket.serving.DeadlineExceededException;
+import com.modelmarket.serving.InferenceFailedException;
+import com.modelmarket.serving.InferenceRequest;
+import com.modelmarket.serving.InferenceResult;
+import com.modelmarket.serving.ModelKey;
+import com.modelmarket.serving.PoolConfig;
+import com.modelmarket.serving.ServingEngine;
+import com.modelmarket.serving.model.ModelManifest;
+import com.modelmarket.serving.store.ModelStore;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The inference path behind the HTTP API: resolve the model and version the caller may use, check
+ * entitlement, rate limit and quota, load the version if this node has not (a cold start), run it,
+ * and meter every request that reached the model. Knows nothing of HTTP.
+ */
+public final class InferenceService {
+
+    /** Requests per minute on one's own models, which have no plan. */
+    static final int OWN_MODEL_RATE_LIMIT = 100_000;
+
+    private final CatalogService catalog;
+    private final SubscriptionService subscriptions;
+    private final ServingEngine engine;
+    private final ModelStore store;
+    private final RateLimiter rateLimiter;
+    private final QuotaTracker quotas;
+    private final UsageMeter meter;
+    private final TensorCodec.Limits limits;
+    private final PoolConfig pool;
+    private final Map<ModelKey, Future<Void>> loading = new ConcurrentHashMap<>();
+
+    public InferenceService(CatalogService catalog, SubscriptionService subscriptions, ServingEngine engine,
+                            ModelStore store, RateLimiter rateLimiter, QuotaTracker quotas, UsageMeter meter,
+                            TensorCodec.Limits limits, PoolConfig pool) {
+        this.pool = pool;
+        this.catalog = catalog;
+        this.subscriptions = subscriptions;
+        this.engine = engine;
+        this.store = store;
+        this.rateLimiter = rateLimiter;
+        this.quotas = quotas;
+        this.meter = meter;
+        this.limits = limits;
+    }
+
+    /** A finished call: the response body and the facts for headers. */
+    public record Outcome(InferenceTarget target, JsonObject body, InferenceResult result, boolean coldStart,
+                          RateLimiter.Decision rate) {
+    }
+
+    /** The model and version a caller of {@code name} gets, if it may see the model (404 otherwise; 410 if retired). */
+    public Future<InferenceTarget> resolve(UUID tenantId, String name, String versionOrAlias, boolean requireEntitlement) {
+        return catalog.visible(tenantId, name).compose(model -> {
+            if (!"model".equals(model.kind())) {
+                return Future.failedFuture(ApiException.notFound("Model"));
+            }
+            boolean own = model.tenantId().equals(tenantId);
+            return catalog.resolve(model.id(), versionOrAlias).compose(found -> {
+                ModelVersion v = found.filter(x -> own || !"draft".equals(x.state()))
+                        .orElseThrow(() -> ApiException.notFound("Version " + (versionOrAlias == null ? "" : versionOrAlias)));
+                if ("retired".equals(v.state())) {
+                    return Future.failedFuture(new ApiException(410, "version-retired", "Version retired",
+                            "Version " + v.version() + " of " + model.slug() + " is retired and no longer serves")
+                            .with("model", model.slug()).with("version", v.version()));
+                }
+                ModelManifest manifest = ModelManifest.fromJson(v.manifest());
+                if (own || !requireEntitlement) {
+                    return Future.succeededFuture(new InferenceTarget(model, v, manifest, own, Optional.empty(), Optional.empty()));
+                }
+                return subscriptions.entitlement(tenantId, model.id()).compose(e -> e.isEmpty()
+                        ? Future.failedFuture(ApiException.forbidden("Your organisation does not subscribe to " + model.slug()
+                                + ". Pick a plan from GET /api/v1/models/" + model.slug() + "/plans and subscribe with "
+                                + "POST /api/v1/subscriptions {\"model\": \"" + model.slug() + "\", \"planId\": ...}")
+                                .with("model", model.slug()).with("plans", "/api/v1/models/" + model.slug() + "/plans"))
+                        : Future.succeededFuture(new InferenceTarget(model, v, manifest, false,
+                                Optional.of(e.get().plan()), Optional.of(e.get().subscriptionId()))));
+            });
+        });
+    }
+
+    public Future<Outcome> infer(KeyPrincipal caller, String requestId, String name, String versionOrAlias, JsonObject body) {
+        return resolve(caller.tenantId(), name, versionOrAlias, true).compose(target -> {
+            int rpm = target.plan().map(p -> p.rateLimitPerMinute()).orElse(OWN_MODEL_RATE_LIMIT);
+            RateLimiter.Decision rate = rateLimiter.acquire(caller.tenantId() + "/" + target.model().id(), rpm);
+            if (!rate.allowed()) {
+                return Future.failedFuture(ApiException.tooManyRequests("Rate limit of " + rpm + " requests per minute for "
+                                + target.model().slug() + " reached", rate.resetSeconds())
+                        .withHeader("RateLimit-Policy", rate.policyHeader()).withHeader("RateLimit", rate.rateLimitHeader()));
+            }
+            TensorCodec.Decoded decoded = TensorCodec.decode(body, target.manifest(), limits);
+            Future<Void> quota = target.plan().filter(p -> "free".equals(p.type()))
+                    .map(p -> quotas.acquire(caller.tenantId(), target.model().id(), p.includedCalls()).compose(q -> q.allowed()
+                            ? Future.<Void>succeededFuture()
+                            : Future.failedFuture(ApiException.tooManyRequests("The free plan's " + q.cap() + " calls for this month are used up;"
+                                    + " the allowance resets at " + q.resetAt() + ", or change to a paid plan",
+                                    Math.max(1, q.resetAt().getEpochSecond() - Instant.now().getEpochSecond()))
+                                    .with("quotaExceeded", true).with("resetAt", q.resetAt().toString()))))
+                    .orElse(Future.succeededFuture());
+            return quota.compose(v -> run(caller, requestId, target, decoded, rate));
+        });
+    }
+
+    private Future<Outcome> run(KeyPrincipal caller, String requestId, InferenceTarget target, TensorCodec.Decoded decoded,
+                                RateLimiter.Decision rate) {
+        ModelKey key = ArtifactValidator.keyOf(target.model().id(), target.version().id());
+        boolean cold = engine.status(key).isEmpty();
+        InferenceRequest request = new InferenceRequest(decoded.inputs(), decoded.outputs(), null);
+        return ensureLoaded(key, target)
+                .compose(v -> engine.infer(key, request))
+                .onComplete(ar -> meter(caller, requestId, target, decoded.items(), ar.succeeded() ? ar.result() : null, ar.cause()))
+                .map(result -> {
+                    JsonObject response = new JsonObject()
+                            .put("model_name", target.model().slug())
+                            .put("model_version", target.version().version());
+                    if (decoded.id() != null) {
+                        response.put("id", decoded.id());
+                    }
+                    response.put("outputs", new io.vertx.core.json.JsonArray(result.outputs().stream()
+                            .map(TensorCodec::encode).toList()));
+                    return new Outcome(target, response, result, cold || result.facts().coldStart(), rate);
+                });
+    }
+
+    /** Registers the version with this node's engine on first use (after a restart, or on another node). */
+    private Future<Void> ensureLoaded(ModelKey key, InferenceTarget target) {
+        if (engine.status(key).isPresent()) {
+            return Future.succeededFuture();
+        }
+        return loading.computeIfAbsent(key, k -> {
+            var artifact = store.find(target.version().artifactSha256());
+            if (artifact.isEmpty()) {
+                return Future.failedFuture(new IllegalStateException("artifact " + target.version().artifactSha256()
+                        + " of " + target.model().slug() + " " + target.version().version() + " is missing from the store"));
+            }
+            return engine.load(k, artifact.get(), target.manifest(), pool).<Void>mapEmpty()
+                    .onComplete(ar -> loading.remove(k));
+        });
+    }
+
+    /** One usage record for every request that reached the model; none for those refused before it. */
+    private void meter(KeyPrincipal caller, String requestId, InferenceTarget target, int items, InferenceResult result,
+                       Throwable failure) {
+        UsageOutcome outcome;
+        long compute = 0;
+        if (result != null) {
+            outcome = UsageOutcome.SUCCESS;
+            compute = result.facts().computeNanos();
+        } else if (failure instanceof InferenceFailedException) {
+            outcome = UsageOutcome.SERVER_ERROR;
+        } else if (failure instanceof DeadlineExceededException d && d.started()) {
+            outcome = UsageOutcome.TIMEOUT;
+        } else {
+            // refused before the model ran (overload, deadline in the queue): not metered, not counted
+            target.plan().filter(p -> "free".equals(p.type()))
+                    .ifPresent(p -> quotas.release(caller.tenantId(), target.model().id()));
+            return;
+        }
+        meter.record(new UsageRecord(requestId, caller.tenantId(), caller.keyId(), target.subscriptionId().orElse(null),
+                target.model().id(), target.version().id(), items, compute, outcome, Instant.now()));
+    }
+
+    /** The metadata of a model version, as the Open Inference Protocol describes it. */
+    public Future<JsonObject> metadata(UUID tenantId, String name, String versionOrAlias) {
+        return resolve(tenantId, name, versionOrAlias, false).compose(target -> catalog.servingVersions(target.model().id())
+                .map(versions -> new JsonObject()
+                        .put("name", target.model().slug())
+                        .put("versions", new io.vertx.core.json.JsonArray(versions.stream().map(ModelVersion::version).toList()))
+                        .put("platform", "pytorch_torchscript")
+                        .put("inputs", specs(target.manifest().inputs()))
+                        .put("outputs", specs(target.manifest().outputs()))));
+    }
+
+    private static io.vertx.core.json.JsonArray specs(List<com.modelmarket.serving.model.TensorSpec> specs) {
+        io.vertx.core.json.JsonArray out = new io.vertx.core.json.JsonArray();
+        for (var s : specs) {
+            io.vertx.core.json.JsonArray shape = new io.vertx.core.json.JsonArray();
+            for (long d : s.shape()) {
+                shape.add(d);
+            }
+            out.add(new JsonObject().put("name", s.name()).put("datatype", s.datatype().oipName()).put("shape", shape));
+        }
+        return out;
+    }
+}

@@ -1,0 +1,69 @@
+package com.modelmarket.marketplace.inference;
+
+import io.vertx.core.Future;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Tuple;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.YearMonth;
+import java.time.ZoneOffset;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Free plans' monthly hard cap: calls per tenant, model and calendar month (UTC). The count
+ * starts from the metered usage already stored for the month and is then kept in memory on each
+ * node, so the hot path reads the database once per tenant, model and month.
+ */
+public final class QuotaTracker {
+
+    private final Pool pool;
+    private final Clock clock;
+    private final ConcurrentHashMap<String, Future<AtomicLong>> counters = new ConcurrentHashMap<>();
+
+    public QuotaTracker(Pool pool, Clock clock) {
+        this.pool = pool;
+        this.clock = clock;
+    }
+
+    /** The outcome of taking one call from a quota. */
+    public record Decision(boolean allowed, long used, long cap, Instant resetAt) {
+    }
+
+    public Future<Decision> acquire(UUID tenantId, UUID modelId, long cap) {
+        YearMonth month = YearMonth.now(clock.withZone(ZoneOffset.UTC));
+        Instant start = month.atDay(1).atStartOfDay().toInstant(ZoneOffset.UTC);
+        Instant reset = month.plusMonths(1).atDay(1).atStartOfDay().toInstant(ZoneOffset.UTC);
+        String key = tenantId + "/" + modelId + "/" + month;
+        Future<AtomicLong> counter = counters.computeIfAbsent(key, k -> pool
+                .preparedQuery("SELECT count(*) FROM usage_records WHERE tenant_id = $1 AND model_id = $2 AND occurred_at >= $3")
+                .execute(Tuple.of(tenantId, modelId, start.atOffset(ZoneOffset.UTC)))
+                .map(rows -> new AtomicLong(rows.iterator().next().getLong(0))));
+        return counter.transform(ar -> {
+            if (ar.failed()) {
+                counters.remove(key, counter);
+                return Future.failedFuture(ar.cause());
+            }
+            AtomicLong used = ar.result();
+            while (true) {
+                long now = used.get();
+                if (now >= cap) {
+                    return Future.succeededFuture(new Decision(false, now, cap, reset));
+                }
+                if (used.compareAndSet(now, now + 1)) {
+                    return Future.succeededFuture(new Decision(true, now + 1, cap, reset));
+                }
+            }
+        });
+    }
+
+    /** Gives back a call that was taken but never reached the model. */
+    public void release(UUID tenantId, UUID modelId) {
+        String key = tenantId + "/" + modelId + "/" + YearMonth.now(clock.withZone(ZoneOffset.UTC));
+        Future<AtomicLong> counter = counters.get(key);
+        if (counter != null && counter.succeeded()) {
+            counter.result().updateAndGet(v -> Math.max(0, v - 1));
+        }
+    }
+}

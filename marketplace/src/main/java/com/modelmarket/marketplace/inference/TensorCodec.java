@@ -1,0 +1,295 @@
+package com.modelmarket.marketplace.inference;
+
+import com.modelmarket.marketplace.http.ApiException;
+import com.modelmarket.serving.model.DataType;
+import com.modelmarket.serving.model.ModelManifest;
+import com.modelmarket.serving.model.Tensor;
+import com.modelmarket.serving.model.TensorSpec;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Open Inference Protocol JSON tensors ↔ serving tensors. Decoding checks everything the model's
+ * schema says before a worker sees the request: input names, datatypes, shapes, data length,
+ * element types and ranges, finiteness, and the item and element limits. Each refusal is a 400
+ * that names the tensor and the reason.
+ */
+public final class TensorCodec {
+
+    /** Limits on one request. */
+    public record Limits(int maxItems, long maxElements) {
+    }
+
+    /** A decoded request: its id, inputs in the manifest's order, the outputs asked for, and the item count. */
+    public record Decoded(String id, List<Tensor> inputs, List<String> outputs, int items) {
+    }
+
+    private TensorCodec() {
+    }
+
+    public static Decoded decode(JsonObject body, ModelManifest manifest, Limits limits) {
+        Object idValue = body.getValue("id");
+        if (idValue != null && !(idValue instanceof String)) {
+            throw invalid("request", "id must be a string");
+        }
+        Object inputsValue = body.getValue("inputs");
+        if (!(inputsValue instanceof JsonArray inputs) || inputs.isEmpty()) {
+            throw invalid("request", "inputs must be a non-empty array of tensors");
+        }
+        List<Tensor> decoded = new ArrayList<>();
+        Set<String> seen = new HashSet<>();
+        long items = -1;
+        long elements = 0;
+        for (int i = 0; i < inputs.size(); i++) {
+            if (!(inputs.getValue(i) instanceof JsonObject input)) {
+                throw invalid("inputs[" + i + "]", "must be a tensor object");
+            }
+            String name = input.getValue("name") instanceof String s ? s : null;
+            if (name == null) {
+                throw invalid("inputs[" + i + "]", "has no name");
+            }
+            TensorSpec spec = manifest.inputs().stream().filter(x -> x.name().equals(name)).findFirst()
+                    .orElseThrow(() -> invalid(name, "is not an input of this model; its inputs are "
+                            + manifest.inputs().stream().map(TensorSpec::name).toList()));
+            if (!seen.add(name)) {
+                throw invalid(name, "is given twice");
+            }
+            long[] shape = shape(name, input.getValue("shape"), spec, limits);
+            if (items >= 0 && shape[0] != items) {
+                throw invalid(name, "has " + shape[0] + " items but another input has " + items
+                        + "; all inputs share the first dimension");
+            }
+            items = shape[0];
+            long count = Arrays.stream(shape).reduce(1, Math::multiplyExact);
+            elements += count;
+            if (elements > limits.maxElements()) {
+                throw invalid(name, "the request holds more than " + limits.maxElements() + " elements");
+            }
+            String datatype = input.getValue("datatype") instanceof String s ? s : null;
+            if (!spec.datatype().oipName().equals(datatype)) {
+                throw invalid(name, "datatype must be " + spec.datatype().oipName() + ", got " + datatype);
+            }
+            if (input.getValue("parameters") instanceof JsonObject p && p.containsKey("binary_data_size")) {
+                throw invalid(name, "binary tensor data is not accepted on this endpoint; send data as JSON");
+            }
+            decoded.add(Tensor.of(name, spec.datatype(), shape, data(name, input.getValue("data"), spec.datatype(), count)));
+        }
+        for (TensorSpec spec : manifest.inputs()) {
+            if (!seen.contains(spec.name())) {
+                throw invalid(spec.name(), "is missing; the model needs inputs " + manifest.inputs().stream().map(TensorSpec::name).toList());
+            }
+        }
+        return new Decoded((String) idValue, decoded, outputs(body.getValue("outputs"), manifest), (int) items);
+    }
+
+    private static long[] shape(String name, Object value, TensorSpec spec, Limits limits) {
+        if (!(value instanceof JsonArray array)) {
+            throw invalid(name, "shape must be an array of dimensions");
+        }
+        long[] declared = spec.shape();
+        if (array.size() != declared.length) {
+            throw invalid(name, "shape " + array + " has " + array.size() + " dimensions; the model expects "
+                    + declared.length + " (" + Arrays.toString(declared) + ")");
+        }
+        long[] shape = new long[array.size()];
+        for (int d = 0; d < shape.length; d++) {
+            Object dim = array.getValue(d);
+            if (!(dim instanceof Number n) || !isIntegral(n) || n.longValue() < 1) {
+                throw invalid(name, "shape dimensions must be positive whole numbers, got " + array);
+            }
+            shape[d] = n.longValue();
+            if (declared[d] != TensorSpec.ANY && declared[d] != shape[d]) {
+                throw invalid(name, "shape " + array + " does not match the model's " + Arrays.toString(declared));
+            }
+        }
+        if (shape[0] > limits.maxItems()) {
+            throw invalid(name, "holds " + shape[0] + " items; at most " + limits.maxItems() + " per request");
+        }
+        return shape;
+    }
+
+    private static byte[] data(String name, Object value, DataType type, long count) {
+        if (!(value instanceof JsonArray array)) {
+            throw invalid(name, "data must be an array (flat or nested)");
+        }
+        List<Object> flat = new ArrayList<>((int) Math.min(count, 1 << 20));
+        flatten(name, array, flat, 0, count);
+        if (flat.size() != count) {
+            throw invalid(name, "data holds " + flat.size() + " elements but shape needs " + count);
+        }
+        ByteBuffer buf = ByteBuffer.allocate((int) (count * type.byteSize())).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < flat.size(); i++) {
+            put(name, i, flat.get(i), type, buf);
+        }
+        return buf.array();
+    }
+
+    private static void flatten(String name, JsonArray array, List<Object> out, int depth, long limit) {
+        if (depth > 16) {
+            throw invalid(name, "data is nested too deeply");
+        }
+        for (int i = 0; i < array.size(); i++) {
+            Object v = array.getValue(i);
+            if (v instanceof JsonArray nested) {
+                flatten(name, nested, out, depth + 1, limit);
+            } else {
+                out.add(v);
+            }
+            if (out.size() > limit) {
+                return;
+            }
+        }
+    }
+
+    private static void put(String name, int index, Object v, DataType type, ByteBuffer buf) {
+        switch (type) {
+            case BOOL -> {
+                if (!(v instanceof Boolean b)) {
+                    throw element(name, index, "must be true or false");
+                }
+                buf.put((byte) (b ? 1 : 0));
+            }
+            case FP32, FP64 -> {
+                if (!(v instanceof Number n)) {
+                    throw element(name, index, "must be a number");
+                }
+                double d = n.doubleValue();
+                if (!Double.isFinite(d) || (type == DataType.FP32 && Math.abs(d) > Float.MAX_VALUE)) {
+                    throw element(name, index, "must be a finite " + type + " number");
+                }
+                if (type == DataType.FP32) {
+                    buf.putFloat((float) d);
+                } else {
+                    buf.putDouble(d);
+                }
+            }
+            default -> {
+                if (!(v instanceof Number n) || !isIntegral(n)) {
+                    throw element(name, index, "must be a whole number");
+                }
+                long l = n.longValue();
+                long[] range = range(type);
+                if (l < range[0] || l > range[1] || (n instanceof Double && Math.abs(n.doubleValue()) >= 0x1p63)) {
+                    throw element(name, index, "is outside the range of " + type);
+                }
+                switch (type) {
+                    case UINT8, INT8 -> buf.put((byte) l);
+                    case INT16 -> buf.putShort((short) l);
+                    case INT32 -> buf.putInt((int) l);
+                    default -> buf.putLong(l);
+                }
+            }
+        }
+    }
+
+    private static long[] range(DataType type) {
+        return switch (type) {
+            case UINT8 -> new long[] {0, 255};
+            case INT8 -> new long[] {Byte.MIN_VALUE, Byte.MAX_VALUE};
+            case INT16 -> new long[] {Short.MIN_VALUE, Short.MAX_VALUE};
+            case INT32 -> new long[] {Integer.MIN_VALUE, Integer.MAX_VALUE};
+            default -> new long[] {Long.MIN_VALUE, Long.MAX_VALUE};
+        };
+    }
+
+    private static boolean isIntegral(Number n) {
+        if (n instanceof Integer || n instanceof Long || n instanceof Short || n instanceof Byte) {
+            return true;
+        }
+        if (n instanceof java.math.BigInteger b) {
+            return b.bitLength() < 64;
+        }
+        double d = n.doubleValue();
+        return Double.isFinite(d) && d == Math.rint(d);
+    }
+
+    private static List<String> outputs(Object value, ModelManifest manifest) {
+        if (value == null) {
+            return List.of();
+        }
+        if (!(value instanceof JsonArray array)) {
+            throw invalid("outputs", "must be an array of {\"name\": ...}");
+        }
+        List<String> names = new ArrayList<>();
+        for (int i = 0; i < array.size(); i++) {
+            String name = array.getValue(i) instanceof JsonObject o && o.getValue("name") instanceof String s ? s : null;
+            if (name == null) {
+                throw invalid("outputs[" + i + "]", "has no name");
+            }
+            if (manifest.output(name).isEmpty()) {
+                throw invalid(name, "is not an output of this model; its outputs are "
+                        + manifest.outputs().stream().map(TensorSpec::name).toList());
+            }
+            names.add(name);
+        }
+        return names;
+    }
+
+    /** An output tensor as OIP JSON: name, datatype, shape and flat data. */
+    public static JsonObject encode(Tensor t) {
+        JsonArray data = new JsonArray();
+        switch (t.datatype()) {
+            case FP32 -> {
+                for (float f : t.toFloats()) {
+                    data.add(f);
+                }
+            }
+            case FP64 -> {
+                for (double d : t.toDoubles()) {
+                    data.add(d);
+                }
+            }
+            case BOOL -> {
+                for (boolean b : t.toBooleans()) {
+                    data.add(b);
+                }
+            }
+            case INT64 -> {
+                for (long l : t.toLongs()) {
+                    data.add(l);
+                }
+            }
+            case INT32 -> {
+                for (int i : t.toInts()) {
+                    data.add(i);
+                }
+            }
+            case INT16 -> {
+                for (short v : t.toShorts()) {
+                    data.add((int) v);
+                }
+            }
+            case UINT8 -> {
+                for (byte b : t.toByteArray()) {
+                    data.add(b & 0xff);
+                }
+            }
+            default -> {
+                for (byte b : t.toByteArray()) {
+                    data.add((int) b);
+                }
+            }
+        }
+        JsonArray shape = new JsonArray();
+        for (long d : t.shape()) {
+            shape.add(d);
+        }
+        return new JsonObject().put("name", t.name()).put("datatype", t.datatype().oipName()).put("shape", shape).put("data", data);
+    }
+
+    private static ApiException invalid(String tensor, String reason) {
+        return new ApiException(400, "invalid-tensor", "Invalid inference request", tensor + ": " + reason)
+                .with("tensor", tensor).with("reason", reason);
+    }
+
+    private static ApiException element(String tensor, int index, String reason) {
+        return invalid(tensor, "element " + index + " " + reason);
+    }
+}

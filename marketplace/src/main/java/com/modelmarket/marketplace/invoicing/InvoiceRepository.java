@@ -1,0 +1,157 @@
+package com.modelmarket.marketplace.invoicing;
+
+import com.modelmarket.billing.Money;
+import com.modelmarket.billing.PlanType;
+import com.modelmarket.billing.PricePlan;
+import com.modelmarket.billing.rating.BillingPeriod;
+import com.modelmarket.billing.rating.Invoice;
+import com.modelmarket.billing.rating.InvoiceLine;
+import com.modelmarket.billing.rating.SubscriptionSegment;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlClient;
+import io.vertx.sqlclient.Tuple;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+
+/** SQL for rating input (plan segments and billable calls) and for final invoices. */
+final class InvoiceRepository {
+
+    /** A period's rating input: the segments active in it and their billable calls. */
+    record RatingInput(List<SubscriptionSegment> segments, Map<SubscriptionSegment, Long> calls) {
+    }
+
+    private static final String SEGMENTS = "SELECT g.id AS segment_id, g.subscription_id, g.tenant_id, g.active_from, g.active_to, "
+            + "p.id AS plan_id, p.model_id, m.tenant_id AS publisher_id, p.type, p.currency, p.monthly_fee_minor, "
+            + "p.included_calls, p.price_per_1000_minor, p.rate_limit_per_minute, "
+            + "(SELECT count(*) FROM usage_records u WHERE u.subscription_id = g.subscription_id AND u.outcome = 'success' "
+            + "  AND u.occurred_at >= greatest(g.active_from, $1) AND u.occurred_at < least(coalesce(g.active_to, 'infinity'), $2)) AS calls "
+            + "FROM subscription_segments g JOIN plans p ON p.id = g.plan_id JOIN models m ON m.id = p.model_id "
+            + "WHERE g.active_from < $2 AND (g.active_to IS NULL OR g.active_to > $1) AND (g.active_to IS NULL OR g.active_to > g.active_from) "
+            + "AND ($3::uuid IS NULL OR g.tenant_id = $3::uuid)";
+
+    Future<RatingInput> ratingInput(SqlClient client, BillingPeriod period, UUID tenantOrNull) {
+        return client.preparedQuery(SEGMENTS).execute(Tuple.of(odt(period.start()), odt(period.end()), tenantOrNull)).map(rows -> {
+            List<SubscriptionSegment> segments = new ArrayList<>();
+            Map<SubscriptionSegment, Long> calls = new HashMap<>();
+            for (Row r : rows) {
+                PricePlan plan = new PricePlan(r.getUUID("plan_id"), r.getUUID("model_id"), r.getUUID("publisher_id"),
+                        PlanType.valueOf(r.getString("type").toUpperCase(Locale.ROOT)), r.getString("currency"),
+                        r.getLong("monthly_fee_minor"), r.getLong("included_calls"), r.getLong("price_per_1000_minor"),
+                        r.getInteger("rate_limit_per_minute"));
+                OffsetDateTime to = r.getOffsetDateTime("active_to");
+                SubscriptionSegment s = new SubscriptionSegment(r.getUUID("subscription_id"), r.getUUID("tenant_id"), plan,
+                        r.getOffsetDateTime("active_from").toInstant(), to == null ? null : to.toInstant());
+                segments.add(s);
+                calls.merge(s, r.getLong("calls"), Long::sum);
+            }
+            return new RatingInput(segments, calls);
+        });
+    }
+
+    /** Marks a period closed; false when it already was (nothing else to do then). */
+    Future<Boolean> markClosed(SqlClient tx, BillingPeriod period) {
+        return tx.preparedQuery("INSERT INTO billing_periods (period_start, period_end) VALUES ($1, $2) "
+                        + "ON CONFLICT (period_start) DO NOTHING RETURNING period_start")
+                .execute(Tuple.of(odt(period.start()), odt(period.end())))
+                .map(rows -> rows.rowCount() == 1);
+    }
+
+    Future<Boolean> isClosed(SqlClient client, BillingPeriod period) {
+        return client.preparedQuery("SELECT 1 FROM billing_periods WHERE period_start = $1")
+                .execute(Tuple.of(odt(period.start()))).map(rows -> rows.size() > 0);
+    }
+
+    Future<Void> insert(SqlClient tx, Invoice invoice) {
+        UUID id = UUID.randomUUID();
+        return tx.preparedQuery("INSERT INTO invoices (id, tenant_id, number, period_start, period_end, currency, total_minor) "
+                        + "VALUES ($1, $2, (SELECT coalesce(max(number), 0) + 1 FROM invoices WHERE tenant_id = $2), $3, $4, $5, $6)")
+                .execute(Tuple.of(id, invoice.tenantId(), odt(invoice.period().start()), odt(invoice.period().end()),
+                        invoice.currency(), invoice.total().minorUnits()))
+                .compose(v -> {
+                    List<Tuple> lines = new ArrayList<>();
+                    int n = 0;
+                    for (InvoiceLine l : invoice.lines()) {
+                        lines.add(Tuple.from(new Object[] {id, ++n, l.subscriptionId(), l.planId(), l.modelId(),
+                                l.publisherTenantId(), l.kind().name().toLowerCase(Locale.ROOT), l.description(),
+                                odt(l.activeFrom()), odt(l.activeTo()), l.activeDays(), l.periodDays(), l.calls(),
+                                l.includedCalls(), l.quantity(), l.unitPricePer1000().minorUnits(), l.fee().minorUnits(),
+                                l.usageAmount().minorUnits(), l.amount().minorUnits()}));
+                    }
+                    if (lines.isEmpty()) {
+                        return Future.succeededFuture();
+                    }
+                    return tx.preparedQuery("INSERT INTO invoice_lines (invoice_id, line_no, subscription_id, plan_id, model_id, "
+                                    + "publisher_tenant_id, kind, description, active_from, active_to, active_days, period_days, "
+                                    + "calls, included_calls, quantity, unit_price_per_1000_minor, fee_minor, usage_minor, amount_minor) "
+                                    + "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)")
+                            .executeBatch(lines).mapEmpty();
+                });
+    }
+
+    private static final String INVOICE = "SELECT i.id, i.number, i.period_start, i.period_end, i.currency, i.total_minor, "
+            + "coalesce(json_agg(json_build_object('lineNo', l.line_no, 'description', l.description, 'kind', l.kind, "
+            + "'modelId', l.model_id, 'model', m.slug, 'subscriptionId', l.subscription_id, 'activeDays', l.active_days, "
+            + "'periodDays', l.period_days, 'calls', l.calls, 'includedCalls', l.included_calls, 'quantity', l.quantity, "
+            + "'unitPricePer1000Minor', l.unit_price_per_1000_minor, 'feeMinor', l.fee_minor, 'usageMinor', l.usage_minor, "
+            + "'amountMinor', l.amount_minor) ORDER BY l.line_no) FILTER (WHERE l.line_no IS NOT NULL), '[]') AS lines "
+            + "FROM invoices i LEFT JOIN invoice_lines l ON l.invoice_id = i.id LEFT JOIN models m ON m.id = l.model_id "
+            + "WHERE i.tenant_id = $1 ";
+
+    Future<List<JsonObject>> list(SqlClient client, UUID tenantId) {
+        return client.preparedQuery(INVOICE + "GROUP BY i.id ORDER BY i.number DESC").execute(Tuple.of(tenantId))
+                .map(rows -> {
+                    List<JsonObject> out = new ArrayList<>();
+                    rows.forEach(r -> out.add(finalInvoice(r)));
+                    return out;
+                });
+    }
+
+    Future<List<JsonObject>> find(SqlClient client, UUID tenantId, UUID id) {
+        return client.preparedQuery(INVOICE + "AND i.id = $2 GROUP BY i.id").execute(Tuple.of(tenantId, id))
+                .map(rows -> {
+                    List<JsonObject> out = new ArrayList<>();
+                    rows.forEach(r -> out.add(finalInvoice(r)));
+                    return out;
+                });
+    }
+
+    /** Gross per model and currency of a publisher's models on the final invoices of a period. */
+    Future<Map<String, Money>> grossByModel(SqlClient client, UUID publisherId, BillingPeriod period) {
+        return client.preparedQuery("SELECT l.model_id, i.currency, sum(l.amount_minor) AS gross FROM invoice_lines l "
+                        + "JOIN invoices i ON i.id = l.invoice_id WHERE l.publisher_tenant_id = $1 AND i.period_start = $2 "
+                        + "GROUP BY l.model_id, i.currency")
+                .execute(Tuple.of(publisherId, odt(period.start())))
+                .map(rows -> {
+                    Map<String, Money> out = new HashMap<>();
+                    rows.forEach(r -> out.put(r.getUUID("model_id") + "/" + r.getString("currency"),
+                            new Money(r.getLong("gross"), r.getString("currency"))));
+                    return out;
+                });
+    }
+
+    private static JsonObject finalInvoice(Row r) {
+        Object lines = r.getValue("lines");
+        return new JsonObject()
+                .put("id", r.getUUID("id").toString())
+                .put("number", r.getInteger("number"))
+                .put("status", "final")
+                .put("period", new JsonObject().put("start", r.getOffsetDateTime("period_start").toInstant().toString())
+                        .put("end", r.getOffsetDateTime("period_end").toInstant().toString()))
+                .put("currency", r.getString("currency"))
+                .put("totalMinor", r.getLong("total_minor"))
+                .put("lines", lines instanceof JsonArray a ? a : new JsonArray(String.valueOf(lines)));
+    }
+
+    static OffsetDateTime odt(java.time.Instant instant) {
+        return instant.atOffset(ZoneOffset.UTC);
+    }
+}

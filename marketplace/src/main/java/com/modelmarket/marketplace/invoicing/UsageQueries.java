@@ -1,0 +1,98 @@
+package com.modelmarket.marketplace.invoicing;
+
+import com.modelmarket.marketplace.auth.Principal;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.YearMonth;
+import java.time.ZoneOffset;
+
+/**
+ * Usage as tenants see it, aggregated straight from the metered records (so dashboards always
+ * equal the raw sums, current within the meter's flush interval): per day, model and API key; and
+ * the quota state of each subscription.
+ */
+public final class UsageQueries {
+
+    private final Pool pool;
+
+    public UsageQueries(Pool pool) {
+        this.pool = pool;
+    }
+
+    /** Per UTC day, model, version, plan (none for one's own models) and key, between {@code from} and {@code to} (both inclusive days). */
+    public Future<JsonArray> summary(Principal caller, LocalDate from, LocalDate to) {
+        Instant start = from.atStartOfDay(ZoneOffset.UTC).toInstant();
+        Instant end = to.plusDays(1).atStartOfDay(ZoneOffset.UTC).toInstant();
+        return pool.preparedQuery("SELECT (u.occurred_at AT TIME ZONE 'UTC')::date AS day, u.model_id, m.slug, v.version, "
+                        + "p.name AS plan_name, u.api_key_id, k.name AS key_name, count(*) AS calls, "
+                        + "count(*) FILTER (WHERE u.outcome = 'success') AS billable, "
+                        + "sum(u.items) AS items, sum(u.compute_nanos) AS compute_nanos "
+                        + "FROM usage_records u JOIN models m ON m.id = u.model_id "
+                        + "LEFT JOIN model_versions v ON v.id = u.version_id LEFT JOIN api_keys k ON k.id = u.api_key_id "
+                        + "LEFT JOIN subscription_segments g ON g.subscription_id = u.subscription_id "
+                        + " AND u.occurred_at >= g.active_from AND (g.active_to IS NULL OR u.occurred_at < g.active_to) "
+                        + "LEFT JOIN plans p ON p.id = g.plan_id "
+                        + "WHERE u.tenant_id = $1 AND u.occurred_at >= $2 AND u.occurred_at < $3 "
+                        + "GROUP BY 1, 2, 3, 4, 5, 6, 7 ORDER BY 1, 3, 4, 7")
+                .execute(Tuple.of(caller.tenantId(), start.atOffset(ZoneOffset.UTC), end.atOffset(ZoneOffset.UTC)))
+                .map(rows -> {
+                    JsonArray items = new JsonArray();
+                    for (Row r : rows) {
+                        items.add(new JsonObject()
+                                .put("day", r.getLocalDate("day").toString())
+                                .put("modelId", r.getUUID("model_id").toString())
+                                .put("model", r.getString("slug"))
+                                .put("version", r.getString("version"))
+                                .put("plan", r.getString("plan_name"))
+                                .put("apiKeyId", r.getUUID("api_key_id") == null ? null : r.getUUID("api_key_id").toString())
+                                .put("apiKey", r.getString("key_name"))
+                                .put("calls", r.getLong("calls"))
+                                .put("billableCalls", r.getLong("billable"))
+                                .put("items", r.getLong("items"))
+                                .put("computeMillis", r.getLong("compute_nanos") / 1_000_000));
+                    }
+                    return items;
+                });
+    }
+
+    /** Each active subscription's allowance this month (UTC): used, included, remaining, when it resets. */
+    public Future<JsonArray> quotas(Principal caller) {
+        YearMonth month = YearMonth.now(ZoneOffset.UTC);
+        Instant start = month.atDay(1).atStartOfDay(ZoneOffset.UTC).toInstant();
+        Instant reset = month.plusMonths(1).atDay(1).atStartOfDay(ZoneOffset.UTC).toInstant();
+        return pool.preparedQuery("SELECT s.id, m.slug, p.name, p.type, p.included_calls, p.rate_limit_per_minute, "
+                        + "(SELECT count(*) FROM usage_records u WHERE u.tenant_id = s.tenant_id AND u.model_id = s.model_id "
+                        + " AND u.occurred_at >= $2) AS used "
+                        + "FROM subscriptions s JOIN plans p ON p.id = s.plan_id JOIN models m ON m.id = s.model_id "
+                        + "WHERE s.tenant_id = $1 AND s.status = 'active' ORDER BY m.slug")
+                .execute(Tuple.of(caller.tenantId(), start.atOffset(ZoneOffset.UTC)))
+                .map(rows -> {
+                    JsonArray items = new JsonArray();
+                    for (Row r : rows) {
+                        long used = r.getLong("used");
+                        long included = r.getLong("included_calls");
+                        boolean capped = "free".equals(r.getString("type"));
+                        items.add(new JsonObject()
+                                .put("subscriptionId", r.getUUID("id").toString())
+                                .put("model", r.getString("slug"))
+                                .put("version", r.getString("version"))
+                                .put("plan", r.getString("plan_name"))
+                                .put("plan", r.getString("name"))
+                                .put("planType", r.getString("type"))
+                                .put("used", used)
+                                .put("included", included)
+                                .put("remaining", Math.max(0, included - used))
+                                .put("hardCap", capped)
+                                .put("rateLimitPerMinute", r.getInteger("rate_limit_per_minute"))
+                                .put("resetAt", reset.toString()));
+                    }
+                    return items;
+                });
+    }
+}

@@ -1,0 +1,269 @@
+package com.modelmarket.marketplace.inference;
+
+import static com.modelmarket.marketplace.support.Api.accessToken;
+import static com.modelmarket.marketplace.support.Api.assertProblem;
+import static com.modelmarket.marketplace.support.Publishing.createModel;
+import static com.modelmarket.marketplace.support.Publishing.plan;
+import static com.modelmarket.marketplace.support.Publishing.publishVersion;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.modelmarket.marketplace.Platform;
+import com.modelmarket.marketplace.db.DbTarget;
+import com.modelmarket.marketplace.support.Api;
+import com.modelmarket.marketplace.support.Publishing;
+import com.modelmarket.marketplace.support.TestPlatform;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.junit5.VertxExtension;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** Everything that stops a call before (or at) the model, with its status, and the metering that follows. */
+@ExtendWith(VertxExtension.class)
+class InferenceGuardsTest {
+
+    private static Platform platform;
+    private static Api api;
+    private static String publisher;
+
+    @BeforeAll
+    static void start(Vertx vertx) {
+        platform = TestPlatform.startOnFreshDatabase(vertx, Map.of("inference.max-items", "64",
+                "inference.max-body-bytes", "200000"));
+        api = new Api(vertx, platform.port());
+        publisher = accessToken(api.signUp("Guard Labs", "owner@guard.test", "publisher-password"));
+    }
+
+    @AfterAll
+    static void stop() {
+        api.close();
+        TestPlatform.stop(platform);
+    }
+
+    /** A published digits model with one plan, a tenant subscribed to it, and that tenant's key. */
+    private record Setup(String model, String owner, String key, String tenantId) {
+    }
+
+    private static Setup setup(String model, JsonObject planBody) {
+        createModel(api, publisher, model, "public", new JsonObject());
+        publishVersion(api, publisher, model, "1.0.0", "digits_mlp");
+        String planId = plan(api, publisher, model, planBody).getString("id");
+        JsonObject signUp = api.signUp("Client " + model, "owner@" + model + ".test", "client-password");
+        String owner = accessToken(signUp);
+        assertEquals(201, api.post("/api/v1/subscriptions", owner, new JsonObject().put("model", model).put("planId", planId)).statusCode());
+        String key = api.post("/api/v1/api-keys", owner, new JsonObject().put("name", "k")).bodyAsJsonObject().getString("secret");
+        return new Setup(model, owner, key, signUp.getJsonObject("tenant").getString("id"));
+    }
+
+    private static JsonObject payg(int rpm) {
+        return new JsonObject().put("name", "PAYG").put("type", "pay_as_you_go").put("currency", "EUR")
+                .put("pricePer1000Minor", 10).put("rateLimitPerMinute", rpm);
+    }
+
+    private static JsonObject request() {
+        return Publishing.manifest("digits_mlp").getJsonObject("example");
+    }
+
+    private static HttpResponse<Buffer> infer(Setup s, JsonObject body) {
+        return api.post("/v2/models/" + s.model() + "/infer", s.key(), body);
+    }
+
+    @Test
+    @DisplayName("no key → 401, a revoked key → 401 within a second, a tenant without subscription → 403 saying how to subscribe")
+    void credentialsAndEntitlement() throws InterruptedException {
+        Setup s = setup("guard-auth", payg(1000));
+        assertProblem(api.post("/v2/models/guard-auth/infer", null, request()), 401);
+        assertEquals(200, infer(s, request()).statusCode());
+
+        String keyId = api.get("/api/v1/api-keys", s.owner()).bodyAsJsonObject().getJsonArray("items").getJsonObject(0).getString("id");
+        assertEquals(204, api.delete("/api/v1/api-keys/" + keyId, s.owner()).statusCode());
+        long revokedAt = System.nanoTime();
+        int status = infer(s, request()).statusCode();
+        while (status != 401 && System.nanoTime() - revokedAt < 1_000_000_000L) {
+            Thread.sleep(20);
+            status = infer(s, request()).statusCode();
+        }
+        assertEquals(401, status);
+
+        String stranger = accessToken(api.signUp("Stranger", "owner@stranger.test", "stranger-password"));
+        String strangerKey = api.post("/api/v1/api-keys", stranger, new JsonObject().put("name", "k")).bodyAsJsonObject().getString("secret");
+        JsonObject problem = assertProblem(api.post("/v2/models/guard-auth/infer", strangerKey, request()), 403);
+        assertTrue(problem.getString("detail").contains("/api/v1/subscriptions"), problem.encode());
+        assertTrue(problem.getString("detail").contains("/api/v1/models/guard-auth/plans"), problem.encode());
+    }
+
+    @Test
+    @DisplayName("over the plan's rate limit → 429 with Retry-After, RateLimit and RateLimit-Policy")
+    void rateLimit() {
+        Setup s = setup("guard-rate", payg(3));
+        for (int i = 0; i < 3; i++) {
+            HttpResponse<Buffer> ok = infer(s, request());
+            assertEquals(200, ok.statusCode());
+            assertEquals("\"per-minute\";q=3;w=60", ok.getHeader("RateLimit-Policy"));
+        }
+        HttpResponse<Buffer> limited = infer(s, request());
+        assertProblem(limited, 429);
+        assertTrue(Long.parseLong(limited.getHeader("Retry-After")) >= 1);
+        assertTrue(limited.getHeader("RateLimit").matches("\"per-minute\";r=0;t=\\d+"), limited.getHeader("RateLimit"));
+        assertEquals("\"per-minute\";q=3;w=60", limited.getHeader("RateLimit-Policy"));
+    }
+
+    @Test
+    @DisplayName("the free plan's monthly cap → 429 with the reset time")
+    void freeCap() {
+        Setup s = setup("guard-free", new JsonObject().put("name", "Free").put("type", "free").put("currency", "EUR")
+                .put("includedCalls", 2).put("rateLimitPerMinute", 100));
+        assertEquals(200, infer(s, request()).statusCode());
+        assertEquals(200, infer(s, request()).statusCode());
+        HttpResponse<Buffer> capped = infer(s, request());
+        JsonObject problem = assertProblem(capped, 429);
+        assertEquals(true, problem.getBoolean("quotaExceeded"));
+        assertTrue(problem.getString("resetAt").endsWith("-01T00:00:00Z"), problem.encode());
+        assertNotNull(capped.getHeader("Retry-After"));
+    }
+
+    @Test
+    @DisplayName("a retired version → 410; a deprecated one still serves and says so")
+    void retiredAndDeprecated() {
+        Setup s = setup("guard-retire", payg(1000));
+        publishVersion(api, publisher, "guard-retire", "1.1.0", "digits_mlp");
+        api.post("/api/v1/models/guard-retire/versions/1.0.0/deprecate", publisher, null);
+        HttpResponse<Buffer> deprecated = api.post("/v2/models/guard-retire/versions/1.0.0/infer", s.key(), request());
+        assertEquals(200, deprecated.statusCode());
+        assertTrue(deprecated.getHeader("Deprecation").startsWith("@"));
+        assertEquals(200, api.post("/api/v1/models/guard-retire/versions/1.0.0/retire", publisher, null).statusCode());
+        assertProblem(api.post("/v2/models/guard-retire/versions/1.0.0/infer", s.key(), request()), 410);
+        assertEquals("1.1.0", infer(s, request()).bodyAsJsonObject().getString("model_version"));
+    }
+
+    @Test
+    @DisplayName("each malformed tensor → 400 naming the tensor, and never reaches a worker or the meter")
+    void malformedTensors() throws Exception {
+        Setup s = setup("guard-tensor", payg(1000));
+        List<Consumer<JsonObject>> breakages = List.of(
+                r -> input(r).put("name", "pixelz"),
+                r -> input(r).put("datatype", "INT32"),
+                r -> input(r).put("shape", new JsonArray().add(2).add(63)),
+                r -> input(r).put("shape", new JsonArray().add(2).add(64).add(1)),
+                r -> input(r).put("data", new JsonArray().add(1.0)),
+                r -> input(r).getJsonArray("data").set(5, "seven"),
+                r -> input(r).getJsonArray("data").set(0, Double.POSITIVE_INFINITY),
+                r -> input(r).getJsonArray("data").set(0, 1e300),
+                r -> input(r).put("shape", new JsonArray().add(65).add(64)),
+                r -> r.put("outputs", new JsonArray().add(new JsonObject().put("name", "logits"))),
+                r -> r.put("inputs", new JsonArray()));
+        for (Consumer<JsonObject> breakage : breakages) {
+            JsonObject body = request();
+            breakage.accept(body);
+            HttpResponse<Buffer> r = infer(s, body);
+            JsonObject problem = assertProblem(r, 400);
+            assertNotNull(problem.getString("tensor"), problem.encode());
+            assertTrue(problem.getString("error").contains(problem.getString("tensor")), problem.encode());
+        }
+        HttpResponse<Buffer> tooBig = Api.await(api.request(HttpMethod.POST, "/v2/models/guard-tensor/infer", s.key())
+                .putHeader("Content-Type", "application/json").sendBuffer(Buffer.buffer("{\"inputs\":[" + " ".repeat(210_000) + "]}")));
+        assertProblem(tooBig, 413);
+        assertProblem(Api.await(api.request(HttpMethod.POST, "/v2/models/guard-tensor/infer", s.key())
+                .putHeader("Content-Type", "application/json").sendBuffer(Buffer.buffer("{\"inputs\": [{"))), 400);
+        Thread.sleep(1500);
+        assertEquals(Set.of(), meteredRequestIds(s.tenantId()), "refused requests are not metered");
+    }
+
+    private static JsonObject input(JsonObject request) {
+        return request.getJsonArray("inputs").getJsonObject(0);
+    }
+
+    @Test
+    @DisplayName("one usage record per request that reached the model, with the request's id; none for refused ones")
+    void metering() throws Exception {
+        Setup s = setup("guard-meter", payg(8));
+        Set<String> served = new HashSet<>();
+        List<Integer> statuses = new ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+            JsonObject body = request();
+            if (i % 4 == 3) {
+                input(body).put("datatype", "FP64"); // refused before the model
+            }
+            HttpResponse<Buffer> r = infer(s, body);
+            statuses.add(r.statusCode());
+            if (r.statusCode() == 200) {
+                served.add(r.getHeader("X-Request-Id"));
+            }
+        }
+        assertProblem(api.post("/v2/models/guard-meter/infer", null, request()), 401);
+        assertTrue(statuses.contains(400) && statuses.contains(429) && statuses.contains(200), statuses.toString());
+        long deadline = System.currentTimeMillis() + 10_000;
+        Set<String> metered = meteredRequestIds(s.tenantId());
+        while (!metered.equals(served) && System.currentTimeMillis() < deadline) {
+            Thread.sleep(200);
+            metered = meteredRequestIds(s.tenantId());
+        }
+        assertEquals(served, metered);
+        Thread.sleep(1200);
+        assertEquals(served, meteredRequestIds(s.tenantId()), "no late or duplicate records");
+    }
+
+    @Test
+    @DisplayName("overload: a full queue answers 503 with Retry-After, and service resumes")
+    void overload(Vertx vertx) {
+        Platform small = TestPlatform.startOnFreshDatabase(vertx, Map.of("serving.max-queue", "2",
+                "serving.max-workers", "1", "serving.max-batch-size", "1"));
+        try (Api local = new Api(vertx, small.port())) {
+            String pub = accessToken(local.signUp("Tiny", "owner@tiny.test", "publisher-password"));
+            createModel(local, pub, "tiny-digits", "private", new JsonObject());
+            publishVersion(local, pub, "tiny-digits", "1.0.0", "digits_cnn");
+            String key = local.post("/api/v1/api-keys", pub, new JsonObject().put("name", "k")).bodyAsJsonObject().getString("secret");
+            JsonObject big = Publishing.manifest("digits_cnn").getJsonObject("example");
+            List<Future<HttpResponse<Buffer>>> calls = new ArrayList<>();
+            for (int i = 0; i < 60; i++) {
+                calls.add(local.request(HttpMethod.POST, "/v2/models/tiny-digits/infer", key).sendJsonObject(big));
+            }
+            Api.await(Future.join(calls));
+            long overloaded = calls.stream().filter(f -> f.result().statusCode() == 503).count();
+            long ok = calls.stream().filter(f -> f.result().statusCode() == 200).count();
+            assertTrue(overloaded > 0, "no 503 among 60 concurrent calls");
+            assertEquals(60, ok + overloaded);
+            HttpResponse<Buffer> refused = calls.stream().map(Future::result).filter(r -> r.statusCode() == 503).findFirst().orElseThrow();
+            assertProblem(refused, 503);
+            assertTrue(Long.parseLong(refused.getHeader("Retry-After")) >= 1);
+            assertEquals(200, local.post("/v2/models/tiny-digits/infer", key, big).statusCode());
+        } finally {
+            TestPlatform.stop(small);
+        }
+    }
+
+    private static Set<String> meteredRequestIds(String tenantId) throws Exception {
+        DbTarget db = platform.services().database().target();
+        Set<String> ids = new HashSet<>();
+        try (Connection c = DriverManager.getConnection(db.jdbcUrl(), db.user(), db.password());
+             PreparedStatement q = c.prepareStatement("SELECT request_id FROM usage_records WHERE tenant_id = ?::uuid")) {
+            q.setString(1, tenantId);
+            try (ResultSet rs = q.executeQuery()) {
+                while (rs.next()) {
+                    ids.add(rs.getString(1));
+                }
+            }
+        }
+        return ids;
+    }
+}
