@@ -103,7 +103,8 @@ public final class Platform {
         SubscriptionService subscriptions = new SubscriptionService(database.pool(), catalog, plans, audit);
         InferenceService inference = new InferenceService(catalog, subscriptions, serving, store,
                 new RateLimiter(Clock.systemUTC()), new QuotaTracker(database.pool(), Clock.systemUTC()), meter,
-                new TensorCodec.Limits(config.inferenceMaxItems(), config.inferenceMaxElements()), config.servingPool());
+                new TensorCodec.Limits(config.inferenceMaxItems(), config.inferenceMaxElements()), config.servingPool(),
+                config.meteringEnabled());
         return new Services(config, database, tenants, auth, members, apiKeys,
                 new AccessTokenHandler(tokens, tenants), audit, store, serving, catalog,
                 new SearchService(database.pool()), plans, subscriptions, meter, inference, metrics,

@@ -39,7 +39,8 @@ public record AppConfig(
         int platformFeeBasisPoints,
         Duration billingCloseGrace,
         long billingPeriodDaySeconds,
-        int billingPeriodDays) {
+        int billingPeriodDays,
+        boolean meteringEnabled) {
 
     public AppConfig {
         if (accessTokenTtl.compareTo(Duration.ofMinutes(15)) > 0) {

@@ -97,7 +97,8 @@ public final class ConfigLoader {
                 v.integer("billing.platform-fee-bp"),
                 Duration.ofSeconds(v.longValue("billing.close-grace-seconds")),
                 v.longValue("billing.period-day-seconds"),
-                v.integer("billing.period-days"));
+                v.integer("billing.period-days"),
+                v.bool("metering.enabled"));
     }
 
     private static Map<String, String> readDefaults() {

@@ -9,6 +9,9 @@ import com.modelmarket.marketplace.http.JsonContentType;
 import com.modelmarket.marketplace.http.RequestIds;
 import com.modelmarket.marketplace.http.Responses;
 import com.modelmarket.serving.RequestFacts;
+import com.modelmarket.marketplace.http.ApiException;
+import com.modelmarket.serving.model.Tensor;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -24,6 +27,8 @@ public final class InferenceRoutes {
 
     public static final String SERVER_NAME = "modelmarket";
     public static final String SERVER_VERSION = "0.1.0";
+    /** The binary tensor data extension's header (as Triton and KServe name it). */
+    public static final String BINARY_HEADER = "Inference-Header-Content-Length";
 
     private final InferenceService inference;
     private final ApiKeyService keys;
@@ -47,7 +52,7 @@ public final class InferenceRoutes {
         router.get("/v2/models/:model/versions/:version").handler(key).handler(this::modelMetadata);
         router.get("/v2/models/:model/ready").handler(key).handler(this::modelReady);
         router.get("/v2/models/:model/versions/:version/ready").handler(key).handler(this::modelReady);
-        router.post("/v2/models/*").handler(JsonContentType::handle);
+        router.post("/v2/models/*").handler(InferenceRoutes::contentType);
         router.post("/v2/models/*").handler(BodyHandler.create(false).setBodyLimit(maxBodyBytes));
         router.post("/v2/models/:model/infer").handler(key).handler(this::infer);
         router.post("/v2/models/:model/versions/:version/infer").handler(key).handler(this::infer);
@@ -63,7 +68,7 @@ public final class InferenceRoutes {
 
     private void serverMetadata(RoutingContext ctx) {
         Responses.json(ctx, 200, new JsonObject().put("name", SERVER_NAME).put("version", SERVER_VERSION)
-                .put("extensions", new JsonArray()));
+                .put("extensions", new JsonArray().add("binary_tensor_data")));
     }
 
     private void modelMetadata(RoutingContext ctx) {
@@ -81,10 +86,41 @@ public final class InferenceRoutes {
                 .onFailure(ctx::fail);
     }
 
+    /** JSON, or the binary data extension: a JSON header of the declared length, then raw tensor bytes. */
+    private static void contentType(RoutingContext ctx) {
+        if (ctx.request().getHeader(BINARY_HEADER) != null) {
+            ctx.next();
+        } else {
+            JsonContentType.handle(ctx);
+        }
+    }
+
     private void infer(RoutingContext ctx) {
         ctx.put("model", ctx.pathParam("model"));
-        JsonObject body = JsonBody.of(ctx).json();
-        inference.infer(KeyPrincipal.of(ctx), RequestIds.of(ctx), ctx.pathParam("model"), ctx.pathParam("version"), body)
+        String headerLength = ctx.request().getHeader(BINARY_HEADER);
+        JsonObject body;
+        Buffer binary = null;
+        if (headerLength == null) {
+            body = JsonBody.of(ctx).json();
+        } else {
+            Buffer all = ctx.body().buffer() == null ? Buffer.buffer() : ctx.body().buffer();
+            int n;
+            try {
+                n = Integer.parseInt(headerLength.trim());
+            } catch (NumberFormatException e) {
+                n = -1;
+            }
+            if (n < 2 || n > all.length()) {
+                throw ApiException.badRequest(BINARY_HEADER + " must be the length of the JSON header within the body");
+            }
+            Object header = all.getBuffer(0, n).toJsonValue();
+            if (!(header instanceof JsonObject json)) {
+                throw ApiException.invalid("/", "the JSON header must be an object");
+            }
+            body = json;
+            binary = all.getBuffer(n, all.length());
+        }
+        inference.infer(KeyPrincipal.of(ctx), RequestIds.of(ctx), ctx.pathParam("model"), ctx.pathParam("version"), body, binary)
                 .onSuccess(outcome -> respond(ctx, outcome))
                 .onFailure(ctx::fail);
     }
@@ -105,6 +141,31 @@ public final class InferenceRoutes {
             response.putHeader("Deprecation", "@" + at)
                     .putHeader("Link", "</api/v1/models/" + outcome.target().model().slug() + ">; rel=\"deprecation\"");
         }
-        Responses.json(ctx, 200, outcome.body());
+        JsonObject json = new JsonObject()
+                .put("model_name", outcome.target().model().slug())
+                .put("model_version", version.version());
+        if (outcome.request().id() != null) {
+            json.put("id", outcome.request().id());
+        }
+        JsonArray outputs = new JsonArray();
+        Buffer binary = Buffer.buffer();
+        for (Tensor t : outcome.result().outputs()) {
+            if (outcome.request().binary(t.name())) {
+                outputs.add(TensorCodec.encodeBinaryHeader(t));
+                binary.appendBytes(t.toByteArray());
+            } else {
+                outputs.add(TensorCodec.encode(t));
+            }
+        }
+        json.put("outputs", outputs);
+        if (binary.length() == 0) {
+            Responses.json(ctx, 200, json);
+            return;
+        }
+        Buffer header = json.toBuffer();
+        response.putHeader(BINARY_HEADER, Integer.toString(header.length()))
+                .putHeader("Content-Type", "application/octet-stream")
+                .setStatusCode(200)
+                .end(header.appendBuffer(binary));
     }
 }

@@ -46,12 +46,14 @@ public final class InferenceService {
     private final UsageMeter meter;
     private final TensorCodec.Limits limits;
     private final PoolConfig pool;
+    private final boolean metering;
     private final Map<ModelKey, Future<Void>> loading = new ConcurrentHashMap<>();
 
     public InferenceService(CatalogService catalog, SubscriptionService subscriptions, ServingEngine engine,
                             ModelStore store, RateLimiter rateLimiter, QuotaTracker quotas, UsageMeter meter,
-                            TensorCodec.Limits limits, PoolConfig pool) {
+                            TensorCodec.Limits limits, PoolConfig pool, boolean metering) {
         this.pool = pool;
+        this.metering = metering;
         this.catalog = catalog;
         this.subscriptions = subscriptions;
         this.engine = engine;
@@ -62,8 +64,8 @@ public final class InferenceService {
         this.limits = limits;
     }
 
-    /** A finished call: the response body and the facts for headers. */
-    public record Outcome(InferenceTarget target, JsonObject body, InferenceResult result, boolean coldStart,
+    /** A finished call: what it ran, what came out, and the facts for headers. */
+    public record Outcome(InferenceTarget target, TensorCodec.Decoded request, InferenceResult result, boolean coldStart,
                           RateLimiter.Decision rate) {
     }
 
@@ -97,7 +99,8 @@ public final class InferenceService {
         });
     }
 
-    public Future<Outcome> infer(KeyPrincipal caller, String requestId, String name, String versionOrAlias, JsonObject body) {
+    public Future<Outcome> infer(KeyPrincipal caller, String requestId, String name, String versionOrAlias, JsonObject body,
+                                 io.vertx.core.buffer.Buffer binary) {
         return resolve(caller.tenantId(), name, versionOrAlias, true).compose(target -> {
             int rpm = target.plan().map(p -> p.rateLimitPerMinute()).orElse(OWN_MODEL_RATE_LIMIT);
             RateLimiter.Decision rate = rateLimiter.acquire(caller.tenantId() + "/" + target.model().id(), rpm);
@@ -106,7 +109,7 @@ public final class InferenceService {
                                 + target.model().slug() + " reached", rate.resetSeconds())
                         .withHeader("RateLimit-Policy", rate.policyHeader()).withHeader("RateLimit", rate.rateLimitHeader()));
             }
-            TensorCodec.Decoded decoded = TensorCodec.decode(body, target.manifest(), limits);
+            TensorCodec.Decoded decoded = TensorCodec.decode(body, binary, target.manifest(), limits);
             Future<Void> quota = target.plan().filter(p -> "free".equals(p.type()))
                     .map(p -> quotas.acquire(caller.tenantId(), target.model().id(), p.includedCalls()).compose(q -> q.allowed()
                             ? Future.<Void>succeededFuture()
@@ -127,17 +130,7 @@ public final class InferenceService {
         return ensureLoaded(key, target)
                 .compose(v -> engine.infer(key, request))
                 .onComplete(ar -> meter(caller, requestId, target, decoded.items(), ar.succeeded() ? ar.result() : null, ar.cause()))
-                .map(result -> {
-                    JsonObject response = new JsonObject()
-                            .put("model_name", target.model().slug())
-                            .put("model_version", target.version().version());
-                    if (decoded.id() != null) {
-                        response.put("id", decoded.id());
-                    }
-                    response.put("outputs", new io.vertx.core.json.JsonArray(result.outputs().stream()
-                            .map(TensorCodec::encode).toList()));
-                    return new Outcome(target, response, result, cold || result.facts().coldStart(), rate);
-                });
+.map(result -> new Outcome(target, decoded, result, cold || result.facts().coldStart(), rate));
     }
 
     /** Registers the version with this node's engine on first use (after a restart, or on another node). */
@@ -173,6 +166,9 @@ public final class InferenceService {
             target.plan().filter(p -> "free".equals(p.type()))
                     .ifPresent(p -> quotas.release(caller.tenantId(), target.model().id()));
             return;
+        }
+        if (!metering) {
+            return; // switched off by the operator (benchmarks measure what metering costs)
         }
         meter.record(new UsageRecord(requestId, caller.tenantId(), caller.keyId(), target.subscriptionId().orElse(null),
                 target.model().id(), target.version().id(), items, compute, outcome, Instant.now()));

@@ -27,14 +27,32 @@ public final class TensorCodec {
     public record Limits(int maxItems, long maxElements) {
     }
 
-    /** A decoded request: its id, inputs in the manifest's order, the outputs asked for, and the item count. */
-    public record Decoded(String id, List<Tensor> inputs, List<String> outputs, int items) {
+    /**
+     * A decoded request: its id, inputs in the manifest's order, the outputs asked for, the item
+     * count, and which outputs are to be returned as binary data ({@code allBinary}: every one).
+     */
+    public record Decoded(String id, List<Tensor> inputs, List<String> outputs, int items, Set<String> binaryOutputs,
+                          boolean allBinary) {
+
+        public boolean binary(String output) {
+            return allBinary || binaryOutputs.contains(output);
+        }
     }
 
     private TensorCodec() {
     }
 
     public static Decoded decode(JsonObject body, ModelManifest manifest, Limits limits) {
+        return decode(body, null, manifest, limits);
+    }
+
+    /**
+     * Decodes a request whose tensors may travel in the binary data extension: {@code binary}
+     * holds the raw little-endian bytes after the JSON header, in input order, each input naming
+     * its size in {@code parameters.binary_data_size}. Null when the request is all JSON.
+     */
+    public static Decoded decode(JsonObject body, io.vertx.core.buffer.Buffer binary, ModelManifest manifest, Limits limits) {
+        int[] offset = {0};
         Object idValue = body.getValue("id");
         if (idValue != null && !(idValue instanceof String)) {
             throw invalid("request", "id must be a string");
@@ -76,17 +94,28 @@ public final class TensorCodec {
             if (!spec.datatype().oipName().equals(datatype)) {
                 throw invalid(name, "datatype must be " + spec.datatype().oipName() + ", got " + datatype);
             }
+            byte[] bytes;
             if (input.getValue("parameters") instanceof JsonObject p && p.containsKey("binary_data_size")) {
-                throw invalid(name, "binary tensor data is not accepted on this endpoint; send data as JSON");
+                bytes = binaryData(name, p.getValue("binary_data_size"), binary, offset, spec.datatype(), count);
+            } else {
+                bytes = data(name, input.getValue("data"), spec.datatype(), count);
             }
-            decoded.add(Tensor.of(name, spec.datatype(), shape, data(name, input.getValue("data"), spec.datatype(), count)));
+            decoded.add(Tensor.of(name, spec.datatype(), shape, bytes));
+        }
+        if (binary != null && offset[0] != binary.length()) {
+            throw invalid("request", "the body holds " + (binary.length() - offset[0])
+                    + " bytes of binary data that no input claims");
         }
         for (TensorSpec spec : manifest.inputs()) {
             if (!seen.contains(spec.name())) {
                 throw invalid(spec.name(), "is missing; the model needs inputs " + manifest.inputs().stream().map(TensorSpec::name).toList());
             }
         }
-        return new Decoded((String) idValue, decoded, outputs(body.getValue("outputs"), manifest), (int) items);
+        Set<String> binaryOutputs = new HashSet<>();
+        List<String> outputs = outputs(body.getValue("outputs"), manifest, binaryOutputs);
+        boolean allBinary = body.getValue("parameters") instanceof JsonObject p
+                && Boolean.TRUE.equals(p.getValue("binary_data_output"));
+        return new Decoded((String) idValue, decoded, outputs, (int) items, Set.copyOf(binaryOutputs), allBinary);
     }
 
     private static long[] shape(String name, Object value, TensorSpec spec, Limits limits) {
@@ -129,6 +158,51 @@ public final class TensorCodec {
             put(name, i, flat.get(i), type, buf);
         }
         return buf.array();
+    }
+
+    /** Takes an input's raw bytes from the binary part, checking their size and values. */
+    private static byte[] binaryData(String name, Object sizeValue, io.vertx.core.buffer.Buffer binary, int[] offset,
+                                     DataType type, long count) {
+        if (binary == null) {
+            throw invalid(name, "binary_data_size needs a binary body (header Inference-Header-Content-Length)");
+        }
+        long expected = count * type.byteSize();
+        if (!(sizeValue instanceof Number n) || !isIntegral(n) || n.longValue() != expected) {
+            throw invalid(name, "binary_data_size must be " + expected + " bytes for its shape and datatype, got " + sizeValue);
+        }
+        if (offset[0] + expected > binary.length()) {
+            throw invalid(name, "the body ends before this input's " + expected + " bytes of binary data");
+        }
+        byte[] bytes = binary.getBytes(offset[0], (int) (offset[0] + expected));
+        offset[0] += (int) expected;
+        ByteBuffer view = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        switch (type) {
+            case FP32 -> {
+                for (int i = 0; i < count; i++) {
+                    if (!Float.isFinite(view.getFloat(i * 4))) {
+                        throw element(name, i, "must be a finite FP32 number");
+                    }
+                }
+            }
+            case FP64 -> {
+                for (int i = 0; i < count; i++) {
+                    if (!Double.isFinite(view.getDouble(i * 8))) {
+                        throw element(name, i, "must be a finite FP64 number");
+                    }
+                }
+            }
+            case BOOL -> {
+                for (int i = 0; i < count; i++) {
+                    if (bytes[i] != 0 && bytes[i] != 1) {
+                        throw element(name, i, "must be 0 or 1 (BOOL)");
+                    }
+                }
+            }
+            default -> {
+                // every bit pattern is a valid integer
+            }
+        }
+        return bytes;
     }
 
     private static void flatten(String name, JsonArray array, List<Object> out, int depth, long limit) {
@@ -210,7 +284,7 @@ public final class TensorCodec {
         return Double.isFinite(d) && d == Math.rint(d);
     }
 
-    private static List<String> outputs(Object value, ModelManifest manifest) {
+    private static List<String> outputs(Object value, ModelManifest manifest, Set<String> binary) {
         if (value == null) {
             return List.of();
         }
@@ -228,8 +302,22 @@ public final class TensorCodec {
                         + manifest.outputs().stream().map(TensorSpec::name).toList());
             }
             names.add(name);
+            if (((JsonObject) array.getValue(i)).getValue("parameters") instanceof JsonObject p
+                    && Boolean.TRUE.equals(p.getValue("binary_data"))) {
+                binary.add(name);
+            }
         }
         return names;
+    }
+
+    /** An output tensor's JSON header for the binary extension: no data, its size in parameters. */
+    public static JsonObject encodeBinaryHeader(Tensor t) {
+        JsonArray shape = new JsonArray();
+        for (long d : t.shape()) {
+            shape.add(d);
+        }
+        return new JsonObject().put("name", t.name()).put("datatype", t.datatype().oipName()).put("shape", shape)
+                .put("parameters", new JsonObject().put("binary_data_size", t.byteSize()));
     }
 
     /** An output tensor as OIP JSON: name, datatype, shape and flat data. */

@@ -81,8 +81,6 @@ public final class UsageQueries {
                         items.add(new JsonObject()
                                 .put("subscriptionId", r.getUUID("id").toString())
                                 .put("model", r.getString("slug"))
-                                .put("version", r.getString("version"))
-                                .put("plan", r.getString("plan_name"))
                                 .put("plan", r.getString("name"))
                                 .put("planType", r.getString("type"))
                                 .put("used", used)

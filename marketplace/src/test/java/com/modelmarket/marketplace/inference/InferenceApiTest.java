@@ -90,6 +90,52 @@ class InferenceApiTest {
     }
 
     @Test
+    @DisplayName("the binary tensor data extension: raw little-endian inputs after a JSON header, binary outputs back")
+    void binaryTensorData() {
+        JsonArray data = example("digits_mlp").getJsonArray("inputs").getJsonObject(0).getJsonArray("data");
+        java.nio.ByteBuffer raw = java.nio.ByteBuffer.allocate(data.size() * 4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < data.size(); i++) {
+            raw.putFloat(((Number) data.getValue(i)).floatValue());
+        }
+        Buffer header = new JsonObject().put("id", "bin-1")
+                .put("inputs", new JsonArray().add(new JsonObject().put("name", "pixels").put("datatype", "FP32")
+                        .put("shape", new JsonArray().add(2).add(64))
+                        .put("parameters", new JsonObject().put("binary_data_size", data.size() * 4))))
+                .put("outputs", new JsonArray().add(new JsonObject().put("name", "probabilities")
+                        .put("parameters", new JsonObject().put("binary_data", true))))
+                .toBuffer();
+        HttpResponse<Buffer> r = Api.await(api.request(HttpMethod.POST, "/v2/models/oip-digits/infer", key)
+                .putHeader("Content-Type", "application/octet-stream")
+                .putHeader("Inference-Header-Content-Length", Integer.toString(header.length()))
+                .sendBuffer(header.copy().appendBytes(raw.array())));
+        assertEquals(200, r.statusCode(), r.bodyAsString());
+        int n = Integer.parseInt(r.getHeader("Inference-Header-Content-Length"));
+        JsonObject json = r.body().getBuffer(0, n).toJsonObject();
+        assertEquals("bin-1", json.getString("id"));
+        JsonObject out = json.getJsonArray("outputs").getJsonObject(0);
+        assertEquals(80, out.getJsonObject("parameters").getInteger("binary_data_size"));
+        java.nio.ByteBuffer bytes = java.nio.ByteBuffer.wrap(r.body().getBytes(n, r.body().length()))
+                .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        JsonArray decoded = new JsonArray();
+        while (bytes.hasRemaining()) {
+            decoded.add(bytes.getFloat());
+        }
+        assertClose(expected("digits_mlp").getJsonObject(0).getJsonArray("data"), decoded);
+
+        Buffer shortBody = header.copy().appendBytes(java.util.Arrays.copyOf(raw.array(), 100));
+        JsonObject problem = assertProblem(Api.await(api.request(HttpMethod.POST, "/v2/models/oip-digits/infer", key)
+                .putHeader("Content-Type", "application/octet-stream")
+                .putHeader("Inference-Header-Content-Length", Integer.toString(header.length()))
+                .sendBuffer(shortBody)), 400);
+        assertEquals("pixels", problem.getString("tensor"));
+        raw.putFloat(0, Float.NaN);
+        assertProblem(Api.await(api.request(HttpMethod.POST, "/v2/models/oip-digits/infer", key)
+                .putHeader("Content-Type", "application/octet-stream")
+                .putHeader("Inference-Header-Content-Length", Integer.toString(header.length()))
+                .sendBuffer(header.copy().appendBytes(raw.array()))), 400);
+    }
+
+    @Test
     @DisplayName("/metrics exposes HTTP and serving metrics in Prometheus text format")
     void metrics() {
         assertEquals(200, api.post("/v2/models/oip-digits/infer", key, example("digits_mlp")).statusCode());
