@@ -3,6 +3,7 @@ package com.modelmarket.marketplace;
 import com.modelmarket.marketplace.apikeys.ApiKeyService;
 import com.modelmarket.marketplace.audit.AuditLog;
 import com.modelmarket.marketplace.catalog.ArtifactValidator;
+import com.modelmarket.marketplace.catalog.CatalogChanges;
 import com.modelmarket.marketplace.catalog.CatalogService;
 import com.modelmarket.marketplace.catalog.SearchService;
 import com.modelmarket.marketplace.plans.PlanService;
@@ -97,14 +98,15 @@ public final class Platform {
         AuditLog audit = new AuditLog(database.pool());
         ApiKeyService apiKeys = new ApiKeyService(database.pool(), audit, keys.apiKeyHmacKey(), config.apiKeyCacheTtl());
         ModelStore store = new ModelStore(config.dataDir().resolve("models"));
+        CatalogChanges changes = new CatalogChanges();
         CatalogService catalog = new CatalogService(vertx, database.pool(), new ArtifactValidator(serving, store, config.servingPool()), audit,
-                serving, config.maxUploadBytes());
-        PlanService plans = new PlanService(database.pool(), catalog, audit);
-        SubscriptionService subscriptions = new SubscriptionService(database.pool(), catalog, plans, audit);
+                serving, config.maxUploadBytes(), changes);
+        PlanService plans = new PlanService(database.pool(), catalog, audit, changes);
+        SubscriptionService subscriptions = new SubscriptionService(database.pool(), catalog, plans, audit, changes);
         InferenceService inference = new InferenceService(catalog, subscriptions, serving, store,
                 new RateLimiter(Clock.systemUTC()), new QuotaTracker(database.pool(), Clock.systemUTC()), meter,
                 new TensorCodec.Limits(config.inferenceMaxItems(), config.inferenceMaxElements()), config.servingPool(),
-                config.meteringEnabled());
+                config.meteringEnabled(), changes);
         return new Services(config, database, tenants, auth, members, apiKeys,
                 new AccessTokenHandler(tokens, tenants), audit, store, serving, catalog,
                 new SearchService(database.pool()), plans, subscriptions, meter, inference, metrics,

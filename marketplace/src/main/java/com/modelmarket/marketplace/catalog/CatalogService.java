@@ -27,9 +27,11 @@ public final class CatalogService {
     private final AuditLog audit;
     private final ServingEngine engine;
     private final long maxUploadBytes;
+    private final CatalogChanges changes;
 
     public CatalogService(Vertx vertx, io.vertx.sqlclient.Pool pool, ArtifactValidator validator, AuditLog audit,
-                          ServingEngine engine, long maxUploadBytes) {
+                          ServingEngine engine, long maxUploadBytes, CatalogChanges changes) {
+        this.changes = changes;
         this.vertx = vertx;
         this.repository = new CatalogRepository(pool);
         this.validator = validator;
@@ -60,7 +62,7 @@ public final class CatalogService {
                 in.algorithm().orElse(null));
         validateCard(card);
         UUID tenant = actor.principal().tenantId();
-        return repository.pool().withTransaction(tx -> repository.slugTaken(tx, card.slug()).compose(taken -> {
+        return changes.inTransaction(repository.pool(), tx -> repository.slugTaken(tx, card.slug()).compose(taken -> {
                     if (taken) {
                         return Future.failedFuture(ApiException.conflict("The slug '" + card.slug() + "' is taken"));
                     }
@@ -76,7 +78,7 @@ public final class CatalogService {
     public Future<CatalogModel> updateModel(Actor actor, String idOrSlug, CardInput in) {
         requirePublisher(actor.principal());
         UUID tenant = actor.principal().tenantId();
-        return repository.pool().withTransaction(tx -> owned(tx, tenant, idOrSlug).compose(m -> {
+        return changes.inTransaction(repository.pool(), tx -> owned(tx, tenant, idOrSlug).compose(m -> {
             CatalogRepository.Card card = new CatalogRepository.Card(m.kind(), m.slug(), in.name().orElse(m.name()),
                     in.summary().orElse(m.summary()), in.description().orElse(m.description()),
                     in.task().orElse(m.task()), in.tags().orElse(m.tags()), in.license().orElse(m.license()),
@@ -141,7 +143,7 @@ public final class CatalogService {
                 }
                 return source(artifactSha, manifest, bundleSha)
                         .compose(src -> validator.validate(model.id(), versionId, src.artifact(), src.manifest()))
-                        .compose(measured -> repository.pool().withTransaction(tx -> repository.insertVersion(tx, versionId,
+                        .compose(measured -> changes.inTransaction(repository.pool(), tx -> repository.insertVersion(tx, versionId,
                                         model.id(), tenant, version, measured.artifact().sha256(), measured.artifact().sizeBytes(),
                                         measured.manifest().toJson(), measured.load().loadTime().toMillis(),
                                         measured.singleItemLatencyMicros(), actor.principal().userId())
@@ -173,7 +175,7 @@ public final class CatalogService {
     public Future<ModelVersion> changeState(Actor actor, String idOrSlug, String versionText, String target) {
         requirePublisher(actor.principal());
         UUID tenant = actor.principal().tenantId();
-        return repository.pool().withTransaction(tx -> owned(tx, tenant, idOrSlug).compose(model ->
+        return changes.inTransaction(repository.pool(), tx -> owned(tx, tenant, idOrSlug).compose(model ->
                 repository.findVersion(tx, model.id(), versionText, true).compose(found -> {
                     ModelVersion v = found.orElseThrow(() -> ApiException.notFound("Version"));
                     if (!allowed(v.state(), target)) {
@@ -196,7 +198,7 @@ public final class CatalogService {
             throw ApiException.invalid("/alias", "must be lower-case letters, digits, '-' or '_', starting with a letter");
         }
         UUID tenant = actor.principal().tenantId();
-        return repository.pool().withTransaction(tx -> owned(tx, tenant, idOrSlug).compose(model ->
+        return changes.inTransaction(repository.pool(), tx -> owned(tx, tenant, idOrSlug).compose(model ->
                 repository.findVersion(tx, model.id(), versionText, false).compose(found -> {
                     ModelVersion v = found.orElseThrow(() -> ApiException.invalid("/version", "no version " + versionText));
                     if (!v.serves()) {
@@ -212,7 +214,7 @@ public final class CatalogService {
     public Future<Void> deleteAlias(Actor actor, String idOrSlug, String alias) {
         requirePublisher(actor.principal());
         UUID tenant = actor.principal().tenantId();
-        return repository.pool().withTransaction(tx -> owned(tx, tenant, idOrSlug).compose(model ->
+        return changes.inTransaction(repository.pool(), tx -> owned(tx, tenant, idOrSlug).compose(model ->
                 repository.deleteAlias(tx, model.id(), alias).compose(deleted -> deleted
                         ? audit.record(tx, tenant, actor, "alias.delete", "model", model.id(), new JsonObject().put("alias", alias))
                         : Future.failedFuture(ApiException.notFound("Alias")))));

@@ -5,6 +5,7 @@ import com.modelmarket.billing.metering.UsageOutcome;
 import com.modelmarket.billing.metering.UsageRecord;
 import com.modelmarket.marketplace.apikeys.KeyPrincipal;
 import com.modelmarket.marketplace.catalog.ArtifactValidator;
+import com.modelmarket.marketplace.catalog.CatalogChanges;
 import com.modelmarket.marketplace.catalog.CatalogService;
 import com.modelmarket.marketplace.catalog.ModelVersion;
 import com.modelmarket.marketplace.http.ApiException;
@@ -48,10 +49,20 @@ public final class InferenceService {
     private final PoolConfig pool;
     private final boolean metering;
     private final Map<ModelKey, Future<Void>> loading = new ConcurrentHashMap<>();
+    private final CatalogChanges changes;
+    private final Map<String, CachedTarget> targets = new ConcurrentHashMap<>();
+
+    /** How long a node may use a resolved target; changes made on this node drop it at once. */
+    static final long TARGET_TTL_NANOS = 1_000_000_000L;
+    private static final int MAX_CACHED_TARGETS = 10_000;
+
+    private record CachedTarget(InferenceTarget target, long generation, long until) {
+    }
 
     public InferenceService(CatalogService catalog, SubscriptionService subscriptions, ServingEngine engine,
                             ModelStore store, RateLimiter rateLimiter, QuotaTracker quotas, UsageMeter meter,
-                            TensorCodec.Limits limits, PoolConfig pool, boolean metering) {
+                            TensorCodec.Limits limits, PoolConfig pool, boolean metering, CatalogChanges changes) {
+        this.changes = changes;
         this.pool = pool;
         this.metering = metering;
         this.catalog = catalog;
@@ -69,8 +80,29 @@ public final class InferenceService {
                           RateLimiter.Decision rate) {
     }
 
-    /** The model and version a caller of {@code name} gets, if it may see the model (404 otherwise; 410 if retired). */
+    /**
+     * The model and version a caller of {@code name} gets, if it may see the model (404 otherwise;
+     * 410 if retired). Successful resolutions are cached briefly, so the hot path rarely reads the
+     * catalog; any catalog, plan or subscription change on this node drops them at once, and other
+     * nodes see it within {@link #TARGET_TTL_NANOS}.
+     */
     public Future<InferenceTarget> resolve(UUID tenantId, String name, String versionOrAlias, boolean requireEntitlement) {
+        String key = tenantId + "|" + name + "|" + versionOrAlias + "|" + requireEntitlement;
+        long generation = changes.current();
+        long now = System.nanoTime();
+        CachedTarget cached = targets.get(key);
+        if (cached != null && cached.generation() == generation && cached.until() - now > 0) {
+            return Future.succeededFuture(cached.target());
+        }
+        return lookup(tenantId, name, versionOrAlias, requireEntitlement).onSuccess(target -> {
+            if (targets.size() > MAX_CACHED_TARGETS) {
+                targets.clear();
+            }
+            targets.put(key, new CachedTarget(target, generation, now + TARGET_TTL_NANOS));
+        });
+    }
+
+    private Future<InferenceTarget> lookup(UUID tenantId, String name, String versionOrAlias, boolean requireEntitlement) {
         return catalog.visible(tenantId, name).compose(model -> {
             if (!"model".equals(model.kind())) {
                 return Future.failedFuture(ApiException.notFound("Model"));

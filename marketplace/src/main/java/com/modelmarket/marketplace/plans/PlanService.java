@@ -3,6 +3,7 @@ package com.modelmarket.marketplace.plans;
 import com.modelmarket.marketplace.audit.Actor;
 import com.modelmarket.marketplace.audit.AuditLog;
 import com.modelmarket.marketplace.auth.Principal;
+import com.modelmarket.marketplace.catalog.CatalogChanges;
 import com.modelmarket.marketplace.catalog.CatalogService;
 import com.modelmarket.marketplace.http.ApiException;
 import io.vertx.core.Future;
@@ -21,8 +22,10 @@ public final class PlanService {
     private final Pool pool;
     private final CatalogService catalog;
     private final AuditLog audit;
+    private final CatalogChanges changes;
 
-    public PlanService(Pool pool, CatalogService catalog, AuditLog audit) {
+    public PlanService(Pool pool, CatalogService catalog, AuditLog audit, CatalogChanges changes) {
+        this.changes = changes;
         this.pool = pool;
         this.catalog = catalog;
         this.audit = audit;
@@ -77,7 +80,7 @@ public final class PlanService {
             if (!model.tenantId().equals(p.tenantId())) {
                 return Future.failedFuture(ApiException.notFound("Model"));
             }
-            return pool.withTransaction(tx -> tx.preparedQuery("INSERT INTO plans AS p (model_id, tenant_id, name, type, currency, "
+            return changes.inTransaction(pool, tx -> tx.preparedQuery("INSERT INTO plans AS p (model_id, tenant_id, name, type, currency, "
                             + "monthly_fee_minor, included_calls, price_per_1000_minor, rate_limit_per_minute) "
                             + "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING " + Plan.COLUMNS)
                     .execute(Tuple.from(new Object[] {model.id(), p.tenantId(), in.name(), in.type(), in.currency(),
@@ -93,7 +96,7 @@ public final class PlanService {
         if (!p.role().canPublish()) {
             throw ApiException.forbidden("Only owners, admins and publishers change plans");
         }
-        return pool.withTransaction(tx -> tx.preparedQuery("UPDATE plans AS p SET archived_at = COALESCE(archived_at, now()) "
+        return changes.inTransaction(pool, tx -> tx.preparedQuery("UPDATE plans AS p SET archived_at = COALESCE(archived_at, now()) "
                         + "FROM models m WHERE p.id = $2 AND p.tenant_id = $1 AND m.id = p.model_id "
                         + "AND (m.slug = $3 OR m.id::text = $3) RETURNING " + Plan.COLUMNS)
                 .execute(Tuple.of(p.tenantId(), planId, modelIdOrSlug))

@@ -3,6 +3,7 @@ package com.modelmarket.marketplace.subscriptions;
 import com.modelmarket.marketplace.audit.Actor;
 import com.modelmarket.marketplace.audit.AuditLog;
 import com.modelmarket.marketplace.auth.Principal;
+import com.modelmarket.marketplace.catalog.CatalogChanges;
 import com.modelmarket.marketplace.catalog.CatalogService;
 import com.modelmarket.marketplace.http.ApiException;
 import com.modelmarket.marketplace.plans.Plan;
@@ -28,8 +29,10 @@ public final class SubscriptionService {
     private final CatalogService catalog;
     private final PlanService plans;
     private final AuditLog audit;
+    private final CatalogChanges changes;
 
-    public SubscriptionService(Pool pool, CatalogService catalog, PlanService plans, AuditLog audit) {
+    public SubscriptionService(Pool pool, CatalogService catalog, PlanService plans, AuditLog audit, CatalogChanges changes) {
+        this.changes = changes;
         this.pool = pool;
         this.catalog = catalog;
         this.plans = plans;
@@ -38,7 +41,7 @@ public final class SubscriptionService {
 
     public Future<Subscription> subscribe(Actor actor, String modelIdOrSlug, UUID planId) {
         Principal p = requireManager(actor);
-        return catalog.visible(p.tenantId(), modelIdOrSlug).compose(model -> pool.withTransaction(tx ->
+        return catalog.visible(p.tenantId(), modelIdOrSlug).compose(model -> changes.inTransaction(pool, tx ->
                         plans.livePlan(tx, model.id(), planId).compose(plan -> {
                             if (plan.isEmpty()) {
                                 return Future.failedFuture(ApiException.invalid("/planId", "this model has no such plan"));
@@ -63,7 +66,7 @@ public final class SubscriptionService {
 
     public Future<Subscription> changePlan(Actor actor, UUID subscriptionId, UUID planId) {
         Principal p = requireManager(actor);
-        return pool.withTransaction(tx -> active(tx, p.tenantId(), subscriptionId).compose(sub ->
+        return changes.inTransaction(pool, tx -> active(tx, p.tenantId(), subscriptionId).compose(sub ->
                 plans.livePlan(tx, sub.modelId(), planId).compose(plan -> {
                     if (plan.isEmpty()) {
                         return Future.failedFuture(ApiException.invalid("/planId", "this model has no such plan"));
@@ -83,7 +86,7 @@ public final class SubscriptionService {
 
     public Future<Subscription> cancel(Actor actor, UUID subscriptionId) {
         Principal p = requireManager(actor);
-        return pool.withTransaction(tx -> active(tx, p.tenantId(), subscriptionId).compose(sub -> closeSegment(tx, subscriptionId)
+        return changes.inTransaction(pool, tx -> active(tx, p.tenantId(), subscriptionId).compose(sub -> closeSegment(tx, subscriptionId)
                 .compose(v -> tx.preparedQuery("UPDATE subscriptions SET status = 'cancelled', ended_at = now() "
                                 + "WHERE tenant_id = $1 AND id = $2")
                         .execute(Tuple.of(p.tenantId(), subscriptionId)))

@@ -157,6 +157,22 @@ class InferenceGuardsTest {
     }
 
     @Test
+    @DisplayName("rollback (moving latest back) and cancelling the subscription take effect for the next request at once")
+    void changesTakeEffectAtOnce() {
+        Setup s = setup("guard-rollback", payg(1000));
+        publishVersion(api, publisher, "guard-rollback", "1.1.0", "digits_mlp");
+        assertEquals("1.1.0", infer(s, request()).bodyAsJsonObject().getString("model_version"));
+        assertEquals("1.1.0", infer(s, request()).bodyAsJsonObject().getString("model_version"));
+        assertEquals(200, api.send(HttpMethod.PUT, "/api/v1/models/guard-rollback/aliases/latest", publisher,
+                new JsonObject().put("version", "1.0.0")).statusCode());
+        assertEquals("1.0.0", infer(s, request()).bodyAsJsonObject().getString("model_version"));
+        String subscription = api.get("/api/v1/subscriptions", s.owner()).bodyAsJsonObject().getJsonArray("items")
+                .getJsonObject(0).getString("id");
+        assertEquals(200, api.delete("/api/v1/subscriptions/" + subscription, s.owner()).statusCode());
+        assertProblem(infer(s, request()), 403);
+    }
+
+    @Test
     @DisplayName("each malformed tensor → 400 naming the tensor, and never reaches a worker or the meter")
     void malformedTensors() throws Exception {
         Setup s = setup("guard-tensor", payg(1000));

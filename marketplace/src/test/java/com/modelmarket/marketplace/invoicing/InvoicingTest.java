@@ -159,6 +159,8 @@ class InvoicingTest {
                 assertEquals(l.getLong("calls"), l.getLong("amountMinor"), "1000 minor per 1000 calls: one per call");
             }
         }
+        assertProblem(api.get("/api/v1/invoices/" + invoice.getString("id"), publisher), 404);
+        assertProblem(api.get("/api/v1/invoices/" + invoice.getString("id") + ".csv", publisher), 404);
         JsonObject detail = api.get("/api/v1/invoices/" + invoice.getString("id"), consumer).bodyAsJsonObject();
         assertEquals(invoice, detail);
         String csv = api.get("/api/v1/invoices/" + invoice.getString("id") + ".csv", consumer).bodyAsString();

@@ -1,0 +1,27 @@
+package com.modelmarket.marketplace.catalog;
+
+import io.vertx.core.Future;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.SqlConnection;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+
+/**
+ * A generation number that moves whenever the catalog, its plans or a subscription changes on
+ * this node: caches of resolved inference targets compare it to drop stale entries at once. It
+ * moves before a change's transaction and again after it ends, so a lookup that raced with the
+ * change cannot keep the old state under the new number.
+ */
+public final class CatalogChanges {
+
+    private final AtomicLong generation = new AtomicLong();
+
+    public long current() {
+        return generation.get();
+    }
+
+    public <T> Future<T> inTransaction(Pool pool, Function<SqlConnection, Future<T>> work) {
+        generation.incrementAndGet();
+        return pool.withTransaction(work).andThen(ar -> generation.incrementAndGet());
+    }
+}
