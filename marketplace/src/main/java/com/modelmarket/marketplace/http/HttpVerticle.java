@@ -40,6 +40,7 @@ public final class HttpVerticle extends VerticleBase {
         Router router = Router.router(vertx);
         router.route().handler(RequestIds::handle);
         router.route().handler(new AccessLog(services.metrics()));
+        router.route().handler(InputGuard::handle);
         router.get("/metrics").handler(ctx -> ctx.response().putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
                 .end(services.metrics().scrape()));
         new InferenceRoutes(services.inference(), services.apiKeys(), services.database(),

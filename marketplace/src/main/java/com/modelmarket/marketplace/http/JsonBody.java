@@ -8,6 +8,7 @@ import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Pattern;
 
@@ -34,12 +35,34 @@ public final class JsonBody {
         if (!(value instanceof JsonObject object)) {
             throw ApiException.invalid("/", "expected a JSON object");
         }
+        rejectNul("", object);
         return new JsonBody(object);
     }
 
     /** The whole object. */
     public JsonObject json() {
         return json;
+    }
+
+    /**
+     * PostgreSQL stores no NUL character (in text or jsonb), so a body holding one is refused up
+     * front, naming where.
+     */
+    private static void rejectNul(String pointer, Object value) {
+        if (value instanceof String s) {
+            if (s.indexOf('\0') >= 0) {
+                throw ApiException.invalid(pointer.isEmpty() ? "/" : pointer, "must not contain NUL characters");
+            }
+        } else if (value instanceof JsonObject o) {
+            for (Map.Entry<String, Object> e : o) {
+                rejectNul(pointer + "/" + e.getKey().replace("\0", "?"), e.getKey());
+                rejectNul(pointer + "/" + e.getKey(), e.getValue());
+            }
+        } else if (value instanceof JsonArray a) {
+            for (int i = 0; i < a.size(); i++) {
+                rejectNul(pointer + "/" + i, a.getValue(i));
+            }
+        }
     }
 
     public static JsonBody wrap(JsonObject json) {

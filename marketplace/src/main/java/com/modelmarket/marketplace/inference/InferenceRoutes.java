@@ -4,7 +4,6 @@ import com.modelmarket.marketplace.apikeys.ApiKeyHandler;
 import com.modelmarket.marketplace.apikeys.ApiKeyService;
 import com.modelmarket.marketplace.apikeys.KeyPrincipal;
 import com.modelmarket.marketplace.db.Database;
-import com.modelmarket.marketplace.http.JsonBody;
 import com.modelmarket.marketplace.http.JsonContentType;
 import com.modelmarket.marketplace.http.RequestIds;
 import com.modelmarket.marketplace.http.Responses;
@@ -101,7 +100,14 @@ public final class InferenceRoutes {
         JsonObject body;
         Buffer binary = null;
         if (headerLength == null) {
-            body = JsonBody.of(ctx).json();
+            // Parsed here rather than by JsonBody: tensor data is never stored, so the NUL scan
+            // that guards stored fields would only cost time on the hot path.
+            Buffer raw = ctx.body().buffer();
+            Object value = raw == null || raw.length() == 0 ? null : raw.toJsonValue();
+            if (!(value instanceof JsonObject json)) {
+                throw ApiException.invalid("/", "the body must be an inference request object");
+            }
+            body = json;
         } else {
             Buffer all = ctx.body().buffer() == null ? Buffer.buffer() : ctx.body().buffer();
             int n;

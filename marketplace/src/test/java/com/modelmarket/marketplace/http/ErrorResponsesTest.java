@@ -81,6 +81,18 @@ class ErrorResponsesTest {
     }
 
     @Test
+    @DisplayName("NUL characters in bodies, paths and query strings answer 400 (PostgreSQL cannot store them)")
+    void nulCharacters() {
+        JsonObject problem = assertProblem(api.post("/api/v1/auth/signup", null, new JsonObject()
+                .put("organisation", "Nul\u0000Org").put("email", "nul@org.test").put("password", "long-enough-pw")), 400);
+        assertEquals("/organisation", problem.getJsonArray("errors").getJsonObject(0).getString("pointer"));
+        assertProblem(api.post("/api/v1/auth/signup", null, new JsonObject().put("organisation", "Org")
+                .put("email", "nul2@org.test").put("password", "long-enough-pw").put("extra", new JsonObject().put("a\u0000", 1))), 400);
+        assertProblem(api.get("/api/v1/models/%00", null), 400);
+        assertProblem(api.get("/api/v1/catalog?q=a%00b", null), 400);
+    }
+
+    @Test
     @DisplayName("a body over the limit answers 413 and a non-JSON content type 415")
     void sizeAndType() {
         String big = new JsonObject().put("email", "a@b.test").put("password", "x".repeat(70_000)).encode();
