@@ -1,5 +1,6 @@
 package com.modelmarket.marketplace.auth;
 
+import com.modelmarket.marketplace.http.ApiException;
 import com.modelmarket.marketplace.http.JsonBody;
 import com.modelmarket.marketplace.http.Responses;
 import io.vertx.core.http.Cookie;
@@ -58,6 +59,10 @@ public final class AuthRoutes {
     private void refresh(RoutingContext ctx) {
         Cookie cookie = ctx.request().getCookie(REFRESH_COOKIE);
         boolean hasBody = ctx.body().length() > 0;
+        if (!hasBody && cookie == null) {
+            ctx.fail(ApiException.unauthorized("No refresh token: send it in the body or the session cookie"));
+            return;
+        }
         String token = hasBody || cookie == null
                 ? JsonBody.of(ctx).requiredSecret("refreshToken", 1, 200) : cookie.getValue();
         auth.refresh(token)

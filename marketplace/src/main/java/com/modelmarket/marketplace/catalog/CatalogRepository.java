@@ -106,6 +106,13 @@ final class CatalogRepository {
                 .map(rows -> first(rows).map(CatalogModel::from));
     }
 
+    /** The publishing organisation's public face. */
+    Future<JsonObject> publisher(UUID tenantId) {
+        return pool.preparedQuery("SELECT slug, name FROM tenants WHERE id = $1").execute(Tuple.of(tenantId))
+                .map(rows -> first(rows).map(r -> new JsonObject().put("slug", r.getString("slug")).put("name", r.getString("name")))
+                        .orElse(new JsonObject()));
+    }
+
     Future<Boolean> slugTaken(SqlClient client, String slug) {
         return client.preparedQuery("SELECT 1 FROM models WHERE slug = $1").execute(Tuple.of(slug)).map(r -> r.size() > 0);
     }

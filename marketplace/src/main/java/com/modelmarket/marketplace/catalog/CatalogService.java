@@ -100,8 +100,9 @@ public final class CatalogService {
             boolean own = m.tenantId().equals(tenant);
             return repository.versions(m.id(), own).compose(versions -> repository.aliases(repository.pool(), m.id())
                     .compose(aliases -> (own ? repository.shares(m.id()) : Future.succeededFuture(List.<String>of()))
-                            .map(shared -> {
+                            .compose(shared -> repository.publisher(m.tenantId()).map(publisher -> {
                                 JsonObject json = m.toJson()
+                                        .put("publisher", publisher)
                                         .put("owned", own)
                                         .put("versions", new io.vertx.core.json.JsonArray(
                                                 versions.stream().map(ModelVersion::toJson).toList()))
@@ -110,7 +111,7 @@ public final class CatalogService {
                                     json.put("sharedWith", new io.vertx.core.json.JsonArray(shared));
                                 }
                                 return json;
-                            })));
+                            }))));
         });
     }
 

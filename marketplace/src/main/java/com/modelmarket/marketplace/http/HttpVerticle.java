@@ -39,6 +39,10 @@ public final class HttpVerticle extends VerticleBase {
     public Future<?> start() {
         Router router = Router.router(vertx);
         router.route().handler(RequestIds::handle);
+        router.route().handler(ctx -> {
+            ctx.response().putHeader("X-Content-Type-Options", "nosniff");
+            ctx.next();
+        });
         router.route().handler(new AccessLog(services.metrics()));
         router.route().handler(InputGuard::handle);
         router.get("/metrics").handler(ctx -> ctx.response().putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
@@ -59,9 +63,9 @@ public final class HttpVerticle extends VerticleBase {
         new PlanRoutes(services.plans(), services.accessTokens()).mount(router);
         new SubscriptionRoutes(services.subscriptions(), services.audit(), services.accessTokens()).mount(router);
         new InvoicingRoutes(services.invoicing(), services.usage(), services.accessTokens()).mount(router);
-        StaticHandler webUi = StaticHandler.create("webroot").setCachingEnabled(true);
-        router.get("/*").handler(webUi);
-        router.head("/*").handler(webUi);
+        StaticHandler webUi = StaticHandler.create("webroot").setCachingEnabled(false);
+        router.get("/*").handler(HttpVerticle::webUiHeaders).handler(webUi);
+        router.head("/*").handler(HttpVerticle::webUiHeaders).handler(webUi);
         router.route().handler(FallbackHandler.of(router));
 
         router.route().failureHandler(FailureHandler::handle);
@@ -80,6 +84,17 @@ public final class HttpVerticle extends VerticleBase {
                     server = listening;
                     onListening.accept(listening.actualPort());
                 });
+    }
+
+    /** The web UI's pages: always revalidated (an upgrade takes effect at once), locked down by CSP. */
+    static final String CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            + "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+    private static void webUiHeaders(io.vertx.ext.web.RoutingContext ctx) {
+        ctx.response().putHeader("Cache-Control", "no-cache")
+                .putHeader("Content-Security-Policy", CSP)
+                .putHeader("Referrer-Policy", "same-origin");
+        ctx.next();
     }
 
     /** Graceful: stop accepting, let requests in flight finish (bounded), then close. */

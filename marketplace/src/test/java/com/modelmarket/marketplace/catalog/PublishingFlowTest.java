@@ -79,6 +79,7 @@ class PublishingFlowTest {
         assertEquals(List.of("flow-digits"), searchSlugs(null, "zebradigits"), "anonymous visitors see public models");
         JsonObject page = api.get("/api/v1/models/flow-digits", consumer).bodyAsJsonObject();
         assertEquals("1.0.0", page.getJsonObject("aliases").getString("latest"));
+        assertEquals(new JsonObject().put("slug", "pub-labs").put("name", "Pub Labs"), page.getJsonObject("publisher"));
         assertEquals(1, page.getJsonArray("versions").size());
     }
 

@@ -112,6 +112,20 @@ class ErrorResponsesTest {
     }
 
     @Test
+    @DisplayName("the web UI is served uncached and under a strict Content-Security-Policy; every response says nosniff")
+    void webUiHeaders() {
+        HttpResponse<Buffer> page = api.get("/", null);
+        assertEquals(200, page.statusCode());
+        assertTrue(page.getHeader("Content-Type").startsWith("text/html"));
+        assertEquals("no-cache", page.getHeader("Cache-Control"));
+        String csp = page.getHeader("Content-Security-Policy");
+        assertTrue(csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"), csp);
+        assertEquals("nosniff", page.getHeader("X-Content-Type-Options"));
+        assertEquals("nosniff", api.get("/api/v1/nothing", null).getHeader("X-Content-Type-Options"));
+        assertProblem(api.post("/api/v1/auth/refresh", null, null), 401);
+    }
+
+    @Test
     @DisplayName("every response carries X-Request-Id, echoing a caller's own id")
     void requestIds() {
         assertNotNull(api.get("/health/live", null).getHeader("X-Request-Id"));
