@@ -152,15 +152,20 @@ final class Browser implements AutoCloseable {
         js("arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event('input', {bubbles: true}));", input, text);
     }
 
+    /** The element's text; a page that re-renders meanwhile is read again, not reported as stale. */
     String text(By by) {
-        return find(by).getText();
+        return waiting().ignoring(org.openqa.selenium.StaleElementReferenceException.class)
+                .until(d -> d.findElement(by).isDisplayed() ? d.findElement(by).getText() : null);
     }
 
-    /** Waits until the element's text contains the words; returns the whole text. */
+    /** Waits until the element's text contains the words; returns the whole text, read in the same step. */
     String awaitText(By by, String words) {
-        waiting().withMessage(() -> "waiting for '" + words + "' in " + by + "; page says: " + bodyText())
-                .until(ExpectedConditions.textToBePresentInElementLocated(by, words));
-        return driver.findElement(by).getText();
+        return waiting().withMessage(() -> "waiting for '" + words + "' in " + by + "; page says: " + bodyText())
+                .ignoring(org.openqa.selenium.StaleElementReferenceException.class)
+                .until(d -> {
+                    String text = d.findElement(by).getText();
+                    return text.contains(words) ? text : null;
+                });
     }
 
     String bodyText() {
