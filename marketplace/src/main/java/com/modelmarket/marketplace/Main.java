@@ -74,6 +74,9 @@ public final class Main {
         for (String name : new String[] {"TERM", "INT"}) {
             Signal.handle(new Signal(name), signal -> new Thread(() -> {
                 shutdown.run();
+                if (LoggerFactory.getILoggerFactory() instanceof ch.qos.logback.classic.LoggerContext logs) {
+                    logs.stop(); // flush the asynchronous appender: halt() skips the JVM's hooks
+                }
                 Runtime.getRuntime().halt(clean.get() ? 0 : 1);
             }, "modelmarket-" + name.toLowerCase(java.util.Locale.ROOT)).start());
         }
