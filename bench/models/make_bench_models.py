@@ -1,0 +1,75 @@
+#!/usr/bin/env python3
+"""Makes the models the marketplace benchmark serves (bench/run.sh calls it; idempotent).
+
+    /usr/bin/python3 bench/models/make_bench_models.py [OUT_DIR]
+
+Writes into OUT_DIR (default bench/models/out/, git-ignored), each as NAME.pt (TorchScript)
+with NAME.json (a manifest in the format of serving/fixtures/*.json):
+
+- digits_mlp: the light model, copied from serving/fixtures (64 inputs, 10 classes).
+- resnet18: the heavy model, torchvision's ResNet-18 with random (seeded) weights, traced
+  with a 1x3x224x224 input, 1000 logits out. Its manifest example holds one image whose values
+  have one decimal, so the manifest stays under the API's 1 MiB JSON body limit.
+
+Needs python3-torch and python3-torchvision (Debian). Single-threaded and seeded; a file that
+is already there is kept.
+"""
+
+import json
+import os
+import shutil
+import sys
+
+import torch
+import torchvision
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+FIXTURES = os.path.join(HERE, "..", "..", "serving", "fixtures")
+SEED = 20261122
+
+
+def light(out):
+    for ext in (".pt", ".json"):
+        src = os.path.join(FIXTURES, "digits_mlp" + ext)
+        dst = os.path.join(out, "digits_mlp" + ext)
+        if not os.path.exists(dst):
+            shutil.copyfile(src, dst)
+
+
+def heavy(out):
+    pt = os.path.join(out, "resnet18.pt")
+    manifest = os.path.join(out, "resnet18.json")
+    if os.path.exists(pt) and os.path.exists(manifest):
+        return
+    torch.manual_seed(SEED)
+    model = torchvision.models.resnet18(weights=None, num_classes=1000).eval()
+    example = (torch.rand(1, 3, 224, 224) * 4 - 2).round(decimals=1)
+    with torch.no_grad():
+        traced = torch.jit.trace(model, example)
+    traced = torch.jit.freeze(traced)
+    traced.save(pt + ".tmp")
+    data = [round(float(v), 1) for v in example.reshape(-1).tolist()]
+    doc = {
+        "name": "resnet18",
+        "inputs": [{"name": "image", "datatype": "FP32", "shape": [-1, 3, 224, 224]}],
+        "outputs": [{"name": "logits", "datatype": "FP32", "shape": [-1, 1000]}],
+        "example": {"inputs": [{"name": "image", "datatype": "FP32", "shape": [1, 3, 224, 224], "data": data}]},
+    }
+    with open(manifest + ".tmp", "w") as f:
+        json.dump(doc, f, separators=(",", ":"))
+    os.replace(pt + ".tmp", pt)
+    os.replace(manifest + ".tmp", manifest)
+
+
+def main():
+    out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "out")
+    os.makedirs(out, exist_ok=True)
+    torch.set_num_threads(1)
+    light(out)
+    heavy(out)
+    for name in sorted(os.listdir(out)):
+        print(f"{os.path.join(out, name)}\t{os.path.getsize(os.path.join(out, name))} bytes")
+
+
+if __name__ == "__main__":
+    main()
