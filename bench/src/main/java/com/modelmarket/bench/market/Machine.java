@@ -24,7 +24,8 @@ final class Machine {
                 .put("java", System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version"))
                 .put("vertx", libraryVersion(serverLib, "vertx-core-"))
                 .put("netty", libraryVersion(serverLib, "netty-codec-http-"))
-                .put("loadGeneratorCpus", firstValue(Path.of("/proc/self/status"), "Cpus_allowed_list"));
+                .put("loadGeneratorCpus", firstValue(Path.of("/proc/self/status"), "Cpus_allowed_list"))
+                .put("commit", gitCommit());
     }
 
     /** Jiffies all cores spent busy since boot (user, nice, system, irq, softirq, steal). */
@@ -67,6 +68,20 @@ final class Machine {
             return libs.map(p -> p.getFileName().toString()).filter(n -> n.startsWith(prefix) && n.endsWith(".jar"))
                     .map(n -> n.substring(prefix.length(), n.length() - 4)).findFirst().orElse("?");
         } catch (IOException e) {
+            return "?";
+        }
+    }
+
+    /** The checkout's commit ({@code git describe --always --dirty}, read only), or "?". */
+    private static String gitCommit() {
+        try {
+            Process git = new ProcessBuilder("git", "describe", "--always", "--dirty").redirectErrorStream(true).start();
+            String out = new String(git.getInputStream().readAllBytes()).strip();
+            return git.waitFor() == 0 ? out : "?";
+        } catch (IOException e) {
+            return "?";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
             return "?";
         }
     }

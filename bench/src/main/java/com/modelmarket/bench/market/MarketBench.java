@@ -71,7 +71,8 @@ public final class MarketBench {
         report.started = DateTimeFormatter.ISO_INSTANT.format(Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
         report.loadBefore = Machine.loadAverage();
         report.machine.mergeIn(Machine.describe(options.serverJar().resolveSibling("lib"))).put("serverCpus", options.serverCpus())
-                .put("serverJvm", String.join(" ", options.serverJvmOptions()));
+                .put("serverJvm", String.join(" ", options.serverJvmOptions()))
+                .put("serverJar", options.repo().relativize(options.serverJar()).toString());
         models.add(BenchModel.load(options.modelsDir(), "digits_mlp", "digits-mlp", "light", false));
         models.add(BenchModel.load(options.modelsDir(), "resnet18", "resnet18", "heavy", true));
         log("run directory %s; load average %s", runDir, report.loadBefore);
@@ -101,6 +102,9 @@ public final class MarketBench {
             if (options.phases().contains("overload") && servers.containsKey("on")) {
                 overload();
             }
+            if (options.phases().contains("raw")) {
+                rawAgain();
+            }
             List<ProcessHandle> databases = servers.values().stream().flatMap(s -> s.helpers().stream()).toList();
             report.othersCpuCores = ((Machine.busyNanos() - busy0) - (Machine.ourNanos(databases) - ours0))
                     / (double) (System.nanoTime() - t0);
@@ -128,6 +132,28 @@ public final class MarketBench {
             report.raw.put(m.kind(), r);
             log("raw %s: limit %.0f items/s at batch %d; single item %.3f ms", m.kind(), r.best().itemsPerSecond(),
                     r.best().batch(), r.single().p50Ms());
+        }
+    }
+
+    /**
+     * The limit again, at the end, at batch 1 and the best batch of the first sweep, with every
+     * server idle: the machine's speed drifts over a run, and the report takes the higher limit
+     * and the lower single-item time of the two.
+     */
+    private void rawAgain() throws Exception {
+        awaitQuiet();
+        for (BenchModel m : models) {
+            RawLimit.Result first = report.raw.get(m.kind());
+            if (first == null) {
+                continue;
+            }
+            boolean heavy = m.kind().equals("heavy");
+            double seconds = heavy ? options.rawSeconds() * 2.5 : options.rawSeconds();
+            List<Integer> batches = first.best().batch() == 1 ? List.of(1) : List.of(1, first.best().batch());
+            RawLimit.Result again = RawLimit.measure(m, heavy, options.serverCpus(), batches, seconds / 2, seconds, runDir);
+            report.rawEnd.put(m.kind(), again);
+            log("raw %s again: %.0f items/s at batch %d; single item %.3f ms", m.kind(), again.best().itemsPerSecond(),
+                    again.best().batch(), again.single().p50Ms());
         }
     }
 
@@ -271,27 +297,36 @@ public final class MarketBench {
         }
     }
 
+    /**
+     * Profiles of batching on for every scenario (light at 64 clients, heavy at 16), and of metering
+     * off for the light one, so that what metering costs shows as the difference of two profiles.
+     */
     private void profiles() throws Exception {
-        ServerProcess on = servers.get("on");
         List<String[]> runs = new ArrayList<>();
         for (String scenario : scenarios()) {
-            int clients = scenario.startsWith("light") ? 64 : 16;
+            boolean light = scenario.startsWith("light");
+            int clients = light ? 64 : 16;
             if (options.clients().contains(clients)) {
-                runs.add(new String[] {scenario, Integer.toString(clients)});
+                runs.add(new String[] {"on", scenario, Integer.toString(clients)});
+                if (light && servers.containsKey("nometer")) {
+                    runs.add(new String[] {"nometer", scenario, Integer.toString(clients)});
+                }
             }
         }
         for (String[] run : runs) {
-            String label = run[0] + ", " + run[1] + " clients";
+            ServerProcess server = servers.get(run[0]);
+            String label = server.name() + ", " + run[1] + ", " + run[2] + " clients";
             Path file = runDir.resolve("profile-" + ServerProcess.slug(label) + ".jfr");
             awaitQuiet();
-            JfrProfile.start(on, file);
+            JfrProfile.start(server, file);
             LoadResult r;
             try {
                 // starting a recording deoptimises compiled code: warm up again, longer, under the recorder
-                Duration warmup = options.warmup(run[0]).plusSeconds(5);
-                r = load.closed(on, run[0], target(on, run[0]), Integer.parseInt(run[1]), warmup, options.measure(run[0]));
+                Duration warmup = options.warmup(run[1]).plusSeconds(10);
+                r = load.closed(server, run[1], target(server, run[1]), Integer.parseInt(run[2]), warmup,
+                        options.measure(run[1]));
             } finally {
-                JfrProfile.stop(on);
+                JfrProfile.stop(server);
             }
             report.profiledRuns.add(r);
             report.profiles.add(JfrProfile.summarise(label, file));

@@ -47,7 +47,12 @@ final class OverloadTest {
         ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor();
         sampler.scheduleAtFixedRate(() -> rss[0] = Math.max(rss[0], ProcessCpu.rssBytes(server.process().pid())),
                 0, 1, TimeUnit.SECONDS);
-        sampler.scheduleWithFixedDelay(() -> heap.add(server.heapUsedBytes()), 0, 5, TimeUnit.SECONDS);
+        sampler.scheduleWithFixedDelay(() -> {
+            long used = server.heapUsedBytes();
+            if (used >= 0) {
+                heap.add(used);
+            }
+        }, 0, 5, TimeUnit.SECONDS);
         LoadResult overload;
         try {
             overload = load.open(server, scenario + " overload", target, options.overloadFactor() * sustainedPerSecond,
