@@ -101,9 +101,10 @@ public final class InferenceRoutes {
         Buffer binary = null;
         if (headerLength == null) {
             // Parsed here rather than by JsonBody: tensor data is never stored, so the NUL scan
-            // that guards stored fields would only cost time on the hot path.
+            // that guards stored fields would only cost time on the hot path; and streamed, so
+            // tensor data never becomes a tree of boxed numbers.
             Buffer raw = ctx.body().buffer();
-            Object value = raw == null || raw.length() == 0 ? null : raw.toJsonValue();
+            Object value = raw == null || raw.length() == 0 ? null : InferenceJson.parse(raw);
             if (!(value instanceof JsonObject json)) {
                 throw ApiException.invalid("/", "the body must be an inference request object");
             }
@@ -119,7 +120,7 @@ public final class InferenceRoutes {
             if (n < 2 || n > all.length()) {
                 throw ApiException.badRequest(BINARY_HEADER + " must be the length of the JSON header within the body");
             }
-            Object header = all.getBuffer(0, n).toJsonValue();
+            Object header = InferenceJson.parse(all.getBuffer(0, n));
             if (!(header instanceof JsonObject json)) {
                 throw ApiException.invalid("/", "the JSON header must be an object");
             }

@@ -145,6 +145,9 @@ public final class TensorCodec {
     }
 
     private static byte[] data(String name, Object value, DataType type, long count) {
+        if (value instanceof FlatData flat) {
+            return data(name, flat, type, count);
+        }
         if (!(value instanceof JsonArray array)) {
             throw invalid(name, "data must be an array (flat or nested)");
         }
@@ -158,6 +161,74 @@ public final class TensorCodec {
             put(name, i, flat.get(i), type, buf);
         }
         return buf.array();
+    }
+
+    /** The same checks and conversion as for a {@code JsonArray}, over the streamed elements. */
+    private static byte[] data(String name, FlatData flat, DataType type, long count) {
+        if (flat.tooDeepWithin(count)) {
+            throw invalid(name, "data is nested too deeply");
+        }
+        if (flat.size() != count) {
+            throw invalid(name, "data holds " + Math.min(flat.size(), count + 1) + " elements but shape needs " + count);
+        }
+        ByteBuffer buf = ByteBuffer.allocate((int) (count * type.byteSize())).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < flat.size(); i++) {
+            put(name, i, flat, type, buf);
+        }
+        return buf.array();
+    }
+
+    private static void put(String name, int i, FlatData flat, DataType type, ByteBuffer buf) {
+        FlatData.Kind kind = flat.kind(i);
+        switch (type) {
+            case BOOL -> {
+                if (kind != FlatData.Kind.TRUE && kind != FlatData.Kind.FALSE) {
+                    throw element(name, i, "must be true or false");
+                }
+                buf.put((byte) (kind == FlatData.Kind.TRUE ? 1 : 0));
+            }
+            case FP32, FP64 -> {
+                if (kind != FlatData.Kind.LONG && kind != FlatData.Kind.DOUBLE && kind != FlatData.Kind.BIG) {
+                    throw element(name, i, "must be a number");
+                }
+                double d = flat.doubleValue(i);
+                if (!Double.isFinite(d) || (type == DataType.FP32 && Math.abs(d) > Float.MAX_VALUE)) {
+                    throw element(name, i, "must be a finite " + type + " number");
+                }
+                if (type == DataType.FP32) {
+                    buf.putFloat((float) d);
+                } else {
+                    buf.putDouble(d);
+                }
+            }
+            default -> {
+                long l;
+                if (kind == FlatData.Kind.LONG) {
+                    l = flat.bits(i);
+                } else if (kind == FlatData.Kind.DOUBLE) {
+                    double d = flat.doubleValue(i);
+                    if (!Double.isFinite(d) || d != Math.rint(d)) {
+                        throw element(name, i, "must be a whole number");
+                    }
+                    if (Math.abs(d) >= 0x1p63) {
+                        throw element(name, i, "is outside the range of " + type);
+                    }
+                    l = (long) d;
+                } else {
+                    throw element(name, i, "must be a whole number");
+                }
+                long[] range = range(type);
+                if (l < range[0] || l > range[1]) {
+                    throw element(name, i, "is outside the range of " + type);
+                }
+                switch (type) {
+                    case UINT8, INT8 -> buf.put((byte) l);
+                    case INT16 -> buf.putShort((short) l);
+                    case INT32 -> buf.putInt((int) l);
+                    default -> buf.putLong(l);
+                }
+            }
+        }
     }
 
     /** Takes an input's raw bytes from the binary part, checking their size and values. */
