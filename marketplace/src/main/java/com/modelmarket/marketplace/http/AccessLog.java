@@ -7,6 +7,8 @@ import io.micrometer.core.instrument.Timer;
 import io.vertx.core.Handler;
 import io.vertx.ext.web.Route;
 import io.vertx.ext.web.RoutingContext;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -21,6 +23,11 @@ public final class AccessLog implements Handler<RoutingContext> {
     private static final Logger LOG = LoggerFactory.getLogger("modelmarket.access");
 
     private final MeterRegistry registry;
+    /** Timers by method, route template and status: a bounded set, looked up once each. */
+    private final Map<TimerKey, Timer> timers = new ConcurrentHashMap<>();
+
+    private record TimerKey(String method, String route, int status) {
+    }
 
     public AccessLog(MeterRegistry registry) {
         this.registry = registry;
@@ -40,11 +47,13 @@ public final class AccessLog implements Handler<RoutingContext> {
             }
             Route route = ctx.currentRoute();
             String template = route == null || route.getPath() == null ? "unmatched" : route.getPath();
-            Timer.builder("http.server.requests")
-                    .tag("method", ctx.request().method().name())
-                    .tag("route", status == 404 && route != null && template.endsWith("*") ? "unmatched" : template)
-                    .tag("status", Integer.toString(status))
-                    .register(registry)
+            String tag = status == 404 && route != null && template.endsWith("*") ? "unmatched" : template;
+            timers.computeIfAbsent(new TimerKey(ctx.request().method().name(), tag, status), k -> Timer
+                            .builder("http.server.requests")
+                            .tag("method", k.method())
+                            .tag("route", k.route())
+                            .tag("status", Integer.toString(k.status()))
+                            .register(registry))
                     .record(nanos, TimeUnit.NANOSECONDS);
         });
         ctx.next();

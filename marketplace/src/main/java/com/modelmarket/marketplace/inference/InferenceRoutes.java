@@ -120,12 +120,12 @@ public final class InferenceRoutes {
             if (n < 2 || n > all.length()) {
                 throw ApiException.badRequest(BINARY_HEADER + " must be the length of the JSON header within the body");
             }
-            Object header = InferenceJson.parse(all.getBuffer(0, n));
+            Object header = InferenceJson.parse(all.slice(0, n));
             if (!(header instanceof JsonObject json)) {
                 throw ApiException.invalid("/", "the JSON header must be an object");
             }
             body = json;
-            binary = all.getBuffer(n, all.length());
+            binary = all.slice(n, all.length()); // a view: the tensor bytes are copied once, by the decoder
         }
         inference.infer(KeyPrincipal.of(ctx), RequestIds.of(ctx), ctx.pathParam("model"), ctx.pathParam("version"), body, binary)
                 .onSuccess(outcome -> respond(ctx, outcome))
