@@ -19,6 +19,11 @@ import java.util.Objects;
  *     slow calls; off by default because batches change shape all the time
  * @param shutdownTimeout how long {@code close()} lets queued and running work finish
  * @param idleCheckInterval how often idle workers and models are looked for
+ * @param spareThreads extra threads in the predictor pool for workers stuck in a forward pass: a
+ *     stuck worker is replaced while a spare thread is left, so a hung model cannot starve the
+ *     others; forward passes never run on more than {@code workerThreads} threads at once
+ * @param stuckGrace how long a batch may run past the latest deadline of its requests before its
+ *     worker is declared stuck, abandoned and replaced
  */
 public record ServingConfig(
         long memoryBudgetBytes,
@@ -28,56 +33,84 @@ public record ServingConfig(
         int interOpThreads,
         boolean graphOptimizer,
         Duration shutdownTimeout,
-        Duration idleCheckInterval) {
+        Duration idleCheckInterval,
+        int spareThreads,
+        Duration stuckGrace) {
 
     public ServingConfig {
         Objects.requireNonNull(device, "device");
         Objects.requireNonNull(shutdownTimeout, "shutdownTimeout");
         Objects.requireNonNull(idleCheckInterval, "idleCheckInterval");
+        Objects.requireNonNull(stuckGrace, "stuckGrace");
         if (memoryBudgetBytes <= 0 || workerThreads < 1 || intraOpThreads < 1 || interOpThreads < 1) {
             throw new IllegalArgumentException("budget and thread counts must be positive");
         }
         if (idleCheckInterval.toMillis() < 1) {
             throw new IllegalArgumentException("idleCheckInterval must be at least 1 ms");
         }
+        if (spareThreads < 0 || stuckGrace.isNegative()) {
+            throw new IllegalArgumentException("spareThreads and stuckGrace must not be negative");
+        }
     }
+
+    /** The settings before stuck workers were replaced: spare threads and grace get their defaults. */
+    public ServingConfig(long memoryBudgetBytes, String device, int workerThreads, int intraOpThreads,
+            int interOpThreads, boolean graphOptimizer, Duration shutdownTimeout,
+            Duration idleCheckInterval) {
+        this(memoryBudgetBytes, device, workerThreads, intraOpThreads, interOpThreads, graphOptimizer,
+                shutdownTimeout, idleCheckInterval, defaultSpareThreads(workerThreads),
+                DEFAULT_STUCK_GRACE);
+    }
+
+    public static final Duration DEFAULT_STUCK_GRACE = Duration.ofSeconds(2);
 
     /**
      * CPU, one worker thread per core, each with one intra-op thread (several single-threaded
      * predictors beat one multi-threaded one on small models, and never oversubscribe the cores),
-     * a 2 GiB budget.
+     * a 2 GiB budget; as many spare threads as worker threads (at least 2) for stuck workers, which
+     * are declared stuck 2 s past their deadline.
      */
     public static ServingConfig defaults() {
         int cores = Runtime.getRuntime().availableProcessors();
-        return new ServingConfig(
-                2L << 30, "cpu", cores, 1, 1, false, Duration.ofSeconds(30), Duration.ofSeconds(1));
+        return new ServingConfig(2L << 30, "cpu", cores, 1, 1, false, Duration.ofSeconds(30),
+                Duration.ofSeconds(1), defaultSpareThreads(cores), DEFAULT_STUCK_GRACE);
+    }
+
+    private static int defaultSpareThreads(int workerThreads) {
+        return Math.max(2, workerThreads);
     }
 
     public ServingConfig withMemoryBudget(long bytes) {
         return new ServingConfig(bytes, device, workerThreads, intraOpThreads, interOpThreads,
-                graphOptimizer, shutdownTimeout, idleCheckInterval);
+                graphOptimizer, shutdownTimeout, idleCheckInterval, spareThreads, stuckGrace);
     }
 
     /** Sets worker threads and derives intra-op threads as cores / workers (at least 1). */
     public ServingConfig withWorkerThreads(int threads) {
         int cores = Runtime.getRuntime().availableProcessors();
         return new ServingConfig(memoryBudgetBytes, device, threads, Math.max(1, cores / threads),
-                interOpThreads, graphOptimizer, shutdownTimeout, idleCheckInterval);
+                interOpThreads, graphOptimizer, shutdownTimeout, idleCheckInterval, spareThreads, stuckGrace);
     }
 
     public ServingConfig withDevice(String name) {
         return new ServingConfig(memoryBudgetBytes, name, workerThreads, intraOpThreads,
-                interOpThreads, graphOptimizer, shutdownTimeout, idleCheckInterval);
+                interOpThreads, graphOptimizer, shutdownTimeout, idleCheckInterval, spareThreads, stuckGrace);
     }
 
     public ServingConfig withShutdownTimeout(Duration timeout) {
         return new ServingConfig(memoryBudgetBytes, device, workerThreads, intraOpThreads,
-                interOpThreads, graphOptimizer, timeout, idleCheckInterval);
+                interOpThreads, graphOptimizer, timeout, idleCheckInterval, spareThreads, stuckGrace);
     }
 
     public ServingConfig withIdleCheckInterval(Duration interval) {
         return new ServingConfig(memoryBudgetBytes, device, workerThreads, intraOpThreads,
-                interOpThreads, graphOptimizer, shutdownTimeout, interval);
+                interOpThreads, graphOptimizer, shutdownTimeout, interval, spareThreads, stuckGrace);
+    }
+
+    /** Spare predictor threads for stuck workers, and how far past its deadline a batch is stuck. */
+    public ServingConfig withStuckWorkers(int spare, Duration grace) {
+        return new ServingConfig(memoryBudgetBytes, device, workerThreads, intraOpThreads,
+                interOpThreads, graphOptimizer, shutdownTimeout, idleCheckInterval, spare, grace);
     }
 
     /** Reads the keys written by {@link #toJson()}; absent keys keep their {@link #defaults()}. */
@@ -93,7 +126,9 @@ public record ServingConfig(
                 json.getInteger("interOpThreads", d.interOpThreads),
                 json.getBoolean("graphOptimizer", d.graphOptimizer),
                 Duration.ofMillis(json.getLong("shutdownTimeoutMs", d.shutdownTimeout.toMillis())),
-                Duration.ofMillis(json.getLong("idleCheckIntervalMs", d.idleCheckInterval.toMillis())));
+                Duration.ofMillis(json.getLong("idleCheckIntervalMs", d.idleCheckInterval.toMillis())),
+                json.getInteger("spareThreads", defaultSpareThreads(workers)),
+                Duration.ofMillis(json.getLong("stuckGraceMs", d.stuckGrace.toMillis())));
     }
 
     public JsonObject toJson() {
@@ -105,6 +140,8 @@ public record ServingConfig(
                 .put("interOpThreads", interOpThreads)
                 .put("graphOptimizer", graphOptimizer)
                 .put("shutdownTimeoutMs", shutdownTimeout.toMillis())
-                .put("idleCheckIntervalMs", idleCheckInterval.toMillis());
+                .put("idleCheckIntervalMs", idleCheckInterval.toMillis())
+                .put("spareThreads", spareThreads)
+                .put("stuckGraceMs", stuckGrace.toMillis());
     }
 }

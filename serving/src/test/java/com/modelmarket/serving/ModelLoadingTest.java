@@ -64,7 +64,8 @@ class ModelLoadingTest {
     }
 
     @ParameterizedTest(name = "{0} serves what torch computed for its example")
-    @ValueSource(strings = {"digits_mlp", "digits_cnn", "diabetes_regressor", "multi_io", "dtypes"})
+    @ValueSource(strings = {"digits_mlp", "digits_cnn", "diabetes_regressor", "multi_io", "dtypes",
+            "fail_on_poison", "hang_on_poison"})
     void servesWhatTorchComputed(String name) {
         ModelManifest manifest = Fixtures.manifest(name);
         ModelKey key = nextKey(name);

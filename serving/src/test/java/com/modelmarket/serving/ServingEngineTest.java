@@ -18,6 +18,9 @@ import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import java.io.InputStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -33,6 +36,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -105,7 +109,7 @@ class ServingEngineTest {
     @DisplayName("requests merged into batches get exactly what they get when run alone")
     void batchedEqualsAlone() throws Exception {
         ModelKey key = load("digits_mlp", PoolConfig.defaults().withWorkers(1, 2)
-                .withBatching(16, Duration.ofMillis(2)).withMaxQueue(4096));
+                .withBatching(16, Duration.ofMillis(2)).withMaxQueue(4096).withCalibration(Duration.ZERO));
         float[][] digits = randomDigits(96, 42);
         float[][] alone = new float[digits.length][];
         for (int i = 0; i < digits.length; i++) {
@@ -170,7 +174,7 @@ class ServingEngineTest {
     @DisplayName("under load, batches hold more than one item and never more than maxBatchSize")
     void batchesFormUnderLoad() {
         ModelKey key = load("digits_mlp", PoolConfig.defaults().withWorkers(1, 1)
-                .withBatching(8, Duration.ofMillis(20)).withMaxQueue(1000));
+                .withBatching(8, Duration.ofMillis(20)).withMaxQueue(1000).withCalibration(Duration.ZERO));
         float[][] digits = randomDigits(200, 2);
         List<Future<InferenceResult>> results = new ArrayList<>();
         for (int i = 0; i < 200; i += 1 + i % 3) {
@@ -259,7 +263,7 @@ class ServingEngineTest {
     @DisplayName("a model that throws fails only its batch, and the next request succeeds")
     void modelErrorFailsOnlyItsBatch() {
         ModelKey key = load("fail_on_poison", PoolConfig.defaults().withWorkers(1, 1)
-                .withBatching(8, Duration.ofMillis(5)).withMaxQueue(1000));
+                .withBatching(8, Duration.ofMillis(5)).withMaxQueue(1000).withCalibration(Duration.ZERO));
         List<Future<InferenceResult>> results = new ArrayList<>();
         Future<InferenceResult> poisoned = null;
         for (int i = 0; i < 60; i++) {
@@ -449,6 +453,55 @@ class ServingEngineTest {
                 .tags("model", key.model(), "version", key.version()).gauge());
         assertInstanceOf(ModelNotLoadedException.class, failure(engine.infer(key,
                 InferenceRequest.of(Fixtures.manifest("diabetes_regressor").example().get(0)))));
+    }
+
+    @Test
+    @DisplayName("calibration gives every fixture model a batch cap between 1 and maxBatchSize, shown in status and metrics")
+    void calibrationCapsEveryFixture() {
+        for (String fixture : List.of("digits_mlp", "digits_cnn", "diabetes_regressor", "dtypes", "fail_on_poison",
+                "hang_on_poison", "multi_io")) {
+            PoolConfig config = PoolConfig.defaults().withBatching(64, Duration.ofMillis(5));
+            long start = System.nanoTime();
+            ModelKey key = load(fixture, config);
+            long loadMs = (System.nanoTime() - start) / 1_000_000;
+            ModelStatus status = engine.status(key).orElseThrow();
+            System.out.printf("calibration: %-20s cap %2d of %d; load() took %d ms, of which loading %d ms%n", fixture,
+                    status.batchCap(), config.maxBatchSize(), loadMs, status.lastLoad().loadTime().toMillis());
+            assertTrue(status.batchCap() >= 1 && status.batchCap() <= config.maxBatchSize(), fixture);
+            assertEquals(status.batchCap(), registry.get("modelmarket.serving.batch.cap")
+                    .tags("model", key.model(), "version", key.version()).gauge().value(), fixture);
+            assertTrue(loadMs < 30_000, fixture + " took " + loadMs + " ms to load and calibrate");
+            if (fixture.equals("multi_io")) {
+                assertEquals(64, status.batchCap(), "a variable sequence dimension: not calibrated");
+            }
+        }
+        ModelStatus off = engine.status(load("digits_mlp", PoolConfig.defaults().withCalibration(Duration.ZERO)))
+                .orElseThrow();
+        assertEquals(16, off.batchCap(), "calibration off keeps maxBatchSize");
+    }
+
+    @Test
+    @DisplayName("a heavy model (the benchmarks' ResNet-18, when built) is calibrated within its budget")
+    void calibrationOfAHeavyModel() throws Exception {
+        Path dir = Path.of(System.getProperty("modelmarket.fixtures", "fixtures"), "..", "..", "bench", "models", "out");
+        Assumptions.assumeTrue(Files.exists(dir.resolve("resnet18.pt")), "bench/models/out/resnet18.pt not built");
+        StoredArtifact artifact;
+        try (InputStream in = Files.newInputStream(dir.resolve("resnet18.pt"))) {
+            artifact = store.put(in, 100L << 20);
+        }
+        ModelManifest manifest = ModelManifest.fromJson(new JsonObject(Files.readString(dir.resolve("resnet18.json"))));
+        ModelKey key = new ModelKey("resnet18", String.valueOf(++versions));
+        PoolConfig config = PoolConfig.defaults();
+        long start = System.nanoTime();
+        await(engine.load(key, artifact, manifest, config));
+        long loadMs = (System.nanoTime() - start) / 1_000_000;
+        ModelStatus status = engine.status(key).orElseThrow();
+        System.out.printf("calibration: resnet18 cap %d of %d; load() took %d ms, of which loading %d ms%n",
+                status.batchCap(), config.maxBatchSize(), loadMs, status.lastLoad().loadTime().toMillis());
+        assertTrue(status.batchCap() >= 1 && status.batchCap() <= config.maxBatchSize());
+        long calibrationMs = loadMs - status.lastLoad().loadTime().toMillis();
+        assertTrue(calibrationMs < config.calibrationBudget().toMillis() * 3, calibrationMs + " ms");
+        await(engine.unload(key));
     }
 
     private static void waitUntil(BooleanSupplier condition) {

@@ -7,6 +7,7 @@ import com.modelmarket.serving.ModelKey;
 import com.modelmarket.serving.OverloadedException;
 import com.modelmarket.serving.PoolConfig;
 import com.modelmarket.serving.RequestFacts;
+import com.modelmarket.serving.ServingConfig;
 import com.modelmarket.serving.ServingException;
 import com.modelmarket.serving.metrics.ModelMetrics;
 import com.modelmarket.serving.model.Tensor;
@@ -48,6 +49,14 @@ import org.slf4j.LoggerFactory;
  *       running is answered at its deadline and its result dropped.
  *   <li>When work waits and no worker is free, it asks its {@link Scaler} for another worker (up
  *       to {@code maxWorkers}); with no worker at all that is a cold start.
+ *   <li>A worker whose batch runs {@code stuckGrace} past the latest deadline of its requests (all
+ *       answered by then) is declared stuck: taken out of service, its late result discarded, and
+ *       stopped by the scaler once the batch ends. While the scaler lends a spare thread (at most
+ *       {@code maxWorkers} of them per version) the worker is replaced at once; otherwise it keeps
+ *       its worker slot until it returns, and with every slot so held the version refuses requests
+ *       as overloaded. A worker that fails with an {@link Error} is replaced too.
+ *   <li>Batches hold at most the batch cap: {@code maxBatchSize}, or less once calibration found
+ *       that bigger batches are no faster per item ({@link #useBatchCap}).
  * </ul>
  *
  * <p>State is guarded by this object's lock. Whatever a locked section decides to do that reaches
@@ -57,9 +66,25 @@ import org.slf4j.LoggerFactory;
  */
 public final class Batcher {
 
-    /** Starts workers on demand; must answer every call with {@link #workerStarted} or {@link #workerFailed}. */
+    /** Starts workers on demand, and stops the ones taken out of service. */
     public interface Scaler {
+
+        /** Must be answered with {@link #workerStarted} or {@link #workerFailed}. */
         void startWorker();
+
+        /** Stops a worker taken out of service (stuck or broken) once {@code after} completes. */
+        default void stopWorker(BatchWorker worker, Future<Void> after) {}
+
+        /**
+         * Lends a spare thread to replace a stuck worker, if one is left. Called under the batcher's
+         * lock: must neither block nor call back into the batcher.
+         */
+        default boolean lendSpare(BatchWorker stuck) {
+            return true;
+        }
+
+        /** A stuck worker that was lent a spare thread has returned: the thread is free again. */
+        default void returnSpare() {}
     }
 
     private static final Logger LOG = LoggerFactory.getLogger(Batcher.class);
@@ -73,11 +98,19 @@ public final class Batcher {
     private final Scaler scaler;
     private final ModelMetrics metrics;
     private final Responder responder;
+    private final long stuckGraceNanos;
 
     private final ArrayDeque<PendingRequest> queue = new ArrayDeque<>();
     private final ArrayDeque<IdleWorker> idle = new ArrayDeque<>();
     /** Requests now computing, so that {@link #abort} can answer them. */
     private final Set<PendingRequest> running = new HashSet<>();
+    /** Batches now computing on a worker in service. */
+    private final Map<Batch, InFlight> inFlight = new IdentityHashMap<>();
+    /** Batches whose worker was declared stuck, until they return. */
+    private final Map<Batch, InFlight> abandoned = new IdentityHashMap<>();
+    /** Stuck workers lent no spare thread: each still holds a worker slot. */
+    private int unreplaced;
+    private int batchCap;
     private int queuedItems;
     private int busy;
     private int starting;
@@ -93,9 +126,34 @@ public final class Batcher {
 
     private record IdleWorker(BatchWorker worker, long sinceNanos) {}
 
+    /** A batch on its worker; {@code stuckAtNanos} is when the worker counts as stuck. */
+    private static final class InFlight {
+        final BatchWorker worker;
+        final long startedNanos;
+        final long stuckAtNanos;
+        final Promise<Void> ended = Promise.promise();
+        boolean replaced;
+
+        InFlight(BatchWorker worker, long startedNanos, long stuckAtNanos) {
+            this.worker = worker;
+            this.startedNanos = startedNanos;
+            this.stuckAtNanos = stuckAtNanos;
+        }
+    }
+
     public Batcher(
             Vertx vertx, ModelKey key, PoolConfig config, Scaler scaler, ModelMetrics metrics,
             Consumer<RequestFacts> factsListener) {
+        this(vertx, key, config, scaler, metrics, factsListener, ServingConfig.DEFAULT_STUCK_GRACE);
+    }
+
+    /**
+     * @param stuckGrace how long a batch may run past the latest deadline of its requests before its
+     *     worker is declared stuck
+     */
+    public Batcher(
+            Vertx vertx, ModelKey key, PoolConfig config, Scaler scaler, ModelMetrics metrics,
+            Consumer<RequestFacts> factsListener, Duration stuckGrace) {
         this.vertx = vertx;
         this.key = key;
         this.config = config;
@@ -103,6 +161,8 @@ public final class Batcher {
         this.scaler = scaler;
         this.metrics = metrics;
         this.responder = new Responder(key, metrics, factsListener);
+        this.stuckGraceNanos = stuckGrace.toNanos();
+        this.batchCap = config.maxBatchSize();
     }
 
     /**
@@ -124,6 +184,8 @@ public final class Batcher {
             lastUsedNanos = now;
             if (closed) {
                 refuse(fx, r, new OverloadedException(key + " is shutting down", Duration.ofSeconds(1)));
+            } else if (unreplaced >= config.maxWorkers()) {
+                refuse(fx, r, allStuck());
             } else if (queuedItems + items > config.maxQueue()) {
                 refuse(fx, r, new OverloadedException(
                         key + " has " + queuedItems + " items queued (limit " + config.maxQueue() + ")",
@@ -185,6 +247,28 @@ public final class Batcher {
         fx.run();
     }
 
+    /**
+     * Caps the items of one batch below {@code maxBatchSize} (calibration found bigger batches no
+     * faster per item); clamped to 1..{@code maxBatchSize}.
+     */
+    public void useBatchCap(int cap) {
+        Effects fx = new Effects();
+        synchronized (this) {
+            batchCap = Math.max(1, Math.min(config.maxBatchSize(), cap));
+            dispatchLocked(fx);
+        }
+        fx.run();
+    }
+
+    public synchronized int batchCap() {
+        return batchCap;
+    }
+
+    /** Workers declared stuck whose batch has not returned yet. */
+    public synchronized int stuckWorkers() {
+        return abandoned.size();
+    }
+
     /** Records that the model is in memory: requests that waited for it were cold starts. */
     public synchronized void modelLoaded() {
         modelLoaded = true;
@@ -218,7 +302,7 @@ public final class Batcher {
      * @return the workers to stop, or null if the version is busy
      */
     public synchronized List<BatchWorker> retireAll() {
-        if (busy > 0 || starting > 0 || !queue.isEmpty()) {
+        if (busy > 0 || starting > 0 || !queue.isEmpty() || !abandoned.isEmpty()) {
             return null;
         }
         List<BatchWorker> all = new ArrayList<>();
@@ -277,7 +361,7 @@ public final class Batcher {
     }
 
     public synchronized boolean isIdle() {
-        return busy == 0 && starting == 0 && queue.isEmpty();
+        return busy == 0 && starting == 0 && queue.isEmpty() && abandoned.isEmpty();
     }
 
     public synchronized long lastUsedNanos() {
@@ -300,7 +384,7 @@ public final class Batcher {
                 continue; // the head had expired; look again
             }
             PendingRequest oldest = members.get(0);
-            if (items < config.maxBatchSize() && shouldLinger(oldest, now)) {
+            if (items < batchCap && shouldLinger(oldest, now)) {
                 armLingerLocked(oldest, now);
                 break;
             }
@@ -314,12 +398,16 @@ public final class Batcher {
             BatchWorker worker = idle.pop().worker();
             busy++;
             Batch batch = new Batch(BATCH_IDS.incrementAndGet(), members, items);
-            fx.act(() -> run(worker, batch));
+            long stuckAt = stuckAtLocked(members);
+            InFlight f = new InFlight(worker, now, stuckAt);
+            inFlight.put(batch, f);
+            watchDeadlineLocked(stuckAt);
+            fx.act(() -> run(f, batch));
         }
         int workers = busy + idle.size() + starting;
         if (!queue.isEmpty() && idle.isEmpty() && !closed
-                && workers < config.maxWorkers()
-                && (starting == 0 || queuedItems > starting * config.maxBatchSize())) {
+                && workers < config.maxWorkers() - unreplaced
+                && (starting == 0 || queuedItems > starting * batchCap)) {
             starting++;
             fx.act(scaler::startWorker);
         }
@@ -346,11 +434,11 @@ public final class Batcher {
                 members.add(r);
                 items = r.items();
             } else if (r.signature().equals(members.get(0).signature())
-                    && items + r.items() <= config.maxBatchSize()) {
+                    && items + r.items() <= batchCap) {
                 members.add(r);
                 items += r.items();
             }
-            if (items >= config.maxBatchSize()) {
+            if (items >= batchCap) {
                 break;
             }
         }
@@ -360,7 +448,7 @@ public final class Batcher {
     private boolean shouldLinger(PendingRequest oldest, long now) {
         return !closed
                 && maxBatchDelayNanos > 0
-                && config.maxBatchSize() > 1
+                && batchCap > 1
                 && oldest.behindBusy
                 && now - oldest.arrivalNanos < maxBatchDelayNanos;
     }
@@ -385,19 +473,41 @@ public final class Batcher {
         }
     }
 
-    private void run(BatchWorker worker, Batch batch) {
-        long started = System.nanoTime();
-        Future<BatchOutput> output;
-        try {
-            output = worker.run(batch);
-        } catch (RuntimeException e) {
-            output = Future.failedFuture(e);
+    /** When a batch's worker counts as stuck: the grace after its requests' latest deadline. */
+    private long stuckAtLocked(List<PendingRequest> members) {
+        long latest = Long.MIN_VALUE; // nanoTime() may be negative
+        for (PendingRequest r : members) {
+            latest = Math.max(latest, r.deadlineNanos);
         }
-        output.onComplete(ar -> batchDone(worker, batch, started, ar));
+        return latest > Long.MAX_VALUE - stuckGraceNanos ? Long.MAX_VALUE : latest + stuckGraceNanos;
     }
 
-    private void batchDone(BatchWorker worker, Batch batch, long started, AsyncResult<BatchOutput> ar) {
-        long computeNanos = ar.succeeded() ? ar.result().computeNanos() : System.nanoTime() - started;
+    private void run(InFlight f, Batch batch) {
+        Future<BatchOutput> output;
+        try {
+            output = f.worker.run(batch);
+        } catch (RuntimeException | Error e) { // NOPMD: a worker that throws must not leave the batch hanging
+            output = Future.failedFuture(e);
+        }
+        output.onComplete(ar -> batchDone(f, batch, ar));
+    }
+
+    private void batchDone(InFlight f, Batch batch, AsyncResult<BatchOutput> ar) {
+        f.ended.tryComplete();
+        Effects late = null;
+        synchronized (this) {
+            if (inFlight.remove(batch) == null) {
+                late = new Effects();
+                lateReturnLocked(late, f, batch);
+            }
+        }
+        if (late != null) {
+            late.run();
+            return;
+        }
+        BatchWorker worker = f.worker;
+        long computeNanos = ar.succeeded() ? ar.result().computeNanos() : System.nanoTime() - f.startedNanos;
+        boolean broken = ar.failed() && isBroken(ar.cause());
         List<List<Tensor>> split = null;
         ServingException error = null;
         if (ar.succeeded()) {
@@ -419,7 +529,14 @@ public final class Batcher {
         Effects fx = new Effects();
         synchronized (this) {
             busy--;
-            idle.push(new IdleWorker(worker, System.nanoTime()));
+            if (broken) {
+                LOG.warn("{}: worker broken by {}; replacing it", key, ar.cause().toString());
+                metrics.workerReplaced(false);
+                fx.act(() -> scaler.stopWorker(worker, Future.succeededFuture()));
+                topUpLocked(fx);
+            } else {
+                idle.push(new IdleWorker(worker, System.nanoTime()));
+            }
             avgBatchNanos = 0.8 * avgBatchNanos + 0.2 * computeNanos;
             List<PendingRequest> requests = batch.requests();
             for (int i = 0; i < requests.size(); i++) {
@@ -432,6 +549,82 @@ public final class Batcher {
             dispatchLocked(fx);
         }
         fx.run();
+    }
+
+    /**
+     * A batch whose worker was declared stuck has ended: its callers were answered long ago, so the
+     * result is dropped; the worker slot or spare thread it held is free again.
+     */
+    private void lateReturnLocked(Effects fx, InFlight f, Batch batch) {
+        abandoned.remove(batch);
+        if (f.replaced) {
+            fx.act(scaler::returnSpare);
+        } else {
+            unreplaced--;
+        }
+        LOG.info("{}: stuck worker returned from batch {} after {} ms; its result is discarded", key,
+                batch.id(), (System.nanoTime() - f.startedNanos) / 1_000_000);
+        topUpLocked(fx);
+        dispatchLocked(fx);
+        checkDrainedLocked(fx);
+    }
+
+    /**
+     * Takes the worker of a batch far past its deadline out of service. Its requests were answered at
+     * their deadlines; their facts are published now, not when (if ever) the batch returns.
+     */
+    private void abandonLocked(Effects fx, Batch batch, InFlight f, long now) {
+        busy--;
+        abandoned.put(batch, f);
+        f.replaced = abandoned.size() - unreplaced <= config.maxWorkers() && scaler.lendSpare(f.worker);
+        if (!f.replaced) {
+            unreplaced++;
+        }
+        metrics.workerReplaced(true);
+        LOG.warn("{}: worker stuck in batch {} of {} item(s) for {} ms, {} ms past its requests' deadlines; "
+                        + "abandoned and {}", key, batch.id(), batch.items(), (now - f.startedNanos) / 1_000_000,
+                (now - f.stuckAtNanos + stuckGraceNanos) / 1_000_000,
+                f.replaced ? "replaced" : "not replaced (no spare thread left): its slot stays taken until it returns");
+        ServingException late = new DeadlineExceededException(
+                key + ": deadline passed while the request was computing", true);
+        for (PendingRequest r : batch.requests()) {
+            running.remove(r);
+            r.state = PendingRequest.State.DONE;
+            if (r.answeredEarly == null) {
+                fx.answer(r.context, responder.answerEarly(r, late));
+            }
+            fx.answer(r.context, responder.ran(r, batch, now - f.startedNanos, null, late));
+        }
+        fx.act(() -> scaler.stopWorker(f.worker, f.ended.future()));
+        if (unreplaced >= config.maxWorkers()) {
+            failQueuedLocked(fx, allStuck());
+        }
+        topUpLocked(fx);
+    }
+
+    /** Starts workers up to the minimum again after one was taken out of service. */
+    private void topUpLocked(Effects fx) {
+        int target = Math.min(config.minWorkers(), config.maxWorkers() - unreplaced);
+        if (!closed && modelLoaded && busy + idle.size() + starting < target) {
+            starting++;
+            fx.act(scaler::startWorker);
+        }
+    }
+
+    private OverloadedException allStuck() {
+        return new OverloadedException(key + ": every worker is stuck in a forward pass; retry later",
+                Duration.ofNanos(Math.max(1_000_000_000L, stuckGraceNanos)));
+    }
+
+    /** Whether a batch failure says the worker itself is unusable. */
+    private static boolean isBroken(Throwable failure) {
+        Throwable t = failure;
+        for (int depth = 0; t != null && depth < 16; depth++, t = t.getCause()) {
+            if (t instanceof Error || t instanceof BatchWorker.BrokenException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Keeps the deadline timer armed for the earliest pending deadline. */
@@ -479,6 +672,18 @@ public final class Batcher {
                     next = Math.min(next, r.deadlineNanos);
                 }
             }
+            for (Iterator<Map.Entry<Batch, InFlight>> it = inFlight.entrySet().iterator(); it.hasNext(); ) {
+                Map.Entry<Batch, InFlight> e = it.next();
+                Batch batch = e.getKey();
+                InFlight f = e.getValue();
+                if (f.stuckAtNanos <= now) {
+                    it.remove(); // an IdentityHashMap entry is void once removed: read it first
+                    abandonLocked(fx, batch, f, now);
+                } else {
+                    next = Math.min(next, f.stuckAtNanos);
+                }
+            }
+            dispatchLocked(fx);
             watchDeadlineLocked(next);
             checkDrainedLocked(fx);
         }
@@ -516,7 +721,7 @@ public final class Batcher {
 
     private Duration retryAfterLocked() {
         int workers = Math.max(1, busy + idle.size());
-        double batchesAhead = (double) queuedItems / config.maxBatchSize() + 1;
+        double batchesAhead = (double) queuedItems / batchCap + 1;
         long nanos = (long) (batchesAhead * avgBatchNanos / workers);
         long seconds = Math.max(1, Math.min(60, (nanos + 999_999_999L) / 1_000_000_000L));
         return Duration.ofSeconds(seconds);

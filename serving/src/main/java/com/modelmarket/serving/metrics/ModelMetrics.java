@@ -27,6 +27,10 @@ import java.util.function.Supplier;
  *       modelmarket.serving.compute.latency} (per batch) timers
  *   <li>{@code modelmarket.serving.requests} counter, tagged {@code outcome}
  *   <li>{@code modelmarket.serving.load.latency} timer, tagged {@code cold}
+ *   <li>{@code modelmarket.serving.workers.replaced} counter, tagged {@code reason} ({@code stuck}:
+ *       a batch ran far past its deadline; {@code broken}: the worker failed with an error)
+ *   <li>{@code modelmarket.serving.workers.stuck} (gauge, abandoned workers still in a forward pass)
+ *       and {@code modelmarket.serving.batch.cap} (gauge, the batch size cap after calibration)
  * </ul>
  *
  * {@link #close()} removes them from the registry.
@@ -42,6 +46,8 @@ public final class ModelMetrics implements AutoCloseable {
     private final Timer queueLatency;
     private final Timer computeLatency;
     private final Map<Outcome, Counter> requests = new EnumMap<>(Outcome.class);
+    private final Counter replacedStuck;
+    private final Counter replacedBroken;
 
     public ModelMetrics(MeterRegistry registry, ModelKey key) {
         this.registry = registry;
@@ -71,10 +77,20 @@ public final class ModelMetrics implements AutoCloseable {
                     .tags(tags.and("outcome", outcome.name().toLowerCase(java.util.Locale.ROOT)))
                     .register(registry)));
         }
+        replacedStuck = keep(replacedCounter("stuck"));
+        replacedBroken = keep(replacedCounter("broken"));
+    }
+
+    private Counter replacedCounter(String reason) {
+        return Counter.builder(PREFIX + "workers.replaced")
+                .description("Workers taken out of service and replaced")
+                .tags(tags.and("reason", reason))
+                .register(registry);
     }
 
     /** Registers the gauges; the suppliers are read whenever the registry publishes. */
-    public void gauges(Supplier<Number> queueDepth, Supplier<Number> workers) {
+    public void gauges(Supplier<Number> queueDepth, Supplier<Number> workers, Supplier<Number> stuckWorkers,
+            Supplier<Number> batchCap) {
         keep(Gauge.builder(PREFIX + "queue.depth", queueDepth)
                 .description("Items waiting for a worker")
                 .baseUnit("items")
@@ -84,6 +100,25 @@ public final class ModelMetrics implements AutoCloseable {
                 .description("Running workers (predictors)")
                 .tags(tags)
                 .register(registry));
+        keep(Gauge.builder(PREFIX + "workers.stuck", stuckWorkers)
+                .description("Workers abandoned in a forward pass that has not returned yet")
+                .tags(tags)
+                .register(registry));
+        keep(Gauge.builder(PREFIX + "batch.cap", batchCap)
+                .description("Most items per forward pass, after calibration")
+                .baseUnit("items")
+                .tags(tags)
+                .register(registry));
+    }
+
+    /** A worker was taken out of service: stuck in a forward pass, or broken by an error. */
+    public void workerReplaced(boolean stuck) {
+        (stuck ? replacedStuck : replacedBroken).increment();
+    }
+
+    /** Workers replaced so far, for whatever reason. */
+    public long workersReplaced() {
+        return (long) (replacedStuck.count() + replacedBroken.count());
     }
 
     public void batch(int items, long computeNanos) {

@@ -27,6 +27,7 @@ import com.modelmarket.serving.model.Tensor;
 import com.modelmarket.serving.model.TorchRuntime;
 import com.modelmarket.serving.store.StoredArtifact;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.AsyncResult;
 import io.vertx.core.Context;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
@@ -44,7 +45,9 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -53,6 +56,17 @@ import org.slf4j.LoggerFactory;
  * {@link ServingEngine} on DJL's PyTorch engine: one {@link Batcher} per registered model version,
  * worker verticles each owning a predictor, a shared memory budget with least-recently-used
  * unloading, and idle scale-down.
+ *
+ * <p>Faults: the predictor pool has {@code workerThreads} compute permits but {@code workerThreads +
+ * spareThreads} threads. A worker stuck in a forward pass (its batch far past its deadline) gives
+ * its permit back and keeps a spare thread until the pass returns, while a fresh worker with its
+ * own predictor replaces it; so a hung model costs at most the spare threads, never the other
+ * models' compute. With no spare left a stuck worker keeps its permit and its version's worker
+ * slot. A stuck worker is stopped (its predictor closed) once its pass returns; its model is never
+ * closed under it.
+ *
+ * <p>Calibration: the first worker of a version times synthetic batches before it takes real ones
+ * and sets its batcher's batch cap ({@link BatchCalibration}); once per version, not per reload.
  *
  * <p>Locking: the engine's lock guards the version table and the memory account; it may be held
  * while calling into a batcher, never the other way round.
@@ -70,6 +84,8 @@ public final class DjlServingEngine implements ServingEngine {
     private final Device device;
     private final ModelValidator validator;
     private final WorkerExecutor loader;
+    private final Semaphore computePermits;
+    private final AtomicInteger sparesLent = new AtomicInteger();
     private final List<Consumer<RequestFacts>> listeners = new CopyOnWriteArrayList<>();
     private final Map<ModelKey, ModelVersion> versions = new HashMap<>();
     private final long sweepTimer;
@@ -86,11 +102,12 @@ public final class DjlServingEngine implements ServingEngine {
                 TorchRuntime.start(config.intraOpThreads(), config.interOpThreads(), config.graphOptimizer());
         this.device = TorchRuntime.device(engine, config.device());
         this.validator = new ModelValidator(device);
+        this.computePermits = new Semaphore(config.workerThreads());
         this.loader = vertx.createSharedWorkerExecutor("modelmarket-model-loader", 2, 10,
                 TimeUnit.MINUTES);
         this.sweepTimer = vertx.setPeriodic(config.idleCheckInterval().toMillis(), id -> sweepIdle());
-        LOG.info("serving engine on {}: {} worker thread(s), memory budget {} bytes", device,
-                config.workerThreads(), config.memoryBudgetBytes());
+        LOG.info("serving engine on {}: {} worker thread(s) + {} spare for stuck workers, memory budget {} bytes",
+                device, config.workerThreads(), config.spareThreads(), config.memoryBudgetBytes());
     }
 
     // --- ServingEngine --------------------------------------------------------------------------
@@ -114,8 +131,10 @@ public final class DjlServingEngine implements ServingEngine {
             return Future.failedFuture(new ModelRejectedException(Check.MEMORY, "the model needs "
                     + v.memoryBytes + " bytes, the engine's whole budget is " + config.memoryBudgetBytes()));
         }
-        v.batcher = new Batcher(vertx, key, pool, () -> startWorker(v), v.metrics, this::publish);
-        v.metrics.gauges(v.batcher::queuedItems, v.batcher::workers);
+        v.batcher = new Batcher(vertx, key, pool, new VersionScaler(v), v.metrics, this::publish,
+                config.stuckGrace());
+        v.metrics.gauges(v.batcher::queuedItems, v.batcher::workers, v.batcher::stuckWorkers,
+                v.batcher::batchCap);
         versions.put(key, v);
         v.firstLoad = ensureLoaded(v, false)
                 .compose(model -> startMinimumWorkers(v, model))
@@ -289,7 +308,7 @@ public final class DjlServingEngine implements ServingEngine {
         LoadedModel model = v.model.result();
         v.model = null;
         usedBytes -= v.memoryBytes;
-        undeploy(v, workers).onComplete(ar -> model.close());
+        undeploy(v, workers).compose(x -> stuckStopped(v)).onComplete(ar -> closeUnlessStuck(v, model, ar));
     }
 
     private void forgetAfterFailedLoad(ModelVersion v, Throwable err) {
@@ -310,7 +329,7 @@ public final class DjlServingEngine implements ServingEngine {
         v.batcher.expectWorkers(count);
         List<Future<ModelWorker>> started = new ArrayList<>();
         for (int i = 0; i < count; i++) {
-            started.add(deploy(v, model).andThen(ar -> {
+            started.add(deploy(v, model).compose(w -> calibrated(v, w)).andThen(ar -> {
                 if (ar.succeeded()) {
                     v.batcher.workerStarted(ar.result());
                 } else {
@@ -331,7 +350,7 @@ public final class DjlServingEngine implements ServingEngine {
             }
             model = ensureLoaded(v, true);
         }
-        model.compose(m -> deploy(v, m)).onComplete(ar -> {
+        model.compose(m -> deploy(v, m)).compose(w -> calibrated(v, w)).onComplete(ar -> {
             if (ar.succeeded()) {
                 v.batcher.workerStarted(ar.result());
             } else {
@@ -346,11 +365,11 @@ public final class DjlServingEngine implements ServingEngine {
                 return Future.failedFuture(new ModelNotLoadedException(v.key));
             }
         }
-        ModelWorker worker = new ModelWorker(v.key, model);
+        ModelWorker worker = new ModelWorker(v.key, model, computePermits);
         DeploymentOptions options = new DeploymentOptions()
                 .setThreadingModel(ThreadingModel.WORKER)
                 .setWorkerPoolName(WORKER_POOL)
-                .setWorkerPoolSize(config.workerThreads())
+                .setWorkerPoolSize(config.workerThreads() + config.spareThreads())
                 .setMaxWorkerExecuteTime(5)
                 .setMaxWorkerExecuteTimeUnit(TimeUnit.MINUTES);
         return vertx.deployVerticle(worker, options).compose(id -> {
@@ -366,6 +385,111 @@ public final class DjlServingEngine implements ServingEngine {
                     ? Future.succeededFuture(worker)
                     : vertx.undeploy(id).transform(x -> Future.failedFuture(new ModelNotLoadedException(v.key)));
         });
+    }
+
+    /**
+     * Times batch sizes on the version's first worker, once per version, and caps its batches; the
+     * worker takes real batches only afterwards. Calibration that fails or cannot run keeps {@code
+     * maxBatchSize}.
+     */
+    private Future<ModelWorker> calibrated(ModelVersion v, ModelWorker worker) {
+        synchronized (this) {
+            if (v.calibrationStarted) {
+                return Future.succeededFuture(worker);
+            }
+            v.calibrationStarted = true;
+        }
+        PoolConfig pool = v.config;
+        if (pool.calibrationBudget().isZero() || pool.maxBatchSize() == 1) {
+            return Future.succeededFuture(worker);
+        }
+        if (BatchCalibration.syntheticInputs(v.manifest, 1).isEmpty()) {
+            LOG.info("{}: batch cap stays {}: an input has a variable dimension besides the batch", v.key,
+                    pool.maxBatchSize());
+            return Future.succeededFuture(worker);
+        }
+        return worker.calibrate(pool.maxBatchSize(), pool.calibrationBudget()).map(result -> {
+            v.batcher.useBatchCap(result.cap());
+            LOG.info("{}: batch cap {} of {} (items/s by batch size: {}) calibrated in {} ms{}", v.key,
+                    result.cap(), pool.maxBatchSize(), result.table(), result.spentNanos() / 1_000_000,
+                    result.stoppedBecause() == null ? "" : "; stopped: " + result.stoppedBecause());
+            return worker;
+        }).recover(err -> {
+            LOG.warn("{}: batch size calibration failed, the cap stays {}: {}", v.key, pool.maxBatchSize(),
+                    err.toString());
+            return Future.succeededFuture(worker);
+        });
+    }
+
+    /** The batcher's scaler for one version: starts workers, stops broken or stuck ones. */
+    private final class VersionScaler implements Batcher.Scaler {
+        private final ModelVersion v;
+
+        VersionScaler(ModelVersion v) {
+            this.v = v;
+        }
+
+        @Override
+        public void startWorker() {
+            DjlServingEngine.this.startWorker(v);
+        }
+
+        @Override
+        public void stopWorker(BatchWorker worker, Future<Void> after) {
+            // out of the deployments at once: unloading waits for a stuck pass only so long
+            String id = v.deployments.remove(worker);
+            if (id == null) {
+                return;
+            }
+            Future<Void> stopped = after.transform(ar -> vertx.undeploy(id));
+            v.stopping.add(stopped);
+            stopped.onComplete(ar -> v.stopping.remove(stopped));
+        }
+
+        @Override
+        public boolean lendSpare(BatchWorker stuck) {
+            int lent;
+            do {
+                lent = sparesLent.get();
+                if (lent >= config.spareThreads()) {
+                    return false;
+                }
+            } while (!sparesLent.compareAndSet(lent, lent + 1));
+            ((ModelWorker) stuck).abandon();
+            return true;
+        }
+
+        @Override
+        public void returnSpare() {
+            sparesLent.decrementAndGet();
+        }
+    }
+
+    /**
+     * Completes with true once the version's stuck workers have returned and stopped, or with false
+     * after the shutdown timeout: their model must then stay open (leaked) rather than be freed
+     * under a forward pass.
+     */
+    private Future<Boolean> stuckStopped(ModelVersion v) {
+        List<Future<Void>> pending = new ArrayList<>(v.stopping);
+        if (pending.isEmpty()) {
+            return Future.succeededFuture(true);
+        }
+        Promise<Boolean> done = Promise.promise();
+        long timer = vertx.setTimer(config.shutdownTimeout().toMillis(), id -> done.tryComplete(false));
+        Future.join(pending).onComplete(ar -> {
+            vertx.cancelTimer(timer);
+            done.tryComplete(true);
+        });
+        return done.future();
+    }
+
+    private void closeUnlessStuck(ModelVersion v, LoadedModel model, AsyncResult<Boolean> stopped) {
+        if (stopped.succeeded() && stopped.result()) {
+            model.close();
+        } else {
+            LOG.warn("{}: a worker is still stuck in a forward pass; its model stays in memory", v.key);
+        }
     }
 
     private Future<Void> undeploy(ModelVersion v, List<BatchWorker> workers) {
@@ -430,13 +554,15 @@ public final class DjlServingEngine implements ServingEngine {
             }
             v.model = null;
         }
-        return undeploy(v, new ArrayList<>(v.deployments.keySet())).eventually(() -> {
-            if (model != null) {
-                model.close();
-            }
-            v.metrics.close();
-            return Future.succeededFuture();
-        });
+        return undeploy(v, new ArrayList<>(v.deployments.keySet()))
+                .transform(x -> stuckStopped(v))
+                .transform(ar -> {
+                    if (model != null) {
+                        closeUnlessStuck(v, model, ar);
+                    }
+                    v.metrics.close();
+                    return Future.succeededFuture();
+                });
     }
 
     // --- helpers --------------------------------------------------------------------------------
@@ -446,7 +572,8 @@ public final class DjlServingEngine implements ServingEngine {
                 ? ModelStatus.State.UNLOADED
                 : v.model.succeeded() ? ModelStatus.State.LOADED : ModelStatus.State.LOADING;
         return new ModelStatus(v.key, state, v.batcher.workers(), v.batcher.busyWorkers(),
-                v.batcher.queuedItems(), v.lastLoad);
+                v.batcher.queuedItems(), v.lastLoad, v.batcher.batchCap(), v.batcher.stuckWorkers(),
+                v.metrics.workersReplaced());
     }
 
     private void publish(RequestFacts facts) {

@@ -11,6 +11,7 @@ import com.modelmarket.serving.model.ModelManifest;
 import com.modelmarket.serving.store.StoredArtifact;
 import io.vertx.core.Future;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /** One registered model version inside the engine. Mutable fields are guarded by the engine. */
@@ -33,6 +34,10 @@ final class ModelVersion {
     boolean registered = true;
     /** Deployed worker verticles and their deployment ids. */
     final Map<BatchWorker, String> deployments = new ConcurrentHashMap<>();
+    /** Undeployments of workers taken out of service, pending until their last batch returns. */
+    final Set<Future<Void>> stopping = ConcurrentHashMap.newKeySet();
+    /** Whether a worker has been handed the one batch size calibration of this version. */
+    boolean calibrationStarted;
 
     ModelVersion(ModelKey key, StoredArtifact artifact, ModelManifest manifest, PoolConfig config,
             ModelMetrics metrics) {

@@ -46,12 +46,42 @@ class BatcherTest {
     private final Queue<RequestFacts> facts = new ConcurrentLinkedQueue<>();
     private final AtomicInteger scaleRequests = new AtomicInteger();
     private Batcher batcher;
+    private final FaultScaler faults = new FaultScaler();
+
+    /** Counts worker starts and records the workers taken out of service, with spares to lend. */
+    final class FaultScaler implements Batcher.Scaler {
+        final List<BatchWorker> stopped = Collections.synchronizedList(new ArrayList<>());
+        final List<Future<Void>> stopAfter = Collections.synchronizedList(new ArrayList<>());
+        final AtomicInteger sparesLeft = new AtomicInteger(1);
+
+        @Override
+        public void startWorker() {
+            scaleRequests.incrementAndGet();
+        }
+
+        @Override
+        public void stopWorker(BatchWorker worker, Future<Void> after) {
+            stopped.add(worker);
+            stopAfter.add(after);
+        }
+
+        @Override
+        public boolean lendSpare(BatchWorker stuck) {
+            return sparesLeft.getAndUpdate(n -> Math.max(0, n - 1)) > 0;
+        }
+
+        @Override
+        public void returnSpare() {
+            sparesLeft.incrementAndGet();
+        }
+    }
 
     /** Echoes its merged input back as output "y", once its gate is open. */
     static final class EchoWorker implements BatchWorker {
         final List<List<Integer>> batches = Collections.synchronizedList(new ArrayList<>());
         Promise<Void> gate = Promise.promise();
         volatile float failOn = Float.NaN;
+        volatile float breakOn = Float.NaN;
 
         EchoWorker open() {
             gate.tryComplete();
@@ -68,6 +98,9 @@ class BatcherTest {
                 for (float f : x.toFloats()) {
                     if (f == failOn) {
                         throw new IllegalStateException("model bug on " + f);
+                    }
+                    if (f == breakOn) {
+                        throw new StackOverflowError("worker broken on " + f);
                     }
                 }
                 return new BatchOutput(List.of(x.withName("y")), 1_000_000);
@@ -357,5 +390,117 @@ class BatcherTest {
         await(r);
         assertEquals(1, batcher.retireAll().size());
         assertEquals(0, batcher.workers());
+    }
+
+    private Batcher faultyBatcher(PoolConfig config, long stuckGraceMs) {
+        batcher = new Batcher(vertx, KEY, config, faults, new ModelMetrics(new SimpleMeterRegistry(), KEY),
+                facts::add, Duration.ofMillis(stuckGraceMs));
+        batcher.modelLoaded();
+        return batcher;
+    }
+
+    private static void waitFor(java.util.function.BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!condition.getAsBoolean()) {
+            assertTrue(System.nanoTime() < deadline, "condition not met within 10 s");
+            Thread.sleep(5);
+        }
+    }
+
+    @Test
+    @DisplayName("a worker stuck far past its batch's deadline is abandoned and replaced; its late result is dropped")
+    void stuckWorkerIsReplaced() throws Exception {
+        faultyBatcher(config(4, 0, 100), 50);
+        EchoWorker hung = worker();
+        Future<InferenceResult> victim = submit(1, 2, 1f, 30);
+        assertTrue(assertInstanceOf(DeadlineExceededException.class, failure(victim)).started());
+        waitFor(() -> batcher.stuckWorkers() == 1 && faults.stopped.size() == 1);
+        assertEquals(List.of(hung), List.copyOf(faults.stopped), "stopped once its batch ends");
+        assertFalse(faults.stopAfter.get(0).isComplete());
+        assertEquals(0, faults.sparesLeft.get(), "a spare thread was lent");
+        assertEquals(0, batcher.workers());
+        assertEquals(1, scaleRequests.get(), "a replacement was asked for");
+        RequestFacts victimFacts = facts.stream().filter(f -> f.outcome() == Outcome.DEADLINE_EXCEEDED)
+                .findFirst().orElseThrow();
+        assertTrue(victimFacts.batchId() > 0, "published when abandoned, not when the batch returns");
+
+        EchoWorker fresh = new EchoWorker().open();
+        batcher.workerStarted(fresh);
+        assertEcho(await(submit(2, 5f)), 2, 5f);
+
+        int factsBefore = facts.size();
+        hung.open();
+        waitFor(() -> batcher.stuckWorkers() == 0 && faults.sparesLeft.get() == 1);
+        assertTrue(faults.stopAfter.get(0).isComplete());
+        assertEquals(1, faults.sparesLeft.get(), "the spare thread is back");
+        assertEquals(factsBefore, facts.size(), "the late result is dropped");
+        assertEquals(1, batcher.workers());
+        assertEcho(await(submit(1, 6f)), 1, 6f);
+        assertEquals(List.of(List.of(2), List.of(1)), fresh.batches);
+    }
+
+    @Test
+    @DisplayName("with no spare thread left a stuck worker keeps its slot, and a version with every slot stuck refuses as overloaded")
+    void stuckWithoutSpareOverloads() throws Exception {
+        faults.sparesLeft.set(0);
+        faultyBatcher(config(4, 0, 100), 20);
+        EchoWorker hung = worker();
+        Future<InferenceResult> victim = submit(1, 2, 1f, 20);
+        Future<InferenceResult> queued = submit(1, 2, 2f, 5000);
+        assertInstanceOf(DeadlineExceededException.class, failure(victim));
+        assertInstanceOf(OverloadedException.class, failure(queued), "queued work fails fast");
+        OverloadedException refused = assertInstanceOf(OverloadedException.class, failure(submit(1, 3f)));
+        assertTrue(refused.getMessage().contains("stuck"), refused.getMessage());
+        assertEquals(0, scaleRequests.get(), "no replacement without a spare thread");
+
+        hung.open();
+        waitFor(() -> batcher.stuckWorkers() == 0 && scaleRequests.get() == 1);
+        Future<InferenceResult> after = submit(1, 4f);
+        assertEquals(1, scaleRequests.get(), "the slot is free again: one worker is asked for");
+        batcher.workerStarted(new EchoWorker().open());
+        assertEcho(await(after), 1, 4f);
+    }
+
+    @Test
+    @DisplayName("a worker that fails with an Error fails its batch only, and is stopped and replaced")
+    void brokenWorkerIsReplaced() throws Exception {
+        faultyBatcher(config(4, 0, 100), 1000);
+        EchoWorker broken = worker();
+        broken.breakOn = 9f;
+        Future<InferenceResult> first = submit(1, 1f);
+        Future<InferenceResult> poisoned = submit(1, 9f);
+        Future<InferenceResult> neighbour = submit(1, 2f);
+        Future<InferenceResult> later = submit(3, 3f);
+        broken.open();
+        assertEcho(await(first), 1, 1f);
+        assertInstanceOf(InferenceFailedException.class, failure(poisoned));
+        assertInstanceOf(InferenceFailedException.class, failure(neighbour));
+        waitFor(() -> scaleRequests.get() == 1 && faults.stopped.size() == 1);
+        assertEquals(List.of(broken), List.copyOf(faults.stopped));
+        assertTrue(faults.stopAfter.get(0).isComplete(), "stopped at once");
+        assertEquals(0, batcher.workers());
+        assertFalse(later.isComplete(), "waits for the replacement, not for the broken worker");
+        batcher.workerStarted(new EchoWorker().open());
+        assertEcho(await(later), 3, 3f);
+    }
+
+    @Test
+    @DisplayName("a calibrated batch cap below maxBatchSize bounds the items of every batch")
+    void batchCapBoundsBatches() throws Exception {
+        batcher(config(8, 0, 100));
+        batcher.useBatchCap(2);
+        assertEquals(2, batcher.batchCap());
+        EchoWorker w = worker();
+        List<Future<InferenceResult>> all = new ArrayList<>();
+        for (int i = 0; i < 7; i++) {
+            all.add(submit(1, i));
+        }
+        w.open();
+        for (Future<InferenceResult> f : all) {
+            assertTrue(await(f).facts().batchSize() <= 2);
+        }
+        assertEquals(List.of(List.of(1), List.of(1, 1), List.of(1, 1), List.of(1, 1)), w.batches);
+        batcher.useBatchCap(100);
+        assertEquals(8, batcher.batchCap(), "never above maxBatchSize");
     }
 }

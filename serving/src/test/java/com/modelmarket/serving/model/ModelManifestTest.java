@@ -27,7 +27,7 @@ class ModelManifestTest {
 
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"digits_mlp", "digits_cnn", "diabetes_regressor", "multi_io",
-            "fail_on_poison", "dtypes"})
+            "fail_on_poison", "hang_on_poison", "dtypes"})
     @DisplayName("fixture manifests parse and survive a JSON round trip")
     void roundTrip(String name) throws IOException {
         ModelManifest manifest = ModelManifest.fromJson(fixture(name));
