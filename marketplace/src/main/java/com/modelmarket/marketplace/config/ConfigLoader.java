@@ -93,7 +93,8 @@ public final class ConfigLoader {
                         .withBatching(v.integer("serving.max-batch-size"),
                                 Duration.ofMillis(v.longValue("serving.max-batch-delay-millis")))
                         .withMaxQueue(v.integer("serving.max-queue"))
-                        .withDefaultTimeout(Duration.ofMillis(v.longValue("serving.request-timeout-millis"))),
+                        .withDefaultTimeout(Duration.ofMillis(v.longValue("serving.request-timeout-millis")))
+                        .withCalibration(Duration.ofMillis(v.longValue("serving.calibration-budget-millis"))),
                 v.integer("billing.platform-fee-bp"),
                 Duration.ofSeconds(v.longValue("billing.close-grace-seconds")),
                 v.longValue("billing.period-day-seconds"),
