@@ -1,5 +1,6 @@
 package com.modelmarket.marketplace.apikeys;
 
+import com.modelmarket.marketplace.db.TenantScope;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.sqlclient.Pool;
@@ -30,20 +31,21 @@ final class ApiKeyRepository {
     }
 
     Future<List<ApiKey>> list(UUID tenantId) {
-        return pool.preparedQuery("SELECT " + ApiKey.COLUMNS + " FROM api_keys WHERE tenant_id = $1 "
-                        + "ORDER BY created_at DESC, id")
+        return TenantScope.tenant(pool, tenantId, c -> c.preparedQuery("SELECT " + ApiKey.COLUMNS
+                        + " FROM api_keys WHERE tenant_id = $1 ORDER BY created_at DESC, id")
                 .execute(Tuple.of(tenantId))
                 .map(rows -> {
                     List<ApiKey> keys = new ArrayList<>();
                     rows.forEach(r -> keys.add(ApiKey.from(r)));
                     return keys;
-                });
+                }));
     }
 
     Future<Optional<ApiKey>> find(UUID tenantId, UUID id) {
-        return pool.preparedQuery("SELECT " + ApiKey.COLUMNS + " FROM api_keys WHERE tenant_id = $1 AND id = $2")
+        return TenantScope.tenant(pool, tenantId, c -> c.preparedQuery("SELECT " + ApiKey.COLUMNS
+                        + " FROM api_keys WHERE tenant_id = $1 AND id = $2")
                 .execute(Tuple.of(tenantId, id))
-                .map(rows -> first(rows.iterator()));
+                .map(rows -> first(rows.iterator())));
     }
 
     /** Marks a key revoked; empty when the tenant has no such key. */
@@ -54,19 +56,20 @@ final class ApiKeyRepository {
                 .map(rows -> first(rows.iterator()));
     }
 
-    /** The live key with this keyed hash, of a live tenant. */
+    /** The live key with this keyed hash, of a live tenant: across tenants (the key names its tenant), so the system scope. */
     Future<Optional<ApiKey>> findUsable(byte[] secretHash) {
-        return pool.preparedQuery("SELECT " + prefixed("k") + " FROM api_keys k JOIN tenants t ON t.id = k.tenant_id "
+        return TenantScope.system(pool, c -> c.preparedQuery("SELECT " + prefixed("k") + " FROM api_keys k JOIN tenants t ON t.id = k.tenant_id "
                         + "WHERE k.secret_hash = $1 AND k.revoked_at IS NULL AND t.deleted_at IS NULL "
                         + "AND (k.expires_at IS NULL OR k.expires_at > now())")
                 .execute(Tuple.of(Buffer.buffer(secretHash)))
-                .map(rows -> first(rows.iterator()));
+                .map(rows -> first(rows.iterator())));
     }
 
-    Future<Void> touch(UUID keyId) {
-        return pool.preparedQuery("UPDATE api_keys SET last_used_at = now() WHERE id = $1")
-                .execute(Tuple.of(keyId))
-                .mapEmpty();
+    Future<Void> touch(UUID tenantId, UUID keyId) {
+        return TenantScope.tenant(pool, tenantId, c -> c
+                .preparedQuery("UPDATE api_keys SET last_used_at = now() WHERE tenant_id = $1 AND id = $2")
+                .execute(Tuple.of(tenantId, keyId))
+                .mapEmpty());
     }
 
     private static String prefixed(String alias) {

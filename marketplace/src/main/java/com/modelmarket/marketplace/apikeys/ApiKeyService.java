@@ -4,6 +4,7 @@ import com.modelmarket.marketplace.audit.Actor;
 import com.modelmarket.marketplace.audit.AuditLog;
 import com.modelmarket.marketplace.auth.Principal;
 import com.modelmarket.marketplace.auth.Secrets;
+import com.modelmarket.marketplace.db.TenantScope;
 import com.modelmarket.marketplace.http.ApiException;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
@@ -75,7 +76,7 @@ public final class ApiKeyService {
         String prefix = secret.substring(0, PREFIX.length() + 6);
         String lastFour = secret.substring(secret.length() - 4);
         OffsetDateTime expires = expiresAt.map(i -> i.atOffset(ZoneOffset.UTC)).orElse(null);
-        return pool.withTransaction(tx -> repository.insert(tx, caller.tenantId(), caller.userId(), name, prefix, lastFour,
+        return TenantScope.tenant(pool, caller.tenantId(), tx -> repository.insert(tx, caller.tenantId(), caller.userId(), name, prefix, lastFour,
                         hash(secret), List.copyOf(new java.util.TreeSet<>(scopes)), expires)
                 .compose(key -> audit.record(tx, caller.tenantId(), actor, "apikey.create", "api_key", key.id(),
                         new JsonObject().put("name", name).put("prefix", prefix)).map(v -> new CreatedKey(key, secret))));
@@ -94,7 +95,7 @@ public final class ApiKeyService {
     public Future<ApiKey> revoke(Actor actor, UUID id) {
         Principal caller = actor.principal();
         requireManager(caller);
-        return pool.withTransaction(tx -> repository.revoke(tx, caller.tenantId(), id).compose(ApiKeyService::orNotFound)
+        return TenantScope.tenant(pool, caller.tenantId(), tx -> repository.revoke(tx, caller.tenantId(), id).compose(ApiKeyService::orNotFound)
                 .compose(key -> audit.record(tx, caller.tenantId(), actor, "apikey.revoke", "api_key", key.id(),
                         new JsonObject().put("name", key.name()).put("prefix", key.prefix())).map(v -> key))).onSuccess(key ->
                 cache.values().removeIf(c -> c.principal().map(p -> p.keyId().equals(key.id())).orElse(false)));
@@ -123,17 +124,17 @@ public final class ApiKeyService {
             if (principal.isEmpty()) {
                 return Future.failedFuture(ApiException.unauthorized("A valid API key is required"));
             }
-            touch(principal.get().keyId());
+            touch(principal.get());
             return Future.succeededFuture(principal.get());
         });
     }
 
-    private void touch(UUID keyId) {
+    private void touch(KeyPrincipal key) {
         long now = System.currentTimeMillis();
-        Long last = lastTouched.get(keyId);
+        Long last = lastTouched.get(key.keyId());
         if (last == null || now - last > TOUCH_EVERY_MILLIS) {
-            lastTouched.put(keyId, now);
-            repository.touch(keyId); // best effort, off the request's path
+            lastTouched.put(key.keyId(), now);
+            repository.touch(key.tenantId(), key.keyId()); // best effort, off the request's path
         }
     }
 

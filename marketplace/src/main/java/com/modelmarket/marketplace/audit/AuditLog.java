@@ -1,6 +1,7 @@
 package com.modelmarket.marketplace.audit;
 
 import com.modelmarket.marketplace.auth.Principal;
+import com.modelmarket.marketplace.db.TenantScope;
 import com.modelmarket.marketplace.http.ApiException;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
@@ -36,7 +37,7 @@ public final class AuditLog {
         if (!caller.role().canManageTenant()) {
             return Future.failedFuture(ApiException.forbidden("Only owners and admins read the audit log"));
         }
-        return pool.preparedQuery("SELECT a.id, a.actor_user_id, u.email, a.action, a.target_type, a.target_id, a.details, "
+        return TenantScope.tenant(pool, caller.tenantId(), c -> c.preparedQuery("SELECT a.id, a.actor_user_id, u.email, a.action, a.target_type, a.target_id, a.details, "
                         + "a.client_address, a.request_id, a.created_at FROM audit_log a LEFT JOIN users u ON u.id = a.actor_user_id "
                         + "WHERE a.tenant_id = $1 AND ($2 = 0 OR a.id < $2) ORDER BY a.id DESC LIMIT $3")
                 .execute(Tuple.of(caller.tenantId(), beforeId, limit))
@@ -59,6 +60,6 @@ public final class AuditLog {
                     }
                     return new JsonObject().put("items", items)
                             .put("nextBefore", items.size() == limit ? last : null);
-                });
+                }));
     }
 }

@@ -1,5 +1,6 @@
 package com.modelmarket.marketplace.auth;
 
+import com.modelmarket.marketplace.db.TenantScope;
 import com.modelmarket.marketplace.http.ApiException;
 import com.modelmarket.marketplace.tenants.Member;
 import com.modelmarket.marketplace.tenants.Tenant;
@@ -43,8 +44,10 @@ public final class AuthService {
     public Future<SignupResult> signUp(String organisation, String email, String displayName, String password) {
         return hashPassword(password)
                 .compose(hash -> freeSlug(organisation)
-                        .compose(slug -> tenants.pool().withTransaction(tx -> tenants.insertTenant(tx, organisation, slug)
-                                .compose(tenant -> tenants.insertUser(tx, tenant.id(), email, displayName, hash, Role.OWNER)
+                        // the tenant does not exist yet: create it, then work in its scope
+                        .compose(slug -> TenantScope.visitor(tenants.pool(), tx -> tenants.insertTenant(tx, organisation, slug)
+                                .compose(tenant -> TenantScope.enter(tx, tenant.id())
+                                        .compose(v -> tenants.insertUser(tx, tenant.id(), email, displayName, hash, Role.OWNER))
                                         .compose(owner -> openSession(tx, owner.id(), tenant.id(), Role.OWNER)
                                                 .map(session -> new SignupResult(tenant, owner, session)))))))
                 .recover(AuthService::mapUniqueViolation);
@@ -69,22 +72,23 @@ public final class AuthService {
             }
             throttle.recordSuccess(email);
             TenantRepository.Credentials c = found.get();
-            return tenants.pool().withTransaction(tx -> openSession(tx, c.userId(), c.tenantId(), c.role()));
+            return TenantScope.tenant(tenants.pool(), c.tenantId(), tx -> openSession(tx, c.userId(), c.tenantId(), c.role()));
         }));
     }
 
     /**
      * Exchanges a refresh token for a new pair. A token that was already used is a replay: the
-     * whole session is revoked and the call fails.
+     * whole session is revoked and the call fails. The token alone names the tenant, so the lookup
+     * runs in the system scope, every statement filtered by the token's hash or its session.
      */
     public Future<Session> refresh(String refreshToken) {
         byte[] hash = Secrets.sha256(refreshToken);
-        return tenants.pool().withTransaction(tx -> refreshTokens.consume(tx, hash).compose(consumed -> {
+        return TenantScope.system(tenants.pool(), tx -> refreshTokens.consume(tx, hash).compose(consumed -> {
             if (consumed.isEmpty()) {
                 return Future.succeededFuture((Session) null);
             }
             var c = consumed.get();
-            return tenants.activeSessionRole(c.tenantId(), c.userId(), c.familyId()).compose(role -> {
+            return tenants.activeSessionRole(tx, c.tenantId(), c.userId(), c.familyId()).compose(role -> {
                 if (role.isEmpty()) {
                     return Future.succeededFuture((Session) null);
                 }

@@ -1,5 +1,6 @@
 package com.modelmarket.marketplace.auth;
 
+import com.modelmarket.marketplace.db.TenantScope;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
@@ -49,19 +50,19 @@ public final class RefreshTokenRepository {
 
     /** Revokes the family of a token that was already used (a replay); true when it was one. */
     Future<Boolean> revokeFamilyIfReplayed(byte[] hash) {
-        return pool.preparedQuery("UPDATE refresh_tokens SET revoked_at = now() WHERE revoked_at IS NULL AND family_id = "
+        return TenantScope.system(pool, c -> c.preparedQuery("UPDATE refresh_tokens SET revoked_at = now() WHERE revoked_at IS NULL AND family_id = "
                         + "(SELECT family_id FROM refresh_tokens WHERE token_hash = $1 AND used_at IS NOT NULL)")
                 .execute(Tuple.of(io.vertx.core.buffer.Buffer.buffer(hash)))
-                .compose(rows -> pool.preparedQuery("SELECT 1 FROM refresh_tokens WHERE token_hash = $1 AND used_at IS NOT NULL")
+                .compose(rows -> c.preparedQuery("SELECT 1 FROM refresh_tokens WHERE token_hash = $1 AND used_at IS NOT NULL")
                         .execute(Tuple.of(io.vertx.core.buffer.Buffer.buffer(hash))))
-                .map(rows -> rows.size() > 0);
+                .map(rows -> rows.size() > 0));
     }
 
     Future<Void> revokeFamily(UUID tenantId, UUID familyId) {
-        return pool.preparedQuery("UPDATE refresh_tokens SET revoked_at = now() "
+        return TenantScope.tenant(pool, tenantId, c -> c.preparedQuery("UPDATE refresh_tokens SET revoked_at = now() "
                         + "WHERE tenant_id = $1 AND family_id = $2 AND revoked_at IS NULL")
                 .execute(Tuple.of(tenantId, familyId))
-                .mapEmpty();
+                .mapEmpty());
     }
 
     public Future<Void> revokeAllOfUser(SqlClient client, UUID tenantId, UUID userId) {

@@ -1,8 +1,10 @@
 package com.modelmarket.marketplace.catalog;
 
+import com.modelmarket.marketplace.db.TenantScope;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.SqlConnection;
+import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 
@@ -20,8 +22,9 @@ public final class CatalogChanges {
         return generation.get();
     }
 
-    public <T> Future<T> inTransaction(Pool pool, Function<SqlConnection, Future<T>> work) {
+    /** Runs a change in a transaction scoped to the changing tenant ({@link TenantScope#tenant}). */
+    public <T> Future<T> inTransaction(Pool pool, UUID tenantId, Function<SqlConnection, Future<T>> work) {
         generation.incrementAndGet();
-        return pool.withTransaction(work).andThen(ar -> generation.incrementAndGet());
+        return TenantScope.tenant(pool, tenantId, work).andThen(ar -> generation.incrementAndGet());
     }
 }

@@ -1,5 +1,6 @@
 package com.modelmarket.marketplace.catalog;
 
+import com.modelmarket.marketplace.db.TenantScope;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
@@ -24,12 +25,13 @@ final class CatalogRepository {
     /**
      * A model the tenant {@code $1} (null when anonymous) may see: its own, or a public model, or
      * one shared with it — and, unless it is the tenant's own, one that has a serving version
-     * (algorithms have none and show at once).
+     * (algorithms have none and show at once). A deleted publisher's models are gone.
      */
-    static final String VISIBLE = "(m.tenant_id = $1::uuid OR ((m.visibility = 'public' OR (m.visibility = 'shared' "
+    static final String VISIBLE = "((m.tenant_id = $1::uuid OR ((m.visibility = 'public' OR (m.visibility = 'shared' "
             + "AND EXISTS (SELECT 1 FROM model_shares s WHERE s.model_id = m.id AND s.tenant_id = $1::uuid))) "
             + "AND (m.kind = 'algorithm' OR EXISTS (SELECT 1 FROM model_versions pv WHERE pv.model_id = m.id "
-            + "AND pv.state IN ('published', 'deprecated')))))";
+            + "AND pv.state IN ('published', 'deprecated'))))) "
+            + "AND NOT EXISTS (SELECT 1 FROM tenants dt WHERE dt.id = m.tenant_id AND dt.deleted_at IS NOT NULL))";
 
     private final Pool pool;
 
@@ -81,20 +83,20 @@ final class CatalogRepository {
                 });
     }
 
-    Future<List<String>> shares(UUID modelId) {
-        return pool.preparedQuery("SELECT t.slug FROM model_shares s JOIN tenants t ON t.id = s.tenant_id "
+    Future<List<String>> shares(SqlClient client, UUID modelId) {
+        return client.preparedQuery("SELECT t.slug FROM model_shares s JOIN tenants t ON t.id = s.tenant_id "
                         + "WHERE s.model_id = $1 ORDER BY t.slug")
                 .execute(Tuple.of(modelId))
                 .map(rows -> list(rows, r -> r.getString(0)));
     }
 
-    /** A model the caller may see, by id or slug. */
+    /** A model the caller (null: anonymous) may see, by id or slug. */
     Future<Optional<CatalogModel>> findVisible(UUID callerTenant, String idOrSlug) {
         UUID id = parseUuid(idOrSlug);
-        return pool.preparedQuery("SELECT " + CatalogModel.COLUMNS + " FROM models m WHERE "
-                        + (id != null ? "m.id = $2" : "m.slug = $2") + " AND " + VISIBLE)
+        return TenantScope.tenantOrVisitor(pool, callerTenant, c -> c.preparedQuery("SELECT " + CatalogModel.COLUMNS
+                        + " FROM models m WHERE " + (id != null ? "m.id = $2" : "m.slug = $2") + " AND " + VISIBLE)
                 .execute(Tuple.of(callerTenant, id != null ? id : idOrSlug))
-                .map(rows -> first(rows).map(CatalogModel::from));
+                .map(rows -> first(rows).map(CatalogModel::from)));
     }
 
     /** The caller's own model (for writes), locked when asked. */
@@ -106,19 +108,26 @@ final class CatalogRepository {
                 .map(rows -> first(rows).map(CatalogModel::from));
     }
 
-    /** The publishing organisation's public face. */
-    Future<JsonObject> publisher(UUID tenantId) {
-        return pool.preparedQuery("SELECT slug, name FROM tenants WHERE id = $1").execute(Tuple.of(tenantId))
+    /** The publishing organisation's public face (tenants hold no private rows: no scope needed). */
+    Future<JsonObject> publisher(SqlClient client, UUID tenantId) {
+        return client.preparedQuery("SELECT slug, name FROM tenants WHERE id = $1").execute(Tuple.of(tenantId))
                 .map(rows -> first(rows).map(r -> new JsonObject().put("slug", r.getString("slug")).put("name", r.getString("name")))
                         .orElse(new JsonObject()));
     }
 
+    /** Whether any tenant's model has this slug (slugs are global; the row itself stays hidden). */
     Future<Boolean> slugTaken(SqlClient client, String slug) {
-        return client.preparedQuery("SELECT 1 FROM models WHERE slug = $1").execute(Tuple.of(slug)).map(r -> r.size() > 0);
+        return client.preparedQuery("SELECT mm_model_slug_taken($1)").execute(Tuple.of(slug))
+                .map(r -> r.iterator().next().getBoolean(0));
     }
 
-    Future<List<ModelVersion>> versions(UUID modelId, boolean includeDrafts) {
-        return pool.preparedQuery("SELECT " + ModelVersion.COLUMNS + " FROM model_versions v WHERE v.model_id = $1"
+    Future<List<ModelVersion>> versions(SqlClient client, UUID modelId, boolean includeDrafts) {
+        return versions(client, modelId, includeDrafts, ModelVersion.COLUMNS);
+    }
+
+    /** As {@link #versions(SqlClient, UUID, boolean)}, reading {@code columns} ({@link ModelVersion}'s). */
+    Future<List<ModelVersion>> versions(SqlClient client, UUID modelId, boolean includeDrafts, String columns) {
+        return client.preparedQuery("SELECT " + columns + " FROM model_versions v WHERE v.model_id = $1"
                         + (includeDrafts ? "" : " AND v.state <> 'draft'") + " ORDER BY v.major DESC, v.minor DESC, v.patch DESC")
                 .execute(Tuple.of(modelId))
                 .map(rows -> list(rows, ModelVersion::from));
@@ -180,9 +189,16 @@ final class CatalogRepository {
                 .map(rows -> rows.rowCount() > 0);
     }
 
-    /** A version by number or alias. */
-    Future<Optional<ModelVersion>> resolve(UUID modelId, String versionOrAlias) {
-        return pool.preparedQuery("SELECT " + ModelVersion.COLUMNS + " FROM model_versions v WHERE v.model_id = $1 AND "
+    /** The manifest of a version, example included. */
+    Future<Optional<JsonObject>> manifest(SqlClient client, UUID versionId) {
+        return client.preparedQuery("SELECT v.manifest FROM model_versions v WHERE v.id = $1")
+                .execute(Tuple.of(versionId))
+                .map(rows -> first(rows).map(r -> (JsonObject) r.getValue(0)));
+    }
+
+    /** A version by number or alias, its manifest without the example input ({@link ModelVersion#COLUMNS_NO_EXAMPLE}). */
+    Future<Optional<ModelVersion>> resolve(SqlClient client, UUID modelId, String versionOrAlias) {
+        return client.preparedQuery("SELECT " + ModelVersion.COLUMNS_NO_EXAMPLE + " FROM model_versions v WHERE v.model_id = $1 AND "
                         + "(v.version = $2 OR v.id = (SELECT a.version_id FROM model_aliases a WHERE a.model_id = $1 AND a.alias = $2))")
                 .execute(Tuple.of(modelId, versionOrAlias))
                 .map(rows -> first(rows).map(ModelVersion::from));

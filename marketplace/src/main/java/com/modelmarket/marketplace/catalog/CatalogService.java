@@ -3,6 +3,7 @@ package com.modelmarket.marketplace.catalog;
 import com.modelmarket.marketplace.audit.Actor;
 import com.modelmarket.marketplace.audit.AuditLog;
 import com.modelmarket.marketplace.auth.Principal;
+import com.modelmarket.marketplace.db.TenantScope;
 import com.modelmarket.marketplace.http.ApiException;
 import com.modelmarket.serving.ServingEngine;
 import com.modelmarket.serving.store.StoredArtifact;
@@ -62,7 +63,7 @@ public final class CatalogService {
                 in.algorithm().orElse(null));
         validateCard(card);
         UUID tenant = actor.principal().tenantId();
-        return changes.inTransaction(repository.pool(), tx -> repository.slugTaken(tx, card.slug()).compose(taken -> {
+        return changes.inTransaction(repository.pool(), tenant, tx -> repository.slugTaken(tx, card.slug()).compose(taken -> {
                     if (taken) {
                         return Future.failedFuture(ApiException.conflict("The slug '" + card.slug() + "' is taken"));
                     }
@@ -78,7 +79,7 @@ public final class CatalogService {
     public Future<CatalogModel> updateModel(Actor actor, String idOrSlug, CardInput in) {
         requirePublisher(actor.principal());
         UUID tenant = actor.principal().tenantId();
-        return changes.inTransaction(repository.pool(), tx -> owned(tx, tenant, idOrSlug).compose(m -> {
+        return changes.inTransaction(repository.pool(), tenant, tx -> owned(tx, tenant, idOrSlug).compose(m -> {
             CatalogRepository.Card card = new CatalogRepository.Card(m.kind(), m.slug(), in.name().orElse(m.name()),
                     in.summary().orElse(m.summary()), in.description().orElse(m.description()),
                     in.task().orElse(m.task()), in.tags().orElse(m.tags()), in.license().orElse(m.license()),
@@ -98,9 +99,10 @@ public final class CatalogService {
         UUID tenant = caller.map(Principal::tenantId).orElse(null);
         return visible(tenant, idOrSlug).compose(m -> {
             boolean own = m.tenantId().equals(tenant);
-            return repository.versions(m.id(), own).compose(versions -> repository.aliases(repository.pool(), m.id())
-                    .compose(aliases -> (own ? repository.shares(m.id()) : Future.succeededFuture(List.<String>of()))
-                            .compose(shared -> repository.publisher(m.tenantId()).map(publisher -> {
+            return TenantScope.tenantOrVisitor(repository.pool(), tenant, c -> repository.versions(c, m.id(), own)
+                    .compose(versions -> repository.aliases(c, m.id())
+                    .compose(aliases -> (own ? repository.shares(c, m.id()) : Future.succeededFuture(List.<String>of()))
+                            .compose(shared -> repository.publisher(c, m.tenantId()).map(publisher -> {
                                 JsonObject json = m.toJson()
                                         .put("publisher", publisher)
                                         .put("owned", own)
@@ -111,7 +113,7 @@ public final class CatalogService {
                                     json.put("sharedWith", new io.vertx.core.json.JsonArray(shared));
                                 }
                                 return json;
-                            }))));
+                            })))));
         });
     }
 
@@ -134,29 +136,30 @@ public final class CatalogService {
         }
         UUID tenant = actor.principal().tenantId();
         UUID versionId = UUID.randomUUID();
-        return owned(repository.pool(), tenant, idOrSlug).compose(model -> {
-            if (!"model".equals(model.kind())) {
-                return Future.failedFuture(ApiException.conflict("Algorithms have no uploaded versions"));
-            }
-            return repository.findVersion(repository.pool(), model.id(), version.toString(), false).compose(existing -> {
-                if (existing.isPresent()) {
-                    return Future.failedFuture(ApiException.conflict("Version " + version + " already exists; versions are immutable"));
-                }
-                return source(artifactSha, manifest, bundleSha)
-                        .compose(src -> validator.validate(model.id(), versionId, src.artifact(), src.manifest()))
-                        .compose(measured -> changes.inTransaction(repository.pool(), tx -> repository.insertVersion(tx, versionId,
-                                        model.id(), tenant, version, measured.artifact().sha256(), measured.artifact().sizeBytes(),
-                                        measured.manifest().toJson(), measured.load().loadTime().toMillis(),
-                                        measured.singleItemLatencyMicros(), actor.principal().userId())
-                                .compose(v -> audit.record(tx, tenant, actor, "version.create", "model_version", v.id(),
-                                        new JsonObject().put("model", model.slug()).put("version", v.version())
-                                                .put("sha256", v.artifactSha256())).map(x -> v))))
-                        .recover(err -> {
-                            engine.unload(ArtifactValidator.keyOf(model.id(), versionId));
-                            return mapConflict(err);
-                        });
-            });
-        });
+        return TenantScope.tenant(repository.pool(), tenant, c -> owned(c, tenant, idOrSlug).compose(model ->
+                repository.findVersion(c, model.id(), version.toString(), false).map(existing -> Map.entry(model, existing))))
+                .compose(found -> {
+                    CatalogModel model = found.getKey();
+                    if (!"model".equals(model.kind())) {
+                        return Future.failedFuture(ApiException.conflict("Algorithms have no uploaded versions"));
+                    }
+                    if (found.getValue().isPresent()) {
+                        return Future.failedFuture(ApiException.conflict("Version " + version + " already exists; versions are immutable"));
+                    }
+                    return source(artifactSha, manifest, bundleSha)
+                            .compose(src -> validator.validate(model.id(), versionId, src.artifact(), src.manifest()))
+                            .compose(measured -> changes.inTransaction(repository.pool(), tenant, tx -> repository.insertVersion(tx, versionId,
+                                            model.id(), tenant, version, measured.artifact().sha256(), measured.artifact().sizeBytes(),
+                                            measured.manifest().toJson(), measured.load().loadTime().toMillis(),
+                                            measured.singleItemLatencyMicros(), actor.principal().userId())
+                                    .compose(v -> audit.record(tx, tenant, actor, "version.create", "model_version", v.id(),
+                                            new JsonObject().put("model", model.slug()).put("version", v.version())
+                                                    .put("sha256", v.artifactSha256())).map(x -> v))))
+                            .recover(err -> {
+                                engine.unload(ArtifactValidator.keyOf(model.id(), versionId));
+                                return mapConflict(err);
+                            });
+                });
     }
 
     private record Source(StoredArtifact artifact, JsonObject manifest) {
@@ -176,7 +179,7 @@ public final class CatalogService {
     public Future<ModelVersion> changeState(Actor actor, String idOrSlug, String versionText, String target) {
         requirePublisher(actor.principal());
         UUID tenant = actor.principal().tenantId();
-        return changes.inTransaction(repository.pool(), tx -> owned(tx, tenant, idOrSlug).compose(model ->
+        return changes.inTransaction(repository.pool(), tenant, tx -> owned(tx, tenant, idOrSlug).compose(model ->
                 repository.findVersion(tx, model.id(), versionText, true).compose(found -> {
                     ModelVersion v = found.orElseThrow(() -> ApiException.notFound("Version"));
                     if (!allowed(v.state(), target)) {
@@ -199,7 +202,7 @@ public final class CatalogService {
             throw ApiException.invalid("/alias", "must be lower-case letters, digits, '-' or '_', starting with a letter");
         }
         UUID tenant = actor.principal().tenantId();
-        return changes.inTransaction(repository.pool(), tx -> owned(tx, tenant, idOrSlug).compose(model ->
+        return changes.inTransaction(repository.pool(), tenant, tx -> owned(tx, tenant, idOrSlug).compose(model ->
                 repository.findVersion(tx, model.id(), versionText, false).compose(found -> {
                     ModelVersion v = found.orElseThrow(() -> ApiException.invalid("/version", "no version " + versionText));
                     if (!v.serves()) {
@@ -215,7 +218,7 @@ public final class CatalogService {
     public Future<Void> deleteAlias(Actor actor, String idOrSlug, String alias) {
         requirePublisher(actor.principal());
         UUID tenant = actor.principal().tenantId();
-        return changes.inTransaction(repository.pool(), tx -> owned(tx, tenant, idOrSlug).compose(model ->
+        return changes.inTransaction(repository.pool(), tenant, tx -> owned(tx, tenant, idOrSlug).compose(model ->
                 repository.deleteAlias(tx, model.id(), alias).compose(deleted -> deleted
                         ? audit.record(tx, tenant, actor, "alias.delete", "model", model.id(), new JsonObject().put("alias", alias))
                         : Future.failedFuture(ApiException.notFound("Alias")))));
@@ -223,24 +226,42 @@ public final class CatalogService {
 
     /**
      * The version a caller of {@code model} gets for {@code versionOrAlias} (a number or an alias);
-     * without one, the {@code latest} alias, else the highest serving version.
+     * without one, the {@code latest} alias, else the highest serving version. Its manifest comes
+     * without the example input; {@link #manifest} has the whole of it.
      */
-    public Future<Optional<ModelVersion>> resolve(UUID modelId, String versionOrAlias) {
-        if (versionOrAlias != null) {
-            return repository.resolve(modelId, versionOrAlias);
-        }
-        return repository.resolve(modelId, "latest").compose(latest -> latest.isPresent()
-                ? Future.succeededFuture(latest)
-                : repository.versions(modelId, false).map(all -> all.stream().filter(ModelVersion::serves).findFirst()));
+    public Future<Optional<ModelVersion>> resolve(UUID callerTenant, UUID modelId, String versionOrAlias) {
+        return TenantScope.tenantOrVisitor(repository.pool(), callerTenant, c -> {
+            if (versionOrAlias != null) {
+                return repository.resolve(c, modelId, versionOrAlias);
+            }
+            return repository.resolve(c, modelId, "latest").compose(latest -> latest.isPresent()
+                    ? Future.succeededFuture(latest)
+                    : repository.versions(c, modelId, false, ModelVersion.COLUMNS_NO_EXAMPLE)
+                            .map(all -> all.stream().filter(ModelVersion::serves).findFirst()));
+        });
     }
 
-    /** The serving versions of a model, newest first. */
-    public Future<List<ModelVersion>> servingVersions(UUID modelId) {
-        return repository.versions(modelId, false).map(all -> all.stream().filter(ModelVersion::serves).toList());
+    /** A version's whole manifest, example input included (versions never change it, so callers may cache it). */
+    public Future<JsonObject> manifest(UUID callerTenant, UUID versionId) {
+        return TenantScope.tenantOrVisitor(repository.pool(), callerTenant, c -> repository.manifest(c, versionId))
+                .compose(found -> found.map(Future::succeededFuture)
+                        .orElseGet(() -> Future.failedFuture(ApiException.notFound("Version"))));
+    }
+
+    /** The serving versions of a model, newest first; their manifests without the example input. */
+    public Future<List<ModelVersion>> servingVersions(UUID callerTenant, UUID modelId) {
+        return TenantScope.tenantOrVisitor(repository.pool(), callerTenant,
+                        c -> repository.versions(c, modelId, false, ModelVersion.COLUMNS_NO_EXAMPLE))
+                .map(all -> all.stream().filter(ModelVersion::serves).toList());
+    }
+
+    /** Where the catalog's changes are counted (for a change made outside this service). */
+    public CatalogChanges changes() {
+        return changes;
     }
 
     private Future<Void> moveLatest(io.vertx.sqlclient.SqlClient tx, UUID modelId, ModelVersion published) {
-        return repository.versions(modelId, false).compose(all -> {
+        return repository.versions(tx, modelId, false).compose(all -> {
             SemVer mine = SemVer.parse("/version", published.version());
             boolean highest = all.stream().filter(ModelVersion::serves).filter(v -> !v.id().equals(published.id()))
                     .allMatch(v -> SemVer.parse("/version", v.version()).compareTo(mine) < 0);

@@ -14,6 +14,13 @@ public record ModelVersion(UUID id, UUID modelId, UUID tenantId, String version,
     static final String COLUMNS = "v.id, v.model_id, v.tenant_id, v.version, v.state, v.artifact_sha256, v.artifact_size, "
             + "v.manifest, v.load_millis, v.single_latency_micros, v.created_at, v.published_at, v.deprecated_at, v.retired_at";
 
+    /**
+     * {@link #COLUMNS} with the manifest's example input left out: what the inference path needs
+     * on every target lookup. An image model's example is megabytes of JSON, which PostgreSQL would
+     * otherwise serialise, and the client parse, every time.
+     */
+    static final String COLUMNS_NO_EXAMPLE = COLUMNS.replace("v.manifest,", "(v.manifest - 'example') AS manifest,");
+
     static ModelVersion from(Row r) {
         return new ModelVersion(r.getUUID("id"), r.getUUID("model_id"), r.getUUID("tenant_id"), r.getString("version"),
                 r.getString("state"), r.getString("artifact_sha256"), r.getLong("artifact_size"),

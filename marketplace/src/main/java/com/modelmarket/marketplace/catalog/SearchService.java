@@ -1,5 +1,6 @@
 package com.modelmarket.marketplace.catalog;
 
+import com.modelmarket.marketplace.db.TenantScope;
 import com.modelmarket.marketplace.http.ApiException;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
@@ -76,14 +77,14 @@ public final class SearchService {
         String sql = "SELECT * FROM (SELECT m.id, m.kind, m.slug, m.name, m.summary, m.task, m.tags, m.framework, "
                 + "m.visibility, m.created_at, t.slug AS publisher_slug, t.name AS publisher_name, "
                 + "CASE WHEN $2::text IS NULL THEN 0::real ELSE ts_rank(m.search, websearch_to_tsquery('english', $2::text)) END AS rank, "
-                + "(SELECT count(*) FROM subscriptions s WHERE s.model_id = m.id AND s.status = 'active') AS subscribers, "
+                + "mm_active_subscribers(m.id) AS subscribers, "
                 + "(SELECT v.version FROM model_aliases a JOIN model_versions v ON v.id = a.version_id "
                 + " WHERE a.model_id = m.id AND a.alias = 'latest') AS latest_version, "
                 + "(SELECT array_agg(DISTINCT p.type ORDER BY p.type) FROM plans p WHERE p.model_id = m.id AND p.archived_at IS NULL) AS price_types "
                 + "FROM models m JOIN tenants t ON t.id = m.tenant_id WHERE " + where + ") x" + outer
                 + " ORDER BY " + key + " DESC, x.id DESC LIMIT $" + params.size();
         String finalSort = sort;
-        return pool.preparedQuery(sql).execute(Tuple.from(params)).map(rows -> {
+        return TenantScope.tenantOrVisitor(pool, callerTenant, c -> c.preparedQuery(sql).execute(Tuple.from(params))).map(rows -> {
             JsonArray items = new JsonArray();
             Row last = null;
             int n = 0;

@@ -5,10 +5,14 @@ import com.modelmarket.migrations.Migrations;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgBuilder;
+import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
+import io.vertx.sqlclient.SqlConnection;
 import java.util.Optional;
+import java.util.UUID;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -57,15 +61,36 @@ public final class Database {
             }
             Pool pool = PgBuilder.pool()
                     .with(new PoolOptions().setMaxSize(config.dbPoolSize()).setMaxWaitQueueSize(config.dbMaxWaitQueue()))
-                    .connectingTo(target.connectOptions())
+                    .connectingTo(appConnectOptions(target))
                     .using(vertx)
                     .build();
             return new Database(pool, target, embedded);
         }, false);
     }
 
+    /**
+     * The pool's connections act as {@link TenantScope#APP_ROLE} from their first statement on (the
+     * role is a startup parameter, so a connection that cannot take it fails to open instead of
+     * running as the owner, whom row-level security does not bind). Flyway keeps the owner.
+     */
+    static PgConnectOptions appConnectOptions(DbTarget target) {
+        PgConnectOptions options = target.connectOptions();
+        options.addProperty("role", TenantScope.APP_ROLE);
+        return options;
+    }
+
     public Pool pool() {
         return pool;
+    }
+
+    /** Runs {@code work} in a transaction scoped to one tenant's rows; see {@link TenantScope}. */
+    public <T> Future<T> tenant(UUID tenantId, Function<SqlConnection, Future<T>> work) {
+        return TenantScope.tenant(pool, tenantId, work);
+    }
+
+    /** Runs {@code work} in a transaction that sees every tenant; see {@link TenantScope#system}. */
+    public <T> Future<T> system(Function<SqlConnection, Future<T>> work) {
+        return TenantScope.system(pool, work);
     }
 
     public DbTarget target() {

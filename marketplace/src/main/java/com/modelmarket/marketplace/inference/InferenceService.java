@@ -51,6 +51,9 @@ public final class InferenceService {
     private final Map<ModelKey, Future<Void>> loading = new ConcurrentHashMap<>();
     private final CatalogChanges changes;
     private final Map<String, CachedTarget> targets = new ConcurrentHashMap<>();
+    /** Parsed manifests by version id: a version's manifest never changes once the version exists. */
+    private final Map<UUID, ModelManifest> manifests = new ConcurrentHashMap<>();
+    private static final int MAX_CACHED_MANIFESTS = 1_000;
 
     /** How long a node may use a resolved target; changes made on this node drop it at once. */
     static final long TARGET_TTL_NANOS = 1_000_000_000L;
@@ -108,7 +111,7 @@ public final class InferenceService {
                 return Future.failedFuture(ApiException.notFound("Model"));
             }
             boolean own = model.tenantId().equals(tenantId);
-            return catalog.resolve(model.id(), versionOrAlias).compose(found -> {
+            return catalog.resolve(tenantId, model.id(), versionOrAlias).compose(found -> {
                 ModelVersion v = found.filter(x -> own || !"draft".equals(x.state()))
                         .orElseThrow(() -> ApiException.notFound("Version " + (versionOrAlias == null ? "" : versionOrAlias)));
                 if ("retired".equals(v.state())) {
@@ -116,7 +119,7 @@ public final class InferenceService {
                             "Version " + v.version() + " of " + model.slug() + " is retired and no longer serves")
                             .with("model", model.slug()).with("version", v.version()));
                 }
-                ModelManifest manifest = ModelManifest.fromJson(v.manifest());
+                return manifestOf(tenantId, v).compose(manifest -> {
                 if (own || !requireEntitlement) {
                     return Future.succeededFuture(new InferenceTarget(model, v, manifest, own, Optional.empty(), Optional.empty()));
                 }
@@ -127,7 +130,24 @@ public final class InferenceService {
                                 .with("model", model.slug()).with("plans", "/api/v1/models/" + model.slug() + "/plans"))
                         : Future.succeededFuture(new InferenceTarget(model, v, manifest, false,
                                 Optional.of(e.get().plan()), Optional.of(e.get().subscriptionId()))));
+                });
             });
+        });
+    }
+
+    /** The version's parsed manifest, read whole (example included) once per version and node. */
+    private Future<ModelManifest> manifestOf(UUID tenantId, ModelVersion v) {
+        ModelManifest known = manifests.get(v.id());
+        if (known != null) {
+            return Future.succeededFuture(known);
+        }
+        return catalog.manifest(tenantId, v.id()).map(json -> {
+            ModelManifest parsed = ModelManifest.fromJson(json);
+            if (manifests.size() >= MAX_CACHED_MANIFESTS) {
+                manifests.clear();
+            }
+            manifests.put(v.id(), parsed);
+            return parsed;
         });
     }
 
@@ -208,7 +228,7 @@ public final class InferenceService {
 
     /** The metadata of a model version, as the Open Inference Protocol describes it. */
     public Future<JsonObject> metadata(UUID tenantId, String name, String versionOrAlias) {
-        return resolve(tenantId, name, versionOrAlias, false).compose(target -> catalog.servingVersions(target.model().id())
+        return resolve(tenantId, name, versionOrAlias, false).compose(target -> catalog.servingVersions(tenantId, target.model().id())
                 .map(versions -> new JsonObject()
                         .put("name", target.model().slug())
                         .put("versions", new io.vertx.core.json.JsonArray(versions.stream().map(ModelVersion::version).toList()))

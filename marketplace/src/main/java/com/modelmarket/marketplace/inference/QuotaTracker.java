@@ -1,5 +1,6 @@
 package com.modelmarket.marketplace.inference;
 
+import com.modelmarket.marketplace.db.TenantScope;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Tuple;
@@ -36,9 +37,9 @@ public final class QuotaTracker {
         Instant start = month.atDay(1).atStartOfDay().toInstant(ZoneOffset.UTC);
         Instant reset = month.plusMonths(1).atDay(1).atStartOfDay().toInstant(ZoneOffset.UTC);
         String key = tenantId + "/" + modelId + "/" + month;
-        Future<AtomicLong> counter = counters.computeIfAbsent(key, k -> pool
+        Future<AtomicLong> counter = counters.computeIfAbsent(key, k -> TenantScope.tenant(pool, tenantId, c -> c
                 .preparedQuery("SELECT count(*) FROM usage_records WHERE tenant_id = $1 AND model_id = $2 AND occurred_at >= $3")
-                .execute(Tuple.of(tenantId, modelId, start.atOffset(ZoneOffset.UTC)))
+                .execute(Tuple.of(tenantId, modelId, start.atOffset(ZoneOffset.UTC))))
                 .map(rows -> new AtomicLong(rows.iterator().next().getLong(0))));
         return counter.transform(ar -> {
             if (ar.failed()) {

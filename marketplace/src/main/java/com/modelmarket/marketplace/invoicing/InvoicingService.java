@@ -8,6 +8,7 @@ import com.modelmarket.billing.rating.ModelRevenue;
 import com.modelmarket.billing.rating.Rater;
 import com.modelmarket.billing.rating.RevenueShare;
 import com.modelmarket.marketplace.auth.Principal;
+import com.modelmarket.marketplace.db.TenantScope;
 import com.modelmarket.marketplace.http.ApiException;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
@@ -52,7 +53,8 @@ public final class InvoicingService {
         if (period.end().isAfter(Instant.now())) {
             return Future.failedFuture(ApiException.conflict("The period " + period + " has not ended"));
         }
-        return pool.withTransaction(tx -> tx.preparedQuery("SELECT pg_advisory_xact_lock($1)").execute(io.vertx.sqlclient.Tuple.of(CLOSE_LOCK))
+        // every tenant's invoices at once: the system scope
+        return TenantScope.system(pool, tx -> tx.preparedQuery("SELECT pg_advisory_xact_lock($1)").execute(io.vertx.sqlclient.Tuple.of(CLOSE_LOCK))
                 .compose(v -> repository.markClosed(tx, period))
                 .compose(first -> {
                     if (!first) {
@@ -86,18 +88,18 @@ public final class InvoicingService {
     public Future<List<JsonObject>> drafts(Principal caller) {
         requireBillingReader(caller);
         BillingPeriod period = periods.periodOf(Instant.now());
-        return repository.ratingInput(pool, period, caller.tenantId())
+        return TenantScope.tenant(pool, caller.tenantId(), c -> repository.ratingInput(c, period, caller.tenantId()))
                 .map(input -> rateAll(period, input).stream().map(InvoicingService::draftJson).toList());
     }
 
     public Future<List<JsonObject>> invoices(Principal caller) {
         requireBillingReader(caller);
-        return repository.list(pool, caller.tenantId());
+        return TenantScope.tenant(pool, caller.tenantId(), c -> repository.list(c, caller.tenantId()));
     }
 
     public Future<JsonObject> invoice(Principal caller, UUID id) {
         requireBillingReader(caller);
-        return repository.find(pool, caller.tenantId(), id).compose(found -> found.isEmpty()
+        return TenantScope.tenant(pool, caller.tenantId(), c -> repository.find(c, caller.tenantId(), id)).compose(found -> found.isEmpty()
                 ? Future.failedFuture(ApiException.notFound("Invoice")) : Future.succeededFuture(found.get(0)));
     }
 
@@ -115,9 +117,12 @@ public final class InvoicingService {
         } catch (IllegalArgumentException e) {
             return Future.failedFuture(ApiException.badRequest(e.getMessage()));
         }
+        // A publisher's gross sits on its subscribers' invoices: a cross-tenant read (system scope),
+        // every statement filtered by the publisher.
         return repository.isClosed(pool, period).compose(closed -> closed
-                ? repository.grossByModel(pool, caller.tenantId(), period).map(gross -> earningsJson(period, "final", fromGross(gross)))
-                : repository.ratingInput(pool, period, null).map(input -> earningsJson(period, "draft",
+                ? TenantScope.system(pool, c -> repository.grossByModel(c, caller.tenantId(), period))
+                        .map(gross -> earningsJson(period, "final", fromGross(gross)))
+                : TenantScope.system(pool, c -> repository.ratingInput(c, period, null)).map(input -> earningsJson(period, "draft",
                         RevenueShare.split(rateAll(period, input), platformFeeBasisPoints).stream()
                                 .filter(p -> p.publisherTenantId().equals(caller.tenantId()))
                                 .flatMap(p -> p.models().stream()).toList())));

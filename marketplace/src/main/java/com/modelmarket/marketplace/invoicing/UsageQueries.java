@@ -1,6 +1,7 @@
 package com.modelmarket.marketplace.invoicing;
 
 import com.modelmarket.marketplace.auth.Principal;
+import com.modelmarket.marketplace.db.TenantScope;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -29,7 +30,7 @@ public final class UsageQueries {
     public Future<JsonArray> summary(Principal caller, LocalDate from, LocalDate to) {
         Instant start = from.atStartOfDay(ZoneOffset.UTC).toInstant();
         Instant end = to.plusDays(1).atStartOfDay(ZoneOffset.UTC).toInstant();
-        return pool.preparedQuery("SELECT (u.occurred_at AT TIME ZONE 'UTC')::date AS day, u.model_id, m.slug, v.version, "
+        return TenantScope.tenant(pool, caller.tenantId(), c -> c.preparedQuery("SELECT (u.occurred_at AT TIME ZONE 'UTC')::date AS day, u.model_id, m.slug, v.version, "
                         + "p.name AS plan_name, u.api_key_id, k.name AS key_name, count(*) AS calls, "
                         + "count(*) FILTER (WHERE u.outcome = 'success') AS billable, "
                         + "sum(u.items) AS items, sum(u.compute_nanos) AS compute_nanos "
@@ -40,7 +41,7 @@ public final class UsageQueries {
                         + "LEFT JOIN plans p ON p.id = g.plan_id "
                         + "WHERE u.tenant_id = $1 AND u.occurred_at >= $2 AND u.occurred_at < $3 "
                         + "GROUP BY 1, 2, 3, 4, 5, 6, 7 ORDER BY 1, 3, 4, 7")
-                .execute(Tuple.of(caller.tenantId(), start.atOffset(ZoneOffset.UTC), end.atOffset(ZoneOffset.UTC)))
+                .execute(Tuple.of(caller.tenantId(), start.atOffset(ZoneOffset.UTC), end.atOffset(ZoneOffset.UTC))))
                 .map(rows -> {
                     JsonArray items = new JsonArray();
                     for (Row r : rows) {
@@ -66,12 +67,12 @@ public final class UsageQueries {
         YearMonth month = YearMonth.now(ZoneOffset.UTC);
         Instant start = month.atDay(1).atStartOfDay(ZoneOffset.UTC).toInstant();
         Instant reset = month.plusMonths(1).atDay(1).atStartOfDay(ZoneOffset.UTC).toInstant();
-        return pool.preparedQuery("SELECT s.id, m.slug, p.name, p.type, p.included_calls, p.rate_limit_per_minute, "
+        return TenantScope.tenant(pool, caller.tenantId(), c -> c.preparedQuery("SELECT s.id, m.slug, p.name, p.type, p.included_calls, p.rate_limit_per_minute, "
                         + "(SELECT count(*) FROM usage_records u WHERE u.tenant_id = s.tenant_id AND u.model_id = s.model_id "
                         + " AND u.occurred_at >= $2) AS used "
                         + "FROM subscriptions s JOIN plans p ON p.id = s.plan_id JOIN models m ON m.id = s.model_id "
                         + "WHERE s.tenant_id = $1 AND s.status = 'active' ORDER BY m.slug")
-                .execute(Tuple.of(caller.tenantId(), start.atOffset(ZoneOffset.UTC)))
+                .execute(Tuple.of(caller.tenantId(), start.atOffset(ZoneOffset.UTC))))
                 .map(rows -> {
                     JsonArray items = new JsonArray();
                     for (Row r : rows) {

@@ -2,6 +2,7 @@ package com.modelmarket.marketplace.metering;
 
 import com.modelmarket.billing.metering.UsageRecord;
 import com.modelmarket.billing.metering.UsageSink;
+import com.modelmarket.marketplace.db.TenantScope;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Tuple;
@@ -11,7 +12,8 @@ import java.util.UUID;
 
 /**
  * Writes usage batches to {@code usage_records} in one multi-row statement (arrays unnested), so a
- * batch costs one round trip. Idempotent: a request id already stored is skipped.
+ * batch costs one statement. Idempotent: a request id already stored is skipped. A batch mixes
+ * tenants, so it is written in the system scope.
  */
 public final class PgUsageSink implements UsageSink {
 
@@ -55,9 +57,8 @@ public final class PgUsageSink implements UsageSink {
             outcomes[i] = r.outcome().name().toLowerCase(java.util.Locale.ROOT);
             at[i] = r.occurredAt().atOffset(ZoneOffset.UTC);
         }
-        return pool.preparedQuery(INSERT)
-                .execute(Tuple.from(new Object[] {ids, tenants, keys, subscriptions, models, versions, items, compute,
-                        outcomes, at}))
-                .mapEmpty();
+        Tuple batch = Tuple.from(new Object[] {ids, tenants, keys, subscriptions, models, versions, items, compute,
+                outcomes, at});
+        return TenantScope.system(pool, c -> c.preparedQuery(INSERT).execute(batch)).mapEmpty();
     }
 }

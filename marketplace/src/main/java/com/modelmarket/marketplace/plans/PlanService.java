@@ -5,6 +5,7 @@ import com.modelmarket.marketplace.audit.AuditLog;
 import com.modelmarket.marketplace.auth.Principal;
 import com.modelmarket.marketplace.catalog.CatalogChanges;
 import com.modelmarket.marketplace.catalog.CatalogService;
+import com.modelmarket.marketplace.db.TenantScope;
 import com.modelmarket.marketplace.http.ApiException;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
@@ -80,7 +81,7 @@ public final class PlanService {
             if (!model.tenantId().equals(p.tenantId())) {
                 return Future.failedFuture(ApiException.notFound("Model"));
             }
-            return changes.inTransaction(pool, tx -> tx.preparedQuery("INSERT INTO plans AS p (model_id, tenant_id, name, type, currency, "
+            return changes.inTransaction(pool, p.tenantId(), tx -> tx.preparedQuery("INSERT INTO plans AS p (model_id, tenant_id, name, type, currency, "
                             + "monthly_fee_minor, included_calls, price_per_1000_minor, rate_limit_per_minute) "
                             + "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING " + Plan.COLUMNS)
                     .execute(Tuple.from(new Object[] {model.id(), p.tenantId(), in.name(), in.type(), in.currency(),
@@ -96,7 +97,7 @@ public final class PlanService {
         if (!p.role().canPublish()) {
             throw ApiException.forbidden("Only owners, admins and publishers change plans");
         }
-        return changes.inTransaction(pool, tx -> tx.preparedQuery("UPDATE plans AS p SET archived_at = COALESCE(archived_at, now()) "
+        return changes.inTransaction(pool, p.tenantId(), tx -> tx.preparedQuery("UPDATE plans AS p SET archived_at = COALESCE(archived_at, now()) "
                         + "FROM models m WHERE p.id = $2 AND p.tenant_id = $1 AND m.id = p.model_id "
                         + "AND (m.slug = $3 OR m.id::text = $3) RETURNING " + Plan.COLUMNS)
                 .execute(Tuple.of(p.tenantId(), planId, modelIdOrSlug))
@@ -112,15 +113,17 @@ public final class PlanService {
 
     /** The live plans of a model the caller may see. */
     public Future<List<Plan>> list(Optional<Principal> caller, String modelIdOrSlug) {
-        return catalog.visible(caller.map(Principal::tenantId).orElse(null), modelIdOrSlug)
-                .compose(model -> pool.preparedQuery("SELECT " + Plan.COLUMNS + " FROM plans p WHERE p.model_id = $1 "
+        UUID tenant = caller.map(Principal::tenantId).orElse(null);
+        return catalog.visible(tenant, modelIdOrSlug)
+                .compose(model -> TenantScope.tenantOrVisitor(pool, tenant, c -> c.preparedQuery("SELECT " + Plan.COLUMNS
+                                + " FROM plans p WHERE p.model_id = $1 "
                                 + "AND p.archived_at IS NULL ORDER BY p.monthly_fee_minor, p.price_per_1000_minor, p.created_at")
                         .execute(Tuple.of(model.id()))
                         .map(rows -> {
                             List<Plan> plans = new ArrayList<>();
                             rows.forEach(r -> plans.add(Plan.from(r)));
                             return plans;
-                        }));
+                        })));
     }
 
     /** A live plan of a model (for subscribing). */

@@ -5,6 +5,7 @@ import com.modelmarket.marketplace.audit.AuditLog;
 import com.modelmarket.marketplace.auth.Principal;
 import com.modelmarket.marketplace.catalog.CatalogChanges;
 import com.modelmarket.marketplace.catalog.CatalogService;
+import com.modelmarket.marketplace.db.TenantScope;
 import com.modelmarket.marketplace.http.ApiException;
 import com.modelmarket.marketplace.plans.Plan;
 import com.modelmarket.marketplace.plans.PlanService;
@@ -41,7 +42,7 @@ public final class SubscriptionService {
 
     public Future<Subscription> subscribe(Actor actor, String modelIdOrSlug, UUID planId) {
         Principal p = requireManager(actor);
-        return catalog.visible(p.tenantId(), modelIdOrSlug).compose(model -> changes.inTransaction(pool, tx ->
+        return catalog.visible(p.tenantId(), modelIdOrSlug).compose(model -> changes.inTransaction(pool, p.tenantId(), tx ->
                         plans.livePlan(tx, model.id(), planId).compose(plan -> {
                             if (plan.isEmpty()) {
                                 return Future.failedFuture(ApiException.invalid("/planId", "this model has no such plan"));
@@ -66,7 +67,7 @@ public final class SubscriptionService {
 
     public Future<Subscription> changePlan(Actor actor, UUID subscriptionId, UUID planId) {
         Principal p = requireManager(actor);
-        return changes.inTransaction(pool, tx -> active(tx, p.tenantId(), subscriptionId).compose(sub ->
+        return changes.inTransaction(pool, p.tenantId(), tx -> active(tx, p.tenantId(), subscriptionId).compose(sub ->
                 plans.livePlan(tx, sub.modelId(), planId).compose(plan -> {
                     if (plan.isEmpty()) {
                         return Future.failedFuture(ApiException.invalid("/planId", "this model has no such plan"));
@@ -86,7 +87,7 @@ public final class SubscriptionService {
 
     public Future<Subscription> cancel(Actor actor, UUID subscriptionId) {
         Principal p = requireManager(actor);
-        return changes.inTransaction(pool, tx -> active(tx, p.tenantId(), subscriptionId).compose(sub -> closeSegment(tx, subscriptionId)
+        return changes.inTransaction(pool, p.tenantId(), tx -> active(tx, p.tenantId(), subscriptionId).compose(sub -> closeSegment(tx, subscriptionId)
                 .compose(v -> tx.preparedQuery("UPDATE subscriptions SET status = 'cancelled', ended_at = now() "
                                 + "WHERE tenant_id = $1 AND id = $2")
                         .execute(Tuple.of(p.tenantId(), subscriptionId)))
@@ -96,17 +97,18 @@ public final class SubscriptionService {
     }
 
     public Future<List<Subscription>> list(Principal caller) {
-        return pool.preparedQuery(Subscription.SELECT + "WHERE s.tenant_id = $1 ORDER BY s.started_at DESC, s.id")
+        return TenantScope.tenant(pool, caller.tenantId(), c -> c
+                .preparedQuery(Subscription.SELECT + "WHERE s.tenant_id = $1 ORDER BY s.started_at DESC, s.id")
                 .execute(Tuple.of(caller.tenantId()))
                 .map(rows -> {
                     List<Subscription> out = new ArrayList<>();
                     rows.forEach(r -> out.add(Subscription.from(r)));
                     return out;
-                });
+                }));
     }
 
     public Future<Subscription> get(Principal caller, UUID id) {
-        return find(pool, caller.tenantId(), id);
+        return TenantScope.tenant(pool, caller.tenantId(), c -> find(c, caller.tenantId(), id));
     }
 
     /** An active subscription and its plan: what entitles a tenant to call a model. */
@@ -115,7 +117,7 @@ public final class SubscriptionService {
 
     /** The tenant's active subscription to a model, with its plan (for entitlement checks). */
     public Future<Optional<Entitlement>> entitlement(UUID tenantId, UUID modelId) {
-        return pool.preparedQuery("SELECT s.id AS subscription_id, p.id, p.model_id, p.tenant_id, p.name, p.type, p.currency, p.monthly_fee_minor, "
+        return TenantScope.tenant(pool, tenantId, c -> c.preparedQuery("SELECT s.id AS subscription_id, p.id, p.model_id, p.tenant_id, p.name, p.type, p.currency, p.monthly_fee_minor, "
                         + "p.included_calls, p.price_per_1000_minor, p.rate_limit_per_minute, p.created_at, p.archived_at "
                         + "FROM subscriptions s JOIN plans p ON p.id = s.plan_id "
                         + "WHERE s.tenant_id = $1 AND s.model_id = $2 AND s.status = 'active'")
@@ -126,7 +128,7 @@ public final class SubscriptionService {
                     }
                     var row = rows.iterator().next();
                     return Optional.of(new Entitlement(row.getUUID("subscription_id"), planFrom(row)));
-                });
+                }));
     }
 
     private static Plan planFrom(io.vertx.sqlclient.Row r) {

@@ -1,5 +1,6 @@
 package com.modelmarket.marketplace.tenants;
 
+import com.modelmarket.marketplace.audit.Actor;
 import com.modelmarket.marketplace.auth.AccessTokenHandler;
 import com.modelmarket.marketplace.auth.Principal;
 import com.modelmarket.marketplace.auth.Role;
@@ -9,7 +10,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 
-/** {@code /api/v1/tenant} and {@code /api/v1/members}: the caller's organisation and its people. */
+/** {@code /api/v1/tenant} (read, delete) and {@code /api/v1/members}: the caller's organisation and its people. */
 public final class MemberRoutes {
 
     private final MemberService members;
@@ -24,6 +25,7 @@ public final class MemberRoutes {
 
     public void mount(Router router) {
         router.get("/api/v1/tenant").handler(authenticated).handler(this::tenant);
+        router.delete("/api/v1/tenant").handler(authenticated).handler(this::deleteTenant);
         router.get("/api/v1/members").handler(authenticated).handler(this::list);
         router.post("/api/v1/members").handler(authenticated).handler(this::add);
         router.get("/api/v1/members/:id").handler(authenticated).handler(this::get);
@@ -34,6 +36,12 @@ public final class MemberRoutes {
     private void tenant(RoutingContext ctx) {
         tenants.findTenant(Principal.of(ctx).tenantId())
                 .onSuccess(t -> Responses.json(ctx, 200, t.orElseThrow().toJson()))
+                .onFailure(ctx::fail);
+    }
+
+    private void deleteTenant(RoutingContext ctx) {
+        members.deleteTenant(Actor.of(ctx))
+                .onSuccess(v -> Responses.noContent(ctx))
                 .onFailure(ctx::fail);
     }
 

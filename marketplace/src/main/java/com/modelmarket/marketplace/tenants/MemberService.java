@@ -1,9 +1,12 @@
 package com.modelmarket.marketplace.tenants;
 
+import com.modelmarket.marketplace.audit.Actor;
+import com.modelmarket.marketplace.audit.AuditLog;
 import com.modelmarket.marketplace.auth.AuthService;
 import com.modelmarket.marketplace.auth.Principal;
 import com.modelmarket.marketplace.auth.RefreshTokenRepository;
 import com.modelmarket.marketplace.auth.Role;
+import com.modelmarket.marketplace.db.TenantScope;
 import com.modelmarket.marketplace.http.ApiException;
 import io.vertx.core.Future;
 import java.util.List;
@@ -18,11 +21,13 @@ public final class MemberService {
     private final TenantRepository repository;
     private final RefreshTokenRepository sessions;
     private final AuthService auth;
+    private final AuditLog audit;
 
     public MemberService(TenantRepository repository, RefreshTokenRepository sessions, AuthService auth) {
         this.repository = repository;
         this.sessions = sessions;
         this.auth = auth;
+        this.audit = new AuditLog(repository.pool());
     }
 
     public Future<List<Member>> list(Principal caller) {
@@ -30,7 +35,8 @@ public final class MemberService {
     }
 
     public Future<Member> get(Principal caller, UUID memberId) {
-        return repository.findMember(repository.pool(), caller.tenantId(), memberId, false)
+        return TenantScope.tenant(repository.pool(), caller.tenantId(),
+                        c -> repository.findMember(c, caller.tenantId(), memberId, false))
                 .compose(found -> found.map(Future::succeededFuture)
                         .orElseGet(() -> Future.failedFuture(ApiException.notFound("Member"))));
     }
@@ -39,13 +45,14 @@ public final class MemberService {
         requireManager(caller);
         requireMayGrant(caller, role);
         return auth.hashPassword(password)
-                .compose(hash -> repository.insertUser(repository.pool(), caller.tenantId(), email, displayName, hash, role))
+                .compose(hash -> TenantScope.tenant(repository.pool(), caller.tenantId(),
+                        c -> repository.insertUser(c, caller.tenantId(), email, displayName, hash, role)))
                 .recover(err -> mapConflict(err));
     }
 
     public Future<Member> changeRole(Principal caller, UUID memberId, Role role) {
         requireManager(caller);
-        return repository.pool().withTransaction(tx -> repository.findMember(tx, caller.tenantId(), memberId, true)
+        return TenantScope.tenant(repository.pool(), caller.tenantId(), tx -> repository.findMember(tx, caller.tenantId(), memberId, true)
                 .compose(found -> {
                     Member member = found.orElseThrow(() -> ApiException.notFound("Member"));
                     requireMayGrant(caller, member.role());
@@ -60,7 +67,7 @@ public final class MemberService {
 
     public Future<Void> remove(Principal caller, UUID memberId) {
         requireManager(caller);
-        return repository.pool().withTransaction(tx -> repository.findMember(tx, caller.tenantId(), memberId, true)
+        return TenantScope.tenant(repository.pool(), caller.tenantId(), tx -> repository.findMember(tx, caller.tenantId(), memberId, true)
                 .compose(found -> {
                     Member member = found.orElseThrow(() -> ApiException.notFound("Member"));
                     requireMayGrant(caller, member.role());
@@ -70,6 +77,22 @@ public final class MemberService {
                             .compose(v -> sessions.revokeAllOfUser(tx, caller.tenantId(), memberId))
                             .compose(v -> repository.deleteMember(tx, caller.tenantId(), memberId));
                 }));
+    }
+
+    /**
+     * Deletes the caller's own tenant (owners only): a soft delete that shuts the tenant out at
+     * once and keeps its usage and invoices; see {@link TenantRepository#markDeleted}. Access tokens
+     * stop at the next request, API keys within the key cache's lifetime.
+     */
+    public Future<Void> deleteTenant(Actor actor) {
+        Principal caller = actor.principal();
+        if (caller.role() != Role.OWNER) {
+            throw ApiException.forbidden("Only owners delete the organisation");
+        }
+        UUID tenantId = caller.tenantId();
+        return TenantScope.system(repository.pool(), tx -> repository.markDeleted(tx, tenantId).compose(deleted -> deleted
+                ? audit.record(tx, tenantId, actor, "tenant.delete", "tenant", tenantId, null)
+                : Future.failedFuture(ApiException.notFound("Organisation"))));
     }
 
     private Future<Void> ensureAnotherOwner(io.vertx.sqlclient.SqlClient tx, UUID tenantId) {

@@ -1,6 +1,7 @@
 package com.modelmarket.marketplace.tenants;
 
 import com.modelmarket.marketplace.auth.Role;
+import com.modelmarket.marketplace.db.TenantScope;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
@@ -60,13 +61,14 @@ public final class TenantRepository {
     public record Credentials(UUID userId, UUID tenantId, Role role, String passwordHash) {
     }
 
+    /** By e-mail across tenants (who logs in is not known yet): the system scope. */
     public Future<Optional<Credentials>> findCredentials(String email) {
-        return pool.preparedQuery("SELECT u.id, u.tenant_id, u.role, u.password_hash FROM users u "
+        return TenantScope.system(pool, c -> c.preparedQuery("SELECT u.id, u.tenant_id, u.role, u.password_hash FROM users u "
                         + "JOIN tenants t ON t.id = u.tenant_id "
                         + "WHERE u.email = $1 AND u.disabled_at IS NULL AND t.deleted_at IS NULL")
                 .execute(Tuple.of(email))
                 .map(rows -> first(rows).map(r -> new Credentials(r.getUUID("id"), r.getUUID("tenant_id"),
-                        Role.fromDb(r.getString("role")), r.getString("password_hash"))));
+                        Role.fromDb(r.getString("role")), r.getString("password_hash")))));
     }
 
     /**
@@ -74,7 +76,12 @@ public final class TenantRepository {
      * user, the tenant or the session is gone, disabled or revoked.
      */
     public Future<Optional<Role>> activeSessionRole(UUID tenantId, UUID userId, UUID sessionId) {
-        return pool.preparedQuery("SELECT u.role FROM users u JOIN tenants t ON t.id = u.tenant_id "
+        return TenantScope.tenant(pool, tenantId, c -> activeSessionRole(c, tenantId, userId, sessionId));
+    }
+
+    /** As above, in a transaction already under way (whose scope must include the tenant). */
+    public Future<Optional<Role>> activeSessionRole(SqlClient client, UUID tenantId, UUID userId, UUID sessionId) {
+        return client.preparedQuery("SELECT u.role FROM users u JOIN tenants t ON t.id = u.tenant_id "
                         + "WHERE u.id = $1 AND u.tenant_id = $2 AND u.disabled_at IS NULL AND t.deleted_at IS NULL "
                         + "AND EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.family_id = $3 AND r.user_id = u.id "
                         + "AND r.revoked_at IS NULL AND r.expires_at > now())")
@@ -83,13 +90,14 @@ public final class TenantRepository {
     }
 
     public Future<List<Member>> listMembers(UUID tenantId) {
-        return pool.preparedQuery("SELECT " + MEMBER_COLUMNS + " FROM users WHERE tenant_id = $1 ORDER BY created_at, id")
+        return TenantScope.tenant(pool, tenantId, c -> c
+                .preparedQuery("SELECT " + MEMBER_COLUMNS + " FROM users WHERE tenant_id = $1 ORDER BY created_at, id")
                 .execute(Tuple.of(tenantId))
                 .map(rows -> {
                     List<Member> members = new java.util.ArrayList<>();
                     rows.forEach(r -> members.add(Member.from(r)));
                     return members;
-                });
+                }));
     }
 
     public Future<Optional<Member>> findMember(SqlClient client, UUID tenantId, UUID userId, boolean forUpdate) {
@@ -117,6 +125,35 @@ public final class TenantRepository {
         return client.preparedQuery("DELETE FROM users WHERE tenant_id = $1 AND id = $2")
                 .execute(Tuple.of(tenantId, userId))
                 .mapEmpty();
+    }
+
+    /**
+     * Marks a live tenant deleted (false when it was not live) and shuts it out: its users are
+     * disabled, its sessions and API keys revoked, and the active subscriptions it holds or that
+     * others hold to its models are cancelled (their segments closed, so billing stops there; each
+     * subscriber's audit log says why). Usage, invoices and the rows themselves are kept for the
+     * books. Touches several tenants' rows: run it in the system scope.
+     */
+    public Future<Boolean> markDeleted(SqlClient tx, UUID tenantId) {
+        return tx.preparedQuery("UPDATE tenants SET deleted_at = now() WHERE id = $1 AND deleted_at IS NULL RETURNING id")
+                .execute(Tuple.of(tenantId))
+                .compose(rows -> rows.rowCount() == 0 ? Future.succeededFuture(false) : tx.preparedQuery(
+                                "UPDATE users SET disabled_at = coalesce(disabled_at, now()) WHERE tenant_id = $1")
+                        .execute(Tuple.of(tenantId))
+                        .compose(v -> tx.preparedQuery("UPDATE refresh_tokens SET revoked_at = now() "
+                                + "WHERE tenant_id = $1 AND revoked_at IS NULL").execute(Tuple.of(tenantId)))
+                        .compose(v -> tx.preparedQuery("UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) "
+                                + "WHERE tenant_id = $1").execute(Tuple.of(tenantId)))
+                        .compose(v -> tx.preparedQuery("WITH ended AS (UPDATE subscriptions SET status = 'cancelled', "
+                                + "ended_at = now() WHERE status = 'active' AND (tenant_id = $1 "
+                                + "OR model_id IN (SELECT id FROM models WHERE tenant_id = $1)) RETURNING id, tenant_id), "
+                                + "closed AS (UPDATE subscription_segments SET active_to = now() WHERE active_to IS NULL "
+                                + "AND subscription_id IN (SELECT id FROM ended)) "
+                                + "INSERT INTO audit_log (tenant_id, action, target_type, target_id, details) "
+                                + "SELECT tenant_id, 'subscription.cancel', 'subscription', id::text, "
+                                + "jsonb_build_object('reason', 'the publisher left the marketplace') FROM ended WHERE tenant_id <> $1")
+                                .execute(Tuple.of(tenantId)))
+                        .map(v -> true));
     }
 
     static Optional<Row> first(RowSet<Row> rows) {
