@@ -88,6 +88,9 @@ public final class Main {
         stopped.await();
     }
 
-    /** The bound on a graceful stop: HTTP drain (10 s), serving drain, meter flush, database stop. */
+    /**
+     * The bound on a graceful stop: HTTP drain (new requests 503, those in flight answered; 10 s at
+     * most), serving drain, connections closed, meter flush, database stop.
+     */
     public static final long STOP_SECONDS = 45;
 }

@@ -40,7 +40,10 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import com.modelmarket.marketplace.demo.DemoCatalog;
 import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -58,7 +61,7 @@ public final class Platform {
     private final Http http;
     private final Optional<DemoCatalog.Credentials> demo;
 
-    private record Http(String deploymentId, int port) {
+    private record Http(String deploymentId, int port, HttpVerticle.Drain drain, List<HttpVerticle> instances) {
     }
 
     private Platform(Vertx vertx, Services services, Http http, Optional<DemoCatalog.Credentials> demo) {
@@ -135,9 +138,14 @@ public final class Platform {
 
     private static Future<Http> deployHttp(Vertx vertx, Services services) {
         AtomicInteger port = new AtomicInteger();
-        return vertx.deployVerticle(() -> new HttpVerticle(services, port::set),
-                        new DeploymentOptions().setInstances(services.config().effectiveHttpInstances()))
-                .map(id -> new Http(id, port.get()));
+        HttpVerticle.Drain drain = new HttpVerticle.Drain();
+        List<HttpVerticle> instances = new CopyOnWriteArrayList<>();
+        return vertx.deployVerticle(() -> {
+                    HttpVerticle instance = new HttpVerticle(services, port::set, drain);
+                    instances.add(instance);
+                    return instance;
+                }, new DeploymentOptions().setInstances(services.config().effectiveHttpInstances()))
+                .map(id -> new Http(id, port.get(), drain, List.copyOf(instances)));
     }
 
     /** The port the HTTP API listens on. */
@@ -154,11 +162,28 @@ public final class Platform {
         return services;
     }
 
-    /** Stops serving, then closes the database (stopping the embedded server). */
+    /**
+     * Stops in an order that answers every request already accepted: new requests are turned away
+     * (503) while those in flight finish, with the serving engine still running (bounded by
+     * {@link HttpVerticle#DRAIN_SECONDS}); then serving drains (answering anything left with a 503),
+     * the HTTP servers close their connections once those answers are written, the meter flushes and
+     * the database closes. The HTTP verticles are undeployed only after serving has closed: model
+     * workers loaded on behalf of a request are child deployments of an HTTP verticle, and Vert.x
+     * undeploys children first — undeploying HTTP first stopped the models under the requests in
+     * flight (their answers were 500s or lost).
+     */
     public Future<Void> stop() {
-        return vertx.undeploy(http.deploymentId()).eventually(() -> services.serving().close())
+        long started = System.nanoTime();
+        return http.drain().drain(vertx, Duration.ofSeconds(HttpVerticle.DRAIN_SECONDS))
+                .eventually(() -> services.serving().close())
+                .eventually(() -> Future.join(http.instances().stream()
+                        .map(instance -> instance.shutdown(SHUTDOWN_GRACE)).toList()))
+                .eventually(() -> vertx.undeploy(http.deploymentId()))
                 .eventually(() -> services.usageMeter().close())
                 .eventually(() -> services.database().close(vertx))
-                .onComplete(r -> LOG.info("ModelMarket stopped"));
+                .onComplete(r -> LOG.info("ModelMarket stopped in {} ms", (System.nanoTime() - started) / 1_000_000));
     }
+
+    /** How long the servers wait, after the drain and serving's own drain, for answers still being written. */
+    private static final Duration SHUTDOWN_GRACE = Duration.ofSeconds(2);
 }

@@ -47,8 +47,12 @@ public final class Secrets {
         }
     }
 
-    /** Compares in time independent of where the inputs first differ. */
+    /**
+     * Compares in time independent of where the inputs first differ ({@link MessageDigest#isEqual}
+     * looks at every byte). A missing value never matches, not even another missing one
+     * ({@code MessageDigest.isEqual(null, null)} is true).
+     */
     public static boolean constantTimeEquals(byte[] a, byte[] b) {
-        return MessageDigest.isEqual(a, b);
+        return a != null && b != null && MessageDigest.isEqual(a, b);
     }
 }

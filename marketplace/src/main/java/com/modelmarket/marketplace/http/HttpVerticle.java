@@ -12,27 +12,41 @@ import com.modelmarket.marketplace.subscriptions.SubscriptionRoutes;
 import com.modelmarket.marketplace.health.HealthRoutes;
 import com.modelmarket.marketplace.tenants.MemberRoutes;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.StaticHandler;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntConsumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** One HTTP server instance: the route table of the whole API. */
 public final class HttpVerticle extends VerticleBase {
 
+    private static final Logger LOG = LoggerFactory.getLogger(HttpVerticle.class);
+
     /** How long a stopping server lets requests in flight finish before it closes their connections. */
-    static final long DRAIN_SECONDS = 10;
+    public static final long DRAIN_SECONDS = 10;
 
     private final Services services;
     private final IntConsumer onListening;
+    private final Drain drain;
     private HttpServer server;
 
-    public HttpVerticle(Services services, IntConsumer onListening) {
+    public HttpVerticle(Services services, IntConsumer onListening, Drain drain) {
         this.services = services;
         this.onListening = onListening;
+        this.drain = drain;
     }
 
     @Override
@@ -44,6 +58,7 @@ public final class HttpVerticle extends VerticleBase {
             ctx.next();
         });
         router.route().handler(new AccessLog(services.metrics()));
+        router.route().handler(drain::handle);
         router.route().handler(InputGuard::handle);
         router.get("/metrics").handler(ctx -> ctx.response().putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
                 .end(services.metrics().scrape()));
@@ -90,16 +105,90 @@ public final class HttpVerticle extends VerticleBase {
     static final String CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
             + "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
-    private static void webUiHeaders(io.vertx.ext.web.RoutingContext ctx) {
+    private static void webUiHeaders(RoutingContext ctx) {
         ctx.response().putHeader("Cache-Control", "no-cache")
                 .putHeader("Content-Security-Policy", CSP)
                 .putHeader("Referrer-Policy", "same-origin");
         ctx.next();
     }
 
-    /** Graceful: stop accepting, let requests in flight finish (bounded), then close. */
+    /**
+     * Closes the listening socket and every connection once its response in progress is written,
+     * waiting at most {@code timeout}. Call it after {@link Drain#drain}: Vert.x drops a request
+     * that a connection had received but not yet read when the shutdown began, and resets the
+     * connections still in the accept backlog, so the drain must have answered those first.
+     */
+    public Future<Void> shutdown(Duration timeout) {
+        return server == null ? Future.succeededFuture() : server.shutdown(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** Normally a no-op: {@code Platform.stop} has drained and shut the server down before undeploying. */
     @Override
     public Future<?> stop() {
-        return server == null ? Future.succeededFuture() : server.shutdown(DRAIN_SECONDS, java.util.concurrent.TimeUnit.SECONDS);
+        return shutdown(Duration.ofSeconds(DRAIN_SECONDS));
+    }
+
+    /**
+     * Requests in flight across all HTTP instances, and the switch that turns new ones away while
+     * the platform stops: those get a clean 503 with {@code Retry-After} and {@code Connection:
+     * close} (a load balancer retries them elsewhere) rather than a reset connection.
+     */
+    public static final class Drain {
+
+        /**
+         * How long after the drain began, and after the last request in flight was answered, the
+         * drain still waits: requests already sent but not yet read get their 503 meanwhile.
+         * Refused requests do not extend it, so steady traffic cannot hold a stop up.
+         */
+        static final Duration QUIET = Duration.ofMillis(250);
+
+        private final AtomicInteger inFlight = new AtomicInteger();
+        private volatile long lastAnswer = System.nanoTime();
+        private volatile boolean draining;
+
+        void handle(RoutingContext ctx) {
+            if (draining) {
+                ctx.response().putHeader("Connection", "close");
+                Problems.send(ctx, new ApiException(503, "shutting-down", "Service unavailable",
+                        "The server is shutting down; try again", List.of(), Map.of("Retry-After", "1")));
+                return;
+            }
+            inFlight.incrementAndGet();
+            // An answer written while the server drains tells the client not to reuse the connection.
+            ctx.addHeadersEndHandler(v -> {
+                if (draining) {
+                    ctx.response().putHeader("Connection", "close");
+                }
+            });
+            ctx.addEndHandler(ended -> {
+                inFlight.decrementAndGet();
+                lastAnswer = System.nanoTime();
+            });
+            ctx.next();
+        }
+
+        /**
+         * Turns new requests away and completes once every request in flight is answered and
+         * {@link #QUIET} has passed (connections still in the accept backlog get their 503
+         * meanwhile), or after {@code bound}; the listening socket stays open all along.
+         */
+        public Future<Void> drain(Vertx vertx, Duration bound) {
+            draining = true;
+            lastAnswer = System.nanoTime();
+            long deadline = System.nanoTime() + bound.toNanos();
+            Promise<Void> done = Promise.promise();
+            vertx.setPeriodic(20, id -> {
+                long now = System.nanoTime();
+                boolean quiet = inFlight.get() == 0 && now - lastAnswer >= QUIET.toNanos();
+                if (quiet || now - deadline >= 0) {
+                    vertx.cancelTimer(id);
+                    if (!quiet) {
+                        LOG.warn("{} request(s) still in flight after the {} s drain", inFlight.get(), bound.toSeconds());
+                    }
+                    done.tryComplete();
+                }
+            });
+            return done.future();
+        }
     }
 }
