@@ -25,7 +25,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Random;
-import java.util.stream.Stream;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
 import org.junit.jupiter.api.AfterAll;
@@ -119,10 +118,30 @@ class UploadRefusalsTest {
                 new JsonObject().put("version", "0.2.0").put("bundleSha256", sha)).bodyAsJsonObject();
         assertRefused(problem, "bundle");
         assertTrue(problem.getString("reason").contains("outside"), problem.encode());
-        try (Stream<Path> files = Files.walk(dataDir.getParent(), 4)) {
-            assertFalse(files.anyMatch(p -> p.getFileName().toString().equals("escaped-marker.txt")));
-        }
+        assertFalse(exists(dataDir.getParent(), "escaped-marker.txt"), "nothing escaped the store");
         assertNoVersions();
+    }
+
+    /**
+     * Whether a file of that name lies up to 4 levels below {@code root}. Other processes create
+     * and delete files under the same temporary folder meanwhile, so what vanishes is skipped.
+     */
+    private static boolean exists(Path root, String name) throws IOException {
+        boolean[] found = {false};
+        Files.walkFileTree(root, java.util.Set.of(), 4, new java.nio.file.SimpleFileVisitor<>() {
+            @Override
+            public java.nio.file.FileVisitResult visitFile(Path file, java.nio.file.attribute.BasicFileAttributes attrs) {
+                found[0] |= file.getFileName().toString().equals(name);
+                return java.nio.file.FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public java.nio.file.FileVisitResult visitFileFailed(Path file, IOException e) {
+                found[0] |= file.getFileName() != null && file.getFileName().toString().equals(name);
+                return java.nio.file.FileVisitResult.CONTINUE;
+            }
+        });
+        return found[0];
     }
 
     @Test
