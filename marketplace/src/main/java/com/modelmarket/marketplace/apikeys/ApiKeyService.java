@@ -40,6 +40,8 @@ public final class ApiKeyService {
     private final byte[] hmacKey;
     private final long cacheTtlNanos;
     private final ConcurrentHashMap<String, Cached> cache = new ConcurrentHashMap<>();
+    /** One keyed HMAC per thread: looking the algorithm up and keying it costs more than hashing a key. */
+    private final ThreadLocal<javax.crypto.Mac> macs = ThreadLocal.withInitial(this::newMac);
     private final ConcurrentHashMap<UUID, Long> lastTouched = new ConcurrentHashMap<>();
 
     private record Cached(Optional<KeyPrincipal> principal, long until) {
@@ -139,7 +141,17 @@ public final class ApiKeyService {
     }
 
     private byte[] hash(String secret) {
-        return Secrets.hmacSha256(hmacKey, secret);
+        return macs.get().doFinal(secret.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    private javax.crypto.Mac newMac() {
+        try {
+            javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+            mac.init(new javax.crypto.spec.SecretKeySpec(hmacKey, "HmacSHA256"));
+            return mac;
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private static void requireManager(Principal caller) {
