@@ -5,6 +5,7 @@ import com.modelmarket.marketplace.audit.AuditLog;
 import com.modelmarket.marketplace.auth.Principal;
 import com.modelmarket.marketplace.auth.Secrets;
 import com.modelmarket.marketplace.db.TenantScope;
+import com.modelmarket.marketplace.util.SingleFlight;
 import com.modelmarket.marketplace.http.ApiException;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
@@ -40,6 +41,7 @@ public final class ApiKeyService {
     private final byte[] hmacKey;
     private final long cacheTtlNanos;
     private final ConcurrentHashMap<String, Cached> cache = new ConcurrentHashMap<>();
+    private final SingleFlight<String, Optional<KeyPrincipal>> lookups = new SingleFlight<>();
     /** One keyed HMAC per thread: looking the algorithm up and keying it costs more than hashing a key. */
     private final ThreadLocal<javax.crypto.Mac> macs = ThreadLocal.withInitial(this::newMac);
     private final ConcurrentHashMap<UUID, Long> lastTouched = new ConcurrentHashMap<>();
@@ -114,14 +116,7 @@ public final class ApiKeyService {
         Cached cached = cache.get(cacheKey);
         Future<Optional<KeyPrincipal>> lookup = cached != null && cached.until() - now > 0
                 ? Future.succeededFuture(cached.principal())
-                : repository.findUsable(digest).map(found -> {
-                    Optional<KeyPrincipal> principal = found.map(k -> new KeyPrincipal(k.id(), k.tenantId(), k.scopes()));
-                    if (cache.size() > MAX_CACHE) {
-                        cache.clear();
-                    }
-                    cache.put(cacheKey, new Cached(principal, now + cacheTtlNanos));
-                    return principal;
-                });
+                : lookup(cacheKey, digest, now);
         return lookup.compose(principal -> {
             if (principal.isEmpty()) {
                 return Future.failedFuture(ApiException.unauthorized("A valid API key is required"));
@@ -129,6 +124,18 @@ public final class ApiKeyService {
             touch(principal.get());
             return Future.succeededFuture(principal.get());
         });
+    }
+
+    /** Reads a key from the database, one read per key at a time however many requests present it. */
+    private Future<Optional<KeyPrincipal>> lookup(String cacheKey, byte[] digest, long now) {
+        return lookups.run(cacheKey, () -> repository.findUsable(digest)
+                .map(found -> found.map(k -> new KeyPrincipal(k.id(), k.tenantId(), k.scopes())))
+                .onSuccess(principal -> {
+                    if (cache.size() > MAX_CACHE) {
+                        cache.clear();
+                    }
+                    cache.put(cacheKey, new Cached(principal, now + cacheTtlNanos));
+                }));
     }
 
     private void touch(KeyPrincipal key) {

@@ -8,6 +8,7 @@ import com.modelmarket.marketplace.catalog.ArtifactValidator;
 import com.modelmarket.marketplace.catalog.CatalogChanges;
 import com.modelmarket.marketplace.catalog.CatalogService;
 import com.modelmarket.marketplace.catalog.ModelVersion;
+import com.modelmarket.marketplace.util.SingleFlight;
 import com.modelmarket.marketplace.http.ApiException;
 import com.modelmarket.marketplace.subscriptions.SubscriptionService;
 import com.modelmarket.serving.DeadlineExceededException;
@@ -51,6 +52,7 @@ public final class InferenceService {
     private final Map<ModelKey, Future<Void>> loading = new ConcurrentHashMap<>();
     private final CatalogChanges changes;
     private final Map<String, CachedTarget> targets = new ConcurrentHashMap<>();
+    private final SingleFlight<String, InferenceTarget> lookups = new SingleFlight<>();
     /** Parsed manifests by version id: a version's manifest never changes once the version exists. */
     private final Map<UUID, ModelManifest> manifests = new ConcurrentHashMap<>();
     private static final int MAX_CACHED_MANIFESTS = 1_000;
@@ -97,12 +99,15 @@ public final class InferenceService {
         if (cached != null && cached.generation() == generation && cached.until() - now > 0) {
             return Future.succeededFuture(cached.target());
         }
-        return lookup(tenantId, name, versionOrAlias, requireEntitlement).onSuccess(target -> {
-            if (targets.size() > MAX_CACHED_TARGETS) {
-                targets.clear();
-            }
-            targets.put(key, new CachedTarget(target, generation, now + TARGET_TTL_NANOS));
-        });
+        // One lookup per key at a time: when an entry expires under load, every request for it
+        // would otherwise hit the database at once.
+        return lookups.run(key + "|" + generation, () -> lookup(tenantId, name, versionOrAlias, requireEntitlement)
+                .onSuccess(target -> {
+                    if (targets.size() > MAX_CACHED_TARGETS) {
+                        targets.clear();
+                    }
+                    targets.put(key, new CachedTarget(target, generation, now + TARGET_TTL_NANOS));
+                }));
     }
 
     private Future<InferenceTarget> lookup(UUID tenantId, String name, String versionOrAlias, boolean requireEntitlement) {
