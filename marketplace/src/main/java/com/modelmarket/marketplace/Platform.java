@@ -60,15 +60,19 @@ public final class Platform {
     private final Services services;
     private final Http http;
     private final Optional<DemoCatalog.Credentials> demo;
+    /** The periodic timer that closes ended billing periods; cancelled by {@link #stop()}. */
+    private final long closingTimer;
 
     private record Http(String deploymentId, int port, HttpVerticle.Drain drain, List<HttpVerticle> instances) {
     }
 
-    private Platform(Vertx vertx, Services services, Http http, Optional<DemoCatalog.Credentials> demo) {
+    private Platform(Vertx vertx, Services services, Http http, Optional<DemoCatalog.Credentials> demo,
+                     long closingTimer) {
         this.vertx = vertx;
         this.services = services;
         this.http = http;
         this.demo = demo;
+        this.closingTimer = closingTimer;
     }
 
     public static Future<Platform> start(Vertx vertx, AppConfig config) {
@@ -79,8 +83,12 @@ public final class Platform {
                                 UsageMeterOptions.defaults(config.dataDir().resolve("usage-journal")))
                         .compose(meter -> vertx.executeBlocking(() -> buildServices(vertx, config, database, serving, meter, metrics), false)
                                 .compose(services -> deployHttp(vertx, services)
-                                        .onSuccess(http -> scheduleClosing(vertx, services))
-                                        .compose(http -> demo(vertx, services).map(demo -> new Platform(vertx, services, http, demo))))
+                                        .compose(http -> {
+                                            long closing = scheduleClosing(vertx, services);
+                                            return demo(vertx, services)
+                                                    .map(demo -> new Platform(vertx, services, http, demo, closing))
+                                                    .onFailure(err -> vertx.cancelTimer(closing));
+                                        }))
                                 .recover(err -> meter.close().transform(ignored -> Future.failedFuture(err))))
                         .recover(err -> serving.close().transform(ignored -> Future.failedFuture(err))))
                 .recover(err -> database.close(vertx).transform(ignored -> Future.failedFuture(err))));
@@ -120,10 +128,10 @@ public final class Platform {
     }
 
     /** Closes ended billing periods: checked every minute (every period-day in short test cycles). */
-    private static void scheduleClosing(Vertx vertx, Services services) {
+    private static long scheduleClosing(Vertx vertx, Services services) {
         AppConfig config = services.config();
         long every = config.billingPeriodDaySeconds() > 0 ? config.billingPeriodDaySeconds() * 1000 : 60_000;
-        vertx.setPeriodic(every, every, id -> services.invoicing().closeEndedPeriods(config.billingCloseGrace())
+        return vertx.setPeriodic(every, every, id -> services.invoicing().closeEndedPeriods(config.billingCloseGrace())
                 .onFailure(err -> LOG.warn("Closing billing periods failed; retrying later: {}", err.toString())));
     }
 
@@ -174,6 +182,7 @@ public final class Platform {
      */
     public Future<Void> stop() {
         long started = System.nanoTime();
+        vertx.cancelTimer(closingTimer);
         return http.drain().drain(vertx, Duration.ofSeconds(HttpVerticle.DRAIN_SECONDS))
                 .eventually(() -> services.serving().close())
                 .eventually(() -> Future.join(http.instances().stream()

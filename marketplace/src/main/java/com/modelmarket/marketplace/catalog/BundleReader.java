@@ -8,7 +8,12 @@ import java.io.ByteArrayOutputStream;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.Enumeration;
 import java.util.Optional;
 import java.util.zip.ZipEntry;
@@ -45,6 +50,10 @@ final class BundleReader {
             if (file.size() > MAX_ENTRIES) {
                 throw refused("it has " + file.size() + " entries; at most " + MAX_ENTRIES + " are allowed");
             }
+            Optional<String> link = firstSymlink(zip.path());
+            if (link.isPresent()) {
+                throw refused("entry '" + link.get() + "' is a symbolic link; a bundle holds plain files only");
+            }
             ZipEntry model = null;
             ZipEntry manifest = null;
             ZipEntry readme = null;
@@ -79,6 +88,80 @@ final class BundleReader {
         } catch (ZipException e) {
             throw refused("it is not a readable zip archive (" + e.getMessage() + ")");
         }
+    }
+
+    private static final int EOCD = 0x06054b50;
+    private static final int ZIP64_LOCATOR = 0x07064b50;
+    private static final int ZIP64_EOCD = 0x06064b50;
+    private static final int CENTRAL_HEADER = 0x02014b50;
+    private static final int UNIX = 3;
+    private static final int TYPE_MASK = 0170000;
+    private static final int SYMLINK = 0120000;
+
+    /**
+     * The first entry that a Unix zip tool would unpack as a symbolic link, read from the central
+     * directory ("version made by" Unix, file type {@code S_IFLNK} in the external attributes):
+     * {@code java.util.zip} does not expose either. Nothing here is ever unpacked, but a link in a
+     * bundle can only be a mistake or an attack, so it is refused.
+     */
+    static Optional<String> firstSymlink(Path zip) throws IOException {
+        try (FileChannel ch = FileChannel.open(zip, StandardOpenOption.READ)) {
+            long size = ch.size();
+            int tailLength = (int) Math.min(size, 22 + 65_535);
+            ByteBuffer tail = read(ch, size - tailLength, tailLength);
+            int eocd = -1;
+            for (int i = tailLength - 22; i >= 0; i--) {
+                if (tail.getInt(i) == EOCD) {
+                    eocd = i;
+                    break;
+                }
+            }
+            if (eocd < 0) {
+                throw new ZipException("no end of central directory record");
+            }
+            long entries = tail.getShort(eocd + 10) & 0xffff;
+            long cdSize = tail.getInt(eocd + 12) & 0xffffffffL;
+            long cdOffset = tail.getInt(eocd + 16) & 0xffffffffL;
+            if ((cdOffset == 0xffffffffL || entries == 0xffff) && eocd >= 20 && tail.getInt(eocd - 20) == ZIP64_LOCATOR) {
+                long z64 = tail.getLong(eocd - 20 + 8);
+                ByteBuffer rec = read(ch, z64, 56);
+                if (rec.getInt(0) != ZIP64_EOCD) {
+                    throw new ZipException("bad zip64 end of central directory record");
+                }
+                entries = rec.getLong(32);
+                cdSize = rec.getLong(40);
+                cdOffset = rec.getLong(48);
+            }
+            if (cdOffset < 0 || cdSize < 0 || cdOffset + cdSize > size || cdSize > Integer.MAX_VALUE) {
+                throw new ZipException("central directory out of bounds");
+            }
+            ByteBuffer cd = read(ch, cdOffset, (int) cdSize);
+            int at = 0;
+            for (long n = 0; n < entries && at + 46 <= cd.limit() && cd.getInt(at) == CENTRAL_HEADER; n++) {
+                int madeBy = (cd.getShort(at + 4) & 0xffff) >> 8;
+                int nameLength = cd.getShort(at + 28) & 0xffff;
+                int extraLength = cd.getShort(at + 30) & 0xffff;
+                int commentLength = cd.getShort(at + 32) & 0xffff;
+                int mode = cd.getInt(at + 38) >>> 16;
+                if (madeBy == UNIX && (mode & TYPE_MASK) == SYMLINK) {
+                    byte[] name = new byte[Math.min(nameLength, Math.max(0, cd.limit() - at - 46))];
+                    cd.get(at + 46, name);
+                    return Optional.of(new String(name, StandardCharsets.UTF_8));
+                }
+                at += 46 + nameLength + extraLength + commentLength;
+            }
+            return Optional.empty();
+        }
+    }
+
+    private static ByteBuffer read(FileChannel ch, long position, int length) throws IOException {
+        ByteBuffer buf = ByteBuffer.allocate(length).order(ByteOrder.LITTLE_ENDIAN);
+        while (buf.hasRemaining()) {
+            if (ch.read(buf, position + buf.position()) < 0) {
+                throw new ZipException("the archive ends early");
+            }
+        }
+        return buf.flip();
     }
 
     static void checkName(String name) {
