@@ -79,7 +79,7 @@ public final class Platform {
         PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         return Database.open(vertx, config).compose(database -> ServingEngine.create(vertx,
                         ServingConfig.defaults().withMemoryBudget(config.servingMemoryBudgetBytes()), metrics)
-                .compose(serving -> UsageMeter.deploy(vertx, new PgUsageSink(database.pool()),
+                .compose(serving -> UsageMeter.deploy(vertx, new PgUsageSink(vertx, database.appConnectOptions()),
                                 UsageMeterOptions.defaults(config.dataDir().resolve("usage-journal")))
                         .compose(meter -> vertx.executeBlocking(() -> buildServices(vertx, config, database, serving, meter, metrics), false)
                                 .compose(services -> deployHttp(vertx, services)
@@ -189,6 +189,7 @@ public final class Platform {
                         .map(instance -> instance.shutdown(SHUTDOWN_GRACE)).toList()))
                 .eventually(() -> vertx.undeploy(http.deploymentId()))
                 .eventually(() -> services.usageMeter().close())
+                .eventually(() -> services.usageMeter().sink() instanceof PgUsageSink sink ? sink.close() : Future.succeededFuture())
                 .eventually(() -> services.database().close(vertx))
                 .onComplete(r -> LOG.info("ModelMarket stopped in {} ms", (System.nanoTime() - started) / 1_000_000));
     }

@@ -135,6 +135,11 @@ public final class UsageMeter extends VerticleBase {
         }
     }
 
+    /** Where the records go. */
+    public UsageSink sink() {
+        return sink;
+    }
+
     public UsageMeterStats stats() {
         return new UsageMeterStats(recorded.get(), inMemory.get(), journal.pendingRecords(), written.get(),
                 replayed.get(), dropped.get(), sinkAvailable);

@@ -83,6 +83,11 @@ public final class Database {
         return pool;
     }
 
+    /** How a connection of the application's own (outside the pool) connects: as the pool's do. */
+    public PgConnectOptions appConnectOptions() {
+        return appConnectOptions(target);
+    }
+
     /** Runs {@code work} in a transaction scoped to one tenant's rows; see {@link TenantScope}. */
     public <T> Future<T> tenant(UUID tenantId, Function<SqlConnection, Future<T>> work) {
         return TenantScope.tenant(pool, tenantId, work);
