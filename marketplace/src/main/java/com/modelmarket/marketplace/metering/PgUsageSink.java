@@ -26,7 +26,7 @@ import java.util.UUID;
 public final class PgUsageSink implements UsageSink {
 
     /** For the sink's session: it writes rows of every tenant (row-level security, migration V5). */
-    private static final String SYSTEM_SCOPE = "SELECT set_config('mm.scope', '" + "system" + "', false)";
+    private static final String SYSTEM_SCOPE = "SELECT set_config('mm.scope', 'system', false)";
 
     private static final String INSERT = "INSERT INTO usage_records (request_id, tenant_id, api_key_id, subscription_id, "
             + "model_id, version_id, items, compute_nanos, outcome, occurred_at) "
