@@ -1,11 +1,13 @@
 package com.modelmarket.marketplace.inference;
 
+import io.vertx.core.json.JsonArray;
+import java.math.BigInteger;
 import java.util.Arrays;
 
 /**
- * A tensor's {@code data} array as the streaming request parser found it: flattened, each element
- * kept as a kind and 64 bits, with no boxing. Its checks and conversions are those of {@link
- * TensorCodec} for a {@code JsonArray}, so both paths refuse the same requests with the same words.
+ * A tensor's {@code data} array, flattened, each element kept as a kind and 64 bits, with no
+ * boxing: what the streaming request parser ({@link InferenceJson}) makes, and what {@link #of}
+ * makes of an already parsed {@code JsonArray}, so that {@link TensorCodec} checks one form only.
  */
 final class FlatData {
 
@@ -24,12 +26,48 @@ final class FlatData {
     }
 
     private static final Kind[] KINDS = Kind.values();
+    /** Nesting deeper than this is refused (the outermost array is depth 0). */
+    static final int MAX_DEPTH = 16;
 
     private byte[] kinds = new byte[64];
     private long[] bits = new long[64];
     private int size;
     /** How many elements came before the first array nested too deeply; -1 for none. */
     private int tooDeepAt = -1;
+
+    /** The elements of a parsed array, depth first, as the streaming parser would have read them. */
+    static FlatData of(JsonArray array) {
+        FlatData out = new FlatData();
+        out.addAll(array, 0);
+        return out;
+    }
+
+    private void addAll(JsonArray array, int depth) {
+        for (int i = 0; i < array.size(); i++) {
+            Object v = array.getValue(i);
+            if (v instanceof JsonArray nested) {
+                if (depth + 1 > MAX_DEPTH) {
+                    markTooDeep();
+                } else {
+                    addAll(nested, depth + 1);
+                }
+            } else if (v instanceof Boolean b) {
+                add(b ? Kind.TRUE : Kind.FALSE, b ? 1 : 0);
+            } else if (v instanceof Integer || v instanceof Long || v instanceof Short || v instanceof Byte) {
+                add(Kind.LONG, ((Number) v).longValue());
+            } else if (v instanceof BigInteger big) {
+                if (big.bitLength() < 64) {
+                    add(Kind.LONG, big.longValue());
+                } else {
+                    add(Kind.BIG, Double.doubleToRawLongBits(big.doubleValue()));
+                }
+            } else if (v instanceof Number n) {
+                add(Kind.DOUBLE, Double.doubleToRawLongBits(n.doubleValue()));
+            } else {
+                add(Kind.OTHER, 0);
+            }
+        }
+    }
 
     void add(Kind kind, long value) {
         if (size == kinds.length) {

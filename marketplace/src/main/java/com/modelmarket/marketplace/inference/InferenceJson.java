@@ -23,8 +23,6 @@ import java.util.Map;
  */
 public final class InferenceJson {
 
-    private static final int MAX_DATA_DEPTH = 16;
-
     private enum Where { ROOT, INPUTS, INPUT, ELSEWHERE }
 
     private InferenceJson() {
@@ -107,7 +105,7 @@ public final class InferenceJson {
                 case VALUE_TRUE -> out.add(FlatData.Kind.TRUE, 1);
                 case VALUE_FALSE -> out.add(FlatData.Kind.FALSE, 0);
                 case START_ARRAY -> {
-                    if (depth + 1 > MAX_DATA_DEPTH) {
+                    if (depth + 1 > FlatData.MAX_DEPTH) {
                         out.markTooDeep();
                         p.skipChildren();
                     } else {

@@ -6,6 +6,7 @@ import com.modelmarket.billing.metering.UsageRecord;
 import com.modelmarket.marketplace.apikeys.KeyPrincipal;
 import com.modelmarket.marketplace.catalog.ArtifactValidator;
 import com.modelmarket.marketplace.catalog.CatalogChanges;
+import com.modelmarket.marketplace.catalog.CatalogModel;
 import com.modelmarket.marketplace.catalog.CatalogService;
 import com.modelmarket.marketplace.catalog.ModelVersion;
 import com.modelmarket.marketplace.util.SingleFlight;
@@ -124,20 +125,25 @@ public final class InferenceService {
                             "Version " + v.version() + " of " + model.slug() + " is retired and no longer serves")
                             .with("model", model.slug()).with("version", v.version()));
                 }
-                return manifestOf(tenantId, v).compose(manifest -> {
-                if (own || !requireEntitlement) {
-                    return Future.succeededFuture(new InferenceTarget(model, v, manifest, own, Optional.empty(), Optional.empty()));
-                }
-                return subscriptions.entitlement(tenantId, model.id()).compose(e -> e.isEmpty()
-                        ? Future.failedFuture(ApiException.forbidden("Your organisation does not subscribe to " + model.slug()
-                                + ". Pick a plan from GET /api/v1/models/" + model.slug() + "/plans and subscribe with "
-                                + "POST /api/v1/subscriptions {\"model\": \"" + model.slug() + "\", \"planId\": ...}")
-                                .with("model", model.slug()).with("plans", "/api/v1/models/" + model.slug() + "/plans"))
-                        : Future.succeededFuture(new InferenceTarget(model, v, manifest, false,
-                                Optional.of(e.get().plan()), Optional.of(e.get().subscriptionId()))));
-                });
+                return manifestOf(tenantId, v)
+                        .compose(manifest -> entitled(tenantId, model, v, manifest, own, requireEntitlement));
             });
         });
+    }
+
+    /** The target, with the caller's plan and subscription unless it owns the model or needs none. */
+    private Future<InferenceTarget> entitled(UUID tenantId, CatalogModel model, ModelVersion v, ModelManifest manifest,
+                                             boolean own, boolean requireEntitlement) {
+        if (own || !requireEntitlement) {
+            return Future.succeededFuture(new InferenceTarget(model, v, manifest, own, Optional.empty(), Optional.empty()));
+        }
+        return subscriptions.entitlement(tenantId, model.id()).compose(e -> e.isEmpty()
+                ? Future.failedFuture(ApiException.forbidden("Your organisation does not subscribe to " + model.slug()
+                        + ". Pick a plan from GET /api/v1/models/" + model.slug() + "/plans and subscribe with "
+                        + "POST /api/v1/subscriptions {\"model\": \"" + model.slug() + "\", \"planId\": ...}")
+                        .with("model", model.slug()).with("plans", "/api/v1/models/" + model.slug() + "/plans"))
+                : Future.succeededFuture(new InferenceTarget(model, v, manifest, false,
+                        Optional.of(e.get().plan()), Optional.of(e.get().subscriptionId()))));
     }
 
     /** The version's parsed manifest, read whole (example included) once per version and node. */

@@ -151,19 +151,10 @@ public final class TensorCodec {
         if (!(value instanceof JsonArray array)) {
             throw invalid(name, "data must be an array (flat or nested)");
         }
-        List<Object> flat = new ArrayList<>((int) Math.min(count, 1 << 20));
-        flatten(name, array, flat, 0, count);
-        if (flat.size() != count) {
-            throw invalid(name, "data holds " + flat.size() + " elements but shape needs " + count);
-        }
-        ByteBuffer buf = ByteBuffer.allocate((int) (count * type.byteSize())).order(ByteOrder.LITTLE_ENDIAN);
-        for (int i = 0; i < flat.size(); i++) {
-            put(name, i, flat.get(i), type, buf);
-        }
-        return buf.array();
+        return data(name, FlatData.of(array), type, count);
     }
 
-    /** The same checks and conversion as for a {@code JsonArray}, over the streamed elements. */
+    /** Checks the elements against the shape and datatype and lays them out little-endian. */
     private static byte[] data(String name, FlatData flat, DataType type, long count) {
         if (flat.tooDeepWithin(count)) {
             throw invalid(name, "data is nested too deeply");
@@ -274,64 +265,6 @@ public final class TensorCodec {
             }
         }
         return bytes;
-    }
-
-    private static void flatten(String name, JsonArray array, List<Object> out, int depth, long limit) {
-        if (depth > 16) {
-            throw invalid(name, "data is nested too deeply");
-        }
-        for (int i = 0; i < array.size(); i++) {
-            Object v = array.getValue(i);
-            if (v instanceof JsonArray nested) {
-                flatten(name, nested, out, depth + 1, limit);
-            } else {
-                out.add(v);
-            }
-            if (out.size() > limit) {
-                return;
-            }
-        }
-    }
-
-    private static void put(String name, int index, Object v, DataType type, ByteBuffer buf) {
-        switch (type) {
-            case BOOL -> {
-                if (!(v instanceof Boolean b)) {
-                    throw element(name, index, "must be true or false");
-                }
-                buf.put((byte) (b ? 1 : 0));
-            }
-            case FP32, FP64 -> {
-                if (!(v instanceof Number n)) {
-                    throw element(name, index, "must be a number");
-                }
-                double d = n.doubleValue();
-                if (!Double.isFinite(d) || (type == DataType.FP32 && Math.abs(d) > Float.MAX_VALUE)) {
-                    throw element(name, index, "must be a finite " + type + " number");
-                }
-                if (type == DataType.FP32) {
-                    buf.putFloat((float) d);
-                } else {
-                    buf.putDouble(d);
-                }
-            }
-            default -> {
-                if (!(v instanceof Number n) || !isIntegral(n)) {
-                    throw element(name, index, "must be a whole number");
-                }
-                long l = n.longValue();
-                long[] range = range(type);
-                if (l < range[0] || l > range[1] || (n instanceof Double && Math.abs(n.doubleValue()) >= 0x1p63)) {
-                    throw element(name, index, "is outside the range of " + type);
-                }
-                switch (type) {
-                    case UINT8, INT8 -> buf.put((byte) l);
-                    case INT16 -> buf.putShort((short) l);
-                    case INT32 -> buf.putInt((int) l);
-                    default -> buf.putLong(l);
-                }
-            }
-        }
     }
 
     private static long[] range(DataType type) {
