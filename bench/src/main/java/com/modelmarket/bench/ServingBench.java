@@ -102,9 +102,9 @@ public final class ServingBench {
                 if (options.modes().contains("pool")) {
                     PoolConfig base = PoolConfig.defaults().withWorkers(2, 2).withMaxQueue(4096)
                             .withDefaultTimeout(options.timeout());
-                    rows.add(pool(vertx, engine, new ModelKey(name, "off-" + round), artifact, manifest, item,
+                    rows.add(pool(vertx, engine, new ModelKey("tests", name, "off-" + round), artifact, manifest, item,
                             base.withBatching(1, Duration.ZERO), "pool, batching off", options));
-                    rows.add(pool(vertx, engine, new ModelKey(name, "on-" + round), artifact, manifest, item,
+                    rows.add(pool(vertx, engine, new ModelKey("tests", name, "on-" + round), artifact, manifest, item,
                             base.withBatching(options.maxBatch(), options.batchDelay()), "pool, batching on",
                             options));
                 }

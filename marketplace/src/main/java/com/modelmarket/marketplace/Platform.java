@@ -78,7 +78,7 @@ public final class Platform {
     public static Future<Platform> start(Vertx vertx, AppConfig config) {
         PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         return Database.open(vertx, config).compose(database -> ServingEngine.create(vertx,
-                        ServingConfig.defaults().withMemoryBudget(config.servingMemoryBudgetBytes()), metrics)
+                        ServingConfig.defaults().withMemoryBudget(config.servingMemoryBudgetBytes()).withHosts(config.servingHosts()), metrics)
                 .compose(serving -> UsageMeter.deploy(vertx, new PgUsageSink(vertx, database.appConnectOptions()),
                                 UsageMeterOptions.defaults(config.dataDir().resolve("usage-journal")))
                         .compose(meter -> vertx.executeBlocking(() -> buildServices(vertx, config, database, serving, meter, metrics), false)

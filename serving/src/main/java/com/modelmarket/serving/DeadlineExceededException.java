@@ -10,6 +10,11 @@ public final class DeadlineExceededException extends ServingException {
         this.started = started;
     }
 
+    public DeadlineExceededException(String message, boolean started, Throwable cause) {
+        super(message, cause);
+        this.started = started;
+    }
+
     /** Whether the model had already begun computing it (the compute time is then spent). */
     public boolean started() {
         return started;

@@ -16,6 +16,8 @@ public final class ModelRejectedException extends ServingException {
         HASH,
         /** The file is not a TorchScript archive (random bytes, a pickle, a state dict, truncated). */
         FORMAT,
+        /** The archive's code calls file, process or non-ATen operators (read before anything runs). */
+        UNSAFE_OP,
         /** PyTorch could not load the archive. */
         LOAD,
         /** Running the manifest's example input failed. */
@@ -23,7 +25,12 @@ public final class ModelRejectedException extends ServingException {
         /** The example's outputs do not match the declared output schema. */
         SCHEMA,
         /** The model does not fit in the engine's memory budget. */
-        MEMORY
+        MEMORY;
+
+        /** The name clients see, e.g. {@code unsafe-op}. */
+        public String wireName() {
+            return name().toLowerCase(Locale.ROOT).replace('_', '-');
+        }
     }
 
     private final Check check;
@@ -34,7 +41,7 @@ public final class ModelRejectedException extends ServingException {
     }
 
     public ModelRejectedException(Check check, String reason, Throwable cause) {
-        super(check.name().toLowerCase(Locale.ROOT) + " check failed: " + reason, cause);
+        super(check.wireName() + " check failed: " + reason, cause);
         this.check = Objects.requireNonNull(check);
         this.reason = reason;
     }

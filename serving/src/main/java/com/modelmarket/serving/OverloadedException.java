@@ -12,6 +12,12 @@ public final class OverloadedException extends ServingException {
         this.retryAfter = retryAfter;
     }
 
+    /** With a cause, e.g. a {@code BrokenException} that takes the worker that failed out of service. */
+    public OverloadedException(String message, Duration retryAfter, Throwable cause) {
+        super(message, cause);
+        this.retryAfter = retryAfter;
+    }
+
     /** A hint for the Retry-After header: about when the backlog should have cleared. */
     public Duration retryAfter() {
         return retryAfter;

@@ -23,7 +23,8 @@ import java.util.Objects;
  *     stuck worker is replaced while a spare thread is left, so a hung model cannot starve the
  *     others; forward passes never run on more than {@code workerThreads} threads at once
  * @param stuckGrace how long a batch may run past the latest deadline of its requests before its
- *     worker is declared stuck, abandoned and replaced
+ *     worker is declared stuck, abandoned and replaced (in-process only; a host is killed instead)
+ * @param hosts where model code runs: sandboxed model hosts (the default) or this JVM
  */
 public record ServingConfig(
         long memoryBudgetBytes,
@@ -35,13 +36,15 @@ public record ServingConfig(
         Duration shutdownTimeout,
         Duration idleCheckInterval,
         int spareThreads,
-        Duration stuckGrace) {
+        Duration stuckGrace,
+        HostConfig hosts) {
 
     public ServingConfig {
         Objects.requireNonNull(device, "device");
         Objects.requireNonNull(shutdownTimeout, "shutdownTimeout");
         Objects.requireNonNull(idleCheckInterval, "idleCheckInterval");
         Objects.requireNonNull(stuckGrace, "stuckGrace");
+        Objects.requireNonNull(hosts, "hosts");
         if (memoryBudgetBytes <= 0 || workerThreads < 1 || intraOpThreads < 1 || interOpThreads < 1) {
             throw new IllegalArgumentException("budget and thread counts must be positive");
         }
@@ -59,7 +62,7 @@ public record ServingConfig(
             Duration idleCheckInterval) {
         this(memoryBudgetBytes, device, workerThreads, intraOpThreads, interOpThreads, graphOptimizer,
                 shutdownTimeout, idleCheckInterval, defaultSpareThreads(workerThreads),
-                DEFAULT_STUCK_GRACE);
+                DEFAULT_STUCK_GRACE, HostConfig.defaults());
     }
 
     public static final Duration DEFAULT_STUCK_GRACE = Duration.ofSeconds(2);
@@ -73,7 +76,7 @@ public record ServingConfig(
     public static ServingConfig defaults() {
         int cores = Runtime.getRuntime().availableProcessors();
         return new ServingConfig(2L << 30, "cpu", cores, 1, 1, false, Duration.ofSeconds(30),
-                Duration.ofSeconds(1), defaultSpareThreads(cores), DEFAULT_STUCK_GRACE);
+                Duration.ofSeconds(1), defaultSpareThreads(cores), DEFAULT_STUCK_GRACE, HostConfig.defaults());
     }
 
     private static int defaultSpareThreads(int workerThreads) {
@@ -82,35 +85,45 @@ public record ServingConfig(
 
     public ServingConfig withMemoryBudget(long bytes) {
         return new ServingConfig(bytes, device, workerThreads, intraOpThreads, interOpThreads,
-                graphOptimizer, shutdownTimeout, idleCheckInterval, spareThreads, stuckGrace);
+                graphOptimizer, shutdownTimeout, idleCheckInterval, spareThreads, stuckGrace, hosts);
     }
 
     /** Sets worker threads and derives intra-op threads as cores / workers (at least 1). */
     public ServingConfig withWorkerThreads(int threads) {
         int cores = Runtime.getRuntime().availableProcessors();
         return new ServingConfig(memoryBudgetBytes, device, threads, Math.max(1, cores / threads),
-                interOpThreads, graphOptimizer, shutdownTimeout, idleCheckInterval, spareThreads, stuckGrace);
+                interOpThreads, graphOptimizer, shutdownTimeout, idleCheckInterval, spareThreads, stuckGrace, hosts);
+    }
+
+    public ServingConfig withHosts(HostConfig h) {
+        return new ServingConfig(memoryBudgetBytes, device, workerThreads, intraOpThreads,
+                interOpThreads, graphOptimizer, shutdownTimeout, idleCheckInterval, spareThreads, stuckGrace, h);
+    }
+
+    /** Models run inside this JVM: trusted single-tenant use and in-process benchmarks only. */
+    public ServingConfig inProcess() {
+        return withHosts(hosts.withSandbox(HostConfig.Sandbox.OFF));
     }
 
     public ServingConfig withDevice(String name) {
         return new ServingConfig(memoryBudgetBytes, name, workerThreads, intraOpThreads,
-                interOpThreads, graphOptimizer, shutdownTimeout, idleCheckInterval, spareThreads, stuckGrace);
+                interOpThreads, graphOptimizer, shutdownTimeout, idleCheckInterval, spareThreads, stuckGrace, hosts);
     }
 
     public ServingConfig withShutdownTimeout(Duration timeout) {
         return new ServingConfig(memoryBudgetBytes, device, workerThreads, intraOpThreads,
-                interOpThreads, graphOptimizer, timeout, idleCheckInterval, spareThreads, stuckGrace);
+                interOpThreads, graphOptimizer, timeout, idleCheckInterval, spareThreads, stuckGrace, hosts);
     }
 
     public ServingConfig withIdleCheckInterval(Duration interval) {
         return new ServingConfig(memoryBudgetBytes, device, workerThreads, intraOpThreads,
-                interOpThreads, graphOptimizer, shutdownTimeout, interval, spareThreads, stuckGrace);
+                interOpThreads, graphOptimizer, shutdownTimeout, interval, spareThreads, stuckGrace, hosts);
     }
 
     /** Spare predictor threads for stuck workers, and how far past its deadline a batch is stuck. */
     public ServingConfig withStuckWorkers(int spare, Duration grace) {
         return new ServingConfig(memoryBudgetBytes, device, workerThreads, intraOpThreads,
-                interOpThreads, graphOptimizer, shutdownTimeout, idleCheckInterval, spare, grace);
+                interOpThreads, graphOptimizer, shutdownTimeout, idleCheckInterval, spare, grace, hosts);
     }
 
     /** Reads the keys written by {@link #toJson()}; absent keys keep their {@link #defaults()}. */
@@ -128,7 +141,8 @@ public record ServingConfig(
                 Duration.ofMillis(json.getLong("shutdownTimeoutMs", d.shutdownTimeout.toMillis())),
                 Duration.ofMillis(json.getLong("idleCheckIntervalMs", d.idleCheckInterval.toMillis())),
                 json.getInteger("spareThreads", defaultSpareThreads(workers)),
-                Duration.ofMillis(json.getLong("stuckGraceMs", d.stuckGrace.toMillis())));
+                Duration.ofMillis(json.getLong("stuckGraceMs", d.stuckGrace.toMillis())),
+                json.getJsonObject("hosts") == null ? d.hosts : HostConfig.fromJson(json.getJsonObject("hosts")));
     }
 
     public JsonObject toJson() {
@@ -142,6 +156,7 @@ public record ServingConfig(
                 .put("shutdownTimeoutMs", shutdownTimeout.toMillis())
                 .put("idleCheckIntervalMs", idleCheckInterval.toMillis())
                 .put("spareThreads", spareThreads)
-                .put("stuckGraceMs", stuckGrace.toMillis());
+                .put("stuckGraceMs", stuckGrace.toMillis())
+                .put("hosts", hosts.toJson());
     }
 }

@@ -47,6 +47,9 @@ public interface ServingEngine {
 
     List<ModelStatus> models();
 
+    /** The running model hosts (empty when models run in this JVM). */
+    List<HostStatus> hosts();
+
     /** Called once for every finished request, on the caller's context, before its future completes. */
     void addRequestListener(Consumer<RequestFacts> listener);
 

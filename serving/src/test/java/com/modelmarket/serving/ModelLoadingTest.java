@@ -51,7 +51,7 @@ class ModelLoadingTest {
     }
 
     private ModelKey nextKey(String model) {
-        return new ModelKey(model, String.valueOf(++versions));
+        return new ModelKey("tests", model, String.valueOf(++versions));
     }
 
     private LoadReport load(ModelKey key, StoredArtifact artifact, ModelManifest manifest) {

@@ -71,7 +71,7 @@ class ServingEngineTest {
     }
 
     private ModelKey load(String fixture, PoolConfig config) {
-        ModelKey key = new ModelKey(fixture, String.valueOf(++versions));
+        ModelKey key = new ModelKey("tests", fixture, String.valueOf(++versions));
         await(engine.load(key, Fixtures.store(store, fixture + ".pt"), Fixtures.manifest(fixture),
                 config));
         return key;
@@ -360,11 +360,13 @@ class ServingEngineTest {
     @DisplayName("past the memory budget the least recently used idle model unloads, then reloads on demand")
     void lruUnloadAndColdReload() {
         ServingEngine small = await(ServingEngine.create(vertx,
-                ServingConfig.defaults().withMemoryBudget(150), new SimpleMeterRegistry()));
+                // the per-host overhead is charged too; this test counts the models' own bytes alone
+                ServingConfig.defaults().withMemoryBudget(150)
+                        .withHosts(HostConfig.defaults().withOverheadBytes(0)), new SimpleMeterRegistry()));
         try {
             PoolConfig charged100 = PoolConfig.defaults().withMemoryBytes(100);
-            ModelKey a = new ModelKey("digits_mlp", "a");
-            ModelKey b = new ModelKey("digits_cnn", "b");
+            ModelKey a = new ModelKey("tests", "digits_mlp", "a");
+            ModelKey b = new ModelKey("tests", "digits_cnn", "b");
             ModelManifest mlp = Fixtures.manifest("digits_mlp");
             StoredArtifact mlpFile = Fixtures.store(store, "digits_mlp.pt");
             await(small.load(a, mlpFile, mlp, charged100));
@@ -417,7 +419,7 @@ class ServingEngineTest {
     void shutdownDrains() {
         ServingEngine doomed = await(ServingEngine.create(vertx, ServingConfig.defaults()
                 .withShutdownTimeout(Duration.ofSeconds(5)), new SimpleMeterRegistry()));
-        ModelKey key = new ModelKey("digits_mlp", "doomed");
+        ModelKey key = new ModelKey("tests", "digits_mlp", "doomed");
         await(doomed.load(key, Fixtures.store(store, "digits_mlp.pt"), Fixtures.manifest("digits_mlp"),
                 PoolConfig.defaults().withWorkers(1, 1).withBatching(4, Duration.ofMillis(1))
                         .withMaxQueue(1000)));
@@ -490,7 +492,7 @@ class ServingEngineTest {
             artifact = store.put(in, 100L << 20);
         }
         ModelManifest manifest = ModelManifest.fromJson(new JsonObject(Files.readString(dir.resolve("resnet18.json"))));
-        ModelKey key = new ModelKey("resnet18", String.valueOf(++versions));
+        ModelKey key = new ModelKey("tests", "resnet18", String.valueOf(++versions));
         PoolConfig config = PoolConfig.defaults();
         long start = System.nanoTime();
         await(engine.load(key, artifact, manifest, config));

@@ -47,9 +47,9 @@ class WorkerFaultTest {
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
     private final Queue<RequestFacts> facts = new ConcurrentLinkedQueue<>();
     private ServingEngine engine;
-    private final ModelKey hang = new ModelKey("hang_on_poison", "1");
-    private final ModelKey poison = new ModelKey("fail_on_poison", "1");
-    private final ModelKey digits = new ModelKey("digits_mlp", "1");
+    private final ModelKey hang = new ModelKey("publisher-a", "hang_on_poison", "1");
+    private final ModelKey poison = new ModelKey("publisher-a", "fail_on_poison", "1");
+    private final ModelKey digits = new ModelKey("publisher-b", "digits_mlp", "1");
     private long spinsForHang;
     private ModelStore store;
 
@@ -57,7 +57,7 @@ class WorkerFaultTest {
     void start(Vertx vertx, @TempDir Path dataDir, VertxTestContext ctx) {
         store = new ModelStore(dataDir);
         PoolConfig one = PoolConfig.defaults().withWorkers(1, 1).withDefaultTimeout(Duration.ofSeconds(10));
-        ServingEngine.create(vertx, ServingConfig.defaults().withStuckWorkers(2, STUCK_GRACE), registry)
+        ServingEngine.create(vertx, ServingConfig.defaults().inProcess().withStuckWorkers(2, STUCK_GRACE), registry)
                 .compose(e -> {
                     engine = e;
                     engine.addRequestListener(facts::add);
@@ -231,7 +231,7 @@ class WorkerFaultTest {
     @Test
     @DisplayName("unloading a version whose worker is stuck waits for the pass to return, then frees everything")
     void unloadWithStuckWorker(Vertx vertx, VertxTestContext ctx) {
-        ModelKey doomed = new ModelKey("hang_on_poison", "doomed");
+        ModelKey doomed = new ModelKey("publisher-a", "hang_on_poison", "doomed");
         int deploymentsBefore = vertx.deploymentIDs().size();
         long[] unloadedAfter = new long[1];
         engine.load(doomed, Fixtures.store(store, "hang_on_poison.pt"), Fixtures.manifest("hang_on_poison"),

@@ -40,8 +40,9 @@ public final class ArtifactValidator {
     public record Measured(StoredArtifact artifact, ModelManifest manifest, LoadReport load, long singleItemLatencyMicros) {
     }
 
-    public static ModelKey keyOf(UUID modelId, UUID versionId) {
-        return new ModelKey(modelId.toString(), versionId.toString());
+    /** The serving key of a version; the publisher's tenant decides which model host runs its code. */
+    public static ModelKey keyOf(UUID publisherTenantId, UUID modelId, UUID versionId) {
+        return new ModelKey(publisherTenantId.toString(), modelId.toString(), versionId.toString());
     }
 
     public ModelStore store() {
@@ -53,9 +54,9 @@ public final class ArtifactValidator {
                 "no upload with this SHA-256; upload the file to /api/v1/uploads first"));
     }
 
-    public Future<Measured> validate(UUID modelId, UUID versionId, StoredArtifact artifact, JsonObject manifestJson) {
+    public Future<Measured> validate(UUID publisherTenantId, UUID modelId, UUID versionId, StoredArtifact artifact, JsonObject manifestJson) {
         ModelManifest manifest = ModelManifest.fromJson(manifestJson); // ModelRejectedException(MANIFEST) → 422
-        ModelKey key = keyOf(modelId, versionId);
+        ModelKey key = keyOf(publisherTenantId, modelId, versionId);
         return engine.load(key, artifact, manifest, pool)
                 .compose(report -> measureLatency(key, manifest, new ArrayList<>(), 0)
                         .map(latencies -> new Measured(artifact, manifest, report, median(latencies))));

@@ -147,7 +147,7 @@ public final class CatalogService {
                         return Future.failedFuture(ApiException.conflict("Version " + version + " already exists; versions are immutable"));
                     }
                     return source(artifactSha, manifest, bundleSha)
-                            .compose(src -> validator.validate(model.id(), versionId, src.artifact(), src.manifest()))
+                            .compose(src -> validator.validate(model.tenantId(), model.id(), versionId, src.artifact(), src.manifest()))
                             .compose(measured -> changes.inTransaction(repository.pool(), tenant, tx -> repository.insertVersion(tx, versionId,
                                             model.id(), tenant, version, measured.artifact().sha256(), measured.artifact().sizeBytes(),
                                             measured.manifest().toJson(), measured.load().loadTime().toMillis(),
@@ -156,7 +156,7 @@ public final class CatalogService {
                                             new JsonObject().put("model", model.slug()).put("version", v.version())
                                                     .put("sha256", v.artifactSha256())).map(x -> v))))
                             .recover(err -> {
-                                engine.unload(ArtifactValidator.keyOf(model.id(), versionId));
+                                engine.unload(ArtifactValidator.keyOf(model.tenantId(), model.id(), versionId));
                                 return mapConflict(err);
                             });
                 });

@@ -1,5 +1,6 @@
 package com.modelmarket.marketplace.config;
 
+import com.modelmarket.serving.HostConfig;
 import com.modelmarket.serving.PoolConfig;
 import java.io.IOException;
 import java.io.InputStream;
@@ -99,7 +100,29 @@ public final class ConfigLoader {
                 Duration.ofSeconds(v.longValue("billing.close-grace-seconds")),
                 v.longValue("billing.period-day-seconds"),
                 v.integer("billing.period-days"),
-                v.bool("metering.enabled"));
+                v.bool("metering.enabled"),
+                hosts(v));
+    }
+
+    /** The sandbox and model hosts; the hosts' folder defaults to {@code data.dir/hosts}. */
+    private static HostConfig hosts(Values v) {
+        Path data = Path.of(v.string("data.dir")).toAbsolutePath().normalize();
+        return new HostConfig(
+                HostConfig.Sandbox.parse(v.string("serving.sandbox")),
+                v.optional("serving.host.dir").map(Path::of).orElse(data.resolve("hosts")),
+                v.optional("serving.host.native-dir").map(Path::of).orElse(null),
+                Double.parseDouble(v.string("serving.host.max-share")),
+                v.longValue("serving.host.overhead-bytes"),
+                v.longValue("serving.host.memory-limit-bytes"),
+                v.longValue("serving.host.file-size-limit-bytes"),
+                v.integer("serving.host.open-files-limit"),
+                v.integer("serving.host.process-limit"),
+                v.longValue("serving.host.heap-bytes"),
+                Duration.ofMillis(v.longValue("serving.host.start-timeout-millis")),
+                Duration.ofMillis(v.longValue("serving.host.kill-grace-millis")),
+                Duration.ofMillis(v.longValue("serving.host.validation-timeout-millis")),
+                Duration.ofMillis(v.longValue("serving.host.idle-timeout-millis")),
+                true);
     }
 
     private static Map<String, String> readDefaults() {

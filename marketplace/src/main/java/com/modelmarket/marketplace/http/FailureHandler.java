@@ -88,7 +88,7 @@ public final class FailureHandler {
     /** The serving engine's typed errors, mapped to HTTP in this one place. */
     static ApiException fromServing(ServingException e) {
         if (e instanceof ModelRejectedException rejected) {
-            String check = rejected.check().name().toLowerCase(java.util.Locale.ROOT);
+            String check = rejected.check().wireName();
             return new ApiException(422, "model-rejected", "Model rejected",
                     "The model was refused (" + check + " check): " + rejected.reason())
                     .with("check", check).with("reason", rejected.reason());

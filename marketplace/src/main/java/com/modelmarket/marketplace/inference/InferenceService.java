@@ -187,7 +187,7 @@ public final class InferenceService {
 
     private Future<Outcome> run(KeyPrincipal caller, String requestId, InferenceTarget target, TensorCodec.Decoded decoded,
                                 RateLimiter.Decision rate) {
-        ModelKey key = ArtifactValidator.keyOf(target.model().id(), target.version().id());
+        ModelKey key = ArtifactValidator.keyOf(target.model().tenantId(), target.model().id(), target.version().id());
         boolean cold = engine.status(key).isEmpty();
         InferenceRequest request = new InferenceRequest(decoded.inputs(), decoded.outputs(), null);
         return ensureLoaded(key, target)

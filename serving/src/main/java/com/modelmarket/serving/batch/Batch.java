@@ -26,6 +26,15 @@ public final class Batch {
         return items;
     }
 
+    /** The latest deadline of the batch's requests ({@link System#nanoTime()}), {@code Long.MAX_VALUE} for none. */
+    public long latestDeadlineNanos() {
+        long latest = Long.MIN_VALUE;
+        for (PendingRequest r : requests) {
+            latest = Math.max(latest, r.deadlineNanos);
+        }
+        return latest;
+    }
+
     public int requestCount() {
         return requests.size();
     }

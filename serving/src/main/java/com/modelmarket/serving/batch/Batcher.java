@@ -313,6 +313,26 @@ public final class Batcher {
     }
 
     /**
+     * The model's process is gone (its host died): idle workers are taken out of service and the
+     * model counts as unloaded, so that the next request, or work still queued, loads it again.
+     * Running batches fail on their own; their workers are replaced then.
+     *
+     * @return the idle workers, for the caller to stop
+     */
+    public List<BatchWorker> modelLost() {
+        Effects fx = new Effects();
+        List<BatchWorker> gone = new ArrayList<>();
+        synchronized (this) {
+            idle.forEach(w -> gone.add(w.worker()));
+            idle.clear();
+            modelLoaded = false;
+            dispatchLocked(fx);
+        }
+        fx.run();
+        return gone;
+    }
+
+    /**
      * Refuses new requests and stops lingering; the future completes once queued and running work is
      * done. Work that has no worker to run on (a cold start not begun) fails at once.
      */

@@ -32,7 +32,7 @@ public final class LoadedModel implements AutoCloseable {
         this.manifest = manifest;
     }
 
-    static LoadedModel load(Path file, ModelManifest manifest, Device device)
+    public static LoadedModel load(Path file, ModelManifest manifest, Device device)
             throws IOException, MalformedModelException {
         Model model = Model.newInstance(manifest.name(), device, "PyTorch");
         try {

@@ -55,7 +55,7 @@ public final class ModelValidator {
     }
 
     /** Why outputs computed for {@code manifest.example()} break the manifest, if they do. */
-    static Optional<String> schemaProblem(ModelManifest manifest, List<Tensor> outputs) {
+    public static Optional<String> schemaProblem(ModelManifest manifest, List<Tensor> outputs) {
         List<TensorSpec> declared = manifest.outputs();
         if (outputs.size() != declared.size()) {
             return Optional.of("the model returns " + outputs.size() + " output(s), the manifest"

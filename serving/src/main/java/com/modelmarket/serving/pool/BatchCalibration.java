@@ -26,7 +26,7 @@ import java.util.stream.Collectors;
  * The cap is the smallest size within {@link #TOLERANCE} of the best items/s: bigger batches that
  * are not faster only make requests wait for each other.
  */
-final class BatchCalibration {
+public final class BatchCalibration {
 
     /** Sizes whose items/s is within this fraction of the best count as "as fast". */
     static final double TOLERANCE = 0.03;
@@ -41,7 +41,7 @@ final class BatchCalibration {
 
     /** Runs one forward pass of {@code size} synthetic items and returns how long it took. */
     @FunctionalInterface
-    interface Probe {
+    public interface Probe {
         long runNanos(int size) throws Exception;
     }
 
@@ -53,14 +53,14 @@ final class BatchCalibration {
      * @param spentNanos time spent, warm-ups included
      * @param stoppedBecause why doubling ended before {@code maxBatchSize}, or null
      */
-    record Result(int cap, SortedMap<Integer, Double> itemsPerSecond, long spentNanos, String stoppedBecause) {
+    public record Result(int cap, SortedMap<Integer, Double> itemsPerSecond, long spentNanos, String stoppedBecause) {
 
-        Result {
+        public Result {
             itemsPerSecond = Collections.unmodifiableSortedMap(new TreeMap<>(itemsPerSecond));
         }
 
         /** The table as {@code size→items/s} pairs, for the log. */
-        String table() {
+        public String table() {
             return itemsPerSecond.entrySet().stream()
                     .map(e -> e.getKey() + "→" + Math.round(e.getValue()))
                     .collect(Collectors.joining(", "));
@@ -98,7 +98,7 @@ final class BatchCalibration {
      * Times the sizes up to {@code maxBatchSize} within {@code budget} and picks the cap. Size 1 is
      * always measured, whatever the budget: a model whose single item exceeds it gets a cap of 1.
      */
-    static Result run(Probe probe, int maxBatchSize, Duration budget, LongSupplier clock) throws Exception {
+    public static Result run(Probe probe, int maxBatchSize, Duration budget, LongSupplier clock) throws Exception {
         long start = clock.getAsLong();
         long budgetNanos = budget.toNanos();
         SortedMap<Integer, Double> rates = new TreeMap<>();
@@ -175,7 +175,7 @@ final class BatchCalibration {
      * Zero-filled inputs of {@code size} items for every input of the manifest, in its order; empty
      * when a dimension other than the first is variable (no synthetic shape stands for real ones).
      */
-    static Optional<List<Tensor>> syntheticInputs(ModelManifest manifest, int size) {
+    public static Optional<List<Tensor>> syntheticInputs(ModelManifest manifest, int size) {
         List<Tensor> inputs = new ArrayList<>(manifest.inputs().size());
         for (TensorSpec spec : manifest.inputs()) {
             long[] shape = spec.shape();

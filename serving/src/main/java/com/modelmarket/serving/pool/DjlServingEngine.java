@@ -1,7 +1,5 @@
 package com.modelmarket.serving.pool;
 
-import ai.djl.Device;
-import ai.djl.engine.Engine;
 import com.modelmarket.serving.InferenceRequest;
 import com.modelmarket.serving.InferenceResult;
 import com.modelmarket.serving.InvalidInputException;
@@ -19,22 +17,17 @@ import com.modelmarket.serving.ServingConfig;
 import com.modelmarket.serving.ServingEngine;
 import com.modelmarket.serving.batch.BatchWorker;
 import com.modelmarket.serving.batch.Batcher;
+import com.modelmarket.serving.host.HostedRuntime;
 import com.modelmarket.serving.metrics.ModelMetrics;
-import com.modelmarket.serving.model.LoadedModel;
 import com.modelmarket.serving.model.ModelManifest;
-import com.modelmarket.serving.model.ModelValidator;
 import com.modelmarket.serving.model.Tensor;
-import com.modelmarket.serving.model.TorchRuntime;
 import com.modelmarket.serving.store.StoredArtifact;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Context;
-import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
-import io.vertx.core.ThreadingModel;
 import io.vertx.core.Vertx;
-import io.vertx.core.WorkerExecutor;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -45,25 +38,24 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.Semaphore;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * {@link ServingEngine} on DJL's PyTorch engine: one {@link Batcher} per registered model version,
- * worker verticles each owning a predictor, a shared memory budget with least-recently-used
- * unloading, and idle scale-down.
+ * a shared memory budget with least-recently-used unloading, and idle scale-down. Where the model
+ * code runs is the {@link ModelRuntime}'s business: sandboxed model-host processes, one per
+ * publisher ({@link HostedRuntime}, the default), or this JVM ({@link InProcessRuntime}, trusted
+ * use only).
  *
- * <p>Faults: the predictor pool has {@code workerThreads} compute permits but {@code workerThreads +
- * spareThreads} threads. A worker stuck in a forward pass (its batch far past its deadline) gives
- * its permit back and keeps a spare thread until the pass returns, while a fresh worker with its
- * own predictor replaces it; so a hung model costs at most the spare threads, never the other
- * models' compute. With no spare left a stuck worker keeps its permit and its version's worker
- * slot. A stuck worker is stopped (its predictor closed) once its pass returns; its model is never
- * closed under it.
+ * <p>Faults: in-process, a worker stuck in a forward pass (its batch far past its deadline) gives
+ * its compute permit back and keeps a spare thread until the pass returns, while a fresh worker
+ * replaces it. In a model host, the host is killed at the deadline plus a grace, which frees the
+ * CPU at once; its models count as lost and load again in a fresh host on the next request.
+ *
+ * <p>Memory: each version is charged its bytes; the first version of an owner in memory is also
+ * charged the runtime's per-owner overhead (a model host's JVM and PyTorch).
  *
  * <p>Calibration: the first worker of a version times synthetic batches before it takes real ones
  * and sets its batcher's batch cap ({@link BatchCalibration}); once per version, not per reload.
@@ -73,41 +65,53 @@ import org.slf4j.LoggerFactory;
  */
 public final class DjlServingEngine implements ServingEngine {
 
-    /** The named Vert.x worker pool that runs every predictor. */
-    public static final String WORKER_POOL = "modelmarket-serving";
+    /** The named Vert.x worker pool that runs every in-process predictor. */
+    public static final String WORKER_POOL = InProcessRuntime.WORKER_POOL;
 
     private static final Logger LOG = LoggerFactory.getLogger(DjlServingEngine.class);
 
     private final Vertx vertx;
     private final ServingConfig config;
-    private final MeterRegistry registry;
-    private final Device device;
-    private final ModelValidator validator;
-    private final WorkerExecutor loader;
-    private final Semaphore computePermits;
-    private final AtomicInteger sparesLent = new AtomicInteger();
+    private final ModelRuntime runtime;
     private final List<Consumer<RequestFacts>> listeners = new CopyOnWriteArrayList<>();
     private final Map<ModelKey, ModelVersion> versions = new HashMap<>();
+    /** Versions in memory per owner, for the per-owner overhead. */
+    private final Map<String, Integer> inMemoryByOwner = new HashMap<>();
     private final long sweepTimer;
     private long usedBytes;
     private boolean closing;
     private Future<Void> closed;
 
-    /** Starts PyTorch (blocking for a second or two): call it off the event loop. */
+    /**
+     * Starts the runtime the configuration asks for (blocking for a second or two: PyTorch, or the
+     * sandbox probe): call it off the event loop.
+     */
     public DjlServingEngine(Vertx vertx, ServingConfig config, MeterRegistry registry) {
+        this(vertx, config, registry, runtimeFor(vertx, config));
+    }
+
+    DjlServingEngine(Vertx vertx, ServingConfig config, MeterRegistry registry, ModelRuntime runtime) {
         this.vertx = vertx;
         this.config = config;
         this.registry = registry;
-        Engine engine =
-                TorchRuntime.start(config.intraOpThreads(), config.interOpThreads(), config.graphOptimizer());
-        this.device = TorchRuntime.device(engine, config.device());
-        this.validator = new ModelValidator(device);
-        this.computePermits = new Semaphore(config.workerThreads());
-        this.loader = vertx.createSharedWorkerExecutor("modelmarket-model-loader", 2, 10,
-                TimeUnit.MINUTES);
+        this.runtime = runtime;
+        runtime.onModelLost(this::modelLost);
         this.sweepTimer = vertx.setPeriodic(config.idleCheckInterval().toMillis(), id -> sweepIdle());
         LOG.info("serving engine on {}: {} worker thread(s) + {} spare for stuck workers, memory budget {} bytes",
-                device, config.workerThreads(), config.spareThreads(), config.memoryBudgetBytes());
+                runtime.device(), config.workerThreads(), config.spareThreads(), config.memoryBudgetBytes());
+    }
+
+    private final MeterRegistry registry;
+
+    private static ModelRuntime runtimeFor(Vertx vertx, ServingConfig config) {
+        if (config.hosts().sandbox() == com.modelmarket.serving.HostConfig.Sandbox.OFF) {
+            return new InProcessRuntime(vertx, config);
+        }
+        try {
+            return new HostedRuntime(vertx, config);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     // --- ServingEngine --------------------------------------------------------------------------
@@ -205,6 +209,11 @@ public final class DjlServingEngine implements ServingEngine {
     }
 
     @Override
+    public List<com.modelmarket.serving.HostStatus> hosts() {
+        return runtime.hosts();
+    }
+
+    @Override
     public void addRequestListener(Consumer<RequestFacts> listener) {
         listeners.add(listener);
     }
@@ -234,14 +243,14 @@ public final class DjlServingEngine implements ServingEngine {
             vertx.cancelTimer(cap);
             finished.tryComplete();
         });
-        closed = finished.future().eventually(loader::close);
+        closed = finished.future().eventually(runtime::close);
         return closed;
     }
 
     // --- loading and memory ---------------------------------------------------------------------
 
     /** The version's model, loading it (and making room for it) if it is not in memory. */
-    private synchronized Future<LoadedModel> ensureLoaded(ModelVersion v, boolean cold) {
+    private synchronized Future<ModelRuntime.Model> ensureLoaded(ModelVersion v, boolean cold) {
         if (v.model != null) {
             return v.model;
         }
@@ -251,12 +260,11 @@ public final class DjlServingEngine implements ServingEngine {
             return Future.failedFuture(e);
         }
         long start = System.nanoTime();
-        Future<LoadedModel> loading =
-                loader.executeBlocking(() -> validator.load(v.artifact, v.manifest), false);
+        Future<ModelRuntime.Model> loading = runtime.load(v.key, v.artifact, v.manifest);
         v.model = loading;
         loading.onComplete(ar -> {
             synchronized (this) {
-                if (v.model != loading) { // unloaded while loading
+                if (v.model != loading) { // unloaded (or lost) while loading
                     if (ar.succeeded()) {
                         ar.result().close();
                     }
@@ -264,12 +272,12 @@ public final class DjlServingEngine implements ServingEngine {
                 }
                 if (ar.failed()) {
                     v.model = null;
-                    usedBytes -= v.memoryBytes;
+                    dischargeLocked(v);
                     return;
                 }
                 long nanos = System.nanoTime() - start;
                 v.lastLoad = new LoadReport(v.key, v.artifact.sha256(), v.artifact.sizeBytes(),
-                        Duration.ofNanos(nanos), v.memoryBytes, device.toString());
+                        Duration.ofNanos(nanos), v.memoryBytes, runtime.device());
                 v.metrics.load(nanos, cold);
                 v.batcher.modelLoaded();
                 LOG.info("{} {} in {} ms ({} bytes)", cold ? "cold-started" : "loaded", v.key,
@@ -279,17 +287,22 @@ public final class DjlServingEngine implements ServingEngine {
         return loading;
     }
 
+    /** What loading the version costs now: its bytes, plus its owner's overhead if it is the owner's first. */
+    private long costLocked(ModelVersion v) {
+        return v.memoryBytes + (inMemoryByOwner.getOrDefault(v.key.owner(), 0) == 0 ? runtime.ownerOverheadBytes() : 0);
+    }
+
     /** Charges the version to the budget, unloading idle least-recently-used versions first. */
     private void reserveLocked(ModelVersion v) {
         Set<ModelVersion> busy = new HashSet<>();
-        while (usedBytes + v.memoryBytes > config.memoryBudgetBytes()) {
+        while (usedBytes + costLocked(v) > config.memoryBudgetBytes()) {
             ModelVersion victim = versions.values().stream()
                     .filter(o -> o != v && o.loaded() && !busy.contains(o) && o.batcher.isIdle())
                     .min(Comparator.comparingLong(o -> o.batcher.lastUsedNanos()))
                     .orElse(null);
             if (victim == null) {
                 throw new OverloadedException("the memory budget (" + config.memoryBudgetBytes()
-                        + " bytes) is held by busy models; " + v.key + " needs " + v.memoryBytes,
+                        + " bytes) is held by busy models; " + v.key + " needs " + costLocked(v),
                         Duration.ofSeconds(1));
             }
             List<BatchWorker> workers = victim.batcher.retireAll();
@@ -300,15 +313,47 @@ public final class DjlServingEngine implements ServingEngine {
                 unloadModelLocked(victim, workers);
             }
         }
-        usedBytes += v.memoryBytes;
+        usedBytes += costLocked(v);
+        inMemoryByOwner.merge(v.key.owner(), 1, Integer::sum);
+    }
+
+    /** Gives back what {@link #reserveLocked} charged. */
+    private void dischargeLocked(ModelVersion v) {
+        usedBytes -= v.memoryBytes;
+        int left = inMemoryByOwner.merge(v.key.owner(), -1, Integer::sum);
+        if (left <= 0) {
+            inMemoryByOwner.remove(v.key.owner());
+            usedBytes -= runtime.ownerOverheadBytes();
+        }
     }
 
     /** Frees a version's model (it stays registered; the next request reloads it). */
     private void unloadModelLocked(ModelVersion v, List<BatchWorker> workers) {
-        LoadedModel model = v.model.result();
+        ModelRuntime.Model model = v.model.result();
         v.model = null;
-        usedBytes -= v.memoryBytes;
+        dischargeLocked(v);
         undeploy(v, workers).compose(x -> stuckStopped(v)).onComplete(ar -> closeUnlessStuck(v, model, ar));
+    }
+
+    /**
+     * The runtime lost a version's model (its host died): it no longer counts as in memory, its
+     * idle workers go, and the next request loads it again (a cold start). Batches that were running
+     * fail on their own, and their workers are replaced then.
+     */
+    private void modelLost(ModelKey key) {
+        ModelVersion v;
+        synchronized (this) {
+            v = versions.get(key);
+            if (v == null || v.model == null) {
+                return;
+            }
+            if (v.model.isComplete()) {
+                v.model = null;
+                dischargeLocked(v);
+            }
+        }
+        LOG.warn("{}: its model host is gone; it loads again on the next request", key);
+        undeploy(v, v.batcher.modelLost());
     }
 
     private void forgetAfterFailedLoad(ModelVersion v, Throwable err) {
@@ -324,10 +369,10 @@ public final class DjlServingEngine implements ServingEngine {
 
     // --- workers --------------------------------------------------------------------------------
 
-    private Future<Void> startMinimumWorkers(ModelVersion v, LoadedModel model) {
+    private Future<Void> startMinimumWorkers(ModelVersion v, ModelRuntime.Model model) {
         int count = v.config.minWorkers();
         v.batcher.expectWorkers(count);
-        List<Future<ModelWorker>> started = new ArrayList<>();
+        List<Future<ModelRuntime.Worker>> started = new ArrayList<>();
         for (int i = 0; i < count; i++) {
             started.add(deploy(v, model).compose(w -> calibrated(v, w)).andThen(ar -> {
                 if (ar.succeeded()) {
@@ -342,7 +387,7 @@ public final class DjlServingEngine implements ServingEngine {
 
     /** The batcher's {@link Batcher.Scaler}: loads the model first if needed (a cold start). */
     private void startWorker(ModelVersion v) {
-        Future<LoadedModel> model;
+        Future<ModelRuntime.Model> model;
         synchronized (this) {
             if (!v.registered) {
                 v.batcher.workerFailed(new ModelNotLoadedException(v.key));
@@ -359,31 +404,24 @@ public final class DjlServingEngine implements ServingEngine {
         });
     }
 
-    private Future<ModelWorker> deploy(ModelVersion v, LoadedModel model) {
+    private Future<ModelRuntime.Worker> deploy(ModelVersion v, ModelRuntime.Model model) {
         synchronized (this) {
             if (!v.registered || v.model == null || v.model.result() != model) {
                 return Future.failedFuture(new ModelNotLoadedException(v.key));
             }
         }
-        ModelWorker worker = new ModelWorker(v.key, model, computePermits);
-        DeploymentOptions options = new DeploymentOptions()
-                .setThreadingModel(ThreadingModel.WORKER)
-                .setWorkerPoolName(WORKER_POOL)
-                .setWorkerPoolSize(config.workerThreads() + config.spareThreads())
-                .setMaxWorkerExecuteTime(5)
-                .setMaxWorkerExecuteTimeUnit(TimeUnit.MINUTES);
-        return vertx.deployVerticle(worker, options).compose(id -> {
+        return runtime.startWorker(model).compose(worker -> {
             boolean keep;
             synchronized (this) {
                 keep = v.registered;
                 if (keep) {
-                    v.deployments.put(worker, id);
+                    v.deployments.add(worker);
                 }
             }
             // unloaded while it started: stop it at once
             return keep
                     ? Future.succeededFuture(worker)
-                    : vertx.undeploy(id).transform(x -> Future.failedFuture(new ModelNotLoadedException(v.key)));
+                    : runtime.stopWorker(worker).transform(x -> Future.failedFuture(new ModelNotLoadedException(v.key)));
         });
     }
 
@@ -392,7 +430,7 @@ public final class DjlServingEngine implements ServingEngine {
      * worker takes real batches only afterwards. Calibration that fails or cannot run keeps {@code
      * maxBatchSize}.
      */
-    private Future<ModelWorker> calibrated(ModelVersion v, ModelWorker worker) {
+    private Future<ModelRuntime.Worker> calibrated(ModelVersion v, ModelRuntime.Worker worker) {
         synchronized (this) {
             if (v.calibrationStarted) {
                 return Future.succeededFuture(worker);
@@ -437,31 +475,22 @@ public final class DjlServingEngine implements ServingEngine {
         @Override
         public void stopWorker(BatchWorker worker, Future<Void> after) {
             // out of the deployments at once: unloading waits for a stuck pass only so long
-            String id = v.deployments.remove(worker);
-            if (id == null) {
+            if (!v.deployments.remove(worker)) {
                 return;
             }
-            Future<Void> stopped = after.transform(ar -> vertx.undeploy(id));
+            Future<Void> stopped = after.transform(ar -> runtime.stopWorker(worker));
             v.stopping.add(stopped);
             stopped.onComplete(ar -> v.stopping.remove(stopped));
         }
 
         @Override
         public boolean lendSpare(BatchWorker stuck) {
-            int lent;
-            do {
-                lent = sparesLent.get();
-                if (lent >= config.spareThreads()) {
-                    return false;
-                }
-            } while (!sparesLent.compareAndSet(lent, lent + 1));
-            ((ModelWorker) stuck).abandon();
-            return true;
+            return runtime.lendSpare(stuck);
         }
 
         @Override
         public void returnSpare() {
-            sparesLent.decrementAndGet();
+            runtime.returnSpare();
         }
     }
 
@@ -484,7 +513,7 @@ public final class DjlServingEngine implements ServingEngine {
         return done.future();
     }
 
-    private void closeUnlessStuck(ModelVersion v, LoadedModel model, AsyncResult<Boolean> stopped) {
+    private void closeUnlessStuck(ModelVersion v, ModelRuntime.Model model, AsyncResult<Boolean> stopped) {
         if (stopped.succeeded() && stopped.result()) {
             model.close();
         } else {
@@ -495,9 +524,8 @@ public final class DjlServingEngine implements ServingEngine {
     private Future<Void> undeploy(ModelVersion v, List<BatchWorker> workers) {
         List<Future<Void>> stopped = new ArrayList<>();
         for (BatchWorker w : workers) {
-            String id = v.deployments.remove(w);
-            if (id != null) {
-                stopped.add(vertx.undeploy(id));
+            if (v.deployments.remove(w)) {
+                stopped.add(runtime.stopWorker(w));
             }
         }
         return Future.join(stopped).mapEmpty();
@@ -546,15 +574,15 @@ public final class DjlServingEngine implements ServingEngine {
 
     /** Stops every worker of an unregistered version, then frees its model, memory and meters. */
     private Future<Void> release(ModelVersion v) {
-        LoadedModel model;
+        ModelRuntime.Model model;
         synchronized (this) {
             model = v.loaded() ? v.model.result() : null;
             if (v.model != null && (v.model.succeeded() || !v.model.isComplete())) {
-                usedBytes -= v.memoryBytes;
+                dischargeLocked(v);
             }
             v.model = null;
         }
-        return undeploy(v, new ArrayList<>(v.deployments.keySet()))
+        return undeploy(v, new ArrayList<>(v.deployments))
                 .transform(x -> stuckStopped(v))
                 .transform(ar -> {
                     if (model != null) {

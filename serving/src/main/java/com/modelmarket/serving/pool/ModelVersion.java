@@ -6,11 +6,9 @@ import com.modelmarket.serving.PoolConfig;
 import com.modelmarket.serving.batch.BatchWorker;
 import com.modelmarket.serving.batch.Batcher;
 import com.modelmarket.serving.metrics.ModelMetrics;
-import com.modelmarket.serving.model.LoadedModel;
 import com.modelmarket.serving.model.ModelManifest;
 import com.modelmarket.serving.store.StoredArtifact;
 import io.vertx.core.Future;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -26,14 +24,14 @@ final class ModelVersion {
     Batcher batcher;
 
     /** The model in memory, or being loaded; null when unloaded. */
-    Future<LoadedModel> model;
+    Future<ModelRuntime.Model> model;
     /** Completes when the first load and the minimum workers are done. */
     Future<LoadReport> firstLoad;
     LoadReport lastLoad;
     /** False once unloaded explicitly or refused: nothing may start for it any more. */
     boolean registered = true;
-    /** Deployed worker verticles and their deployment ids. */
-    final Map<BatchWorker, String> deployments = new ConcurrentHashMap<>();
+    /** Workers started for this version and not stopped yet. */
+    final Set<BatchWorker> deployments = ConcurrentHashMap.newKeySet();
     /** Undeployments of workers taken out of service, pending until their last batch returns. */
     final Set<Future<Void>> stopping = ConcurrentHashMap.newKeySet();
     /** Whether a worker has been handed the one batch size calibration of this version. */

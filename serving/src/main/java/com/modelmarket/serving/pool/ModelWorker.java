@@ -9,14 +9,12 @@ import com.modelmarket.serving.batch.BatchOutput;
 import com.modelmarket.serving.batch.BatchWorker;
 import com.modelmarket.serving.model.LoadedModel;
 import com.modelmarket.serving.model.Tensor;
-import com.modelmarket.serving.model.TensorSpec;
 import com.modelmarket.serving.model.TorchErrors;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import java.time.Duration;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -31,7 +29,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * worker declared stuck gives its permit back through {@link #abandon()}, from another thread; the
  * pass, when it ends, then has nothing to give back.
  */
-final class ModelWorker extends VerticleBase implements BatchWorker {
+final class ModelWorker extends VerticleBase implements ModelRuntime.Worker {
 
     private final ModelKey key;
     private final LoadedModel model;
@@ -71,7 +69,8 @@ final class ModelWorker extends VerticleBase implements BatchWorker {
      * Times synthetic batches of 1, 2, 4, ... items on this worker's predictor, on its thread,
      * before the worker takes real batches.
      */
-    Future<BatchCalibration.Result> calibrate(int maxBatchSize, Duration budget) {
+    @Override
+    public Future<BatchCalibration.Result> calibrate(int maxBatchSize, Duration budget) {
         Promise<BatchCalibration.Result> promise = Promise.promise();
         context.runOnContext(v -> {
             acquirePermit();
@@ -117,7 +116,7 @@ final class ModelWorker extends VerticleBase implements BatchWorker {
         long start = System.nanoTime();
         try {
             List<Tensor> outputs = model.run(predictor, batch.mergedInputs());
-            checkOutputs(outputs);
+            OutputCheck.check(key, model.manifest(), outputs);
             releasePermit();
             promise.complete(new BatchOutput(outputs, System.nanoTime() - start));
         } catch (Throwable t) { // NOPMD: the batch must be answered whatever happened
@@ -137,22 +136,6 @@ final class ModelWorker extends VerticleBase implements BatchWorker {
                             + " item(s): " + TorchErrors.brief(t), cause));
             if (t instanceof VirtualMachineError e) {
                 throw e;
-            }
-        }
-    }
-
-    /** A model that breaks its manifest at run time fails its batch rather than its callers' parsers. */
-    private void checkOutputs(List<Tensor> outputs) {
-        List<TensorSpec> declared = model.manifest().outputs();
-        if (outputs.size() != declared.size()) {
-            throw new InferenceFailedException(key + ": the model returned " + outputs.size()
-                    + " output(s), its manifest declares " + declared.size(), null);
-        }
-        for (int i = 0; i < outputs.size(); i++) {
-            Optional<String> mismatch = declared.get(i).mismatch(outputs.get(i));
-            if (mismatch.isPresent()) {
-                throw new InferenceFailedException(
-                        key + ": the model broke its manifest: output " + mismatch.get(), null);
             }
         }
     }

@@ -39,7 +39,7 @@ import org.junit.jupiter.api.Test;
 /** The batching rules, exactly, with workers the test controls (no model, no timing races). */
 class BatcherTest {
 
-    private static final ModelKey KEY = new ModelKey("echo", "1");
+    private static final ModelKey KEY = new ModelKey("tests", "echo", "1");
 
     private Vertx vertx;
     private Context context;

@@ -1,0 +1,253 @@
+package com.modelmarket.serving.host;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import ai.djl.inference.Predictor;
+import ai.djl.ndarray.NDList;
+import com.modelmarket.serving.host.HostProtocol.Frame;
+import com.modelmarket.serving.host.HostProtocol.Writer;
+import com.modelmarket.serving.model.LoadedModel;
+import com.modelmarket.serving.model.ModelManifest;
+import com.modelmarket.serving.model.Tensor;
+import com.modelmarket.serving.model.TorchErrors;
+import com.modelmarket.serving.model.TorchRuntime;
+import com.modelmarket.serving.pool.BatchCalibration;
+import io.vertx.core.json.JsonObject;
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+/**
+ * The model host: a separate process (started by {@link HostLauncher}, inside the sandbox) that
+ * runs the TorchScript code of one publisher tenant. It connects to the platform over the
+ * Unix-domain socket it is given, loads models, runs batches and calibrations on a fixed pool of
+ * compute threads (the tenant's share of the compute slots) and answers each call by its id.
+ *
+ * <p>Nothing here is trusted by the platform: model code can take this process over. The
+ * platform checks every answer, bounds every call by a deadline and kills the host when one
+ * overruns.
+ *
+ * <p>Arguments: {@code SOCKET THREADS INTRA_OP INTER_OP GRAPH_OPTIMIZER DEVICE}, or {@code
+ * --prepare} to unpack PyTorch's natives into the engine cache directory and exit (run once by the
+ * platform, outside the sandbox, with no model).
+ */
+public final class HostMain {
+
+    private static final int MAX_FRAME = Integer.MAX_VALUE - 64;
+
+    private final SocketChannel channel;
+    private final Device device;
+    private final ExecutorService compute;
+    private final Map<String, Hosted> models = new ConcurrentHashMap<>();
+
+    /** A loaded model and the predictors its calls reuse, one per call at a time. */
+    private record Hosted(LoadedModel model, ConcurrentLinkedQueue<Predictor<NDList, NDList>> idle) {}
+
+    private HostMain(SocketChannel channel, Device device, int threads) {
+        this.channel = channel;
+        this.device = device;
+        this.compute = Executors.newFixedThreadPool(threads, r -> {
+            Thread t = new Thread(r, "host-compute");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    public static void main(String[] args) throws Exception {
+        // frames never travel on standard output: whatever model code prints goes to the log
+        System.setOut(System.err);
+        if (args.length == 1 && args[0].equals("--prepare")) {
+            Engine engine = TorchRuntime.start(1, 1, false);
+            System.err.println("PyTorch " + engine.getVersion() + " natives ready");
+            System.exit(0);
+        }
+        if (args.length != 6) {
+            System.err.println("usage: HostMain SOCKET THREADS INTRA_OP INTER_OP GRAPH_OPTIMIZER DEVICE");
+            System.exit(2);
+        }
+        int threads = Integer.parseInt(args[1]);
+        Engine engine = TorchRuntime.start(Integer.parseInt(args[2]), Integer.parseInt(args[3]),
+                Boolean.parseBoolean(args[4]));
+        Device device = TorchRuntime.device(engine, args[5]);
+        SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX);
+        channel.connect(UnixDomainSocketAddress.of(args[0]));
+        new HostMain(channel, device, threads).serve();
+    }
+
+    private void serve() throws IOException {
+        send(new Writer(HostProtocol.HELLO, 0).i64(ProcessHandle.current().pid()));
+        InputStream in = new BufferedInputStream(input(channel), 1 << 16);
+        for (Frame f = HostProtocol.read(in, MAX_FRAME); f != null; f = HostProtocol.read(in, MAX_FRAME)) {
+            Frame frame = f;
+            switch (frame.type()) {
+                case HostProtocol.LOAD -> compute.execute(() -> answer(frame, this::load));
+                case HostProtocol.RUN -> compute.execute(() -> answer(frame, this::run));
+                case HostProtocol.CALIBRATE -> compute.execute(() -> answer(frame, this::calibrate));
+                case HostProtocol.UNLOAD -> answer(frame, this::unload);
+                default -> throw new IOException("unknown frame type " + frame.type());
+            }
+        }
+        // the platform closed the socket: nothing more to do
+        System.exit(0);
+    }
+
+    @FunctionalInterface
+    private interface Handler {
+        Writer handle(Frame frame) throws Exception;
+    }
+
+    private void answer(Frame frame, Handler handler) {
+        Writer reply;
+        try {
+            reply = handler.handle(frame);
+        } catch (Exception e) { // NOPMD: every call is answered
+            reply = new Writer(HostProtocol.FAILED, frame.id()).string("run").string(TorchErrors.brief(e));
+        }
+        try {
+            send(reply);
+        } catch (IOException e) {
+            System.exit(0); // the platform is gone
+        }
+    }
+
+    private Writer load(Frame frame) throws IOException {
+        HostProtocol.Reader r = frame.reader();
+        String handle = r.string();
+        Path file = Path.of(r.string());
+        ModelManifest manifest = ModelManifest.fromJson(new JsonObject(r.string()));
+        LoadedModel model;
+        try {
+            model = LoadedModel.load(file, manifest, device);
+        } catch (Exception e) { // NOPMD: reported as the load check
+            return new Writer(HostProtocol.FAILED, frame.id()).string("load")
+                    .string("PyTorch cannot load it: " + TorchErrors.brief(e));
+        }
+        List<Tensor> outputs;
+        try (Predictor<NDList, NDList> predictor = model.newPredictor()) {
+            outputs = model.run(predictor, manifest.example());
+        } catch (Exception e) { // NOPMD: reported as the example check
+            model.close();
+            return new Writer(HostProtocol.FAILED, frame.id()).string("example")
+                    .string("the example input fails: " + TorchErrors.brief(e));
+        }
+        Hosted previous = models.put(handle, new Hosted(model, new ConcurrentLinkedQueue<>()));
+        if (previous != null) {
+            close(previous);
+        }
+        return new Writer(HostProtocol.LOADED, frame.id()).tensors(outputs);
+    }
+
+    private Writer run(Frame frame) throws Exception {
+        HostProtocol.Reader r = frame.reader();
+        Hosted hosted = hosted(r.string());
+        List<Tensor> inputs = r.tensors();
+        Predictor<NDList, NDList> predictor = borrow(hosted);
+        long start = System.nanoTime();
+        List<Tensor> outputs;
+        try {
+            outputs = hosted.model().run(predictor, inputs);
+        } catch (Exception e) {
+            predictor.close(); // a predictor that saw an exception is not reused
+            throw e;
+        }
+        long nanos = System.nanoTime() - start;
+        hosted.idle().add(predictor);
+        return new Writer(HostProtocol.OUTPUT, frame.id()).i64(nanos).tensors(outputs);
+    }
+
+    private Writer calibrate(Frame frame) throws Exception {
+        HostProtocol.Reader r = frame.reader();
+        Hosted hosted = hosted(r.string());
+        int maxBatchSize = r.i32();
+        Duration budget = Duration.ofNanos(r.i64());
+        Predictor<NDList, NDList> predictor = borrow(hosted);
+        BatchCalibration.Result result;
+        try {
+            result = BatchCalibration.run(size -> {
+                List<Tensor> inputs = BatchCalibration.syntheticInputs(hosted.model().manifest(), size)
+                        .orElseThrow(() -> new IllegalStateException("no synthetic input"));
+                long start = System.nanoTime();
+                hosted.model().run(predictor, inputs);
+                return System.nanoTime() - start;
+            }, maxBatchSize, budget, System::nanoTime);
+        } catch (Exception e) {
+            predictor.close();
+            throw e;
+        }
+        hosted.idle().add(predictor);
+        Writer w = new Writer(HostProtocol.CALIBRATED, frame.id()).i32(result.cap())
+                .i32(result.itemsPerSecond().size());
+        result.itemsPerSecond().forEach((size, rate) -> w.i32(size).f64(rate));
+        return w.i64(result.spentNanos()).string(result.stoppedBecause() == null ? "" : result.stoppedBecause());
+    }
+
+    private Writer unload(Frame frame) throws IOException {
+        Hosted hosted = models.remove(frame.reader().string());
+        if (hosted != null) {
+            // calls still running on it finish first: they hold the model's predictors
+            compute.execute(() -> close(hosted));
+        }
+        return new Writer(HostProtocol.DONE, frame.id());
+    }
+
+    private Hosted hosted(String handle) {
+        Hosted hosted = models.get(handle);
+        if (hosted == null) {
+            throw new IllegalStateException("no model " + handle + " in this host");
+        }
+        return hosted;
+    }
+
+    private static Predictor<NDList, NDList> borrow(Hosted hosted) {
+        Predictor<NDList, NDList> p = hosted.idle().poll();
+        return p != null ? p : hosted.model().newPredictor();
+    }
+
+    private static void close(Hosted hosted) {
+        for (Predictor<NDList, NDList> p = hosted.idle().poll(); p != null; p = hosted.idle().poll()) {
+            p.close();
+        }
+        hosted.model().close();
+    }
+
+    private void send(Writer w) throws IOException {
+        ByteBuffer buf = ByteBuffer.wrap(w.frame());
+        synchronized (channel) {
+            while (buf.hasRemaining()) {
+                channel.write(buf);
+            }
+        }
+    }
+
+    /**
+     * An input stream over the channel that does not take the channel's blocking lock, so that
+     * writes from the compute threads proceed while the main thread waits for the next frame.
+     */
+    static InputStream input(SocketChannel channel) {
+        return new InputStream() {
+            @Override
+            public int read() throws IOException {
+                byte[] one = new byte[1];
+                int n = read(one, 0, 1);
+                return n < 0 ? -1 : one[0] & 0xFF;
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                return channel.read(ByteBuffer.wrap(b, off, len));
+            }
+        };
+    }
+}

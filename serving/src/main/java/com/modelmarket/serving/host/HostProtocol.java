@@ -1,0 +1,256 @@
+package com.modelmarket.serving.host;
+
+import com.modelmarket.serving.model.DataType;
+import com.modelmarket.serving.model.Tensor;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The frames exchanged between the platform and a model host over the host's Unix-domain socket.
+ * A frame is {@code int length, byte type, long call id, body}; tensors travel as raw
+ * little-endian bytes with their datatype and shape, never as JSON.
+ *
+ * <p>The platform reads what a host sends as untrusted input: a host runs a publisher's code, so
+ * every length, count and shape it reports is bounded and checked before anything is allocated.
+ */
+public final class HostProtocol {
+
+    // platform → host
+    public static final byte LOAD = 1;
+    public static final byte RUN = 2;
+    public static final byte CALIBRATE = 3;
+    public static final byte UNLOAD = 4;
+    // host → platform
+    public static final byte HELLO = 10;
+    public static final byte LOADED = 12;
+    public static final byte OUTPUT = 14;
+    public static final byte FAILED = 15;
+    public static final byte CALIBRATED = 16;
+    public static final byte DONE = 17;
+
+    /** Most tensors one message may carry. */
+    static final int MAX_TENSORS = 64;
+    static final int MAX_RANK = 16;
+    static final int MAX_STRING_BYTES = 1 << 20;
+
+    private HostProtocol() {}
+
+    /** One frame, its body still to be read with {@link Reader}. */
+    public record Frame(byte type, long id, byte[] body) {
+        public Reader reader() {
+            return new Reader(body);
+        }
+    }
+
+    /** Reads one frame, or null at the end of the stream. */
+    public static Frame read(InputStream in, int maxFrameBytes) throws IOException {
+        DataInputStream data = new DataInputStream(in);
+        int length;
+        try {
+            length = data.readInt();
+        } catch (EOFException e) {
+            return null;
+        }
+        if (length < 9 || length > maxFrameBytes) {
+            throw new IOException("frame of " + length + " bytes; at most " + maxFrameBytes);
+        }
+        byte type = data.readByte();
+        long id = data.readLong();
+        byte[] body = new byte[length - 9];
+        data.readFully(body);
+        return new Frame(type, id, body);
+    }
+
+    /** Builds a frame body, then writes the whole frame at once. */
+    public static final class Writer {
+        private final ByteArrayOutputStream bytes = new ByteArrayOutputStream(256);
+        private final DataOutputStream out = new DataOutputStream(bytes);
+        private final byte type;
+        private final long id;
+
+        public Writer(byte type, long id) {
+            this.type = type;
+            this.id = id;
+        }
+
+        public Writer string(String s) {
+            byte[] b = s.getBytes(StandardCharsets.UTF_8);
+            return bytes(b);
+        }
+
+        public Writer bytes(byte[] b) {
+            try {
+                out.writeInt(b.length);
+                out.write(b);
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+            return this;
+        }
+
+        public Writer i32(int v) {
+            try {
+                out.writeInt(v);
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+            return this;
+        }
+
+        public Writer i64(long v) {
+            try {
+                out.writeLong(v);
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+            return this;
+        }
+
+        public Writer f64(double v) {
+            try {
+                out.writeDouble(v);
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+            return this;
+        }
+
+        public Writer bool(boolean v) {
+            return i32(v ? 1 : 0);
+        }
+
+        public Writer tensors(List<Tensor> tensors) {
+            i32(tensors.size());
+            for (Tensor t : tensors) {
+                string(t.name());
+                i32(t.datatype().ordinal());
+                i32(t.rank());
+                for (long d : t.shape()) {
+                    i64(d);
+                }
+                bytes(t.toByteArray());
+            }
+            return this;
+        }
+
+        /** The frame as it goes on the wire. */
+        public byte[] frame() {
+            byte[] body = bytes.toByteArray();
+            byte[] frame = new byte[13 + body.length];
+            int length = 9 + body.length;
+            frame[0] = (byte) (length >>> 24);
+            frame[1] = (byte) (length >>> 16);
+            frame[2] = (byte) (length >>> 8);
+            frame[3] = (byte) length;
+            frame[4] = type;
+            for (int i = 0; i < 8; i++) {
+                frame[5 + i] = (byte) (id >>> (56 - 8 * i));
+            }
+            System.arraycopy(body, 0, frame, 13, body.length);
+            return frame;
+        }
+
+        public void writeTo(OutputStream stream) throws IOException {
+            stream.write(frame());
+            stream.flush();
+        }
+    }
+
+    /** Reads a frame body; every malformed or oversized value is an {@link IOException}. */
+    public static final class Reader {
+        private final DataInputStream in;
+        private int left;
+
+        Reader(byte[] body) {
+            this.in = new DataInputStream(new java.io.ByteArrayInputStream(body));
+            this.left = body.length;
+        }
+
+        private void need(long n) throws IOException {
+            if (n < 0 || n > left) {
+                throw new IOException("the frame is shorter than its contents claim");
+            }
+            left -= (int) n;
+        }
+
+        public int i32() throws IOException {
+            need(4);
+            return in.readInt();
+        }
+
+        public long i64() throws IOException {
+            need(8);
+            return in.readLong();
+        }
+
+        public double f64() throws IOException {
+            need(8);
+            return in.readDouble();
+        }
+
+        public boolean bool() throws IOException {
+            return i32() != 0;
+        }
+
+        public byte[] bytes() throws IOException {
+            int n = i32();
+            need(n);
+            byte[] b = new byte[n];
+            in.readFully(b);
+            return b;
+        }
+
+        public String string() throws IOException {
+            int n = i32();
+            if (n > MAX_STRING_BYTES) {
+                throw new IOException("a string of " + n + " bytes");
+            }
+            need(n);
+            byte[] b = new byte[n];
+            in.readFully(b);
+            return new String(b, StandardCharsets.UTF_8);
+        }
+
+        public List<Tensor> tensors() throws IOException {
+            int count = i32();
+            if (count < 0 || count > MAX_TENSORS) {
+                throw new IOException(count + " tensors in one message");
+            }
+            List<Tensor> tensors = new ArrayList<>(count);
+            DataType[] types = DataType.values();
+            for (int i = 0; i < count; i++) {
+                String name = string();
+                int type = i32();
+                if (type < 0 || type >= types.length) {
+                    throw new IOException("unknown datatype " + type);
+                }
+                int rank = i32();
+                if (rank < 0 || rank > MAX_RANK) {
+                    throw new IOException("rank " + rank);
+                }
+                long[] shape = new long[rank];
+                for (int d = 0; d < rank; d++) {
+                    shape[d] = i64();
+                    if (shape[d] < 0) {
+                        throw new IOException("negative dimension");
+                    }
+                }
+                byte[] data = bytes();
+                try {
+                    tensors.add(Tensor.of(name, types[type], shape, data));
+                } catch (IllegalArgumentException | ArithmeticException e) {
+                    throw new IOException("tensor " + name + ": " + e.getMessage());
+                }
+            }
+            return tensors;
+        }
+    }
+}

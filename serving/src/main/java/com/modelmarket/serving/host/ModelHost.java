@@ -1,0 +1,380 @@
+package com.modelmarket.serving.host;
+
+import com.modelmarket.serving.DeadlineExceededException;
+import com.modelmarket.serving.OverloadedException;
+import com.modelmarket.serving.batch.BatchWorker;
+import com.modelmarket.serving.host.HostProtocol.Frame;
+import com.modelmarket.serving.host.HostProtocol.Writer;
+import java.io.BufferedInputStream;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The platform's side of one model-host process: the process, its socket, and the calls waiting
+ * for an answer, each with its deadline. A call that runs past its deadline plus the kill grace
+ * gets the whole host killed (SIGKILL to every process of its sandbox): the CPU is free at once,
+ * the overrunning call fails as past its deadline and every other call of the host as
+ * overloaded, and the host's owner is told so that its models load again in a fresh host.
+ *
+ * <p>A reader thread takes answers off the socket and completes the calls' promises; a writer
+ * thread sends frames, so that a host that stops reading never blocks an event loop.
+ */
+final class ModelHost {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ModelHost.class);
+    /** Most bytes one answer may have: outputs of a large batch of a large model. */
+    static final int MAX_ANSWER_BYTES = 1 << 30;
+    private static final byte[] CLOSE = new byte[0];
+
+    final String owner;
+    final String name;
+    final Path dir;
+    final Path modelsDir;
+    final int threads;
+    private final Process process;
+    private final SocketChannel channel;
+    private final Map<Long, Call> calls = new ConcurrentHashMap<>();
+    private final BlockingQueue<byte[]> outbox = new LinkedBlockingQueue<>();
+    private final AtomicLong ids = new AtomicLong();
+    private final Promise<String> exited = Promise.promise();
+    private volatile String deathReason;
+    private final java.util.concurrent.atomic.AtomicBoolean mourned = new java.util.concurrent.atomic.AtomicBoolean();
+    private volatile Consumer<ModelHost> onDeath = h -> { };
+    private volatile long idleSinceNanos = System.nanoTime();
+    private final long startedNanos = System.nanoTime();
+    private volatile boolean stoppedOnPurpose;
+    /** Model handles loaded (or loading) in this host. */
+    final java.util.Set<String> handles = ConcurrentHashMap.newKeySet();
+
+    private record Call(Promise<Frame> promise, long deadlineNanos, String what) {}
+
+    private ModelHost(String owner, String name, Path dir, Path modelsDir, int threads, Process process,
+            SocketChannel channel) {
+        this.owner = owner;
+        this.name = name;
+        this.dir = dir;
+        this.modelsDir = modelsDir;
+        this.threads = threads;
+        this.process = process;
+        this.channel = channel;
+    }
+
+    /**
+     * Starts a host and waits for its hello. Blocking: call it from a worker thread.
+     *
+     * @param onDeath told once, with the reason, when the host has gone (killed, crashed or stopped)
+     */
+    static ModelHost start(HostLauncher launcher, String owner, String name, Path dir, int threads, int intraOp,
+            int interOp, boolean graphOptimizer, String device, Duration startTimeout,
+            Consumer<ModelHost> onDeath) throws IOException {
+        Path models = Files.createDirectories(dir.resolve("models"));
+        Path scratch = Files.createDirectories(dir.resolve("scratch"));
+        Path socket = dir.resolve("host.sock");
+        Files.deleteIfExists(socket);
+        ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        Process process = null;
+        try {
+            server.bind(UnixDomainSocketAddress.of(socket));
+            List<String> cmd = launcher.command(models, scratch, socket, threads, intraOp, interOp,
+                    graphOptimizer, device);
+            process = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            Process p = process;
+            Thread logs = new Thread(() -> forwardLog(name, p.getInputStream()), "host-log-" + name);
+            logs.setDaemon(true);
+            logs.start();
+            SocketChannel channel = accept(server, p, startTimeout);
+            ModelHost host = new ModelHost(owner, name, dir, models, threads, p, channel);
+            InputStream in = new BufferedInputStream(HostMain.input(channel), 1 << 16);
+            Frame hello = HostProtocol.read(in, 1024);
+            if (hello == null || hello.type() != HostProtocol.HELLO) {
+                throw new IOException("the model host did not say hello");
+            }
+            host.startThreads(in, onDeath);
+            LOG.info("model host {} for {} started: pid {}, {} compute thread(s)", name, owner, p.pid(), threads);
+            return host;
+        } catch (IOException | RuntimeException e) {
+            if (process != null) {
+                killTree(process);
+            }
+            throw e;
+        } finally {
+            server.close();
+            Files.deleteIfExists(socket);
+        }
+    }
+
+    private static SocketChannel accept(ServerSocketChannel server, Process p, Duration timeout) throws IOException {
+        server.configureBlocking(false);
+        long until = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < until) {
+            SocketChannel ch = server.accept();
+            if (ch != null) {
+                ch.configureBlocking(true);
+                return ch;
+            }
+            if (!p.isAlive()) {
+                throw new IOException("the model host exited with " + p.exitValue() + " before it connected");
+            }
+            try {
+                Thread.sleep(5);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted");
+            }
+        }
+        throw new IOException("the model host did not connect within " + timeout);
+    }
+
+    private void startThreads(InputStream in, Consumer<ModelHost> onDeath) {
+        this.onDeath = onDeath;
+        Thread reader = new Thread(() -> readAnswers(in), "host-reader-" + name);
+        reader.setDaemon(true);
+        reader.start();
+        Thread writer = new Thread(this::writeFrames, "host-writer-" + name);
+        writer.setDaemon(true);
+        writer.start();
+        process.onExit().thenRun(() -> {
+            String why = deathReason != null ? deathReason : "the model host exited with " + process.exitValue();
+            died(why);
+            exited.tryComplete(why);
+        });
+    }
+
+    /**
+     * Sends a call. Its promise fails with {@link OverloadedException} if the host dies first, or
+     * with {@link DeadlineExceededException} if the host is killed because this call overran.
+     *
+     * @param deadlineNanos {@link System#nanoTime()} by which it must have been answered, plus the
+     *     kill grace; {@code Long.MAX_VALUE} for none
+     */
+    Future<Frame> call(byte type, String what, long deadlineNanos, Consumer<Writer> body) {
+        long id = ids.incrementAndGet();
+        Writer w = new Writer(type, id);
+        body.accept(w);
+        Promise<Frame> promise = Promise.promise();
+        if (deathReason != null) {
+            return Future.failedFuture(gone(deathReason));
+        }
+        calls.put(id, new Call(promise, deadlineNanos, what));
+        if (deathReason != null) { // died while the call was registered
+            Call c = calls.remove(id);
+            if (c != null) {
+                return Future.failedFuture(gone(deathReason));
+            }
+        }
+        outbox.add(w.frame());
+        return promise.future();
+    }
+
+    /** Kills the host if a call has run past its deadline by more than {@code graceNanos}. */
+    void checkDeadlines(long now, long graceNanos) {
+        for (Map.Entry<Long, Call> e : calls.entrySet()) {
+            Call c = e.getValue();
+            if (c.deadlineNanos != Long.MAX_VALUE && now - c.deadlineNanos > graceNanos) {
+                Call overran = calls.remove(e.getKey());
+                if (overran != null) {
+                    String why = "model host " + name + " killed: " + c.what + " ran "
+                            + (now - c.deadlineNanos) / 1_000_000 + " ms past its deadline";
+                    overran.promise.tryFail(new DeadlineExceededException(why, true,
+                            new BatchWorker.BrokenException(why, null)));
+                    kill(why);
+                }
+                return;
+            }
+        }
+    }
+
+    boolean busy() {
+        return !calls.isEmpty();
+    }
+
+    boolean alive() {
+        return deathReason == null;
+    }
+
+    long pid() {
+        return process.pid();
+    }
+
+    /** The host's resident memory: every process of its sandbox, read from /proc (0 if unknown). */
+    long residentBytes() {
+        long total = 0;
+        List<ProcessHandle> all = new ArrayList<>();
+        all.add(process.toHandle());
+        process.descendants().forEach(all::add);
+        for (ProcessHandle h : all) {
+            try {
+                for (String line : Files.readAllLines(Path.of("/proc", "" + h.pid(), "status"))) {
+                    if (line.startsWith("VmRSS:")) {
+                        total += Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+                    }
+                }
+            } catch (IOException | NumberFormatException e) {
+                // gone meanwhile
+            }
+        }
+        return total;
+    }
+
+    boolean stoppedOnPurpose() {
+        return stoppedOnPurpose;
+    }
+
+    long ageNanos() {
+        return System.nanoTime() - startedNanos;
+    }
+
+    void markIdle() {
+        idleSinceNanos = System.nanoTime();
+    }
+
+    long idleSinceNanos() {
+        return idleSinceNanos;
+    }
+
+    /** SIGKILL to every process of the sandbox; calls in flight fail at once. */
+    void kill(String why) {
+        if (deathReason == null) {
+            deathReason = why;
+            LOG.warn("{}", why);
+        }
+        killTree(process);
+        died(why);
+    }
+
+    /** Closes the socket: the host exits by itself; it is killed if it has not within a second. */
+    Future<String> stop() {
+        stoppedOnPurpose = true;
+        if (deathReason == null) {
+            deathReason = "model host " + name + " stopped";
+        }
+        outbox.add(CLOSE);
+        Promise<String> done = Promise.promise();
+        exited.future().onComplete(ar -> done.tryComplete(ar.result()));
+        process.onExit().orTimeout(1, TimeUnit.SECONDS).whenComplete((p, err) -> {
+            if (err != null) {
+                killTree(process);
+            }
+        });
+        return done.future();
+    }
+
+    private void died(String why) {
+        if (deathReason == null) {
+            deathReason = why;
+        }
+        // the owner hears first, so that the models count as lost before their calls fail and ask for
+        // replacement workers
+        if (mourned.compareAndSet(false, true)) {
+            try {
+                onDeath.accept(this);
+            } catch (RuntimeException e) {
+                LOG.warn("model host {}: death listener failed", name, e);
+            }
+        }
+        for (Long id : new ArrayList<>(calls.keySet())) {
+            Call c = calls.remove(id);
+            if (c != null) {
+                c.promise.tryFail(gone(deathReason));
+            }
+        }
+        try {
+            channel.close();
+        } catch (IOException e) {
+            // closing anyway
+        }
+    }
+
+    private OverloadedException gone(String why) {
+        return new OverloadedException("the model host of this publisher stopped (" + why + "); retry",
+                Duration.ofSeconds(1), new BatchWorker.BrokenException(why, null));
+    }
+
+    private void readAnswers(InputStream in) {
+        try {
+            for (Frame f = HostProtocol.read(in, MAX_ANSWER_BYTES); f != null; f = HostProtocol.read(in, MAX_ANSWER_BYTES)) {
+                Call c = calls.remove(f.id());
+                if (c == null) {
+                    continue; // an answer after its call was given up, or a made-up id
+                }
+                c.promise.tryComplete(f);
+            }
+        } catch (IOException e) {
+            if (deathReason == null) {
+                kill("model host " + name + " broke its protocol: " + e.getMessage());
+            }
+        }
+        if (deathReason == null) {
+            kill("model host " + name + " closed its socket");
+        }
+    }
+
+    private void writeFrames() {
+        try {
+            while (true) {
+                byte[] frame = outbox.take();
+                if (frame == CLOSE) {
+                    channel.shutdownOutput();
+                    return;
+                }
+                ByteBuffer buf = ByteBuffer.wrap(frame);
+                while (buf.hasRemaining()) {
+                    channel.write(buf);
+                }
+            }
+        } catch (IOException | InterruptedException e) {
+            if (deathReason == null) {
+                kill("model host " + name + " stopped reading: " + e.getMessage());
+            }
+        }
+    }
+
+    private static void forwardLog(String name, InputStream out) {
+        Logger log = LoggerFactory.getLogger("modelmarket.host." + name);
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(out, StandardCharsets.UTF_8))) {
+            long windowStart = System.nanoTime();
+            int lines = 0;
+            for (String line = r.readLine(); line != null; line = r.readLine()) {
+                long now = System.nanoTime();
+                if (now - windowStart > 1_000_000_000L) {
+                    windowStart = now;
+                    lines = 0;
+                }
+                if (++lines <= 50) { // a host cannot flood the platform's log
+                    log.info("{}", line.length() > 500 ? line.substring(0, 500) + "…" : line);
+                }
+            }
+        } catch (IOException e) {
+            // the host is gone
+        }
+    }
+
+    static void killTree(Process process) {
+        process.descendants().forEach(ProcessHandle::destroyForcibly);
+        process.destroyForcibly();
+    }
+}

@@ -1,0 +1,64 @@
+package com.modelmarket.serving.pool;
+
+import com.modelmarket.serving.HostStatus;
+import com.modelmarket.serving.ModelKey;
+import com.modelmarket.serving.batch.BatchWorker;
+import com.modelmarket.serving.model.ModelManifest;
+import com.modelmarket.serving.store.StoredArtifact;
+import io.vertx.core.Future;
+import java.time.Duration;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * Where the code of a model version runs: in sandboxed model-host processes ({@code
+ * host.HostedRuntime}, the default) or inside this JVM ({@link InProcessRuntime}, trusted use
+ * only). The engine keeps the batchers, the memory account and the version table; a runtime loads,
+ * runs and frees models.
+ */
+public interface ModelRuntime {
+
+    /** A model version in memory, ready for workers. */
+    interface Model {
+        ModelKey key();
+
+        /** Frees it; its workers have all stopped. */
+        void close();
+    }
+
+    /** A worker that can also time batch sizes for its version's batch cap. */
+    interface Worker extends BatchWorker {
+        Future<BatchCalibration.Result> calibrate(int maxBatchSize, Duration budget);
+    }
+
+    /**
+     * Verifies the artifact, loads it and runs the manifest's example, checking the outputs against
+     * the manifest; fails with {@code ModelRejectedException} naming the check.
+     */
+    Future<Model> load(ModelKey key, StoredArtifact artifact, ModelManifest manifest);
+
+    Future<Worker> startWorker(Model model);
+
+    /** Stops a worker; its last batch has returned or been given up. */
+    Future<Void> stopWorker(BatchWorker worker);
+
+    /** Lends a spare thread to replace a worker stuck in a forward pass (in-process only). */
+    boolean lendSpare(BatchWorker stuck);
+
+    void returnSpare();
+
+    /** Memory a version of {@code owner} costs besides its own bytes when it is the owner's first in memory. */
+    long ownerOverheadBytes();
+
+    /** Tells the engine that a model was lost (its host died) and must load again before it serves. */
+    void onModelLost(Consumer<ModelKey> listener);
+
+    String device();
+
+    /** The running model hosts, if this runtime has any. */
+    default List<HostStatus> hosts() {
+        return List.of();
+    }
+
+    Future<Void> close();
+}
