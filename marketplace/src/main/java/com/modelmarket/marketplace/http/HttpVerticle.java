@@ -64,7 +64,7 @@ public final class HttpVerticle extends VerticleBase {
                 .end(services.metrics().scrape()));
         new InferenceRoutes(services.inference(), services.apiKeys(), services.database(),
                 services.config().inferenceMaxBodyBytes()).mount(router);
-        new UploadRoutes(vertx, services.modelStore(), services.accessTokens(), services.config().maxUploadBytes())
+        new UploadRoutes(vertx, services.modelStore(), services.catalog(), services.accessTokens(), services.config().maxUploadBytes())
                 .mount(router);
         router.route("/api/*").handler(JsonContentType::handle);
         router.route("/api/*").handler(BodyHandler.create(false)
