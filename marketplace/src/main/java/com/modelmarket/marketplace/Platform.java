@@ -102,7 +102,7 @@ public final class Platform {
         TokenService tokens = new TokenService(vertx, config, keys);
         PasswordHasher hasher = new PasswordHasher(config.argon2MemoryKib(), config.argon2Iterations(),
                 config.argon2Parallelism());
-        LoginThrottle throttle = new LoginThrottle(config.loginMaxFailures(), config.loginWindow(), Clock.systemUTC());
+        LoginThrottle throttle = LoginThrottle.from(config, Clock.systemUTC());
         AuthService auth = new AuthService(vertx, tenants, refreshTokens, tokens, hasher, throttle,
                 config.refreshTokenTtl());
         MemberService members = new MemberService(tenants, refreshTokens, auth);

@@ -29,6 +29,8 @@ public record AppConfig(
         int argon2Parallelism,
         int loginMaxFailures,
         Duration loginWindow,
+        int loginAccountBackoffAfter,
+        Duration loginAccountBackoffMax,
         long maxUploadBytes,
         long servingMemoryBudgetBytes,
         boolean demoEnabled,

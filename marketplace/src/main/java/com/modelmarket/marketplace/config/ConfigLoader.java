@@ -82,6 +82,8 @@ public final class ConfigLoader {
                 v.integer("password.argon2-parallelism"),
                 v.integer("login.max-failures"),
                 Duration.ofSeconds(v.longValue("login.window-seconds")),
+                v.integer("login.account-backoff-after"),
+                Duration.ofSeconds(v.longValue("login.account-backoff-max-seconds")),
                 v.longValue("catalog.max-upload-bytes"),
                 v.longValue("serving.memory-budget-bytes"),
                 v.bool("demo.enabled"),

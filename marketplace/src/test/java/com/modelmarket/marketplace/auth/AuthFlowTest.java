@@ -13,6 +13,8 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
 import io.vertx.junit5.VertxExtension;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -147,5 +149,30 @@ class AuthFlowTest {
                 new JsonObject().put("email", "brute@org.test").put("password", "brute-password"));
         assertProblem(limited, 429);
         assertTrue(Long.parseLong(limited.getHeader("Retry-After")) > 0);
+    }
+
+    @Test
+    @DisplayName("an attacker throttled after 5 wrong passwords from one address does not lock the owner out: the owner logs in from another address at once")
+    void throttleIsNotALockout(Vertx vertx) {
+        api.signUp("Lockout Org", "lockout@org.test", "lockout-password");
+        for (int i = 0; i < 5; i++) {
+            assertProblem(api.post("/api/v1/auth/login", null,
+                    new JsonObject().put("email", "lockout@org.test").put("password", "guess-" + i)), 401);
+        }
+        assertProblem(api.post("/api/v1/auth/login", null,
+                new JsonObject().put("email", "lockout@org.test").put("password", "guess-6")), 429);
+        // the owner, from another client address (loopback 127.0.0.2 reaches the server on 127.0.0.1)
+        WebClient owner = WebClient.create(vertx, new WebClientOptions().setDefaultHost("127.0.0.1")
+                .setDefaultPort(platform.port()).setLocalAddress("127.0.0.2"));
+        try {
+            HttpResponse<Buffer> in = Api.await(owner.post("/api/v1/auth/login").sendJsonObject(
+                    new JsonObject().put("email", "lockout@org.test").put("password", "lockout-password")));
+            assertEquals(200, in.statusCode(), in.bodyAsString());
+        } finally {
+            owner.close();
+        }
+        // and the attacker's address is still throttled
+        assertProblem(api.post("/api/v1/auth/login", null,
+                new JsonObject().put("email", "lockout@org.test").put("password", "lockout-password")), 429);
     }
 }
