@@ -175,4 +175,26 @@ class AuthFlowTest {
         assertProblem(api.post("/api/v1/auth/login", null,
                 new JsonObject().put("email", "lockout@org.test").put("password", "lockout-password")), 429);
     }
+
+    @Test
+    @DisplayName("a cookie refresh whose Origin or Sec-Fetch-Site says another site is refused with 403 (CSRF); the same origin is served")
+    void crossSiteCookieRefused() {
+        api.signUp("Csrf Org", "csrf@org.test", "csrf-password");
+        HttpResponse<Buffer> login = api.post("/api/v1/auth/login", null,
+                new JsonObject().put("email", "csrf@org.test").put("password", "csrf-password"));
+        String cookie = login.cookies().stream().filter(c -> c.startsWith("mm_refresh=")).findFirst().orElseThrow().split(";", 2)[0];
+        String[][] crossSite = {{"Origin", "https://evil.example"}, {"Origin", "null"}, {"Origin", "http://127.0.0.1:1"},
+                {"Sec-Fetch-Site", "cross-site"}, {"Sec-Fetch-Site", "same-site"}};
+        for (String[] header : crossSite) {
+            HttpResponse<Buffer> refused = Api.await(api.request(io.vertx.core.http.HttpMethod.POST, "/api/v1/auth/refresh", null)
+                    .putHeader("Cookie", cookie).putHeader(header[0], header[1]).send());
+            JsonObject problem = assertProblem(refused, 403);
+            assertEquals("/problems/cross-site-request", problem.getString("type"), header[0] + ": " + header[1]);
+        }
+        // the refused attempts did not spend the token: the web UI itself refreshes with it
+        HttpResponse<Buffer> sameOrigin = Api.await(api.request(io.vertx.core.http.HttpMethod.POST, "/api/v1/auth/refresh", null)
+                .putHeader("Cookie", cookie).putHeader("Origin", "http://127.0.0.1:" + platform.port())
+                .putHeader("Sec-Fetch-Site", "same-origin").send());
+        assertEquals(200, sameOrigin.statusCode(), sameOrigin.bodyAsString());
+    }
 }
