@@ -9,6 +9,8 @@ import java.util.Optional;
 public record AppConfig(
         int httpPort,
         String httpHost,
+        int managementPort,
+        String managementHost,
         long maxJsonBodyBytes,
         int httpInstances,
         Path dataDir,
@@ -50,6 +52,9 @@ public record AppConfig(
         }
         if (httpPort < 0 || httpPort > 65535) {
             throw new IllegalArgumentException("http.port must be between 0 and 65535");
+        }
+        if (managementPort < -1 || managementPort > 65535) {
+            throw new IllegalArgumentException("management.port must be -1 (off) or between 0 and 65535");
         }
         if (platformFeeBasisPoints < 0 || platformFeeBasisPoints > 10_000) {
             throw new IllegalArgumentException("billing.platform-fee-bp must be between 0 and 10000");

@@ -62,6 +62,8 @@ public final class ConfigLoader {
         return new AppConfig(
                 v.integer("http.port"),
                 v.string("http.host"),
+                v.integer("management.port"),
+                v.string("management.host"),
                 v.longValue("http.max-json-body-bytes"),
                 v.integer("http.instances"),
                 Path.of(v.string("data.dir")).toAbsolutePath().normalize(),
