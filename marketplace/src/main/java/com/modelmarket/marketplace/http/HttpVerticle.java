@@ -54,8 +54,13 @@ public final class HttpVerticle extends VerticleBase {
 
     @Override
     public Future<?> start() {
+        var config = services.config();
+        ConnectionGuard guard = new ConnectionGuard(vertx, new ConnectionGuard.Limits(config.httpHeaderTimeout(),
+                config.httpIdleTimeout(), config.httpBodyTimeout(), config.uploadTimeout(),
+                config.httpMaxConnectionsPerAddress()));
         Router router = Router.router(vertx);
         router.route().handler(RequestIds::handle);
+        router.route().handler(guard::handle);
         router.route().handler(ctx -> {
             ctx.response().putHeader("X-Content-Type-Options", "nosniff");
             ctx.next();
@@ -92,11 +97,22 @@ public final class HttpVerticle extends VerticleBase {
                 .setPort(services.config().httpPort())
                 .setHost(services.config().httpHost())
                 .setCompressionSupported(true)
-                .setMaxInitialLineLength(8192);
+                .setMaxInitialLineLength(8192)
+                .setIdleTimeout((int) config.httpIdleTimeout().toSeconds())
+                .setIdleTimeoutUnit(TimeUnit.SECONDS)
+                // HTTP/1.1 only: the per-connection deadlines above are per request, one at a time
+                .setHttp2ClearTextEnabled(false);
         return vertx.createHttpServer(options)
-                .requestHandler(router)
+                .connectionHandler(guard::onConnection)
+                .invalidRequestHandler(ConnectionGuard::invalidRequest)
+                .requestHandler(request -> {
+                    if (guard.onRequest(request)) {
+                        router.handle(request);
+                    }
+                })
                 .listen()
                 .onSuccess((HttpServer listening) -> {
+                    guard.listening(listening.actualPort());
                     server = listening;
                     onListening.accept(listening.actualPort());
                 })
@@ -113,8 +129,13 @@ public final class HttpVerticle extends VerticleBase {
         if (port < 0) {
             return Future.succeededFuture();
         }
+        var config = services.config();
+        ConnectionGuard guard = new ConnectionGuard(vertx, new ConnectionGuard.Limits(config.httpHeaderTimeout(),
+                config.httpIdleTimeout(), config.httpBodyTimeout(), config.uploadTimeout(),
+                config.httpMaxConnectionsPerAddress()));
         Router router = Router.router(vertx);
         router.route().handler(RequestIds::handle);
+        router.route().handler(guard::handle);
         router.get("/metrics").handler(ctx -> ctx.response().putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
                 .end(services.metrics().scrape()));
         router.route().handler(ctx -> Problems.send(ctx, Problems.forStatus(404)));
