@@ -103,7 +103,8 @@ public final class TokenService {
     /** The claims of an access token, each of its JSON type; anything else throws. */
     private Claims checkClaims(JsonObject claims) {
         long now = System.currentTimeMillis() / 1000;
-        if (!TOKEN_TYPE.equals(string(claims, "typ"))) {
+        string(claims, "typ");
+        if (!TOKEN_TYPE.equals(claims.getString("typ"))) {
             throw new IllegalArgumentException("not an access token");
         }
         if (!issuer.equals(string(claims, "iss")) || !audienceMatches(claims.getValue("aud"))) {
