@@ -63,7 +63,7 @@ public final class Platform {
     /** The periodic timer that closes ended billing periods; cancelled by {@link #stop()}. */
     private final long closingTimer;
 
-    private record Http(String deploymentId, int port, HttpVerticle.Drain drain, List<HttpVerticle> instances) {
+    private record Http(String deploymentId, int port, int managementPort, HttpVerticle.Drain drain, List<HttpVerticle> instances) {
     }
 
     private Platform(Vertx vertx, Services services, Http http, Optional<DemoCatalog.Credentials> demo,
@@ -102,7 +102,7 @@ public final class Platform {
         TokenService tokens = new TokenService(vertx, config, keys);
         PasswordHasher hasher = new PasswordHasher(config.argon2MemoryKib(), config.argon2Iterations(),
                 config.argon2Parallelism());
-        LoginThrottle throttle = new LoginThrottle(config.loginMaxFailures(), config.loginWindow(), Clock.systemUTC());
+        LoginThrottle throttle = LoginThrottle.from(config, Clock.systemUTC());
         AuthService auth = new AuthService(vertx, tenants, refreshTokens, tokens, hasher, throttle,
                 config.refreshTokenTtl());
         MemberService members = new MemberService(tenants, refreshTokens, auth);
@@ -146,19 +146,25 @@ public final class Platform {
 
     private static Future<Http> deployHttp(Vertx vertx, Services services) {
         AtomicInteger port = new AtomicInteger();
+        AtomicInteger managementPort = new AtomicInteger(-1);
         HttpVerticle.Drain drain = new HttpVerticle.Drain();
         List<HttpVerticle> instances = new CopyOnWriteArrayList<>();
         return vertx.deployVerticle(() -> {
-                    HttpVerticle instance = new HttpVerticle(services, port::set, drain);
+                    HttpVerticle instance = new HttpVerticle(services, port::set, managementPort::set, drain);
                     instances.add(instance);
                     return instance;
                 }, new DeploymentOptions().setInstances(services.config().effectiveHttpInstances()))
-                .map(id -> new Http(id, port.get(), drain, List.copyOf(instances)));
+                .map(id -> new Http(id, port.get(), managementPort.get(), drain, List.copyOf(instances)));
     }
 
     /** The port the HTTP API listens on. */
     public int port() {
         return http.port();
+    }
+
+    /** The port of the management listener ({@code /metrics}), or -1 when it is turned off. */
+    public int managementPort() {
+        return http.managementPort();
     }
 
     /** The demo logins, when this platform runs the demo catalog. */

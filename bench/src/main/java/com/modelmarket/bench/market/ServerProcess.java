@@ -47,6 +47,7 @@ final class ServerProcess extends ManagedProcess implements SystemUnderTest {
         Map<String, String> env = new HashMap<>();
         env.put("MM_HTTP_PORT", Integer.toString(port));
         env.put("MM_HTTP_HOST", LoadGenerator.HOST);
+        env.put("MM_MANAGEMENT_PORT", "0"); // several servers may run side by side
         env.put("MM_DATA_DIR", data.toString());
         env.put("MM_DEMO_ENABLED", "false");
         env.putAll(settings);

@@ -24,6 +24,8 @@ public final class AuthRoutes {
     }
 
     public void mount(Router router) {
+        // the refresh cookie travels to every /api/v1/auth route: none may be used from another site
+        router.route("/api/v1/auth/*").handler(CrossSiteGuard::handle);
         router.post("/api/v1/auth/signup").handler(this::signUp);
         router.post("/api/v1/auth/login").handler(this::login);
         router.post("/api/v1/auth/refresh").handler(this::refresh);

@@ -70,7 +70,7 @@ public final class AuthService {
                 throttle.recordFailure(email, clientAddress);
                 return Future.failedFuture(ApiException.unauthorized("Wrong e-mail address or password"));
             }
-            throttle.recordSuccess(email);
+            throttle.recordSuccess(email, clientAddress);
             TenantRepository.Credentials c = found.get();
             return TenantScope.tenant(tenants.pool(), c.tenantId(), tx -> openSession(tx, c.userId(), c.tenantId(), c.role()));
         }));

@@ -11,9 +11,7 @@ import io.vertx.ext.auth.PubSecKeyOptions;
 import io.vertx.ext.auth.authentication.TokenCredentials;
 import io.vertx.ext.auth.jwt.JWTAuth;
 import io.vertx.ext.auth.jwt.JWTAuthOptions;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.Base64;
 import java.util.List;
 import java.util.UUID;
 
@@ -55,7 +53,7 @@ public final class TokenService {
         return accessTtl;
     }
 
-    /** A signed access token for a member's session. */
+    /** A signed access token for a member's session, its signature in low-S form ({@link JwsCompact}). */
     public String issueAccessToken(UUID userId, UUID tenantId, Role role, UUID sessionId) {
         long now = System.currentTimeMillis() / 1000;
         JsonObject claims = new JsonObject()
@@ -66,66 +64,96 @@ public final class TokenService {
                 .put("typ", TOKEN_TYPE)
                 .put("nbf", now)
                 .put("jti", UUID.randomUUID().toString());
-        return jwt.generateToken(claims, signOptions);
+        return JwsCompact.lowS(jwt.generateToken(claims, signOptions));
     }
 
     /**
      * Verifies {@code token} and returns the claims it proves. Fails with 401 for anything but a
-     * well-formed, unexpired ES256 access token of this issuer and audience.
+     * well-formed, unexpired ES256 access token of this issuer and audience: the token is parsed
+     * strictly first (canonical base64url, a 64-byte low-S signature, every claim of its JSON type),
+     * so the JWT library only ever sees tokens of the one shape the platform issues.
      */
     public Future<Claims> verify(String token) {
-        JsonObject header;
+        JwsCompact parsed;
         try {
-            header = decodeSegment(token, 0);
-        } catch (RuntimeException e) {
+            parsed = JwsCompact.parse(token);
+        } catch (IllegalArgumentException | io.vertx.core.json.DecodeException e) {
             return Future.failedFuture(ApiException.unauthorized("The access token is malformed"));
         }
-        if (!ALGORITHM.equals(header.getString("alg")) || header.containsKey("crit")) {
+        if (!ALGORITHM.equals(parsed.header().getValue("alg")) || parsed.header().containsKey("crit")) {
             return Future.failedFuture(ApiException.unauthorized("The access token's algorithm is not accepted"));
         }
-        return jwt.authenticate(new TokenCredentials(token))
-                .recover(err -> Future.failedFuture(ApiException.unauthorized("The access token is not valid")))
-                .compose(user -> checkClaims(decodeSegment(token, 1)));
-    }
-
-    private Future<Claims> checkClaims(JsonObject claims) {
-        long now = System.currentTimeMillis() / 1000;
+        Claims claims;
         try {
-            if (!TOKEN_TYPE.equals(claims.getString("typ"))) {
-                throw new IllegalArgumentException("not an access token");
-            }
-            if (!issuer.equals(claims.getString("iss")) || !audienceMatches(claims.getValue("aud"))) {
-                throw new IllegalArgumentException("wrong issuer or audience");
-            }
-            Long exp = claims.getLong("exp");
-            Long nbf = claims.getLong("nbf");
-            if (exp == null || nbf == null || exp <= now || nbf > now) {
-                throw new IllegalArgumentException("outside its validity period");
-            }
-            return Future.succeededFuture(new Claims(
-                    UUID.fromString(claims.getString("sub")),
-                    UUID.fromString(claims.getString("tid")),
-                    Role.fromDb(claims.getString("role")),
-                    UUID.fromString(claims.getString("sid"))));
+            claims = checkClaims(parsed.payload());
         } catch (RuntimeException e) {
             return Future.failedFuture(ApiException.unauthorized("The access token is not valid"));
         }
+        Future<?> verified;
+        try {
+            verified = jwt.authenticate(new TokenCredentials(token));
+        } catch (RuntimeException e) { // the library's own claim checks, should they throw
+            verified = Future.failedFuture(e);
+        }
+        return verified
+                .recover(err -> Future.failedFuture(ApiException.unauthorized("The access token is not valid")))
+                .map(user -> claims);
+    }
+
+    /** The claims of an access token, each of its JSON type; anything else throws. */
+    private Claims checkClaims(JsonObject claims) {
+        long now = System.currentTimeMillis() / 1000;
+        string(claims, "typ");
+        if (!TOKEN_TYPE.equals(claims.getString("typ"))) {
+            throw new IllegalArgumentException("not an access token");
+        }
+        if (!issuer.equals(string(claims, "iss")) || !audienceMatches(claims.getValue("aud"))) {
+            throw new IllegalArgumentException("wrong issuer or audience");
+        }
+        long exp = seconds(claims, "exp");
+        long nbf = seconds(claims, "nbf");
+        if (claims.containsKey("iat")) {
+            seconds(claims, "iat");
+        }
+        if (claims.containsKey("jti")) {
+            string(claims, "jti");
+        }
+        if (exp <= now || nbf > now) {
+            throw new IllegalArgumentException("outside its validity period");
+        }
+        return new Claims(UUID.fromString(string(claims, "sub")), UUID.fromString(string(claims, "tid")),
+                Role.fromDb(string(claims, "role")), UUID.fromString(string(claims, "sid")));
+    }
+
+    private static String string(JsonObject claims, String name) {
+        if (!(claims.getValue(name) instanceof String s)) {
+            throw new IllegalArgumentException(name + " must be a string");
+        }
+        return s;
+    }
+
+    /** A NumericDate as RFC 7519 §2 has it, limited to whole seconds a {@code long} holds. */
+    private static long seconds(JsonObject claims, String name) {
+        Object value = claims.getValue(name);
+        if (!(value instanceof Integer || value instanceof Long) || ((Number) value).longValue() < 0) {
+            throw new IllegalArgumentException(name + " must be a non-negative whole number of seconds");
+        }
+        return ((Number) value).longValue();
     }
 
     private boolean audienceMatches(Object aud) {
         if (aud instanceof String s) {
             return audience.equals(s);
         }
-        return aud instanceof JsonArray array && array.contains(audience);
-    }
-
-    private static JsonObject decodeSegment(String token, int index) {
-        String[] parts = token.split("\\.", -1);
-        if (parts.length != 3) {
-            throw new IllegalArgumentException("not a JWS compact serialization");
+        if (!(aud instanceof JsonArray array)) {
+            return false;
         }
-        byte[] bytes = Base64.getUrlDecoder().decode(parts[index]);
-        return new JsonObject(new String(bytes, StandardCharsets.UTF_8));
+        for (Object entry : array) {
+            if (!(entry instanceof String)) {
+                return false;
+            }
+        }
+        return array.contains(audience);
     }
 
     /** What a verified access token says. */

@@ -1,6 +1,5 @@
 package com.modelmarket.marketplace.catalog;
 
-import com.modelmarket.marketplace.http.ApiException;
 import com.modelmarket.serving.InferenceRequest;
 import com.modelmarket.serving.LoadReport;
 import com.modelmarket.serving.ModelKey;
@@ -47,11 +46,6 @@ public final class ArtifactValidator {
 
     public ModelStore store() {
         return store;
-    }
-
-    public StoredArtifact uploaded(String pointer, String sha256) {
-        return store.find(sha256).orElseThrow(() -> ApiException.invalid(pointer,
-                "no upload with this SHA-256; upload the file to /api/v1/uploads first"));
     }
 
     public Future<Measured> validate(UUID publisherTenantId, UUID modelId, UUID versionId, StoredArtifact artifact, JsonObject manifestJson) {

@@ -29,6 +29,7 @@ public final class CatalogService {
     private final ServingEngine engine;
     private final long maxUploadBytes;
     private final CatalogChanges changes;
+    private final UploadRepository uploads = new UploadRepository();
 
     public CatalogService(Vertx vertx, io.vertx.sqlclient.Pool pool, ArtifactValidator validator, AuditLog audit,
                           ServingEngine engine, long maxUploadBytes, CatalogChanges changes) {
@@ -146,7 +147,7 @@ public final class CatalogService {
                     if (found.getValue().isPresent()) {
                         return Future.failedFuture(ApiException.conflict("Version " + version + " already exists; versions are immutable"));
                     }
-                    return source(artifactSha, manifest, bundleSha)
+                    return source(tenant, artifactSha, manifest, bundleSha)
                             .compose(src -> validator.validate(model.tenantId(), model.id(), versionId, src.artifact(), src.manifest()))
                             .compose(measured -> changes.inTransaction(repository.pool(), tenant, tx -> repository.insertVersion(tx, versionId,
                                             model.id(), tenant, version, measured.artifact().sha256(), measured.artifact().sizeBytes(),
@@ -165,14 +166,35 @@ public final class CatalogService {
     private record Source(StoredArtifact artifact, JsonObject manifest) {
     }
 
-    private Future<Source> source(Optional<String> artifactSha, Optional<JsonObject> manifest, Optional<String> bundleSha) {
+    private Future<Source> source(UUID tenant, Optional<String> artifactSha, Optional<JsonObject> manifest,
+                                  Optional<String> bundleSha) {
         if (artifactSha.isPresent()) {
-            return Future.succeededFuture(new Source(validator.uploaded("/artifactSha256", artifactSha.get()), manifest.get()));
+            return ownUpload(tenant, "/artifactSha256", artifactSha.get()).map(artifact -> new Source(artifact, manifest.get()));
         }
-        StoredArtifact zip = validator.uploaded("/bundleSha256", bundleSha.get());
         BundleReader reader = new BundleReader(validator.store(), maxUploadBytes);
-        return vertx.executeBlocking(() -> reader.read(zip), false)
+        return ownUpload(tenant, "/bundleSha256", bundleSha.get())
+                .compose(zip -> vertx.executeBlocking(() -> reader.read(zip), false))
                 .map(bundle -> new Source(bundle.model(), bundle.manifest()));
+    }
+
+    /** Records that the caller's tenant uploaded {@code artifact} (the store itself is shared and de-duplicated). */
+    public Future<StoredArtifact> recordUpload(Principal uploader, StoredArtifact artifact) {
+        return TenantScope.tenant(repository.pool(), uploader.tenantId(), c -> uploads.record(c, uploader.tenantId(),
+                artifact.sha256(), artifact.sizeBytes(), uploader.userId())).map(v -> artifact);
+    }
+
+    /**
+     * An upload of the caller's own tenant. Another tenant's upload is not found, exactly like a
+     * hash nobody uploaded: a public model card shows its artifact's hash, and the hash alone must
+     * not be enough to publish a copy.
+     */
+    private Future<StoredArtifact> ownUpload(UUID tenant, String pointer, String sha256) {
+        return TenantScope.tenant(repository.pool(), tenant, c -> uploads.owns(c, tenant, sha256)).compose(owned -> {
+            Optional<StoredArtifact> stored = owned ? validator.store().find(sha256) : Optional.empty();
+            return stored.map(Future::succeededFuture).orElseGet(() -> Future.failedFuture(new ApiException(404, "not-found",
+                    "Not found", pointer + ": no upload of yours has this SHA-256; upload the file to /api/v1/uploads first")
+                    .with("pointer", pointer)));
+        });
     }
 
     /** Moves a version along draft → published → deprecated → retired. */

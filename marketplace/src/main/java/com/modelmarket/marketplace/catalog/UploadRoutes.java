@@ -15,18 +15,23 @@ import io.vertx.ext.web.RoutingContext;
 /**
  * {@code POST /api/v1/uploads}: a raw body (a TorchScript file or a bundle zip) streamed into the
  * content-addressed store, never held in memory, refused beyond the size cap. A plain streamed
- * body lets clients show progress. Mount before the JSON body handler.
+ * body lets clients show progress. Mount before the JSON body handler. The bytes are stored once
+ * whoever sends them; the upload is recorded as the caller's tenant's, and only that tenant's
+ * versions and bundles may name it.
  */
 public final class UploadRoutes {
 
     private final Vertx vertx;
     private final ModelStore store;
+    private final CatalogService catalog;
     private final AccessTokenHandler authenticated;
     private final long maxBytes;
 
-    public UploadRoutes(Vertx vertx, ModelStore store, AccessTokenHandler authenticated, long maxBytes) {
+    public UploadRoutes(Vertx vertx, ModelStore store, CatalogService catalog, AccessTokenHandler authenticated,
+                        long maxBytes) {
         this.vertx = vertx;
         this.store = store;
+        this.catalog = catalog;
         this.authenticated = authenticated;
         this.maxBytes = maxBytes;
     }
@@ -50,6 +55,7 @@ public final class UploadRoutes {
             return;
         }
         store.put(vertx, request, maxBytes)
+                .compose(artifact -> catalog.recordUpload(Principal.of(ctx), artifact))
                 .onSuccess(artifact -> Responses.json(ctx, 201, new JsonObject()
                         .put("sha256", artifact.sha256()).put("sizeBytes", artifact.sizeBytes())))
                 .onFailure(err -> {

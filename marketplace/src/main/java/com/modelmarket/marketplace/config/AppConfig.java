@@ -10,8 +10,15 @@ import java.util.Optional;
 public record AppConfig(
         int httpPort,
         String httpHost,
+        int managementPort,
+        String managementHost,
         long maxJsonBodyBytes,
         int httpInstances,
+        Duration httpIdleTimeout,
+        Duration httpHeaderTimeout,
+        Duration httpBodyTimeout,
+        Duration uploadTimeout,
+        int httpMaxConnectionsPerAddress,
         Path dataDir,
         Optional<String> dbUrl,
         int dbPoolSize,
@@ -30,6 +37,8 @@ public record AppConfig(
         int argon2Parallelism,
         int loginMaxFailures,
         Duration loginWindow,
+        int loginAccountBackoffAfter,
+        Duration loginAccountBackoffMax,
         long maxUploadBytes,
         long servingMemoryBudgetBytes,
         boolean demoEnabled,
@@ -50,6 +59,9 @@ public record AppConfig(
         }
         if (httpPort < 0 || httpPort > 65535) {
             throw new IllegalArgumentException("http.port must be between 0 and 65535");
+        }
+        if (managementPort < -1 || managementPort > 65535) {
+            throw new IllegalArgumentException("management.port must be -1 (off) or between 0 and 65535");
         }
         if (platformFeeBasisPoints < 0 || platformFeeBasisPoints > 10_000) {
             throw new IllegalArgumentException("billing.platform-fee-bp must be between 0 and 10000");

@@ -122,7 +122,8 @@ public final class DemoCatalog {
                     Optional.of("MIT"), Optional.of("pytorch"), Optional.of("public"), Optional.of(m.metrics()),
                     Optional.empty(), Optional.empty());
             return s.catalog().createModel(publisher, card)
-                    .compose(model -> s.catalog().createVersion(publisher, m.slug(), "1.0.0", Optional.of(artifact.sha256()),
+                    .compose(model -> s.catalog().recordUpload(publisher.principal(), artifact))
+                    .compose(uploaded -> s.catalog().createVersion(publisher, m.slug(), "1.0.0", Optional.of(artifact.sha256()),
                             Optional.of(manifest), Optional.empty()))
                     .compose(version -> s.catalog().changeState(publisher, m.slug(), "1.0.0", "published"))
                     .compose(version -> s.catalog().moveAlias(publisher, m.slug(), "stable", "1.0.0"))

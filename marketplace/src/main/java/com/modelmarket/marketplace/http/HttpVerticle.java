@@ -40,19 +40,27 @@ public final class HttpVerticle extends VerticleBase {
 
     private final Services services;
     private final IntConsumer onListening;
+    private final IntConsumer onManagementListening;
     private final Drain drain;
     private HttpServer server;
+    private HttpServer management;
 
-    public HttpVerticle(Services services, IntConsumer onListening, Drain drain) {
+    public HttpVerticle(Services services, IntConsumer onListening, IntConsumer onManagementListening, Drain drain) {
         this.services = services;
         this.onListening = onListening;
+        this.onManagementListening = onManagementListening;
         this.drain = drain;
     }
 
     @Override
     public Future<?> start() {
+        var config = services.config();
+        ConnectionGuard guard = new ConnectionGuard(vertx, new ConnectionGuard.Limits(config.httpHeaderTimeout(),
+                config.httpIdleTimeout(), config.httpBodyTimeout(), config.uploadTimeout(),
+                config.httpMaxConnectionsPerAddress()));
         Router router = Router.router(vertx);
         router.route().handler(RequestIds::handle);
+        router.route().handler(guard::handle);
         router.route().handler(ctx -> {
             ctx.response().putHeader("X-Content-Type-Options", "nosniff");
             ctx.next();
@@ -60,11 +68,9 @@ public final class HttpVerticle extends VerticleBase {
         router.route().handler(new AccessLog(services.metrics()));
         router.route().handler(drain::handle);
         router.route().handler(InputGuard::handle);
-        router.get("/metrics").handler(ctx -> ctx.response().putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-                .end(services.metrics().scrape()));
         new InferenceRoutes(services.inference(), services.apiKeys(), services.database(),
                 services.config().inferenceMaxBodyBytes()).mount(router);
-        new UploadRoutes(vertx, services.modelStore(), services.accessTokens(), services.config().maxUploadBytes())
+        new UploadRoutes(vertx, services.modelStore(), services.catalog(), services.accessTokens(), services.config().maxUploadBytes())
                 .mount(router);
         router.route("/api/*").handler(JsonContentType::handle);
         router.route("/api/*").handler(BodyHandler.create(false)
@@ -91,13 +97,56 @@ public final class HttpVerticle extends VerticleBase {
                 .setPort(services.config().httpPort())
                 .setHost(services.config().httpHost())
                 .setCompressionSupported(true)
-                .setMaxInitialLineLength(8192);
+                .setMaxInitialLineLength(8192)
+                .setIdleTimeout((int) config.httpIdleTimeout().toSeconds())
+                .setIdleTimeoutUnit(TimeUnit.SECONDS)
+                // HTTP/1.1 only: the per-connection deadlines above are per request, one at a time
+                .setHttp2ClearTextEnabled(false);
         return vertx.createHttpServer(options)
-                .requestHandler(router)
+                .connectionHandler(guard::onConnection)
+                .invalidRequestHandler(ConnectionGuard::invalidRequest)
+                .requestHandler(request -> {
+                    if (guard.onRequest(request)) {
+                        router.handle(request);
+                    }
+                })
                 .listen()
                 .onSuccess((HttpServer listening) -> {
+                    guard.listening(listening.actualPort());
                     server = listening;
                     onListening.accept(listening.actualPort());
+                })
+                .compose(listening -> listenManagement());
+    }
+
+    /**
+     * The management listener: {@code /metrics} for Prometheus, on its own port and by default on
+     * loopback only — the metrics name every model, private ones included, with their traffic, so
+     * they are never served on the public port. {@code management.port=-1} turns it off.
+     */
+    private Future<?> listenManagement() {
+        int port = services.config().managementPort();
+        if (port < 0) {
+            return Future.succeededFuture();
+        }
+        var config = services.config();
+        ConnectionGuard guard = new ConnectionGuard(vertx, new ConnectionGuard.Limits(config.httpHeaderTimeout(),
+                config.httpIdleTimeout(), config.httpBodyTimeout(), config.uploadTimeout(),
+                config.httpMaxConnectionsPerAddress()));
+        Router router = Router.router(vertx);
+        router.route().handler(RequestIds::handle);
+        router.route().handler(guard::handle);
+        router.get("/metrics").handler(ctx -> ctx.response().putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+                .end(services.metrics().scrape()));
+        router.route().handler(ctx -> Problems.send(ctx, Problems.forStatus(404)));
+        router.route().failureHandler(FailureHandler::handle);
+        return vertx.createHttpServer(new HttpServerOptions().setPort(port).setHost(services.config().managementHost())
+                        .setIdleTimeout(60))
+                .requestHandler(router)
+                .listen()
+                .onSuccess(listening -> {
+                    management = listening;
+                    onManagementListening.accept(listening.actualPort());
                 });
     }
 
@@ -119,7 +168,9 @@ public final class HttpVerticle extends VerticleBase {
      * connections still in the accept backlog, so the drain must have answered those first.
      */
     public Future<Void> shutdown(Duration timeout) {
-        return server == null ? Future.succeededFuture() : server.shutdown(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        Future<Void> managed = management == null ? Future.succeededFuture() : management.close();
+        Future<Void> api = server == null ? Future.succeededFuture() : server.shutdown(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        return Future.join(managed, api).mapEmpty();
     }
 
     /** Normally a no-op: {@code Platform.stop} has drained and shut the server down before undeploying. */

@@ -5,7 +5,6 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import java.time.Instant;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -129,20 +128,42 @@ public final class JsonBody {
         return Optional.of(object);
     }
 
-    /** A whole number within bounds, or {@code fallback} when absent. */
+    /**
+     * A whole number within bounds, or {@code fallback} when absent. The bounds are checked on the
+     * number as written: a big integer beyond a {@code long} (18446744073709551621) or a double
+     * beyond the range is refused, never narrowed (narrowing wraps or clamps it).
+     */
     public long longValue(String field, long fallback, long min, long max) {
         Object value = json.getValue(field);
         if (value == null) {
             return fallback;
         }
-        if (!(value instanceof Number n) || n.doubleValue() != Math.rint(n.doubleValue()) || value instanceof Double && Double.isInfinite((Double) value)) {
+        if (!(value instanceof Number n)) {
             throw ApiException.invalid("/" + field, "must be a whole number");
         }
-        long v = n.longValue();
-        if (v < min || v > max) {
+        java.math.BigDecimal exact = exact(n);
+        if (exact == null || exact.stripTrailingZeros().scale() > 0) {
+            throw ApiException.invalid("/" + field, "must be a whole number");
+        }
+        if (exact.compareTo(java.math.BigDecimal.valueOf(min)) < 0 || exact.compareTo(java.math.BigDecimal.valueOf(max)) > 0) {
             throw ApiException.invalid("/" + field, "must be between " + min + " and " + max);
         }
-        return v;
+        return exact.longValueExact();
+    }
+
+    /** The exact value of a parsed JSON number; null for a non-finite one. */
+    private static java.math.BigDecimal exact(Number n) {
+        if (n instanceof Integer || n instanceof Long || n instanceof Short || n instanceof Byte) {
+            return java.math.BigDecimal.valueOf(n.longValue());
+        }
+        if (n instanceof java.math.BigInteger big) {
+            return new java.math.BigDecimal(big);
+        }
+        if (n instanceof java.math.BigDecimal big) {
+            return big;
+        }
+        double d = n.doubleValue();
+        return Double.isFinite(d) ? new java.math.BigDecimal(d) : null;
     }
 
     /** A string that may be empty (descriptions), at most {@code maxLength} characters. */
@@ -171,11 +192,27 @@ public final class JsonBody {
     }
 
     public Optional<Instant> optionalInstant(String field) {
-        Optional<String> raw = optionalString(field, 64);
+        return optionalString(field, 64).map(raw -> instant(raw)
+                .orElseThrow(() -> ApiException.invalid("/" + field, INSTANT_RULE)));
+    }
+
+    /** What an instant in a request must look like. */
+    public static final String INSTANT_RULE = "must be an ISO-8601 instant from 1970-01-01T00:00:00Z to "
+            + "9999-12-31T23:59:59Z, such as 2030-01-31T00:00:00Z";
+    private static final Instant EARLIEST = Instant.EPOCH;
+    private static final Instant LATEST = Instant.parse("9999-12-31T23:59:59.999999999Z");
+
+    /**
+     * An ISO-8601 instant within the range every layer below can hold (dates, offsets, PostgreSQL
+     * timestamps): {@code Instant.parse} accepts years up to ±1,000,000,000, which overflow
+     * {@code OffsetDateTime} and PostgreSQL, so the edges are refused here, as caller errors.
+     */
+    public static Optional<Instant> instant(String raw) {
         try {
-            return raw.map(Instant::parse);
-        } catch (DateTimeParseException e) {
-            throw ApiException.invalid("/" + field, "must be an ISO-8601 instant such as 2030-01-31T00:00:00Z");
+            Instant parsed = Instant.parse(raw);
+            return parsed.isBefore(EARLIEST) || parsed.isAfter(LATEST) ? Optional.empty() : Optional.of(parsed);
+        } catch (java.time.DateTimeException e) {
+            return Optional.empty();
         }
     }
 

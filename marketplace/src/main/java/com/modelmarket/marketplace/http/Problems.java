@@ -26,6 +26,12 @@ public final class Problems {
             case 404 -> new ApiException(404, "not-found", "Not found", "No resource at this address");
             case 405 -> new ApiException(405, "method-not-allowed", "Method not allowed",
                     "This resource does not support this method");
+            case 408 -> new ApiException(408, "request-timeout", "Request timeout",
+                    "The request was not received in time");
+            case 414 -> new ApiException(414, "uri-too-long", "URI too long",
+                    "The request line is longer than this server accepts");
+            case 431 -> new ApiException(431, "headers-too-large", "Request header fields too large",
+                    "The request headers are larger than this server accepts");
             case 413 -> new ApiException(413, "payload-too-large", "Payload too large",
                     "The request body is larger than this endpoint accepts");
             case 415 -> new ApiException(415, "unsupported-media-type", "Unsupported media type",
@@ -54,8 +60,19 @@ public final class Problems {
             body.put("requestId", requestId);
         }
         problem.headers().forEach(response::putHeader);
+        // Refused before its body was read (401 on an upload, 413, 415): the connection cannot
+        // carry another request, so say so and end it once the answer is out.
+        boolean unread = ConnectionGuard.unreadBody(ctx.request());
+        if (unread) {
+            response.putHeader("Connection", "close");
+        }
         response.setStatusCode(problem.status())
                 .putHeader("Content-Type", CONTENT_TYPE)
-                .end(body.encode());
+                .end(body.encode())
+                .onComplete(done -> {
+                    if (unread) {
+                        ConnectionGuard.closeUnread(ctx.request());
+                    }
+                });
     }
 }

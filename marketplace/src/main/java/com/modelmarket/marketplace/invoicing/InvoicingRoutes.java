@@ -3,6 +3,7 @@ package com.modelmarket.marketplace.invoicing;
 import com.modelmarket.marketplace.auth.AccessTokenHandler;
 import com.modelmarket.marketplace.auth.Principal;
 import com.modelmarket.marketplace.http.ApiException;
+import com.modelmarket.marketplace.http.JsonBody;
 import com.modelmarket.marketplace.http.Responses;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -110,12 +111,8 @@ public final class InvoicingRoutes {
 
     private void earnings(RoutingContext ctx) {
         String period = ctx.queryParams().get("period");
-        Instant start;
-        try {
-            start = period == null ? null : Instant.parse(period);
-        } catch (DateTimeParseException e) {
-            throw ApiException.badRequest("period must be the ISO-8601 instant a billing period starts at");
-        }
+        Instant start = period == null ? null : JsonBody.instant(period).orElseThrow(() -> ApiException.badRequest(
+                "period must be the ISO-8601 instant a billing period starts at, from 1970 to 9999"));
         invoicing.earnings(Principal.of(ctx), start).onSuccess(e -> Responses.json(ctx, 200, e)).onFailure(ctx::fail);
     }
 
@@ -125,9 +122,13 @@ public final class InvoicingRoutes {
             return fallback;
         }
         try {
-            return LocalDate.parse(values.get(0));
+            LocalDate day = LocalDate.parse(values.get(0));
+            if (day.getYear() < 1970 || day.getYear() > 9999) {
+                throw new DateTimeParseException("out of range", values.get(0), 0);
+            }
+            return day;
         } catch (DateTimeParseException e) {
-            throw ApiException.badRequest(name + " must be a date such as 2026-11-01");
+            throw ApiException.badRequest(name + " must be a date from 1970-01-01 to 9999-12-31, such as 2026-11-01");
         }
     }
 }

@@ -13,6 +13,8 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
 import io.vertx.junit5.VertxExtension;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -147,5 +149,52 @@ class AuthFlowTest {
                 new JsonObject().put("email", "brute@org.test").put("password", "brute-password"));
         assertProblem(limited, 429);
         assertTrue(Long.parseLong(limited.getHeader("Retry-After")) > 0);
+    }
+
+    @Test
+    @DisplayName("an attacker throttled after 5 wrong passwords from one address does not lock the owner out: the owner logs in from another address at once")
+    void throttleIsNotALockout(Vertx vertx) {
+        api.signUp("Lockout Org", "lockout@org.test", "lockout-password");
+        for (int i = 0; i < 5; i++) {
+            assertProblem(api.post("/api/v1/auth/login", null,
+                    new JsonObject().put("email", "lockout@org.test").put("password", "guess-" + i)), 401);
+        }
+        assertProblem(api.post("/api/v1/auth/login", null,
+                new JsonObject().put("email", "lockout@org.test").put("password", "guess-6")), 429);
+        // the owner, from another client address (loopback 127.0.0.2 reaches the server on 127.0.0.1)
+        WebClient owner = WebClient.create(vertx, new WebClientOptions().setDefaultHost("127.0.0.1")
+                .setDefaultPort(platform.port()).setLocalAddress("127.0.0.2"));
+        try {
+            HttpResponse<Buffer> in = Api.await(owner.post("/api/v1/auth/login").sendJsonObject(
+                    new JsonObject().put("email", "lockout@org.test").put("password", "lockout-password")));
+            assertEquals(200, in.statusCode(), in.bodyAsString());
+        } finally {
+            owner.close();
+        }
+        // and the attacker's address is still throttled
+        assertProblem(api.post("/api/v1/auth/login", null,
+                new JsonObject().put("email", "lockout@org.test").put("password", "lockout-password")), 429);
+    }
+
+    @Test
+    @DisplayName("a cookie refresh whose Origin or Sec-Fetch-Site says another site is refused with 403 (CSRF); the same origin is served")
+    void crossSiteCookieRefused() {
+        api.signUp("Csrf Org", "csrf@org.test", "csrf-password");
+        HttpResponse<Buffer> login = api.post("/api/v1/auth/login", null,
+                new JsonObject().put("email", "csrf@org.test").put("password", "csrf-password"));
+        String cookie = login.cookies().stream().filter(c -> c.startsWith("mm_refresh=")).findFirst().orElseThrow().split(";", 2)[0];
+        String[][] crossSite = {{"Origin", "https://evil.example"}, {"Origin", "null"}, {"Origin", "http://127.0.0.1:1"},
+                {"Sec-Fetch-Site", "cross-site"}, {"Sec-Fetch-Site", "same-site"}};
+        for (String[] header : crossSite) {
+            HttpResponse<Buffer> refused = Api.await(api.request(io.vertx.core.http.HttpMethod.POST, "/api/v1/auth/refresh", null)
+                    .putHeader("Cookie", cookie).putHeader(header[0], header[1]).send());
+            JsonObject problem = assertProblem(refused, 403);
+            assertEquals("/problems/cross-site-request", problem.getString("type"), header[0] + ": " + header[1]);
+        }
+        // the refused attempts did not spend the token: the web UI itself refreshes with it
+        HttpResponse<Buffer> sameOrigin = Api.await(api.request(io.vertx.core.http.HttpMethod.POST, "/api/v1/auth/refresh", null)
+                .putHeader("Cookie", cookie).putHeader("Origin", "http://127.0.0.1:" + platform.port())
+                .putHeader("Sec-Fetch-Site", "same-origin").send());
+        assertEquals(200, sameOrigin.statusCode(), sameOrigin.bodyAsString());
     }
 }

@@ -2,12 +2,17 @@ package com.modelmarket.marketplace.auth;
 
 import static com.modelmarket.marketplace.support.Api.assertProblem;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.modelmarket.marketplace.Platform;
 import com.modelmarket.marketplace.support.Api;
 import com.modelmarket.marketplace.support.TestPlatform;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.math.BigInteger;
+import java.util.Arrays;
+import java.util.List;
 import io.vertx.junit5.VertxExtension;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -71,7 +76,32 @@ class JwtAttackTest {
         Signature signer = Signature.getInstance("SHA256withECDSAinP1363Format");
         signer.initSign(key);
         signer.update(signingInput.getBytes(StandardCharsets.US_ASCII));
-        return signingInput + "." + B64.encodeToString(signer.sign());
+        return JwsCompact.lowS(signingInput + "." + B64.encodeToString(signer.sign()));
+    }
+
+    /** A valid token with its signature segment replaced by {@code signature}. */
+    private static String withSignature(String token, byte[] signature) {
+        return token.substring(0, token.lastIndexOf('.') + 1) + B64.encodeToString(signature);
+    }
+
+    private static byte[] signature(String token) {
+        return Base64.getUrlDecoder().decode(token.substring(token.lastIndexOf('.') + 1));
+    }
+
+    /** R||S as the DER SEQUENCE of two INTEGERs that Java's plain SHA256withECDSA produces. */
+    private static byte[] der(byte[] p1363) {
+        byte[] r = new BigInteger(1, Arrays.copyOfRange(p1363, 0, 32)).toByteArray();
+        byte[] s = new BigInteger(1, Arrays.copyOfRange(p1363, 32, 64)).toByteArray();
+        byte[] out = new byte[6 + r.length + s.length];
+        out[0] = 0x30;
+        out[1] = (byte) (4 + r.length + s.length);
+        out[2] = 0x02;
+        out[3] = (byte) r.length;
+        System.arraycopy(r, 0, out, 4, r.length);
+        out[4 + r.length] = 0x02;
+        out[5 + r.length] = (byte) s.length;
+        System.arraycopy(s, 0, out, 6 + r.length, s.length);
+        return out;
     }
 
     private static void assertRejected(String token) {
@@ -142,6 +172,82 @@ class JwtAttackTest {
         assertRejected("a.b.c");
         assertRejected("not-a-token");
         assertProblem(api.get("/api/v1/me", null), 401);
+    }
+
+    @Test
+    @DisplayName("the signature must be canonical base64url of exactly 64 bytes R||S with low S: trailing byte, DER, high-S twin, padding, non-canonical character all 401")
+    void strictSignature() throws Exception {
+        String good = es256(claims(), serverKey);
+        assertEquals(200, api.get("/api/v1/me", good).statusCode(), "control");
+        byte[] sig = signature(good);
+
+        assertRejected(withSignature(good, Arrays.copyOf(sig, 65)));                        // a trailing byte
+        assertRejected(withSignature(good, Arrays.copyOf(sig, 63)));                        // one byte short
+        assertRejected(withSignature(good, der(sig)));                                      // DER-encoded
+        BigInteger s = new BigInteger(1, Arrays.copyOfRange(sig, 32, 64));
+        byte[] twin = sig.clone();
+        byte[] high = JwsCompact.N.subtract(s).toByteArray();
+        Arrays.fill(twin, 32, 64, (byte) 0);
+        System.arraycopy(high, Math.max(0, high.length - 32), twin, 64 - Math.min(32, high.length), Math.min(32, high.length));
+        assertRejected(withSignature(good, twin));                                          // the high-S twin
+        assertRejected(good + "=");                                                         // padding
+        assertRejected(good + "==");
+        String encoded = good.substring(good.lastIndexOf('.') + 1);
+        char last = encoded.charAt(encoded.length() - 1);
+        // 64 bytes are 85 full characters and 2 bits: the last character's low 4 bits must be zero
+        String alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        char nonCanonical = alphabet.charAt(alphabet.indexOf(last) | 0x01);
+        assertEquals(Arrays.toString(sig), Arrays.toString(Base64.getUrlDecoder().decode(
+                encoded.substring(0, encoded.length() - 1) + nonCanonical)), "decodes to the same bytes");
+        assertRejected(good.substring(0, good.length() - 1) + nonCanonical);
+        assertRejected(good.substring(0, good.lastIndexOf('.') + 1) + encoded.replace('-', '+').replace('_', '/'));
+        assertRejected(withSignature(good, new byte[64]));                                   // R = S = 0
+    }
+
+    @Test
+    @DisplayName("every token the server issues carries a low-S signature (so refusing high S refuses none of its own)")
+    void issuedTokensAreLowS() {
+        for (int i = 0; i < 24; i++) {
+            String token = api.login("jwt@org.test", "jwt-password-1").getString("accessToken");
+            BigInteger s = new BigInteger(1, Arrays.copyOfRange(signature(token), 32, 64));
+            assertTrue(s.compareTo(JwsCompact.HALF_N) <= 0, "high S in an issued token");
+            assertEquals(200, api.get("/api/v1/me", token).statusCode());
+        }
+    }
+
+    @Test
+    @DisplayName("correctly signed tokens whose claims have the wrong JSON type answer 401, never 500")
+    void claimTypeConfusion() throws Exception {
+        long now = System.currentTimeMillis() / 1000;
+        List<Consumer<JsonObject>> edits = List.of(
+                c -> c.put("exp", Long.toString(now + 600)),
+                c -> c.put("exp", new JsonArray().add(now + 600)),
+                c -> c.put("exp", new JsonObject().put("n", now + 600)),
+                c -> c.put("exp", (double) (now + 600) + 0.5),
+                c -> c.put("exp", 1e300),
+                c -> c.put("exp", new BigInteger("18446744073709551621")),
+                c -> c.put("exp", true),
+                c -> c.put("nbf", "0"),
+                c -> c.put("iat", "now"),
+                c -> c.put("sub", 42),
+                c -> c.put("tid", new JsonArray()),
+                c -> c.put("sid", new JsonObject()),
+                c -> c.put("role", new JsonArray().add("owner")),
+                c -> c.put("typ", 1),
+                c -> c.put("iss", new JsonArray().add("modelmarket")),
+                c -> c.put("aud", new JsonObject().put("aud", "modelmarket-api")),
+                c -> c.put("aud", new JsonArray().add(7).add("modelmarket-api")),
+                c -> c.put("jti", 5));
+        for (Consumer<JsonObject> edit : edits) {
+            assertRejected(es256(with(edit), serverKey));
+        }
+        // a payload or header that is not a JSON object at all
+        String body = B64.encodeToString("[1,2]".getBytes(StandardCharsets.UTF_8));
+        String header = B64.encodeToString("{\"alg\":\"ES256\"}".getBytes(StandardCharsets.UTF_8));
+        assertRejected(header + "." + body + "." + B64.encodeToString(new byte[64]));
+        assertRejected(B64.encodeToString("\"ES256\"".getBytes(StandardCharsets.UTF_8)) + "." + body + "." + B64.encodeToString(new byte[64]));
+        assertRejected(B64.encodeToString("{\"alg\":[\"ES256\"]}".getBytes(StandardCharsets.UTF_8)) + "."
+                + B64.encodeToString(claims().encode().getBytes(StandardCharsets.UTF_8)) + "." + B64.encodeToString(new byte[64]));
     }
 
     private static PrivateKey readPrivateKey(String pem) throws Exception {

@@ -32,7 +32,7 @@ class PasswordHasherTest {
     @DisplayName("the login throttle blocks after the limit, tells how long, and forgets after the window")
     void throttle() {
         MutableClock clock = new MutableClock();
-        LoginThrottle throttle = new LoginThrottle(3, Duration.ofMinutes(10), clock);
+        LoginThrottle throttle = new LoginThrottle(3, 20, Duration.ofSeconds(60), Duration.ofMinutes(10), clock);
         for (int i = 0; i < 3; i++) {
             assertTrue(throttle.retryAfterSeconds("a@b", "1.2.3.4") == 0);
             throttle.recordFailure("a@b", "1.2.3.4");

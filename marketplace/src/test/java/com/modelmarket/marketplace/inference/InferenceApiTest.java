@@ -136,10 +136,17 @@ class InferenceApiTest {
     }
 
     @Test
-    @DisplayName("/metrics exposes HTTP and serving metrics in Prometheus text format")
-    void metrics() {
+    @DisplayName("/metrics is not on the public port (404) but on the loopback management listener, in Prometheus text format")
+    void metrics(Vertx vertx) {
         assertEquals(200, api.post("/v2/models/oip-digits/infer", key, example("digits_mlp")).statusCode());
-        HttpResponse<Buffer> r = api.get("/metrics", null);
+        assertProblem(api.get("/metrics", null), 404);
+        assertProblem(api.get("/metrics", key), 404);
+        assertTrue(platform.managementPort() > 0 && platform.managementPort() != platform.port());
+        HttpResponse<Buffer> r;
+        try (Api management = new Api(vertx, platform.managementPort())) {
+            r = management.get("/metrics", null);
+            assertProblem(management.get("/api/v1/catalog", null), 404);
+        }
         assertEquals(200, r.statusCode());
         assertTrue(r.getHeader("Content-Type").startsWith("text/plain"));
         String text = r.bodyAsString();

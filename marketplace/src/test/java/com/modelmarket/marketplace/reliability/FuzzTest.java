@@ -56,7 +56,8 @@ class FuzzTest {
 
     @BeforeAll
     static void start(Vertx vertx) {
-        platform = TestPlatform.startOnFreshDatabase(vertx, Map.of("login.max-failures", "1000000"));
+        platform = TestPlatform.startOnFreshDatabase(vertx, Map.of("login.max-failures", "1000000",
+                "login.account-backoff-after", "1000000"));
         api = new Api(vertx, platform.port());
         owner = accessToken(api.signUp("Fuzz Org", "owner@fuzz.test", "fuzz-password-1"));
         createModel(api, owner, "fuzz-digits", "public", new JsonObject());
@@ -89,13 +90,16 @@ class FuzzTest {
                         .put("password", "member-password").put("role", "member")),
                 new Target(HttpMethod.PATCH, "/api/v1/members/" + memberId, owner, new JsonObject().put("role", "member")),
                 new Target(HttpMethod.POST, "/api/v1/api-keys", owner, new JsonObject().put("name", "k")
-                        .put("scopes", new JsonArray().add("inference"))),
+                        .put("scopes", new JsonArray().add("inference")).put("expiresAt", "2099-01-01T00:00:00Z")),
                 new Target(HttpMethod.POST, "/api/v1/models", owner, new JsonObject().put("slug", "fz").put("name", "F")
                         .put("task", "regression").put("visibility", "private").put("tags", new JsonArray().add("t"))),
                 new Target(HttpMethod.PATCH, "/api/v1/models/fuzz-digits", owner, new JsonObject().put("summary", "s")),
                 new Target(HttpMethod.POST, "/api/v1/models/fuzz-digits/plans", owner, new JsonObject().put("name", "P")
                         .put("type", "pay_as_you_go").put("currency", "EUR").put("pricePer1000Minor", 5)
                         .put("rateLimitPerMinute", 10)),
+                new Target(HttpMethod.POST, "/api/v1/models/fuzz-digits/plans", owner, new JsonObject().put("name", "M")
+                        .put("type", "monthly").put("currency", "EUR").put("monthlyFeeMinor", 100).put("includedCalls", 10)
+                        .put("pricePer1000Minor", 5).put("rateLimitPerMinute", 10)),
                 new Target(HttpMethod.PUT, "/api/v1/models/fuzz-digits/aliases/stable", owner, new JsonObject().put("version", "1.0.0")),
                 new Target(HttpMethod.POST, "/api/v1/models/fuzz-digits/versions", owner, new JsonObject().put("version", "9.9.9")
                         .put("artifactSha256", "0".repeat(64)).put("manifest", Publishing.manifest("digits_mlp"))),
@@ -136,6 +140,57 @@ class FuzzTest {
         assertTrue(api.get("/health/ready", null).statusCode() == 200, "still serving after the fuzzing");
         assertTrue(api.post("/v2/models/fuzz-digits/infer", key, Publishing.manifest("digits_mlp").getJsonObject("example"))
                 .statusCode() == 200, "inference still works");
+    }
+
+    @Test
+    @DisplayName("correctly signed access tokens with hostile claims (types confused, extreme numbers and dates) answer 200 or 401, never 5xx")
+    void jwtClaims() throws Exception {
+        var keys = platform.services().config().dataDir().resolve("keys");
+        String pem = java.nio.file.Files.readString(keys.resolve("jwt-es256-private.pem"));
+        java.security.PrivateKey key = java.security.KeyFactory.getInstance("EC").generatePrivate(
+                new java.security.spec.PKCS8EncodedKeySpec(java.util.Base64.getDecoder().decode(
+                        pem.replaceAll("-----[A-Z ]+-----", "").replaceAll("\\s", ""))));
+        String real = owner; // the claims of a real session (a login could meet the throttle after the login fuzzing)
+        JsonObject valid = new JsonObject(new String(java.util.Base64.getUrlDecoder().decode(real.split("\\.")[1]),
+                java.nio.charset.StandardCharsets.UTF_8));
+        JsonFuzz fuzz = new JsonFuzz(SEED);
+        Map<Integer, Integer> statuses = new TreeMap<>();
+        int cases = Math.max(200, CASES / 3);
+        for (int i = 0; i < cases; i++) {
+            long now = System.currentTimeMillis() / 1000;
+            JsonObject claims = fuzz.mutate(valid.copy().put("nbf", now - 5).put("exp", now + 600));
+            HttpResponse<Buffer> r = api.get("/api/v1/me", signLowS(claims, key));
+            statuses.merge(r.statusCode(), 1, Integer::sum);
+            if (r.statusCode() != 200 && r.statusCode() != 401) {
+                fail("seed " + SEED + " case " + i + ": claims " + abbreviate(claims.encode()) + " -> " + r.statusCode()
+                        + " " + r.bodyAsString());
+            }
+            if (r.statusCode() == 401) {
+                assertTrue(r.getHeader("Content-Type").startsWith("application/problem+json"), "seed " + SEED + " case " + i);
+            }
+        }
+        System.out.println("FuzzTest.jwtClaims seed=" + SEED + " cases=" + cases + " statuses=" + statuses);
+        assertTrue(statuses.getOrDefault(401, 0) > cases / 3, "the mutations should mostly be refused: " + statuses);
+    }
+
+    /** An ES256 compact token over {@code claims}, its signature in the low-S form the server issues. */
+    private static String signLowS(JsonObject claims, java.security.PrivateKey key) throws Exception {
+        var b64 = java.util.Base64.getUrlEncoder().withoutPadding();
+        String input = b64.encodeToString("{\"alg\":\"ES256\",\"typ\":\"JWT\"}".getBytes(java.nio.charset.StandardCharsets.UTF_8))
+                + "." + b64.encodeToString(claims.encode().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        java.security.Signature signer = java.security.Signature.getInstance("SHA256withECDSAinP1363Format");
+        signer.initSign(key);
+        signer.update(input.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        byte[] sig = signer.sign();
+        java.math.BigInteger n = new java.math.BigInteger("FFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551", 16);
+        java.math.BigInteger s = new java.math.BigInteger(1, java.util.Arrays.copyOfRange(sig, 32, 64));
+        if (s.compareTo(n.shiftRight(1)) > 0) {
+            byte[] low = n.subtract(s).toByteArray();
+            java.util.Arrays.fill(sig, 32, 64, (byte) 0);
+            int len = Math.min(low.length, 32);
+            System.arraycopy(low, low.length - len, sig, 64 - len, len);
+        }
+        return input + "." + b64.encodeToString(sig);
     }
 
     @Test

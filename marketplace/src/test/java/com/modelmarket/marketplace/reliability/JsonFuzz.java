@@ -2,6 +2,7 @@ package com.modelmarket.marketplace.reliability;
 
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.math.BigInteger;
 import java.util.List;
 import java.util.Random;
 
@@ -14,7 +15,14 @@ final class JsonFuzz {
 
     private static final List<Object> ODD_VALUES = List.of("", " ", "\u0000", "NaN", "Infinity", "-1", "1e309",
             "\uD83D\uDE00", "<script>alert(1)</script>", "' OR 1=1 --", "../../etc/passwd", "%00", "a".repeat(5000),
-            Long.MAX_VALUE, Long.MIN_VALUE, -1, 0, 1.5, 1e308, -1e308, Double.MIN_VALUE, true, false);
+            Long.MAX_VALUE, Long.MIN_VALUE, -1, 0, 1.5, 1e308, -1e308, Double.MIN_VALUE, true, false,
+            // instants at the ends of java.time.Instant (which parses them) and of the platform's range
+            "+1000000000-01-01T00:00:00Z", "-1000000000-01-01T00:00:00Z", "+1000000000-12-31T23:59:59.999999999Z",
+            "+999999999-12-31T23:59:59Z", "0000-01-01T00:00:00Z", "9999-12-31T23:59:59.999999999Z",
+            "1970-01-01T00:00:00Z", "2030-01-31T00:00:00+18:00", "+999999999-12-31",
+            // integers beyond a long, which narrowing would wrap (2^64 + 5) or clamp
+            new BigInteger("18446744073709551621"), new BigInteger("-18446744073709551621"),
+            new BigInteger("9223372036854775808"), new BigInteger("1" + "0".repeat(40)), 1e19, -1e19);
 
     private final Random random;
 
@@ -42,8 +50,9 @@ final class JsonFuzz {
         for (int r = 0; r < rounds; r++) {
             List<String> keys = List.copyOf(body.fieldNames());
             String key = keys.isEmpty() ? "x" : keys.get(random.nextInt(keys.size()));
-            switch (random.nextInt(6)) {
+            switch (random.nextInt(7)) {
                 case 0 -> body.remove(key);
+                case 6 -> body.put(key, confuse(body.getValue(key)));
                 case 1 -> body.put(key, ODD_VALUES.get(random.nextInt(ODD_VALUES.size())));
                 case 2 -> body.put(key, json(1));
                 case 3 -> body.put("unexpected" + random.nextInt(5), json(1));
@@ -61,6 +70,33 @@ final class JsonFuzz {
             }
         }
         return body;
+    }
+
+    /**
+     * The value in another JSON type: a string for a number (and the reverse), an array for an
+     * object, an object for an array, a number or string for a boolean.
+     */
+    Object confuse(Object value) {
+        if (value instanceof Number n) {
+            return random.nextBoolean() ? n.toString() : new JsonArray().add(n);
+        }
+        if (value instanceof String s) {
+            return switch (random.nextInt(3)) {
+                case 0 -> random.nextLong();
+                case 1 -> new BigInteger(s.length() > 0 ? 64 + random.nextInt(64) : 70, random);
+                default -> new JsonObject().put("value", s);
+            };
+        }
+        if (value instanceof JsonObject o) {
+            return random.nextBoolean() ? new JsonArray().add(o) : o.encode();
+        }
+        if (value instanceof JsonArray a) {
+            return random.nextBoolean() ? new JsonObject().put("0", a.isEmpty() ? null : a.getValue(0)) : a.encode();
+        }
+        if (value instanceof Boolean b) {
+            return random.nextBoolean() ? b.toString() : (b ? 1 : 0);
+        }
+        return json(1);
     }
 
     Object json(int depth) {

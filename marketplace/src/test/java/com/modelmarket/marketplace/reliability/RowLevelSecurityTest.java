@@ -60,6 +60,9 @@ class RowLevelSecurityTest {
             Probe.owned("usage_records", "request_id"),
             Probe.owned("invoices", "id"),
             Probe.owned("audit_log", "id"),
+            // both tenants uploaded the same bytes: one row each
+            new Probe("uploads", "tenant_id::text || '/' || sha256",
+                    "SELECT tenant_id FROM uploads WHERE tenant_id::text || '/' || sha256 = ?"),
             new Probe("model_aliases", "model_id::text || '/' || alias",
                     "SELECT m.tenant_id FROM model_aliases a JOIN models m ON m.id = a.model_id WHERE a.model_id::text || '/' || a.alias = ?"),
             new Probe("model_shares", "model_id::text || '/' || tenant_id::text",
@@ -210,6 +213,7 @@ class RowLevelSecurityTest {
                 + "artifact_size, manifest, load_millis, single_latency_micros) VALUES (?::uuid, ?::uuid, '1.0.0', 1, 0, 0, 'published', "
                 + "repeat('a', 64), 1, '{}', 1, 1) RETURNING id", model, t);
         insert("INSERT INTO model_aliases (model_id, alias, version_id) VALUES (?::uuid, 'latest', ?::uuid) RETURNING alias", model, version);
+        insert("INSERT INTO uploads (tenant_id, sha256, size_bytes) VALUES (?::uuid, repeat('a', 64), 1) RETURNING sha256", t);
         String plan = insert("INSERT INTO plans (model_id, tenant_id, name, type, currency, included_calls, rate_limit_per_minute) "
                 + "VALUES (?::uuid, ?::uuid, 'Free', 'free', 'EUR', 10, 60) RETURNING id", model, t);
         String sub = insert("INSERT INTO subscriptions (tenant_id, model_id, plan_id, status) VALUES (?::uuid, ?::uuid, ?::uuid, 'active') "

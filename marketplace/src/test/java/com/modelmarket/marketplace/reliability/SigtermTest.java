@@ -54,6 +54,7 @@ class SigtermTest {
                 .redirectOutput(dir.resolve("server.log").toFile());
         pb.environment().put("MM_HTTP_PORT", Integer.toString(port));
         pb.environment().put("MM_HTTP_HOST", "127.0.0.1");
+        pb.environment().put("MM_MANAGEMENT_PORT", "0");
         pb.environment().put("MM_DATA_DIR", dir.resolve("data").toString());
         pb.environment().put("MM_DB_URL", TestDatabases.url(db));
         pb.environment().put("MM_PASSWORD_ARGON2_MEMORY_KIB", "1024");

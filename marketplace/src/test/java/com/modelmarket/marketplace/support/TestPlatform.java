@@ -22,6 +22,7 @@ public final class TestPlatform {
         Map<String, String> o = new HashMap<>();
         o.put("http.port", "0");
         o.put("http.host", "127.0.0.1");
+        o.put("management.port", "0");
         o.put("http.instances", "1");
         o.put("data.dir", dataDir.toString());
         o.put("password.argon2-memory-kib", "1024");
