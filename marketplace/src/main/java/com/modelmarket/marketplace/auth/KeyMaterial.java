@@ -1,12 +1,11 @@
 package com.modelmarket.marketplace.auth;
 
 import com.modelmarket.marketplace.config.AppConfig;
+import com.modelmarket.marketplace.util.PrivateFiles;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
@@ -21,8 +20,8 @@ import java.util.Base64;
 public record KeyMaterial(String jwtPrivatePem, String jwtPublicPem, byte[] apiKeyHmacKey) {
 
     public static KeyMaterial loadOrCreate(AppConfig config) throws IOException {
-        Path dir = config.dataDir().resolve("keys");
-        Files.createDirectories(dir);
+        PrivateFiles.directory(config.dataDir());
+        Path dir = PrivateFiles.directory(config.dataDir().resolve("keys"));
         String privatePem;
         String publicPem;
         if (config.jwtPrivateKeyFile().isPresent() != config.jwtPublicKeyFile().isPresent()) {
@@ -39,6 +38,7 @@ public record KeyMaterial(String jwtPrivatePem, String jwtPublicPem, byte[] apiK
                 writeOwnerOnly(pub, pem("PUBLIC KEY", pair.getPublic().getEncoded()));
                 writeOwnerOnly(priv, pem("PRIVATE KEY", pair.getPrivate().getEncoded()));
             }
+            PrivateFiles.tightenFile(priv);
             privatePem = Files.readString(priv);
             publicPem = Files.readString(pub);
         }
@@ -50,6 +50,7 @@ public record KeyMaterial(String jwtPrivatePem, String jwtPublicPem, byte[] apiK
             if (!Files.exists(file)) {
                 writeOwnerOnly(file, Base64.getEncoder().encodeToString(Secrets.randomBytes(32)));
             }
+            PrivateFiles.tightenFile(file);
             hmacKey = Base64.getDecoder().decode(Files.readString(file).trim());
         }
         if (hmacKey.length < 32) {
@@ -74,14 +75,6 @@ public record KeyMaterial(String jwtPrivatePem, String jwtPublicPem, byte[] apiK
     }
 
     private static void writeOwnerOnly(Path file, String content) throws IOException {
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        Files.writeString(tmp, content, StandardCharsets.US_ASCII, StandardOpenOption.CREATE,
-                StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
-        try {
-            Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-------"));
-        } catch (UnsupportedOperationException ignored) {
-            // not a POSIX file system: rely on the directory's permissions
-        }
-        Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        PrivateFiles.write(file, content);
     }
 }

@@ -14,6 +14,7 @@ import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import com.modelmarket.marketplace.util.PrivateFiles;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -73,7 +74,7 @@ public final class DemoCatalog {
         return services.tenants().findCredentials(PUBLISHER_EMAIL).compose(existing -> existing.isPresent()
                 ? vertx.executeBlocking(() -> read(file), false)
                 : seed(vertx, services).compose(creds -> vertx.executeBlocking(() -> {
-                    Files.writeString(file, creds.publisherPassword() + "\n" + creds.consumerPassword() + "\n");
+                    PrivateFiles.write(file, creds.publisherPassword() + "\n" + creds.consumerPassword() + "\n");
                     return Optional.of(creds);
                 }, false)));
     }
@@ -82,6 +83,7 @@ public final class DemoCatalog {
         if (!Files.exists(file)) {
             return Optional.empty();
         }
+        PrivateFiles.tightenFile(file);
         List<String> lines = Files.readAllLines(file);
         return lines.size() < 2 ? Optional.empty() : Optional.of(new Credentials(lines.get(0), lines.get(1)));
     }

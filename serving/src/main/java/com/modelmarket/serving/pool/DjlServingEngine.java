@@ -96,6 +96,11 @@ public final class DjlServingEngine implements ServingEngine {
         this.registry = registry;
         this.runtime = runtime;
         runtime.onModelLost(this::modelLost);
+        io.micrometer.core.instrument.Gauge.builder("modelmarket.serving.hosts", runtime, r -> r.hosts().size())
+                .description("running model-host processes").register(registry);
+        io.micrometer.core.instrument.Gauge.builder("modelmarket.serving.hosts.resident", runtime,
+                        r -> r.hosts().stream().mapToLong(com.modelmarket.serving.HostStatus::residentBytes).sum())
+                .baseUnit("bytes").description("resident memory of all model hosts").register(registry);
         this.sweepTimer = vertx.setPeriodic(config.idleCheckInterval().toMillis(), id -> sweepIdle());
         LOG.info("serving engine on {}: {} worker thread(s) + {} spare for stuck workers, memory budget {} bytes",
                 runtime.device(), config.workerThreads(), config.spareThreads(), config.memoryBudgetBytes());

@@ -265,8 +265,9 @@ class HostFaultTest {
                     assertEquals(0, kill.waitFor());
                     sent = true;
                 }
-                Future.join(new ArrayList<>(mine)).transform(ar -> Future.succeededFuture())
-                        .toCompletionStage().toCompletableFuture().get();
+                List<Future<InferenceResult>> all = new ArrayList<>(mine);
+                all.addAll(theirs);
+                Future.join(all).transform(ar -> Future.succeededFuture()).toCompletionStage().toCompletableFuture().get();
             }
             for (Future<InferenceResult> f : theirs) {
                 assertEquals(Boolean.TRUE, await(f.map(r -> Boolean.TRUE)), "the other tenant's calls all succeed");
