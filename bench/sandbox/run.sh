@@ -27,7 +27,9 @@ echo "|---|---|---|---|---|---|---|---|---|"
 
 point() { # mode model clients body ctype
   local mode=$1 model=$2 clients=$3 body=$4 ctype=$5 out
-  out=$(BODY="$body" CTYPE="$ctype" KEY="$KEY" IHCL="${IHCL:-}" /usr/bin/time -f "CPU %U %S %e" \
+  local ihcl=""
+  [ "$ctype" = application/octet-stream ] && ihcl="$IHCL"
+  out=$(BODY="$body" CTYPE="$ctype" KEY="$KEY" IHCL="$ihcl" /usr/bin/time -f "CPU %U %S %e" \
         taskset -c "$CLIENT_CPUS" wrk -t1 -c"$clients" -d"${SECONDS_PER_POINT}s" --timeout 10s \
         -s bench/sandbox/post.lua "http://127.0.0.1:$PORT/v2/models/$model/infer" 2>&1)
   echo "$out" > "$RUN/wrk-$mode-$model-$clients.txt"
@@ -40,6 +42,8 @@ point() { # mode model clients body ctype
 }
 
 PORT=18090
+SERVER=
+trap '[ -n "$SERVER" ] && kill -KILL "$SERVER" 2>/dev/null || true' EXIT
 for mode in off bwrap; do
   PORT=$((PORT + 1))
   DATA="$RUN/data-$mode"

@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
-"""Seeds a benchmark tenant on a running server: signs up, uploads and publishes the light
-(digits_mlp) and heavy (resnet18) models as private models, makes an API key, and writes the
-request bodies wrk sends. Prints KEY=..., IHCL=... lines for the shell.
+"""Seeds a running server as MarketSetup does: a publisher uploads and publishes the light
+(digits_mlp) and heavy (resnet18) models with a pay-as-you-go plan whose rate limit no bench
+reaches; a consumer subscribes to both and makes an API key. Writes the request bodies wrk sends
+and prints KEY=..., IHCL=... lines for the shell.
 
     setup.py BASE_URL MODELS_DIR OUT_DIR
 """
 import json
 import struct
 import sys
+import urllib.error
 import urllib.request
 
 base, models, out = sys.argv[1], sys.argv[2], sys.argv[3]
@@ -20,24 +22,34 @@ def call(method, path, token=None, body=None, raw=None, ctype="application/json"
         req.add_header("Content-Type", ctype)
     if token:
         req.add_header("Authorization", "Bearer " + token)
-    with urllib.request.urlopen(req, timeout=600) as r:
-        return json.loads(r.read() or b"null")
+    try:
+        with urllib.request.urlopen(req, timeout=600) as r:
+            return json.loads(r.read() or b"null")
+    except urllib.error.HTTPError as e:
+        sys.exit(f"{method} {path}: {e.code} {e.read().decode(errors='replace')}")
 
 
-signup = call("POST", "/api/v1/auth/signup", body={"organisation": "Bench", "email": "bench@bench.test",
-                                                   "password": "bench-password-1"})
-token = signup["session"]["accessToken"]
+def sign_up(org, email):
+    reply = call("POST", "/api/v1/auth/signup", body={"organisation": org, "email": email,
+                                                      "password": "bench-password-1"})
+    return reply["session"]["accessToken"]
+
+
+token = sign_up("Bench Publisher", "publisher@bench.test")
 for name, slug in (("digits_mlp", "light"), ("resnet18", "heavy")):
     manifest = json.load(open(f"{models}/{name}.json"))
     for k in ("expected_outputs", "evaluation"):
         manifest.pop(k, None)
     sha = call("POST", "/api/v1/uploads", token, raw=open(f"{models}/{name}.pt", "rb").read(),
                ctype="application/octet-stream")["sha256"]
-    call("POST", "/api/v1/models", token, {"slug": slug, "name": slug, "summary": "bench", "task": "bench",
-                                           "tags": ["bench"], "visibility": "private"})
+    call("POST", "/api/v1/models", token, {"slug": slug, "name": slug, "summary": "bench", "task": "image-classification",
+                                           "tags": ["bench"], "visibility": "public"})
     call("POST", f"/api/v1/models/{slug}/versions", token, {"version": "1.0.0", "artifactSha256": sha,
                                                             "manifest": manifest})
     call("POST", f"/api/v1/models/{slug}/versions/1.0.0/publish", token)
+    call("POST", f"/api/v1/models/{slug}/plans", token, {"name": "Bench pay-as-you-go", "type": "pay_as_you_go",
+                                                         "currency": "EUR", "pricePer1000Minor": 1,
+                                                         "rateLimitPerMinute": 1000000})
     first = manifest["example"]["inputs"][0]
     per_item = 1
     for d in first["shape"][1:]:
@@ -54,5 +66,9 @@ for name, slug in (("digits_mlp", "light"), ("resnet18", "heavy")):
                              "outputs": [{"name": out_name, "parameters": {"binary_data": True}}]}).encode()
         open(f"{out}/heavy.bin", "wb").write(header + struct.pack("<%df" % per_item, *item))
         print(f"IHCL={len(header)}")
-key = call("POST", "/api/v1/api-keys", token, {"name": "bench"})["secret"]
+consumer = sign_up("Bench Consumer", "consumer@bench.test")
+for slug in ("light", "heavy"):
+    plan = call("GET", f"/api/v1/models/{slug}/plans", consumer)["items"][0]["id"]
+    call("POST", "/api/v1/subscriptions", consumer, {"model": slug, "planId": plan})
+key = call("POST", "/api/v1/api-keys", consumer, {"name": "bench"})["secret"]
 print(f"KEY={key}")
