@@ -1,5 +1,6 @@
 package com.modelmarket.marketplace.config;
 
+import com.modelmarket.billing.metering.UsageMeterOptions;
 import com.modelmarket.serving.PoolConfig;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -40,7 +41,8 @@ public record AppConfig(
         Duration billingCloseGrace,
         long billingPeriodDaySeconds,
         int billingPeriodDays,
-        boolean meteringEnabled) {
+        boolean meteringEnabled,
+        UsageMeterOptions meteringOptions) {
 
     public AppConfig {
         if (accessTokenTtl.compareTo(Duration.ofMinutes(15)) > 0) {
