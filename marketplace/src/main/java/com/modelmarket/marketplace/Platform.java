@@ -12,7 +12,6 @@ import com.modelmarket.serving.ServingConfig;
 import com.modelmarket.serving.ServingEngine;
 import com.modelmarket.serving.store.ModelStore;
 import com.modelmarket.billing.metering.UsageMeter;
-import com.modelmarket.billing.metering.UsageMeterOptions;
 import com.modelmarket.marketplace.inference.InferenceService;
 import com.modelmarket.marketplace.inference.QuotaTracker;
 import com.modelmarket.marketplace.inference.RateLimiter;
@@ -20,6 +19,7 @@ import com.modelmarket.marketplace.inference.TensorCodec;
 import com.modelmarket.marketplace.invoicing.InvoicingService;
 import com.modelmarket.marketplace.invoicing.Periods;
 import com.modelmarket.marketplace.invoicing.UsageQueries;
+import com.modelmarket.marketplace.metering.MeteringMetrics;
 import com.modelmarket.marketplace.metering.PgUsageSink;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -80,7 +80,7 @@ public final class Platform {
         return Database.open(vertx, config).compose(database -> ServingEngine.create(vertx,
                         ServingConfig.defaults().withMemoryBudget(config.servingMemoryBudgetBytes()).withHosts(config.servingHosts()), metrics)
                 .compose(serving -> UsageMeter.deploy(vertx, new PgUsageSink(vertx, database.appConnectOptions()),
-                                UsageMeterOptions.defaults(config.dataDir().resolve("usage-journal")))
+                                config.meteringOptions())
                         .compose(meter -> vertx.executeBlocking(() -> buildServices(vertx, config, database, serving, meter, metrics), false)
                                 .compose(services -> deployHttp(vertx, services)
                                         .compose(http -> {
@@ -97,6 +97,7 @@ public final class Platform {
     private static Services buildServices(Vertx vertx, AppConfig config, Database database, ServingEngine serving,
                                           UsageMeter meter, PrometheusMeterRegistry metrics) throws Exception {
         KeyMaterial keys = KeyMaterial.loadOrCreate(config);
+        MeteringMetrics.bind(meter, metrics);
         TenantRepository tenants = new TenantRepository(database.pool());
         RefreshTokenRepository refreshTokens = new RefreshTokenRepository(database.pool());
         TokenService tokens = new TokenService(vertx, config, keys);

@@ -1,9 +1,7 @@
 package com.modelmarket.billing.metering;
 
-import java.io.BufferedInputStream;
 import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -12,26 +10,31 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The bounded on-disk journal of usage batches the sink could not take.
+ * The bounded on-disk journal every usage record passes through before it counts as durable.
  *
- * <p>Files {@code usage-<20-digit sequence>.jsonl} in one directory, one JSON line per record
- * ({@link UsageRecordJson}). A batch is appended whole and {@code fsync}ed before
- * {@link #append} returns; a failed append is truncated away. Files are only ever appended to by
- * this process and a new file is started on open, when the current one is full and when the
- * current one is taken for replay; replay goes oldest file first and deletes a file only when
- * {@link #remove} is called after the sink confirmed all of it. A line that does not parse (the
- * torn tail of a crash) is skipped and logged.
+ * <p>Files {@code usage-<20-digit sequence>.journal} in one directory ({@link UsageRecordCodec}'s
+ * frames). {@link #append} writes one frame and {@code fsync}s it: one call is one group commit. A
+ * file is appended to by this process only, and a new one is started on open, when the current one
+ * is full, and when the current one is taken for replay.
+ *
+ * <p>A file goes away in one of two ways. Normally the meter writes the records from memory and
+ * {@link #confirm}s them; a sealed file whose records are all confirmed is deleted. When the meter
+ * let go of records before the sink had them (the sink down or slow), it {@link #markForReplay}s
+ * their file; {@link #oldestToReplay} then reads such files back, oldest first, and {@link #remove}
+ * deletes one once the sink has all of it. Files found on open (an earlier run's) are all replayed;
+ * so are {@code usage-*.jsonl} files of the earlier JSON-lines format. A frame that is not whole
+ * (the torn tail of a crash; it was never fsynced, so never counted durable) ends the file's reading.
  *
  * <p>Blocking I/O: call it from worker threads only. Methods are synchronized; the counters may be
  * read from any thread.
@@ -39,26 +42,42 @@ import org.slf4j.LoggerFactory;
 final class UsageJournal implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(UsageJournal.class);
-    private static final Pattern FILE_NAME = Pattern.compile("usage-(\\d{20})\\.jsonl");
+    private static final Pattern FILE_NAME = Pattern.compile("usage-(\\d{20})\\.(journal|jsonl)");
 
-    /** A journal file read for replay; {@code skipped} lines could not be read. */
-    record Batch(long sequence, Path file, List<UsageRecord> records, int skipped) {
+    /** A journal file read for replay; {@code tornBytes} at its end were not a whole frame. */
+    record Batch(long sequence, Path file, List<UsageRecord> records, long tornBytes) {
     }
 
-    private record FileInfo(Path path, long bytes, long records) {
+    private static final class FileInfo {
+        final Path path;
+        long bytes;
+        long records;
+        long confirmed;
+        boolean replay;
+
+        FileInfo(Path path, long bytes, long records, boolean replay) {
+            this.path = path;
+            this.bytes = bytes;
+            this.records = records;
+            this.replay = replay;
+        }
+
+        long pending() {
+            return replay ? records : Math.max(0, records - confirmed);
+        }
     }
 
     private final Path directory;
     private final long maxBytes;
     private final long maxFileBytes;
     private final TreeMap<Long, FileInfo> files = new TreeMap<>();
-    private final AtomicLong pendingRecords = new AtomicLong();
-    private final AtomicLong pendingBytes = new AtomicLong();
     private FileChannel active;
-    private boolean closed;
-    private volatile int fileCount;
     private long activeSequence = -1;
     private long nextSequence;
+    private boolean closed;
+    private volatile long pendingRecords;
+    private volatile long pendingBytes;
+    private volatile int replayFiles;
 
     UsageJournal(Path directory, long maxBytes, long maxFileBytes) {
         this.directory = directory;
@@ -66,7 +85,7 @@ final class UsageJournal implements AutoCloseable {
         this.maxFileBytes = maxFileBytes;
     }
 
-    /** Creates the directory if needed and takes stock of files left by an earlier run. */
+    /** Creates the directory if needed and takes stock of files left by an earlier run, all to be replayed. */
     synchronized void open() throws IOException {
         Files.createDirectories(directory);
         try (var listing = Files.list(directory)) {
@@ -75,88 +94,83 @@ final class UsageJournal implements AutoCloseable {
                 if (!name.matches()) {
                     continue;
                 }
-                if (Files.size(path) == 0) {
+                long size = Files.size(path);
+                if (size == 0 || (size <= UsageRecordCodec.FILE_HEADER.length && isBinary(path))) {
                     Files.delete(path);
                 } else {
-                    files.put(Long.parseLong(name.group(1)), new FileInfo(path, Files.size(path), countLines(path)));
+                    files.put(Long.parseLong(name.group(1)), new FileInfo(path, size, countRecords(path), true));
                 }
             }
         }
         nextSequence = files.isEmpty() ? 1 : files.lastKey() + 1;
-        fileCount = files.size();
-        for (FileInfo info : files.values()) {
-            pendingRecords.addAndGet(info.records());
-            pendingBytes.addAndGet(info.bytes());
-        }
+        updateCounters();
     }
 
-    /** Appends the batch durably, or throws and leaves the journal as it was. */
-    synchronized void append(List<UsageRecord> batch) throws IOException {
+    /**
+     * Appends the records as one frame and fsyncs it, or throws and leaves the journal as it was.
+     *
+     * @return the sequence of the file they went to, for {@link #confirm} and {@link #markForReplay}
+     */
+    synchronized long append(List<UsageRecord> records) throws IOException {
         if (closed) {
             throw new IOException("usage journal " + directory + " is closed");
         }
-        if (batch.isEmpty()) {
-            return;
+        ByteBuffer frame = UsageRecordCodec.frame(records);
+        int length = frame.remaining();
+        if (pendingBytes + length > maxBytes) {
+            throw new JournalFullException("usage journal " + directory + " holds " + pendingBytes
+                    + " bytes; " + length + " more would pass its bound of " + maxBytes);
         }
-        StringBuilder text = new StringBuilder(batch.size() * 320);
-        for (UsageRecord record : batch) {
-            text.append(UsageRecordJson.encode(record)).append('\n');
-        }
-        byte[] bytes = text.toString().getBytes(StandardCharsets.UTF_8);
-        if (pendingBytes.get() + bytes.length > maxBytes) {
-            throw new JournalFullException("usage journal " + directory + " holds " + pendingBytes.get()
-                    + " bytes; " + bytes.length + " more would pass its bound of " + maxBytes);
-        }
-        if (active == null || (files.get(activeSequence).bytes() > 0 && files.get(activeSequence).bytes() + bytes.length > maxFileBytes)) {
+        if (active == null || files.get(activeSequence).bytes + length > maxFileBytes) {
             startFile();
         }
-        long before = active.size();
+        FileInfo info = files.get(activeSequence);
+        long before = info.bytes;
         try {
-            ByteBuffer buffer = ByteBuffer.wrap(bytes);
-            while (buffer.hasRemaining()) {
-                active.write(buffer);
+            while (frame.hasRemaining()) {
+                active.write(frame);
             }
             active.force(false);
         } catch (IOException e) {
             truncateQuietly(before);
             throw e;
         }
-        FileInfo info = files.get(activeSequence);
-        files.put(activeSequence, new FileInfo(info.path(), info.bytes() + bytes.length, info.records() + batch.size()));
-        pendingRecords.addAndGet(batch.size());
-        pendingBytes.addAndGet(bytes.length);
+        info.bytes += length;
+        info.records += records.size();
+        updateCounters();
+        return activeSequence;
     }
 
-    /** The oldest file's records; if it is the file being appended to, later appends go to a new file. */
-    synchronized Optional<Batch> oldest() throws IOException {
-        if (files.isEmpty()) {
+    /** The sink has {@code count} more records of file {@code sequence}; a sealed file it has whole is deleted. */
+    synchronized void confirm(long sequence, long count) throws IOException {
+        FileInfo info = files.get(sequence);
+        if (info != null) {
+            info.confirmed += count;
+            deleteIfDone(sequence, info);
+            updateCounters();
+        }
+    }
+
+    /** Some records of file {@code sequence} are no longer in memory: the file must be replayed. */
+    synchronized void markForReplay(long sequence) {
+        FileInfo info = files.get(sequence);
+        if (info != null && !info.replay) {
+            info.replay = true;
+            updateCounters();
+        }
+    }
+
+    /** The oldest file to replay, read whole; if it is the file being appended to, later appends go to a new file. */
+    synchronized Optional<Batch> oldestToReplay() throws IOException {
+        Map.Entry<Long, FileInfo> oldest = files.entrySet().stream().filter(e -> e.getValue().replay).findFirst().orElse(null);
+        if (oldest == null) {
             return Optional.empty();
         }
-        Map.Entry<Long, FileInfo> oldest = files.firstEntry();
         if (oldest.getKey() == activeSequence) {
             closeActive();
         }
-        Path path = oldest.getValue().path();
-        List<UsageRecord> records = new ArrayList<>();
-        int skipped = 0;
-        // InputStreamReader replaces malformed bytes instead of failing, so a torn tail costs one line, not the file
-        try (BufferedReader reader = new BufferedReader(new InputStreamReader(Files.newInputStream(path), StandardCharsets.UTF_8))) {
-            String line;
-            while ((line = reader.readLine()) != null) {
-                if (line.isBlank()) {
-                    continue;
-                }
-                try {
-                    records.add(UsageRecordJson.decode(line));
-                } catch (RuntimeException e) {
-                    skipped++;
-                }
-            }
-        }
-        if (skipped > 0) {
-            LOG.warn("skipped {} unreadable lines in usage journal file {} (a torn write?)", skipped, path);
-        }
-        return Optional.of(new Batch(oldest.getKey(), path, records, skipped));
+        Path path = oldest.getValue().path;
+        return Optional.of(path.toString().endsWith(".jsonl") ? readJsonLines(oldest.getKey(), path) : readFrames(oldest.getKey(), path));
     }
 
     /** Deletes a replayed file; call only after the sink confirmed every record in it. */
@@ -165,56 +179,160 @@ final class UsageJournal implements AutoCloseable {
             closeActive();
         }
         FileInfo info = files.remove(batch.sequence());
-        fileCount = files.size();
-        if (info == null) {
-            return;
+        if (info != null) {
+            Files.deleteIfExists(info.path);
         }
-        Files.deleteIfExists(info.path());
-        pendingRecords.addAndGet(-info.records());
-        pendingBytes.addAndGet(-info.bytes());
+        updateCounters();
     }
 
+    /** Records in the journal the sink has not confirmed (an upper bound: a replayed file may hold duplicates). */
     long pendingRecords() {
-        return pendingRecords.get();
+        return pendingRecords;
     }
 
-    /** Files holding records; read from any thread without waiting for an append in progress. */
-    int fileCount() {
-        return fileCount;
-    }
-
+    /** Bytes of all journal files, the figure bounded by {@code maxBytes}. */
     long pendingBytes() {
-        return pendingBytes.get();
+        return pendingBytes;
     }
 
-    Path directory() {
-        return directory;
+    /** Files waiting to be replayed. */
+    int replayFiles() {
+        return replayFiles;
     }
 
+    /** Seals the active file and deletes every file whose records the sink has; the rest wait for the next open. */
     @Override
     public synchronized void close() throws IOException {
+        if (closed) {
+            return;
+        }
         closed = true;
         closeActive();
+        for (Long sequence : new ArrayList<>(files.keySet())) {
+            deleteIfDone(sequence, files.get(sequence));
+        }
+        updateCounters();
+    }
+
+    private void deleteIfDone(long sequence, FileInfo info) throws IOException {
+        if (sequence != activeSequence && !info.replay && info.confirmed >= info.records) {
+            files.remove(sequence);
+            Files.deleteIfExists(info.path);
+        }
     }
 
     private void startFile() throws IOException {
         closeActive();
         long sequence = nextSequence++;
-        Path path = directory.resolve(String.format("usage-%020d.jsonl", sequence));
+        Path path = directory.resolve(String.format("usage-%020d.journal", sequence));
         active = FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        active.write(ByteBuffer.wrap(UsageRecordCodec.FILE_HEADER));
         activeSequence = sequence;
-        files.put(sequence, new FileInfo(path, 0, 0));
-        fileCount = files.size();
+        files.put(sequence, new FileInfo(path, UsageRecordCodec.FILE_HEADER.length, 0, false));
         syncDirectory();
     }
 
+    /** Seals the active file; one whose records the sink already has is deleted. */
     private void closeActive() throws IOException {
         if (active != null) {
             FileChannel channel = active;
+            long sequence = activeSequence;
             active = null;
             activeSequence = -1;
             channel.close();
+            FileInfo info = files.get(sequence);
+            if (info != null) {
+                deleteIfDone(sequence, info);
+            }
         }
+    }
+
+    private void updateCounters() {
+        long records = 0;
+        long bytes = 0;
+        int replay = 0;
+        for (FileInfo info : files.values()) {
+            records += info.pending();
+            bytes += info.bytes;
+            replay += info.replay ? 1 : 0;
+        }
+        pendingRecords = records;
+        pendingBytes = bytes;
+        replayFiles = replay;
+    }
+
+    private Batch readFrames(long sequence, Path path) throws IOException {
+        ByteBuffer in = ByteBuffer.wrap(Files.readAllBytes(path));
+        List<UsageRecord> records = new ArrayList<>();
+        if (!startsWithHeader(in)) {
+            LOG.warn("usage journal file {} has no header; nothing in it can be read", path);
+            return new Batch(sequence, path, records, in.limit());
+        }
+        in.position(UsageRecordCodec.FILE_HEADER.length);
+        List<UsageRecord> frame;
+        while ((frame = UsageRecordCodec.readFrame(in)) != null) {
+            records.addAll(frame);
+        }
+        long torn = in.remaining();
+        if (torn > 0) {
+            LOG.warn("usage journal file {} ends in {} bytes that are not a whole frame (a write cut short by a crash)", path, torn);
+        }
+        return new Batch(sequence, path, records, torn);
+    }
+
+    /** A file of the earlier format, one JSON object a line; an unreadable line is skipped. */
+    private static Batch readJsonLines(long sequence, Path path) throws IOException {
+        List<UsageRecord> records = new ArrayList<>();
+        long skipped = 0;
+        try (BufferedReader reader = new BufferedReader(new InputStreamReader(Files.newInputStream(path), StandardCharsets.UTF_8))) {
+            String line;
+            while ((line = reader.readLine()) != null) {
+                if (!line.isBlank()) {
+                    try {
+                        records.add(UsageRecordJson.decode(line));
+                    } catch (RuntimeException e) {
+                        skipped += line.length() + 1;
+                    }
+                }
+            }
+        }
+        return new Batch(sequence, path, records, skipped);
+    }
+
+    private static boolean startsWithHeader(ByteBuffer in) {
+        byte[] head = new byte[UsageRecordCodec.FILE_HEADER.length];
+        if (in.limit() < head.length) {
+            return false;
+        }
+        in.get(0, head);
+        return Arrays.equals(head, UsageRecordCodec.FILE_HEADER);
+    }
+
+    private static boolean isBinary(Path path) {
+        return path.getFileName().toString().endsWith(".journal");
+    }
+
+    /** Records in a file, for the stats: frame counts, or lines of a JSON-lines file. */
+    private static long countRecords(Path path) throws IOException {
+        byte[] bytes = Files.readAllBytes(path);
+        if (!isBinary(path)) {
+            long lines = 0;
+            for (int i = 0; i < bytes.length; i++) {
+                if (bytes[i] == '\n' || i == bytes.length - 1) {
+                    lines++;
+                }
+            }
+            return lines;
+        }
+        ByteBuffer in = ByteBuffer.wrap(bytes);
+        long records = 0;
+        int position = UsageRecordCodec.FILE_HEADER.length;
+        int count;
+        while ((count = UsageRecordCodec.countAt(in, position)) >= 0) {
+            records += count;
+            position += UsageRecordCodec.FRAME_HEADER_BYTES + in.getInt(position);
+        }
+        return records;
     }
 
     /** Makes a new file's directory entry durable too (Linux allows fsync on a directory). */
@@ -232,21 +350,5 @@ final class UsageJournal implements AutoCloseable {
         } catch (IOException e) {
             LOG.warn("could not truncate a failed append in {}: {}", directory, e.toString());
         }
-    }
-
-    /** Newline-terminated lines plus a final unterminated one; an estimate for the stats, replay reads exactly. */
-    private static long countLines(Path path) throws IOException {
-        long lines = 0;
-        int last = '\n';
-        try (InputStream in = new BufferedInputStream(Files.newInputStream(path))) {
-            int b;
-            while ((b = in.read()) != -1) {
-                if (b == '\n' && last != '\n') {
-                    lines++;
-                }
-                last = b;
-            }
-        }
-        return last == '\n' ? lines : lines + 1;
     }
 }

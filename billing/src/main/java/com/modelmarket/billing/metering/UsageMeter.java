@@ -1,13 +1,18 @@
 package com.modelmarket.billing.metering;
 
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
@@ -19,65 +24,139 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The usage intake: takes one {@link UsageRecord} per request and delivers them to a
- * {@link UsageSink} in batches, falling back to an on-disk journal while the sink is down.
+ * The usage intake. Its promise: <b>a call that was let through is metered</b>. A caller takes a
+ * slot in a bounded window before the call runs ({@link #tryReserve}) and fills it with the call's
+ * record ({@link Reservation#record}) or gives it back ({@link Reservation#release}); when the
+ * window is full, {@code tryReserve} refuses and the call must not run. Nothing is ever dropped.
  *
- * <p>{@link #record} may be called from any thread; it never blocks and never throws. Records are
- * buffered in memory and flushed at least every {@code flushInterval} and as soon as
- * {@code batchSize} are waiting. A batch the sink refuses (or does not answer within
- * {@code writeTimeout}) is appended to the journal ({@link UsageJournal}, fsync per batch, on a
- * worker thread); while the sink is down, batches go straight to the journal, and every
- * {@code retryInterval} the sink is tried again, journal first, one file per flush cycle. A
- * journal file is deleted only after the sink confirmed all of it; the sink is idempotent by
- * request id, so a record sent twice is harmless. Memory ({@code maxBuffered}) and the journal
- * ({@code maxJournalBytes}) are bounded: when both are full, new records are dropped, counted in
- * {@link #stats()} and logged at most every ten seconds.
+ * <p>The path of a record: accepted records are appended to the journal ({@link UsageJournal}) in
+ * group commits, one frame and one fsync for all the records of a {@code groupCommitInterval}, on
+ * a worker thread; then they are <i>durable</i>. Durable records are written to the
+ * {@link UsageSink} from memory in batches of up to {@code batchSize}, one write at a time, and
+ * confirmed to the journal, which deletes a sealed file once the sink has all of it. While the sink
+ * is down (a write fails or passes {@code writeTimeout}), and when durable records would fill more
+ * than half the window (a slow sink), the meter lets go of durable records in memory
+ * and replays their journal files later, oldest first; the sink is idempotent by request id, so a
+ * record sent twice counts once. The window frees as records become durable and reach the sink or
+ * are let go to the journal: it fills only when the journal cannot take more (the sink down long
+ * enough to fill {@code maxJournalBytes}, or a failing disk) or cannot keep up. If the journal
+ * refuses a commit, the records stay in memory and, with the sink up, are written to it directly.
  *
- * <p>A verticle: all flushing runs on its own context, one cycle at a time. Undeploying it (or
- * {@link #close()}, or closing Vert.x) flushes what is in memory to the sink, or to the journal if
- * the sink is down, within {@code closeTimeout}; records still in memory at that deadline are
- * counted as dropped. A crash loses at most the records in memory (about one flush interval).
+ * <p>What a crash can lose: a {@code kill -9} or power cut loses the records accepted in the last
+ * group-commit window that were not yet fsynced (at most one window plus the fsync in progress),
+ * unless {@code ackAfterFsync} is set, in which case {@code record}'s future completes only once
+ * the record is durable and nothing answered is lost. Undeploying the meter ({@link #close()})
+ * refuses new reservations, commits what is in memory, writes what it can to the sink and leaves
+ * the rest in the journal for the next start; only a journal that fails then (and a sink that is
+ * down) loses records, counted as {@code lostAtClose}.
+ *
+ * <p>{@code tryReserve} and {@code record} may be called from any thread and never block. All other
+ * work runs on the meter's context, I/O on worker threads.
  */
 public final class UsageMeter extends VerticleBase {
 
     private static final Logger LOG = LoggerFactory.getLogger(UsageMeter.class);
-    private static final long LOG_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
+    private static final Future<Void> DONE = Future.succeededFuture();
+    /** What a refused caller is told to wait: about the time the window takes to drain once the sink answers. */
+    private static final Duration RETRY_AFTER = Duration.ofSeconds(1);
+    /** Records in one group commit at most (a frame of about 1.5 MiB); more waiting are committed right after. */
+    private static final int MAX_COMMIT_RECORDS = 16_384;
+
+    /**
+     * A slot in the meter's window, taken before a call runs. Fill it with the call's record or
+     * release it; either, once. Not thread-safe: one request path uses it.
+     */
+    public final class Reservation {
+
+        private boolean used;
+
+        private Reservation() {
+        }
+
+        /**
+         * Meters the call. The future completes once the record is durable if the meter was set to
+         * acknowledge after the fsync, and at once otherwise; it fails only if the meter had closed.
+         */
+        public Future<Void> record(UsageRecord record) {
+            Objects.requireNonNull(record, "record");
+            if (used) {
+                throw new IllegalStateException("this reservation was already used");
+            }
+            used = true;
+            accepted.incrementAndGet();
+            Promise<Void> durable = options.ackAfterFsync() ? Promise.promise() : null;
+            incoming.add(new Accepted(record, durable, durable == null ? null : Vertx.currentContext()));
+            incomingCount.incrementAndGet();
+            if (closed) {
+                loseWhatIsLeft();
+            }
+            return durable == null ? DONE : durable.future();
+        }
+
+        /** Gives the slot back: the call did not reach the model and is not metered. */
+        public void release() {
+            if (!used) {
+                used = true;
+                window.decrementAndGet();
+            }
+        }
+    }
+
+    private record Accepted(UsageRecord record, Promise<Void> durable, Context caller) {
+    }
+
+    /** Records of one group commit, in memory after their fsync, waiting for the sink. */
+    private static final class Chunk {
+        final long sequence;
+        final List<UsageRecord> records;
+        int next;
+
+        Chunk(long sequence, List<UsageRecord> records) {
+            this.sequence = sequence;
+            this.records = records;
+        }
+    }
 
     private final UsageSink sink;
     private final UsageMeterOptions options;
     private final UsageJournal journal;
 
-    // Touched by callers of record() on any thread.
-    private final ConcurrentLinkedQueue<UsageRecord> incoming = new ConcurrentLinkedQueue<>();
+    // Touched by callers on any thread.
+    private final ConcurrentLinkedQueue<Accepted> incoming = new ConcurrentLinkedQueue<>();
     private final AtomicInteger incomingCount = new AtomicInteger();
-    private final AtomicInteger inMemory = new AtomicInteger();
-    private final AtomicBoolean flushScheduled = new AtomicBoolean();
-    private final AtomicLong recorded = new AtomicLong();
+    private final AtomicInteger window = new AtomicInteger();
+    private final AtomicLong accepted = new AtomicLong();
+    private final AtomicLong refused = new AtomicLong();
+    private final AtomicLong durable = new AtomicLong();
     private final AtomicLong written = new AtomicLong();
     private final AtomicLong replayed = new AtomicLong();
-    private final AtomicLong dropped = new AtomicLong();
-    private final AtomicLong droppedSinceLog = new AtomicLong();
-    private final AtomicLong lastDropLogNanos = new AtomicLong(System.nanoTime() - LOG_INTERVAL_NANOS);
+    private final AtomicLong lostAtClose = new AtomicLong();
+    private final AtomicLong sinkWrites = new AtomicLong();
+    private final AtomicLong sinkWriteNanos = new AtomicLong();
+    private final AtomicBoolean backPressure = new AtomicBoolean();
+    private volatile long backPressureSinceNanos;
+    private volatile long refusedBeforeBackPressure;
     private final Promise<Void> stopped = Promise.promise();
     private Future<Void> closeFuture; // guarded by this
-    private volatile boolean started;
     private volatile boolean accepting = true;
+    private volatile boolean closed;
     private volatile boolean stopEntered;
     private volatile boolean sinkAvailable = true;
 
     // Meter context only.
-    private final ArrayDeque<UsageRecord> retained = new ArrayDeque<>();
-    private boolean busy;
-    private boolean again;
-    private boolean againWithPartial;
+    private final ArrayDeque<Accepted> retained = new ArrayDeque<>();
+    private final ArrayDeque<Chunk> inMemory = new ArrayDeque<>();
+    private int inMemoryRecords;
+    private boolean committing;
+    private boolean sinkBusy;
     private boolean stopping;
-    private boolean abandoned;
-    private boolean journalBlocked;
-    private boolean journalFailureLogged;
+    private boolean journalRefusing;
+    private long lastCommitNanos;
     private long sinkDownSinceNanos = -1;
     private long retryAtNanos;
+    private long refusedAtLastTick;
     private long timerId = -1;
-    private Promise<Void> idle;
+    private Promise<Void> quiet;
 
     public UsageMeter(UsageSink sink, UsageMeterOptions options) {
         this.sink = sink;
@@ -101,38 +180,36 @@ public final class UsageMeter extends VerticleBase {
                 LOG.info("usage journal {} holds {} records from an earlier run; replaying them",
                         options.journalDirectory(), journal.pendingRecords());
             }
-            timerId = vertx.setPeriodic(options.flushInterval().toMillis(), id -> pump(true));
-            started = true;
-            if (incomingCount.get() >= options.batchSize()) {
-                requestFlush();
-            }
+            timerId = vertx.setPeriodic(options.groupCommitInterval().toMillis(), id -> tick());
         });
     }
 
-    /** Takes one record. Never blocks, never throws; a record that cannot be kept is counted as dropped. */
-    public void record(UsageRecord record) {
-        try {
-            recorded.incrementAndGet();
-            if (record == null) {
-                drop(1, "null record");
-                return;
-            }
-            if (!accepting) {
-                drop(1, "the usage meter is closed");
-                return;
-            }
-            if (inMemory.incrementAndGet() > options.maxBuffered()) {
-                inMemory.decrementAndGet();
-                drop(1, "the usage buffer is full (sink down and journal full, or the sink too slow)");
-                return;
-            }
-            incoming.add(record);
-            if (incomingCount.incrementAndGet() >= options.batchSize()) {
-                requestFlush();
-            }
-        } catch (RuntimeException e) {
-            LOG.error("usage record lost", e);
+    /**
+     * A slot for one call, or empty when the window is full (or the meter closed): then the call
+     * must be refused without running. Never blocks.
+     */
+    public Optional<Reservation> tryReserve() {
+        if (!accepting) {
+            return Optional.empty(); // closing: the platform turns requests away before this
         }
+        if (window.incrementAndGet() <= options.windowRecords()) {
+            return Optional.of(new Reservation());
+        }
+        window.decrementAndGet();
+        long total = refused.incrementAndGet();
+        if (backPressure.compareAndSet(false, true)) {
+            backPressureSinceNanos = System.nanoTime();
+            refusedBeforeBackPressure = total - 1;
+            LOG.warn("usage metering back-pressure: {} calls' usage is not yet durable (window of {}; sink {}, "
+                            + "journal {} bytes); refusing calls with 503 until it drains",
+                    window.get(), options.windowRecords(), sinkAvailable ? "up" : "down", journal.pendingBytes());
+        }
+        return Optional.empty();
+    }
+
+    /** The exception for a refused call, with the time to wait before trying again. */
+    public MeteringBacklogException backlog() {
+        return new MeteringBacklogException(window.get(), RETRY_AFTER);
     }
 
     /** Where the records go. */
@@ -140,12 +217,17 @@ public final class UsageMeter extends VerticleBase {
         return sink;
     }
 
-    public UsageMeterStats stats() {
-        return new UsageMeterStats(recorded.get(), inMemory.get(), journal.pendingRecords(), written.get(),
-                replayed.get(), dropped.get(), sinkAvailable);
+    public UsageMeterOptions options() {
+        return options;
     }
 
-    /** Undeploys the meter, which flushes it; completes when the flush is done or {@code closeTimeout} passed. */
+    public UsageMeterStats stats() {
+        return new UsageMeterStats(accepted.get(), refused.get(), window.get(), durable.get(), journal.pendingRecords(),
+                journal.pendingBytes(), written.get(), replayed.get(), lostAtClose.get(), sinkWrites.get(),
+                sinkWriteNanos.get(), sinkAvailable, backPressure.get());
+    }
+
+    /** Undeploys the meter, which commits and flushes it; completes when done or {@code closeTimeout} passed. */
     public synchronized Future<Void> close() {
         if (vertx == null) {
             return Future.succeededFuture();
@@ -166,12 +248,12 @@ public final class UsageMeter extends VerticleBase {
             vertx.cancelTimer(timerId);
         }
         long deadline = vertx.setTimer(options.closeTimeout().toMillis(), id -> {
-            LOG.error("usage meter did not finish flushing within {}", options.closeTimeout());
-            abandon();
-            stopped.tryComplete();
+            LOG.error("usage meter did not finish closing within {}", options.closeTimeout());
+            finish();
         });
-        whenIdle()
-                .compose(v -> finalDrain())
+        whenQuiet()
+                .compose(v -> finalCommit())
+                .compose(v -> finalWrites())
                 .eventually(() -> context.executeBlocking(() -> {
                     journal.close();
                     return null;
@@ -181,66 +263,234 @@ public final class UsageMeter extends VerticleBase {
                     if (ar.failed()) {
                         LOG.error("usage meter failed while closing", ar.cause());
                     }
-                    abandon();
-                    stopped.tryComplete();
+                    finish();
                 });
         return stopped.future();
     }
 
-    private void requestFlush() {
-        if (started && flushScheduled.compareAndSet(false, true)) {
-            context.runOnContext(v -> {
-                flushScheduled.set(false);
-                pump(false);
-            });
-        }
-    }
+    // ---- group commit ---------------------------------------------------------------------------
 
-    /** Runs one flush cycle unless one is running; {@code includePartial} also flushes a batch that is not full. */
-    private void pump(boolean includePartial) {
+    private void tick() {
         if (stopping) {
             return;
         }
-        if (busy) {
-            again = true;
-            againWithPartial |= includePartial;
+        if (!committing) {
+            commitOnce().onComplete(ar -> afterCommit());
+        }
+        pumpSink();
+        checkBackPressureEnded();
+    }
+
+    /** Right after a commit: commit again at once if a full batch waits or the window has passed; feed the sink. */
+    private void afterCommit() {
+        if (stopping) {
             return;
         }
-        busy = true;
-        again = false;
-        againWithPartial = false;
-        cycle(includePartial).onComplete(ar -> {
-            busy = false;
-            if (ar.failed()) {
-                LOG.error("usage flush cycle failed", ar.cause());
+        boolean due = System.nanoTime() - lastCommitNanos >= options.groupCommitInterval().toNanos();
+        if (!journalRefusing && !committing && (incomingCount.get() >= MAX_COMMIT_RECORDS || (due && incomingCount.get() > 0))) {
+            commitOnce().onComplete(ar -> afterCommit());
+        }
+        pumpSink();
+    }
+
+    /** One group commit of what waits (refused earlier first); true unless the journal refused it. */
+    private Future<Boolean> commitOnce() {
+        List<Accepted> batch = takePending(MAX_COMMIT_RECORDS);
+        if (batch.isEmpty()) {
+            return Future.succeededFuture(true);
+        }
+        committing = true;
+        lastCommitNanos = System.nanoTime();
+        List<UsageRecord> records = recordsOf(batch);
+        return context.<Long>executeBlocking(() -> journal.append(records)).transform(ar -> {
+            committing = false;
+            if (ar.succeeded()) {
+                committed(ar.result(), batch, records);
+            } else {
+                keep(batch);
+                if (!journalRefusing) {
+                    journalRefusing = true;
+                    LOG.warn("usage journal refused a commit; keeping {} records in memory and writing them to the sink "
+                            + "while it is up: {}", retained.size(), ar.cause().toString());
+                }
             }
-            if (idle != null) {
-                Promise<Void> waiting = idle;
-                idle = null;
-                waiting.complete();
+            checkQuiet();
+            return Future.succeededFuture(ar.succeeded());
+        });
+    }
+
+    private void committed(long sequence, List<Accepted> batch, List<UsageRecord> records) {
+        durable.addAndGet(records.size());
+        batch.forEach(UsageMeter::completeDurable);
+        if (journalRefusing) {
+            journalRefusing = false;
+            LOG.info("usage journal {} accepts records again", options.journalDirectory());
+        }
+        if (!sinkAvailable) {
+            window.addAndGet(-records.size());
+            markForReplay(List.of(sequence));
+            return;
+        }
+        inMemory.add(new Chunk(sequence, records));
+        inMemoryRecords += records.size();
+        if (inMemoryRecords > options.windowRecords() / 2) {
+            letGoOfDurable();
+        }
+    }
+
+    private List<Accepted> takePending(int max) {
+        List<Accepted> batch = new ArrayList<>(Math.min(max, retained.size() + incomingCount.get()));
+        while (batch.size() < max && !retained.isEmpty()) {
+            batch.add(retained.poll());
+        }
+        while (batch.size() < max) {
+            Accepted next = incoming.poll();
+            if (next == null) {
+                break;
+            }
+            incomingCount.decrementAndGet();
+            batch.add(next);
+        }
+        return batch;
+    }
+
+    /** Puts records that are not durable back in front, in their order. */
+    private void keep(List<Accepted> batch) {
+        for (int i = batch.size() - 1; i >= 0; i--) {
+            retained.addFirst(batch.get(i));
+        }
+    }
+
+    private static List<UsageRecord> recordsOf(List<Accepted> batch) {
+        List<UsageRecord> records = new ArrayList<>(batch.size());
+        for (Accepted a : batch) {
+            records.add(a.record());
+        }
+        return records;
+    }
+
+    private static void completeDurable(Accepted a) {
+        if (a.durable() != null) {
+            if (a.caller() != null) {
+                a.caller().runOnContext(v -> a.durable().tryComplete());
+            } else {
+                a.durable().tryComplete();
+            }
+        }
+    }
+
+    // ---- the sink -------------------------------------------------------------------------------
+
+    /** Starts the next sink write unless one runs: journal files to replay first, then memory. */
+    private void pumpSink() {
+        if (sinkBusy || stopping) {
+            return;
+        }
+        if (!sinkAvailable) {
+            if (System.nanoTime() - retryAtNanos < 0) {
                 return;
             }
-            boolean journalWaiting = ar.succeeded() && ar.result();
-            boolean moreNow = again || journalWaiting || incomingCount.get() >= options.batchSize();
-            if (moreNow && !journalBlocked) {
-                boolean partial = againWithPartial;
-                context.runOnContext(v -> pump(partial));
+            sinkAvailable = true; // a retry is due
+        }
+        Future<Boolean> work;
+        if (journal.replayFiles() > 0) {
+            work = replayOldest();
+        } else if (inMemoryRecords > 0) {
+            work = writeDurable();
+        } else if (journalRefusing && !retained.isEmpty()) {
+            work = writeRetained();
+        } else {
+            return;
+        }
+        sinkBusy = true;
+        work.onComplete(ar -> {
+            sinkBusy = false;
+            checkQuiet();
+            if (ar.succeeded() && ar.result()) {
+                context.runOnContext(v -> pumpSink());
             }
         });
     }
 
-    /** Replays one journal file if the sink is up, then drains memory; true if more journal is waiting. */
-    private Future<Boolean> cycle(boolean includePartial) {
-        journalBlocked = false;
-        if (!sinkAvailable && System.nanoTime() - retryAtNanos >= 0) {
-            sinkAvailable = true;
+    /** Writes one batch of durable records from memory; true if it succeeded. */
+    private Future<Boolean> writeDurable() {
+        List<UsageRecord> batch = new ArrayList<>(Math.min(options.batchSize(), inMemoryRecords));
+        Map<Long, Long> perFile = new LinkedHashMap<>();
+        while (batch.size() < options.batchSize() && !inMemory.isEmpty()) {
+            Chunk chunk = inMemory.peek();
+            int take = Math.min(options.batchSize() - batch.size(), chunk.records.size() - chunk.next);
+            batch.addAll(chunk.records.subList(chunk.next, chunk.next + take));
+            chunk.next += take;
+            perFile.merge(chunk.sequence, (long) take, Long::sum);
+            if (chunk.next == chunk.records.size()) {
+                inMemory.poll();
+            }
         }
-        Future<Boolean> replay = sinkAvailable && journal.fileCount() > 0 ? replayOldest() : Future.succeededFuture(false);
-        return replay.compose(journalWaiting -> drain(includePartial, inMemory.get()).map(journalWaiting));
+        inMemoryRecords -= batch.size();
+        return writeToSink(batch).transform(ar -> {
+            window.addAndGet(-batch.size());
+            if (ar.succeeded()) {
+                sinkSucceeded();
+                written.addAndGet(batch.size());
+                context.executeBlocking(() -> {
+                    for (Map.Entry<Long, Long> file : perFile.entrySet()) {
+                        journal.confirm(file.getKey(), file.getValue());
+                    }
+                    return null;
+                }).onFailure(e -> LOG.warn("cannot delete a written usage journal file: {}", e.toString()));
+                return Future.succeededFuture(true);
+            }
+            markForReplay(perFile.keySet());
+            sinkFailed(ar.cause());
+            return Future.succeededFuture(false);
+        });
     }
 
+    /** Writes records the journal refused straight to the sink, which makes them durable; true if it succeeded. */
+    private Future<Boolean> writeRetained() {
+        List<Accepted> batch = new ArrayList<>();
+        while (batch.size() < options.batchSize() && !retained.isEmpty()) {
+            batch.add(retained.poll());
+        }
+        return writeToSink(recordsOf(batch)).transform(ar -> {
+            if (ar.succeeded()) {
+                sinkSucceeded();
+                written.addAndGet(batch.size());
+                durable.addAndGet(batch.size());
+                window.addAndGet(-batch.size());
+                batch.forEach(UsageMeter::completeDurable);
+                return Future.succeededFuture(true);
+            }
+            sinkFailed(ar.cause());
+            keep(batch);
+            return Future.succeededFuture(false);
+        });
+    }
+
+    /** Durable records in memory are dropped from memory only: their journal files will be replayed. */
+    private void letGoOfDurable() {
+        List<Long> files = new ArrayList<>();
+        for (Chunk chunk : inMemory) {
+            files.add(chunk.sequence);
+        }
+        window.addAndGet(-inMemoryRecords);
+        inMemory.clear();
+        inMemoryRecords = 0;
+        markForReplay(files);
+    }
+
+    private void markForReplay(Iterable<Long> sequences) {
+        context.executeBlocking(() -> {
+            for (long sequence : sequences) {
+                journal.markForReplay(sequence);
+            }
+            return null;
+        });
+    }
+
+    /** Replays the oldest journal file to replay; true if the sink took it. */
     private Future<Boolean> replayOldest() {
-        return context.<Optional<UsageJournal.Batch>>executeBlocking(journal::oldest).transform(read -> {
+        return context.<Optional<UsageJournal.Batch>>executeBlocking(journal::oldestToReplay).transform(read -> {
             if (read.failed()) {
                 LOG.error("cannot read usage journal {}; replay waits", options.journalDirectory(), read.cause());
                 return Future.succeededFuture(false);
@@ -255,16 +505,11 @@ public final class UsageMeter extends VerticleBase {
                     return Future.succeededFuture(false);
                 }
                 sinkSucceeded();
+                written.addAndGet(batch.records().size());
+                replayed.addAndGet(batch.records().size());
                 return context.executeBlocking(() -> {
                     journal.remove(batch);
-                    return null;
-                }).map(v -> {
-                    written.addAndGet(batch.records().size());
-                    replayed.addAndGet(batch.records().size());
-                    if (batch.skipped() > 0) {
-                        drop(batch.skipped(), "unreadable journal lines");
-                    }
-                    return journal.fileCount() > 0;
+                    return true;
                 }).otherwise(e -> {
                     // The sink has the records; replaying the file again later only sends duplicates.
                     LOG.error("cannot delete replayed usage journal file {}", batch.file(), e);
@@ -276,86 +521,15 @@ public final class UsageMeter extends VerticleBase {
 
     private Future<Void> writeAll(List<UsageRecord> records, int from) {
         if (from >= records.size()) {
-            return Future.succeededFuture();
+            return DONE;
         }
         int to = Math.min(records.size(), from + options.batchSize());
         return writeToSink(records.subList(from, to)).compose(v -> writeAll(records, to));
     }
 
-    /** Sends batches until memory is empty, the budget is spent, or the journal refused a batch. */
-    private Future<Void> drain(boolean includePartial, int budget) {
-        int available = retained.size() + incomingCount.get();
-        if (budget <= 0 || journalBlocked || available == 0 || (!includePartial && available < options.batchSize())) {
-            return Future.succeededFuture();
-        }
-        List<UsageRecord> batch = takeBatch();
-        if (batch.isEmpty()) {
-            return Future.succeededFuture();
-        }
-        return deliver(batch).compose(v -> drain(includePartial, budget - batch.size()));
-    }
-
-    private List<UsageRecord> takeBatch() {
-        List<UsageRecord> batch = new ArrayList<>(Math.min(options.batchSize(), retained.size() + incomingCount.get()));
-        while (batch.size() < options.batchSize() && !retained.isEmpty()) {
-            batch.add(retained.poll());
-        }
-        while (batch.size() < options.batchSize()) {
-            UsageRecord record = incoming.poll();
-            if (record == null) {
-                break;
-            }
-            incomingCount.decrementAndGet();
-            batch.add(record);
-        }
-        return batch;
-    }
-
-    private Future<Void> deliver(List<UsageRecord> batch) {
-        if (!sinkAvailable) {
-            return toJournal(batch);
-        }
-        return writeToSink(batch).transform(ar -> {
-            if (ar.succeeded()) {
-                sinkSucceeded();
-                written.addAndGet(batch.size());
-                inMemory.addAndGet(-batch.size());
-                return Future.succeededFuture();
-            }
-            sinkFailed(ar.cause());
-            return toJournal(batch);
-        });
-    }
-
-    private Future<Void> toJournal(List<UsageRecord> batch) {
-        return context.<Void>executeBlocking(() -> {
-            journal.append(batch);
-            return null;
-        }).transform(ar -> {
-            if (ar.succeeded()) {
-                inMemory.addAndGet(-batch.size());
-                if (journalFailureLogged) {
-                    journalFailureLogged = false;
-                    LOG.info("usage journal {} accepts records again", options.journalDirectory());
-                }
-            } else if (abandoned) {
-                inMemory.addAndGet(-batch.size());
-                drop(batch.size(), "closing with the sink down and the journal failing: " + ar.cause());
-            } else {
-                // Keep the batch in memory and stop draining until the next cycle; memory stays bounded by maxBuffered.
-                retained.addAll(batch);
-                journalBlocked = true;
-                if (!journalFailureLogged) {
-                    journalFailureLogged = true;
-                    LOG.warn("usage journal refused a batch, keeping {} records in memory: {}", retained.size(), ar.cause().toString());
-                }
-            }
-            return Future.succeededFuture();
-        });
-    }
-
     /** The sink's answer on this meter's context, or a failure after {@code writeTimeout}. */
     private Future<Void> writeToSink(List<UsageRecord> batch) {
+        long started = System.nanoTime();
         Future<Void> write;
         try {
             write = sink.write(Collections.unmodifiableList(batch));
@@ -376,19 +550,23 @@ public final class UsageMeter extends VerticleBase {
                 answer.tryFail(ar.cause());
             }
         }));
-        return answer.future();
+        return answer.future().onComplete(ar -> {
+            sinkWrites.incrementAndGet();
+            sinkWriteNanos.addAndGet(System.nanoTime() - started);
+        });
     }
 
     private void sinkFailed(Throwable cause) {
         if (sinkDownSinceNanos < 0) {
             sinkDownSinceNanos = System.nanoTime();
-            LOG.warn("usage sink failed, journaling usage under {} and retrying every {}: {}",
+            LOG.warn("usage sink failed; usage stays in the journal under {}, retrying every {}: {}",
                     options.journalDirectory(), options.retryInterval(), cause.toString());
         } else {
             LOG.debug("usage sink still failing: {}", cause.toString());
         }
         sinkAvailable = false;
         retryAtNanos = System.nanoTime() + options.retryInterval().toNanos();
+        letGoOfDurable(); // the journal has them; keeping them would only fill the window
     }
 
     private void sinkSucceeded() {
@@ -399,46 +577,82 @@ public final class UsageMeter extends VerticleBase {
         }
     }
 
-    private Future<Void> whenIdle() {
-        if (!busy) {
-            return Future.succeededFuture();
+    private void checkBackPressureEnded() {
+        long now = refused.get();
+        if (backPressure.get() && now == refusedAtLastTick && window.get() < options.windowRecords()) {
+            backPressure.set(false);
+            LOG.info("usage metering back-pressure ended after {} ms; {} calls were refused",
+                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - backPressureSinceNanos), now - refusedBeforeBackPressure);
         }
-        idle = Promise.promise();
-        return idle.future();
+        refusedAtLastTick = now;
     }
 
-    /** Everything in memory to the sink, or to the journal; the journal is left for the next start to replay. */
-    private Future<Void> finalDrain() {
-        journalBlocked = false;
-        if (!sinkAvailable && System.nanoTime() - retryAtNanos >= 0) {
-            sinkAvailable = true;
+    // ---- closing --------------------------------------------------------------------------------
+
+    private Future<Void> whenQuiet() {
+        if (!committing && !sinkBusy) {
+            return DONE;
         }
-        return drain(true, Integer.MAX_VALUE);
+        quiet = Promise.promise();
+        return quiet.future();
     }
 
-    /** Counts whatever is still in memory as dropped; later failures of batches in flight are dropped too. */
-    private void abandon() {
-        abandoned = true;
-        int lost = retained.size();
+    private void checkQuiet() {
+        if (quiet != null && !committing && !sinkBusy) {
+            Promise<Void> waiting = quiet;
+            quiet = null;
+            waiting.complete();
+        }
+    }
+
+    /** Commits everything accepted; what the journal refuses goes to the sink directly if it is up. */
+    private Future<Void> finalCommit() {
+        if (retained.isEmpty() && incomingCount.get() == 0) {
+            return DONE;
+        }
+        return commitOnce().compose(ok -> ok ? finalCommit() : finalDirect());
+    }
+
+    private Future<Void> finalDirect() {
+        keep(takePending(Integer.MAX_VALUE));
+        if (retained.isEmpty() || !sinkAvailable) {
+            return DONE;
+        }
+        return writeRetained().compose(ok -> ok ? finalDirect() : DONE);
+    }
+
+    /** Writes durable records in memory to the sink while it answers; the journal keeps whatever is left. */
+    private Future<Void> finalWrites() {
+        if (inMemoryRecords == 0 || !sinkAvailable) {
+            return DONE;
+        }
+        return writeDurable().compose(ok -> ok ? finalWrites() : DONE);
+    }
+
+    private void finish() {
+        closed = true;
+        loseWhatIsLeft();
+        stopped.tryComplete();
+    }
+
+    /** After close: whatever is neither journaled nor written is lost, counted and logged. */
+    private synchronized void loseWhatIsLeft() {
+        List<Accepted> lost = new ArrayList<>(retained);
         retained.clear();
-        while (incoming.poll() != null) {
+        Accepted next;
+        while ((next = incoming.poll()) != null) {
             incomingCount.decrementAndGet();
-            lost++;
+            lost.add(next);
         }
-        if (lost > 0) {
-            inMemory.addAndGet(-lost);
-            dropped.addAndGet(lost);
-            LOG.error("usage meter closed with {} records neither written nor journaled; they are lost", lost);
-        }
-    }
-
-    private void drop(int count, String reason) {
-        dropped.addAndGet(count);
-        droppedSinceLog.addAndGet(count);
-        long now = System.nanoTime();
-        long last = lastDropLogNanos.get();
-        if (now - last >= LOG_INTERVAL_NANOS && lastDropLogNanos.compareAndSet(last, now)) {
-            LOG.warn("dropped {} usage records: {} (dropped in total: {})", droppedSinceLog.getAndSet(0), reason, dropped.get());
+        if (!lost.isEmpty()) {
+            lostAtClose.addAndGet(lost.size());
+            window.addAndGet(-lost.size());
+            for (Accepted a : lost) {
+                if (a.durable() != null) {
+                    a.durable().tryFail(new IllegalStateException("the usage meter is closed"));
+                }
+            }
+            LOG.error("usage meter closed with {} records neither journaled nor written; they are lost", lost.size());
         }
     }
 }

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.vertx.core.json.JsonObject;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,90 +33,115 @@ class UsageJournalTest {
     }
 
     @Test
-    @DisplayName("records come back from the journal exactly as they went in, one JSON line each")
+    @DisplayName("records come back from a replayed file exactly as they went in, after the format's header")
     void roundTrip() throws Exception {
         List<UsageRecord> records = batch("a-", 5);
         try (UsageJournal journal = new UsageJournal(dir, 1 << 20, 1 << 16)) {
             journal.open();
-            journal.append(records);
+            long sequence = journal.append(records);
             assertEquals(5, journal.pendingRecords());
-            UsageJournal.Batch read = journal.oldest().orElseThrow();
+            assertTrue(journal.oldestToReplay().isEmpty(), "a file is replayed only once marked");
+            journal.markForReplay(sequence);
+            UsageJournal.Batch read = journal.oldestToReplay().orElseThrow();
             assertEquals(records, read.records());
-            assertEquals(0, read.skipped());
+            assertEquals(0, read.tornBytes());
         }
-        List<String> lines = Files.readAllLines(files().get(0));
-        assertEquals(5, lines.size());
-        JsonObject first = new JsonObject(lines.get(0));
-        assertEquals(1, first.getInteger("v"));
-        assertEquals("a-0", first.getString("requestId"));
-        assertEquals("2025-04-11T10:00:00.123456789Z", first.getString("occurredAt"));
+        byte[] bytes = Files.readAllBytes(files().get(0));
+        assertEquals("MMUSAGE1", new String(bytes, 0, 8, StandardCharsets.US_ASCII));
     }
 
     @Test
-    @DisplayName("a torn last line costs that line only, and a reopened journal writes to a new file")
+    @DisplayName("a torn last frame costs that frame only; files found on open are all replayed; a reopened journal writes to a new file")
     void tornTail() throws Exception {
         try (UsageJournal journal = new UsageJournal(dir, 1 << 20, 1 << 16)) {
             journal.open();
             journal.append(batch("a-", 3));
+            journal.append(batch("b-", 2));
         }
-        Path first = files().get(0);
-        Files.write(first, "{\"v\":1,\"requestId\":\"torn".getBytes(StandardCharsets.UTF_8), StandardOpenOption.APPEND);
+        Path file = files().get(0);
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
+            channel.truncate(channel.size() - 7);
+        }
         try (UsageJournal journal = new UsageJournal(dir, 1 << 20, 1 << 16)) {
             journal.open();
-            assertEquals(4, journal.pendingRecords());
-            journal.append(batch("b-", 2));
-            assertEquals(2, files().size());
-            UsageJournal.Batch oldest = journal.oldest().orElseThrow();
-            assertEquals(batch("a-", 3), oldest.records());
-            assertEquals(1, oldest.skipped());
-            journal.remove(oldest);
-            assertEquals(2, journal.pendingRecords());
-            assertEquals(batch("b-", 2), journal.oldest().orElseThrow().records());
+            UsageJournal.Batch read = journal.oldestToReplay().orElseThrow();
+            assertEquals(batch("a-", 3), read.records());
+            assertTrue(read.tornBytes() > 0);
+            journal.append(batch("c-", 1));
+            assertEquals(2, files().size(), "appends go to a new file");
+            journal.remove(read);
+            assertEquals(1, files().size());
         }
     }
 
     @Test
-    @DisplayName("the journal refuses a batch that would pass its bound and stays as it was")
-    void bounded() throws Exception {
-        try (UsageJournal journal = new UsageJournal(dir, 2_000, 1_000)) {
+    @DisplayName("a corrupted frame (checksum) ends the file's reading there")
+    void corruptFrame() throws Exception {
+        try (UsageJournal journal = new UsageJournal(dir, 1 << 20, 1 << 16)) {
             journal.open();
-            journal.append(batch("a-", 3));
-            long bytes = journal.pendingBytes();
-            assertTrue(bytes > 0 && bytes < 2_000);
-            assertThrows(JournalFullException.class, () -> journal.append(batch("b-", 10)));
-            assertEquals(bytes, journal.pendingBytes());
-            assertEquals(3, journal.pendingRecords());
-            long onDisk = 0;
-            for (Path file : files()) {
-                onDisk += Files.size(file);
-            }
-            assertEquals(bytes, onDisk);
+            journal.append(batch("a-", 2));
+            journal.append(batch("b-", 2));
+        }
+        Path file = files().get(0);
+        byte[] bytes = Files.readAllBytes(file);
+        bytes[bytes.length - 3] ^= 0x55;
+        Files.write(file, bytes);
+        try (UsageJournal journal = new UsageJournal(dir, 1 << 20, 1 << 16)) {
+            journal.open();
+            assertEquals(batch("a-", 2), journal.oldestToReplay().orElseThrow().records());
         }
     }
 
     @Test
-    @DisplayName("files roll at their size bound and are replayed oldest first; taking the active file seals it")
-    void rotation() throws Exception {
+    @DisplayName("the journal refuses a commit that would pass its bound and stays as it was")
+    void bounded() throws Exception {
+        try (UsageJournal journal = new UsageJournal(dir, 600, 600)) {
+            journal.open();
+            journal.append(batch("a-", 2));
+            long before = Files.size(files().get(0));
+            assertThrows(JournalFullException.class, () -> journal.append(batch("b-", 10)));
+            assertEquals(before, Files.size(files().get(0)));
+            assertEquals(2, journal.pendingRecords());
+            assertEquals(before, journal.pendingBytes());
+        }
+    }
+
+    @Test
+    @DisplayName("a sealed file the sink has whole is deleted; the active one goes at close once confirmed")
+    void confirmedFilesGo() throws Exception {
         try (UsageJournal journal = new UsageJournal(dir, 1 << 20, 1_000)) {
             journal.open();
-            for (int i = 0; i < 5; i++) {
-                journal.append(batch("f" + i + "-", 3));
-            }
-            assertEquals(5, files().size());
-            List<UsageRecord> replayed = new ArrayList<>();
-            while (journal.fileCount() > 0) {
-                UsageJournal.Batch oldest = journal.oldest().orElseThrow();
-                replayed.addAll(oldest.records());
-                journal.remove(oldest);
-                journal.append(List.of());
-            }
-            assertEquals(15, replayed.size());
-            assertEquals("f0-0", replayed.get(0).requestId());
-            assertEquals("f4-2", replayed.get(14).requestId());
-            assertEquals(0, journal.pendingRecords());
-            assertTrue(files().isEmpty());
-            journal.append(batch("g-", 1));
+            long first = journal.append(batch("a-", 5));
+            journal.confirm(first, 5);
+            assertEquals(1, files().size(), "the active file stays until sealed");
+            long second = journal.append(batch("b-", 5)); // passes 1,000 bytes: a new file, the first sealed and deleted
+            assertTrue(second > first);
             assertEquals(1, files().size());
+            journal.confirm(second, 4);
+            journal.close();
+            assertEquals(1, files().size(), "one record of it is not confirmed");
+        }
+        try (UsageJournal journal = new UsageJournal(dir, 1 << 20, 1_000)) {
+            journal.open();
+            assertEquals(5, journal.pendingRecords(), "files of an earlier run are replayed whole");
+            assertEquals(1, journal.replayFiles());
+        }
+    }
+
+    @Test
+    @DisplayName("files of the earlier JSON-lines format are replayed")
+    void legacyJsonLines() throws Exception {
+        List<UsageRecord> records = batch("j-", 3);
+        List<String> lines = new ArrayList<>();
+        records.forEach(r -> lines.add(UsageRecordJson.encode(r)));
+        Files.write(dir.resolve(String.format("usage-%020d.jsonl", 7)), lines);
+        try (UsageJournal journal = new UsageJournal(dir, 1 << 20, 1 << 16)) {
+            journal.open();
+            assertEquals(3, journal.pendingRecords());
+            UsageJournal.Batch read = journal.oldestToReplay().orElseThrow();
+            assertEquals(records, read.records());
+            long next = journal.append(batch("n-", 1));
+            assertEquals(8, next, "sequences continue after the old files");
         }
     }
 }

@@ -2,18 +2,21 @@ package com.modelmarket.billing.metering;
 
 import static com.modelmarket.billing.metering.UsageRecords.usage;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import com.modelmarket.billing.metering.InMemoryUsageSink.Mode;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.Random;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
@@ -45,7 +48,7 @@ class UsageMeterTest {
     /** Quick timings; a test that needs another value says so. */
     private UsageMeterOptions options() {
         return UsageMeterOptions.defaults(journalDir)
-                .withFlushInterval(Duration.ofMillis(50))
+                .withGroupCommitInterval(Duration.ofMillis(10))
                 .withBatchSize(50)
                 .withRetryInterval(Duration.ofMillis(100))
                 .withWriteTimeout(Duration.ofMillis(500))
@@ -60,269 +63,284 @@ class UsageMeterTest {
         return future.await(10, TimeUnit.SECONDS);
     }
 
-    private static void eventually(BooleanSupplier condition, Supplier<String> state) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    static void eventually(BooleanSupplier condition, Supplier<String> state) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
-                fail("condition not reached within 10 s; state: " + state.get());
+                fail("condition not reached within 15 s; state: " + state.get());
             }
-            Thread.sleep(10);
+            Thread.sleep(5);
         }
     }
 
-    private long journalLines() throws Exception {
-        long lines = 0;
+    /** Meters one call; fails the test if the meter refuses it. */
+    static Future<Void> meter(UsageMeter meter, String requestId) {
+        return meter.tryReserve().orElseThrow(() -> new AssertionError("refused " + requestId + ": " + meter.stats()))
+                .record(usage(requestId));
+    }
+
+    private long journalFiles() throws Exception {
         try (var files = Files.list(journalDir)) {
-            for (Path file : files.toList()) {
-                lines += Files.readAllLines(file).size();
-            }
+            return files.count();
         }
-        return lines;
-    }
-
-    private static void assertConserved(UsageMeterStats stats) {
-        assertEquals(stats.recorded(), stats.written() + stats.journaled() + stats.buffered() + stats.dropped(), stats::toString);
     }
 
     @Test
-    @DisplayName("a full batch is flushed at once, without waiting for the timer")
-    void flushByCount() throws Exception {
-        UsageMeter meter = start(sink, options().withBatchSize(10).withFlushInterval(Duration.ofHours(1)));
-        for (int i = 0; i < 25; i++) {
-            meter.record(usage("r-" + i));
-        }
-        eventually(() -> meter.stats().written() == 20, () -> meter.stats().toString());
-        Thread.sleep(100);
-        assertEquals(20, sink.uniqueCount(), "the partial batch waits for the timer");
-        assertEquals(5, meter.stats().buffered());
-        await(meter.close());
-        assertEquals(25, sink.uniqueCount());
-    }
-
-    @Test
-    @DisplayName("a partial batch is flushed when the flush interval passes")
-    void flushByTime() throws Exception {
-        UsageMeter meter = start(sink, options().withBatchSize(500).withFlushInterval(Duration.ofMillis(100)));
-        for (int i = 0; i < 7; i++) {
-            meter.record(usage("r-" + i));
-        }
-        eventually(() -> meter.stats().written() == 7, () -> meter.stats().toString());
-        assertEquals(7, sink.uniqueCount());
-        assertEquals(7, meter.stats().written());
-        assertEquals(0, meter.stats().buffered());
-    }
-
-    @Test
-    @DisplayName("while the sink is down usage goes to the journal, and when it is back the journal is replayed with nothing lost")
-    void outageAndReplay() throws Exception {
-        sink.mode(Mode.FAILING);
+    @DisplayName("every accepted record reaches the sink once, from two threads; the window empties and close leaves no journal")
+    void deliversEverything() throws Exception {
         UsageMeter meter = start(sink, options());
-        Thread producerA = new Thread(() -> produce(meter, "a-", 500));
-        Thread producerB = new Thread(() -> produce(meter, "b-", 500));
-        producerA.start();
-        producerB.start();
-        producerA.join();
-        producerB.join();
-        eventually(() -> meter.stats().journaled() == 1_000 && meter.stats().buffered() == 0, () -> meter.stats().toString());
-        assertEquals(1_000, journalLines());
-        assertEquals(0, sink.uniqueCount());
-        assertTrue(!meter.stats().sinkAvailable() || sink.failedWrites() > 0);
-
-        sink.mode(Mode.UP);
-        eventually(() -> meter.stats().written() == 1_000 && meter.stats().journaled() == 0, () -> meter.stats().toString());
-        assertEquals(1_000, sink.uniqueCount());
-        for (int i = 0; i < 500; i++) {
-            assertTrue(sink.contains("a-" + i) && sink.contains("b-" + i));
-        }
+        Thread a = new Thread(() -> produce(meter, "a-", 2_000));
+        Thread b = new Thread(() -> produce(meter, "b-", 2_000));
+        a.start();
+        b.start();
+        a.join();
+        b.join();
+        eventually(() -> sink.uniqueCount() == 4_000 && meter.stats().window() == 0, () -> meter.stats().toString());
         UsageMeterStats stats = meter.stats();
-        assertEquals(1_000, stats.written());
-        assertEquals(1_000, stats.replayed());
-        assertEquals(0, stats.dropped());
-        assertConserved(stats);
-        try (var files = Files.list(journalDir)) {
-            assertEquals(0, files.count(), "replayed journal files are deleted");
-        }
+        assertEquals(4_000, stats.accepted());
+        assertEquals(4_000, stats.durable());
+        assertEquals(0, stats.refused());
+        assertTrue(stats.sinkWrites() > 0 && stats.sinkWriteNanos() > 0);
+        await(meter.close());
+        assertEquals(0, journalFiles(), "a closed meter whose sink has everything leaves no journal");
+        assertEquals(0, meter.stats().lostAtClose());
     }
 
     private static void produce(UsageMeter meter, String prefix, int count) {
         for (int i = 0; i < count; i++) {
-            meter.record(usage(prefix + i));
-            if (i % 100 == 0) {
-                try {
-                    Thread.sleep(5);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
+            meter(meter, prefix + i);
         }
     }
 
     @Test
-    @DisplayName("a flaky sink that sometimes stores a batch and still reports failure loses nothing and keeps no duplicates")
-    void flakySink() throws Exception {
-        long seed = Long.getLong("billing.seed", System.nanoTime());
-        Random random = new Random(seed);
-        UsageSink flaky = records -> {
-            int roll;
-            synchronized (random) {
-                roll = random.nextInt(10);
+    @DisplayName("while the sink is down the window stays free (usage waits in the journal), and when it is back the journal is replayed")
+    void outageAndReplay() throws Exception {
+        sink.mode(Mode.FAILING);
+        UsageMeter meter = start(sink, options().withWindowRecords(300));
+        for (int i = 0; i < 3_000; i++) {
+            meter(meter, "r-" + i); // ten times the window: it must drain into the journal
+            if (i % 100 == 0) {
+                Thread.sleep(5);
             }
-            if (roll < 3) {
-                return Future.failedFuture(new IllegalStateException("down"));
+        }
+        eventually(() -> meter.stats().journaled() == 3_000 && meter.stats().window() == 0, () -> meter.stats().toString());
+        assertEquals(0, sink.uniqueCount());
+
+        sink.mode(Mode.UP);
+        eventually(() -> sink.uniqueCount() == 3_000 && meter.stats().journaled() == 0, () -> meter.stats().toString());
+        UsageMeterStats stats = meter.stats();
+        assertEquals(0, stats.refused());
+        assertTrue(stats.replayed() >= 3_000 - 50, stats::toString);
+        await(meter.close());
+        assertEquals(0, journalFiles(), "replayed journal files are deleted");
+    }
+
+    @Test
+    @DisplayName("a slow sink: durable records are let go to the journal instead of filling the window; nothing is refused or lost")
+    void slowSink() throws Exception {
+        UsageSink slow = records -> {
+            Promise<Void> done = Promise.promise();
+            vertx.setTimer(40, id -> sink.write(records).onComplete(done));
+            return done.future();
+        };
+        UsageMeter meter = start(slow, options().withWindowRecords(5_000).withBatchSize(20));
+        for (int i = 0; i < 4_000; i++) {
+            meter(meter, "r-" + i);
+            if (i % 50 == 0) {
+                Thread.sleep(2); // well below the window per group commit: what a slow sink must not make refused
             }
-            if (roll < 5) {
-                // Stored, but the answer is lost: the meter journals the batch and replays duplicates later.
-                return sink.write(records).compose(v -> Future.failedFuture(new IllegalStateException("lost answer")));
+        }
+        eventually(() -> sink.uniqueCount() == 4_000 && meter.stats().window() == 0, () -> meter.stats().toString());
+        assertEquals(0, meter.stats().refused());
+        assertTrue(meter.stats().replayed() > 0, "the journal carried part of it: " + meter.stats());
+    }
+
+    @Test
+    @DisplayName("a sink that hangs (writes time out) and then answers late: nothing lost, nothing twice")
+    void hangingThenLate() throws Exception {
+        List<Promise<Void>> hanging = new ArrayList<>();
+        boolean[] hang = {true};
+        UsageSink sometimes = records -> {
+            if (hang[0]) {
+                Promise<Void> late = Promise.promise();
+                List<UsageRecord> copy = List.copyOf(records);
+                synchronized (hanging) {
+                    hanging.add(late);
+                }
+                // the answer comes long after the meter gave up, and the rows did land
+                return late.future().compose(v -> sink.write(copy));
             }
             return sink.write(records);
         };
-        UsageMeter meter = start(flaky, options().withBatchSize(20).withRetryInterval(Duration.ofMillis(20)));
-        int produced = 2_000;
-        for (int i = 0; i < produced; i++) {
-            meter.record(usage("r-" + i));
-            if (i % 200 == 0) {
-                Thread.sleep(20);
-            }
+        UsageMeter meter = start(sometimes, options().withWriteTimeout(Duration.ofMillis(100)));
+        for (int i = 0; i < 500; i++) {
+            meter(meter, "r-" + i);
         }
-        await(meter.close());
-        assertConserved(meter.stats());
-        assertEquals(0, meter.stats().dropped(), "seed " + seed);
-
-        // A new meter over the same journal with a healthy sink delivers the rest.
-        UsageMeter next = start(sink, options());
-        eventually(() -> next.stats().journaled() == 0, () -> next.stats().toString());
-        assertEquals(produced, sink.uniqueCount(), "seed " + seed);
-        for (int i = 0; i < produced; i++) {
-            assertTrue(sink.contains("r-" + i), "seed " + seed);
+        eventually(() -> !meter.stats().sinkAvailable() && meter.stats().window() == 0, () -> meter.stats().toString());
+        hang[0] = false;
+        synchronized (hanging) {
+            hanging.forEach(Promise::complete);
         }
-        assertTrue(sink.receivedCount() >= produced);
+        eventually(() -> sink.uniqueCount() == 500 && meter.stats().journaled() == 0, () -> meter.stats().toString());
+        assertEquals(500, sink.uniqueCount());
+        assertTrue(sink.receivedCount() > 500, "the late answers and the replay both sent rows; stored once");
     }
 
     @Test
-    @DisplayName("close() flushes everything in memory to the sink")
+    @DisplayName("refusals begin exactly when the window is full (sink down, journal full) and end when it drains")
+    void refusesExactlyWhenFull() throws Exception {
+        sink.mode(Mode.FAILING);
+        // a journal too small for any commit: nothing becomes durable while the sink is down
+        UsageMeter meter = start(sink, options().withWindowRecords(200).withJournalBounds(64, 64));
+        List<UsageMeter.Reservation> open = new ArrayList<>();
+        for (int i = 0; i < 150; i++) {
+            meter(meter, "r-" + i);
+        }
+        for (int i = 0; i < 50; i++) {
+            open.add(meter.tryReserve().orElseThrow(() -> new AssertionError("refused below the bound: " + meter.stats())));
+        }
+        assertEquals(200, meter.stats().window());
+        assertTrue(meter.tryReserve().isEmpty(), "the 201st is refused");
+        assertTrue(meter.stats().backPressure());
+        open.remove(0).release();
+        Optional<UsageMeter.Reservation> again = meter.tryReserve();
+        assertTrue(again.isPresent(), "a released slot is free again");
+        assertTrue(meter.tryReserve().isEmpty());
+        again.get().release();
+        open.forEach(UsageMeter.Reservation::release);
+        assertEquals(150, meter.stats().window(), "the accepted records hold their slots: none was dropped");
+        assertEquals(2, meter.stats().refused());
+        Thread.sleep(300);
+        assertEquals(150, meter.stats().window(), "nothing leaves the window while it cannot become durable");
+
+        sink.mode(Mode.UP); // the refused commits go straight to the sink
+        eventually(() -> sink.uniqueCount() == 150 && meter.stats().window() == 0, () -> meter.stats().toString());
+        eventually(() -> !meter.stats().backPressure(), () -> meter.stats().toString());
+        assertEquals(150, meter.stats().durable());
+        assertTrue(meter.tryReserve().isPresent());
+    }
+
+    @Test
+    @DisplayName("a reservation is filled or released once")
+    void reservationOnce() throws Exception {
+        UsageMeter meter = start(sink, options().withWindowRecords(1));
+        UsageMeter.Reservation slot = meter.tryReserve().orElseThrow();
+        slot.record(usage("x"));
+        slot.release(); // ignored: it was filled
+        assertThrows(IllegalStateException.class, () -> slot.record(usage("y")));
+        eventually(() -> sink.uniqueCount() == 1 && meter.stats().window() == 0, () -> meter.stats().toString());
+    }
+
+    @Test
+    @DisplayName("answering after the fsync: the record's future completes only once it is durable")
+    void ackAfterFsync() throws Exception {
+        sink.mode(Mode.FAILING);
+        UsageMeter meter = start(sink, options().withAckAfterFsync(true).withJournalBounds(64, 64));
+        Future<Void> ack = meter(meter, "r-1");
+        Thread.sleep(200);
+        assertFalse(ack.isComplete(), "neither the journal nor the sink has it");
+        sink.mode(Mode.UP);
+        await(ack);
+        assertTrue(sink.contains("r-1"));
+
+        await(meter.close());
+    }
+
+    @Test
+    @DisplayName("answering after the fsync: with a working journal the future completes at its group commit, the sink down")
+    void ackAtGroupCommit(@TempDir Path other) throws Exception {
+        UsageMeter meter = start(new InMemoryUsageSink().mode(Mode.FAILING), new UsageMeterOptions(other,
+                Duration.ofMillis(5), true, 50, 1_000, 1 << 20, 1 << 20, Duration.ofSeconds(10), Duration.ofMillis(500),
+                Duration.ofSeconds(5)));
+        for (int i = 0; i < 20; i++) {
+            long durableBefore = meter.stats().durable();
+            await(meter(meter, "r-" + i));
+            assertTrue(meter.stats().durable() > durableBefore, "completed after its group commit");
+        }
+    }
+
+    @Test
+    @DisplayName("what counted as durable survives a crash: a copy of the journal taken while running is replayed in full")
+    void durableSurvivesCrash(@TempDir Path crashed) throws Exception {
+        sink.mode(Mode.HANGING);
+        UsageMeter meter = start(sink, options().withWriteTimeout(Duration.ofSeconds(30)));
+        for (int i = 0; i < 1_000; i++) {
+            meter(meter, "r-" + i);
+        }
+        eventually(() -> meter.stats().durable() == 1_000, () -> meter.stats().toString());
+        try (var files = Files.list(journalDir)) { // the process dies here: the disk is what is left
+            for (Path file : files.toList()) {
+                Files.copy(file, crashed.resolve(file.getFileName()));
+            }
+        }
+        InMemoryUsageSink after = new InMemoryUsageSink();
+        UsageMeter fromCopy = start(after, new UsageMeterOptions(crashed, Duration.ofMillis(10), false, 50, 1_000,
+                1 << 20, 1 << 20, Duration.ofMillis(100), Duration.ofMillis(500), Duration.ofSeconds(5)));
+        eventually(() -> after.uniqueCount() == 1_000 && fromCopy.stats().journaled() == 0, () -> fromCopy.stats().toString());
+    }
+
+    @Test
+    @DisplayName("close() commits and writes everything in memory; records after close are refused, not taken")
     void closeFlushes() throws Exception {
-        UsageMeter meter = start(sink, options().withBatchSize(500).withFlushInterval(Duration.ofHours(1)));
+        UsageMeter meter = start(sink, options().withGroupCommitInterval(Duration.ofHours(1)));
         for (int i = 0; i < 123; i++) {
-            meter.record(usage("r-" + i));
+            meter(meter, "r-" + i);
         }
         await(meter.close());
         assertEquals(123, sink.uniqueCount());
-        assertEquals(123, meter.stats().written());
-        meter.record(usage("late"));
-        assertEquals(1, meter.stats().dropped(), "records after close are counted as dropped");
+        assertEquals(0, journalFiles());
+        assertTrue(meter.tryReserve().isEmpty(), "a closed meter lets no call through");
     }
 
     @Test
     @DisplayName("closing Vert.x undeploys the meter, which flushes it")
     void vertxCloseFlushes() throws Exception {
-        UsageMeter meter = start(sink, options().withBatchSize(500).withFlushInterval(Duration.ofHours(1)));
+        UsageMeter meter = start(sink, options().withGroupCommitInterval(Duration.ofHours(1)));
         for (int i = 0; i < 42; i++) {
-            meter.record(usage("r-" + i));
+            meter(meter, "r-" + i);
         }
         vertx.close().await(10, TimeUnit.SECONDS);
         assertEquals(42, sink.uniqueCount());
-        assertEquals(42, meter.stats().written());
     }
 
     @Test
-    @DisplayName("close() with the sink down journals everything, and the next meter replays it")
+    @DisplayName("close() with the sink down leaves everything in the journal, and the next meter replays it")
     void closeJournalsWhenSinkDown() throws Exception {
         sink.mode(Mode.FAILING);
-        UsageMeter meter = start(sink, options().withFlushInterval(Duration.ofHours(1)).withBatchSize(500));
+        UsageMeter meter = start(sink, options().withGroupCommitInterval(Duration.ofHours(1)));
         for (int i = 0; i < 123; i++) {
-            meter.record(usage("r-" + i));
+            meter(meter, "r-" + i);
         }
         await(meter.close());
-        assertEquals(123, meter.stats().journaled());
-        assertEquals(123, journalLines());
+        assertEquals(0, meter.stats().lostAtClose());
 
         sink.mode(Mode.UP);
         UsageMeter next = start(sink, options());
         assertEquals(123, next.stats().journaled());
         eventually(() -> sink.uniqueCount() == 123 && next.stats().journaled() == 0, () -> next.stats().toString());
-        assertEquals(0, journalLines());
+        await(next.close());
+        assertEquals(0, journalFiles());
     }
 
     @Test
-    @DisplayName("with the sink down and the journal full, memory stays bounded and the overflow is counted as dropped")
-    void bounded() throws Exception {
-        sink.mode(Mode.FAILING);
-        // Room for exactly the first two batches of ten.
-        long maxJournalBytes = 0;
-        for (int i = 0; i < 20; i++) {
-            maxJournalBytes += UsageRecordJson.encode(usage("r-" + i)).getBytes(StandardCharsets.UTF_8).length + 1;
-        }
-        UsageMeter meter = start(sink, options().withBatchSize(10).withMaxBuffered(100)
-                .withJournalBounds(maxJournalBytes, 2_048));
-        for (int i = 0; i < 2_000; i++) {
-            meter.record(usage("r-" + i));
-        }
-        eventually(() -> meter.stats().journaled() == 20 && meter.stats().journaled() + meter.stats().buffered() + meter.stats().dropped() == 2_000,
-                () -> meter.stats().toString());
-        // The journal is full and the sink down: from here on memory only fills up.
-        for (int i = 0; i < 2_000; i++) {
-            meter.record(usage("s-" + i));
-        }
-        UsageMeterStats stats = meter.stats();
-        assertEquals(100, stats.buffered(), stats::toString);
-        assertEquals(4_000 - 100 - 20, stats.dropped(), stats::toString);
-        assertConserved(stats);
-        long onDisk = 0;
-        try (var files = Files.list(journalDir)) {
-            for (Path file : files.toList()) {
-                onDisk += Files.size(file);
-            }
-        }
-        assertEquals(maxJournalBytes, onDisk);
-
-        // When the sink is back, what was kept in memory and in the journal arrives; the dropped records do not.
-        sink.mode(Mode.UP);
-        eventually(() -> meter.stats().written() == 120 && meter.stats().journaled() == 0 && meter.stats().buffered() == 0,
-                () -> meter.stats().toString());
-        assertEquals(120, sink.uniqueCount());
-        assertConserved(meter.stats());
-    }
-
-    @Test
-    @DisplayName("record() returns at once even when the sink hangs, and close() still ends in bounded time")
+    @DisplayName("reserving and recording return at once even when the sink hangs, and close() still ends in bounded time, losing nothing")
     void neverBlocks() throws Exception {
         sink.mode(Mode.HANGING);
-        UsageMeter meter = start(sink, options().withBatchSize(100).withWriteTimeout(Duration.ofMillis(200))
-                .withRetryInterval(Duration.ofHours(1)).withCloseTimeout(Duration.ofSeconds(2)));
+        UsageMeter meter = start(sink, options().withWriteTimeout(Duration.ofSeconds(30))
+                .withRetryInterval(Duration.ofHours(1)).withCloseTimeout(Duration.ofMillis(500)));
         long started = System.nanoTime();
         for (int i = 0; i < 5_000; i++) {
-            meter.record(usage("r-" + i));
+            meter(meter, "r-" + i);
         }
-        meter.record(null);
         long elapsedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
-        assertTrue(elapsedMillis < 1_000, "5,000 record() calls took " + elapsedMillis + " ms");
-        eventually(() -> meter.stats().journaled() == 5_000, () -> meter.stats().toString());
+        assertTrue(elapsedMillis < 1_000, "5,000 calls took " + elapsedMillis + " ms");
         long closing = System.nanoTime();
         await(meter.close());
         assertTrue(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - closing) < 2_500);
-        UsageMeterStats stats = meter.stats();
-        assertEquals(1, stats.dropped(), "the null record");
-        assertConserved(stats);
-    }
+        assertEquals(0, meter.stats().lostAtClose(), meter.stats()::toString);
 
-    @Test
-    @DisplayName("close() gives up at its deadline when the sink never answers, counting what is left as dropped")
-    void closeDeadline() throws Exception {
-        sink.mode(Mode.HANGING);
-        UsageMeter meter = start(sink, options().withBatchSize(10).withFlushInterval(Duration.ofHours(1))
-                .withWriteTimeout(Duration.ofSeconds(30)).withCloseTimeout(Duration.ofMillis(300)));
-        for (int i = 0; i < 9; i++) {
-            meter.record(usage("r-" + i));
-        }
-        for (int i = 0; i < 100; i++) {
-            meter.record(usage("s-" + i));
-        }
-        long closing = System.nanoTime();
-        await(meter.close());
-        long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - closing);
-        assertTrue(millis < 2_000, "close took " + millis + " ms");
-        UsageMeterStats stats = meter.stats();
-        assertTrue(stats.dropped() > 0, stats::toString);
-        assertEquals(List.of(), sink.records());
+        InMemoryUsageSink healthy = new InMemoryUsageSink();
+        UsageMeter next = start(healthy, options());
+        eventually(() -> healthy.uniqueCount() == 5_000, () -> next.stats().toString());
     }
 }

@@ -1,6 +1,7 @@
 package com.modelmarket.marketplace.config;
 
 import com.modelmarket.serving.HostConfig;
+import com.modelmarket.billing.metering.UsageMeterOptions;
 import com.modelmarket.serving.PoolConfig;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -51,6 +52,7 @@ public record AppConfig(
         long billingPeriodDaySeconds,
         int billingPeriodDays,
         boolean meteringEnabled,
+        UsageMeterOptions meteringOptions,
         HostConfig servingHosts) {
 
     public AppConfig {

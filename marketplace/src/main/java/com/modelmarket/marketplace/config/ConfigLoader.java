@@ -1,6 +1,7 @@
 package com.modelmarket.marketplace.config;
 
 import com.modelmarket.serving.HostConfig;
+import com.modelmarket.billing.metering.UsageMeterOptions;
 import com.modelmarket.serving.PoolConfig;
 import java.io.IOException;
 import java.io.InputStream;
@@ -110,6 +111,13 @@ public final class ConfigLoader {
                 v.longValue("billing.period-day-seconds"),
                 v.integer("billing.period-days"),
                 v.bool("metering.enabled"),
+                UsageMeterOptions.defaults(Path.of(v.string("data.dir")).toAbsolutePath().normalize().resolve("usage-journal"))
+                        .withGroupCommitInterval(Duration.ofMillis(v.longValue("metering.group-commit-millis")))
+                        .withAckAfterFsync(v.bool("metering.ack-after-fsync"))
+                        .withWindowRecords(v.integer("metering.window-records"))
+                        .withBatchSize(v.integer("metering.batch-size"))
+                        .withJournalBounds(v.longValue("metering.journal-max-bytes"),
+                                Math.min(4L << 20, v.longValue("metering.journal-max-bytes"))),
                 hosts(v));
     }
 

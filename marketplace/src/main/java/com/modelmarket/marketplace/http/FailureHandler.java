@@ -1,5 +1,6 @@
 package com.modelmarket.marketplace.http;
 
+import com.modelmarket.billing.metering.MeteringBacklogException;
 import com.modelmarket.serving.DeadlineExceededException;
 import com.modelmarket.serving.InvalidInputException;
 import com.modelmarket.serving.ModelNotLoadedException;
@@ -26,7 +27,10 @@ public final class FailureHandler {
     public static void handle(RoutingContext ctx) {
         Throwable failure = ctx.failure();
         ApiException problem = toProblem(ctx.statusCode(), failure);
-        if (problem.status() == 503 || problem.status() == 504) {
+        if (failure instanceof MeteringBacklogException) {
+            LOG.debug("{} {} -> 503 metering-backlog [requestId={}]", ctx.request().method(), ctx.request().path(),
+                    RequestIds.of(ctx)); // the meter logs when back-pressure starts and ends, not once a call
+        } else if (problem.status() == 503 || problem.status() == 504) {
             LOG.warn("{} {} -> {} [requestId={}]: {}", ctx.request().method(), ctx.request().path(), problem.status(),
                     RequestIds.of(ctx), problem.getMessage());
         } else if (problem.status() >= 500) {
@@ -45,6 +49,11 @@ public final class FailureHandler {
         }
         if (failure instanceof ServingException serving) {
             return fromServing(serving);
+        }
+        if (failure instanceof MeteringBacklogException backlog) {
+            long seconds = Math.max(1, (backlog.retryAfter().toMillis() + 999) / 1000);
+            return new ApiException(503, "metering-backlog", "Metering backlog", backlog.getMessage(), java.util.List.of(),
+                    java.util.Map.of("Retry-After", Long.toString(seconds)));
         }
         if (failure instanceof DecodeException decode) {
             return new ApiException(400, "malformed-json", "Malformed JSON",

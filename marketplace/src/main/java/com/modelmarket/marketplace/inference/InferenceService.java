@@ -187,13 +187,20 @@ public final class InferenceService {
 
     private Future<Outcome> run(KeyPrincipal caller, String requestId, InferenceTarget target, TensorCodec.Decoded decoded,
                                 RateLimiter.Decision rate) {
+        // A slot for the call's usage before the model runs: a call the meter could not keep is refused, never served unmetered.
+        Optional<UsageMeter.Reservation> slot = metering ? meter.tryReserve() : Optional.empty();
+        if (metering && slot.isEmpty()) {
+            releaseQuota(caller, target);
+            return Future.failedFuture(meter.backlog());
+        }
         ModelKey key = ArtifactValidator.keyOf(target.model().tenantId(), target.model().id(), target.version().id());
         boolean cold = engine.status(key).isEmpty();
         InferenceRequest request = new InferenceRequest(decoded.inputs(), decoded.outputs(), null);
         return ensureLoaded(key, target)
                 .compose(v -> engine.infer(key, request))
-                .onComplete(ar -> meter(caller, requestId, target, decoded.items(), ar.succeeded() ? ar.result() : null, ar.cause()))
-.map(result -> new Outcome(target, decoded, result, cold || result.facts().coldStart(), rate));
+                .transform(ar -> meter(caller, requestId, target, decoded.items(), slot, ar.result(), ar.cause())
+                        .compose(metered -> ar.succeeded() ? Future.succeededFuture(ar.result()) : Future.<InferenceResult>failedFuture(ar.cause())))
+                .map(result -> new Outcome(target, decoded, result, cold || result.facts().coldStart(), rate));
     }
 
     /** Registers the version with this node's engine on first use (after a restart, or on another node). */
@@ -212,9 +219,13 @@ public final class InferenceService {
         });
     }
 
-    /** One usage record for every request that reached the model; none for those refused before it. */
-    private void meter(KeyPrincipal caller, String requestId, InferenceTarget target, int items, InferenceResult result,
-                       Throwable failure) {
+    /**
+     * One usage record for every request that reached the model, in its reserved slot; none for
+     * those refused before it, whose slot is given back. The future completes when the answer may
+     * go out: at once, or once the record is durable if the meter acknowledges after the fsync.
+     */
+    private Future<Void> meter(KeyPrincipal caller, String requestId, InferenceTarget target, int items,
+                               Optional<UsageMeter.Reservation> slot, InferenceResult result, Throwable failure) {
         UsageOutcome outcome;
         long compute = 0;
         if (result != null) {
@@ -226,15 +237,19 @@ public final class InferenceService {
             outcome = UsageOutcome.TIMEOUT;
         } else {
             // refused before the model ran (overload, deadline in the queue): not metered, not counted
-            target.plan().filter(p -> "free".equals(p.type()))
-                    .ifPresent(p -> quotas.release(caller.tenantId(), target.model().id()));
-            return;
+            releaseQuota(caller, target);
+            slot.ifPresent(UsageMeter.Reservation::release);
+            return Future.succeededFuture();
         }
-        if (!metering) {
-            return; // switched off by the operator (benchmarks measure what metering costs)
+        if (slot.isEmpty()) {
+            return Future.succeededFuture(); // switched off by the operator (benchmarks measure what metering costs)
         }
-        meter.record(new UsageRecord(requestId, caller.tenantId(), caller.keyId(), target.subscriptionId().orElse(null),
+        return slot.get().record(new UsageRecord(requestId, caller.tenantId(), caller.keyId(), target.subscriptionId().orElse(null),
                 target.model().id(), target.version().id(), items, compute, outcome, Instant.now()));
+    }
+
+    private void releaseQuota(KeyPrincipal caller, InferenceTarget target) {
+        target.plan().filter(p -> "free".equals(p.type())).ifPresent(p -> quotas.release(caller.tenantId(), target.model().id()));
     }
 
     /** The metadata of a model version, as the Open Inference Protocol describes it. */

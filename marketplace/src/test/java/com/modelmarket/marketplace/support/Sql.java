@@ -26,4 +26,17 @@ public final class Sql {
             throw new IllegalStateException(sql, e);
         }
     }
+
+    /** Runs one statement as the test server's owner (no row-level security), for fixtures. */
+    public static void execute(DbTarget db, String sql, Object... params) {
+        try (Connection c = DriverManager.getConnection(db.jdbcUrl(), db.user(), db.password());
+             PreparedStatement q = c.prepareStatement(sql)) {
+            for (int i = 0; i < params.length; i++) {
+                q.setObject(i + 1, params[i]);
+            }
+            q.execute();
+        } catch (Exception e) {
+            throw new IllegalStateException(sql, e);
+        }
+    }
 }
