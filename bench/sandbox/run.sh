@@ -43,7 +43,8 @@ point() { # mode model clients body ctype
 
 PORT=18090
 SERVER=
-trap '[ -n "$SERVER" ] && kill -KILL "$SERVER" 2>/dev/null || true' EXIT
+# a graceful stop also stops the server's embedded PostgreSQL
+trap '[ -n "$SERVER" ] && kill -TERM "$SERVER" 2>/dev/null && wait "$SERVER" 2>/dev/null || true' EXIT
 for mode in off bwrap; do
   PORT=$((PORT + 1))
   DATA="$RUN/data-$mode"
@@ -64,4 +65,5 @@ for mode in off bwrap; do
   for c in 1 16 64; do point "$mode" light "$c" "$RUN/light.json" application/json; done
   for c in 1 16; do point "$mode" heavy "$c" "$RUN/heavy.bin" application/octet-stream; done
   kill -TERM "$SERVER"; wait "$SERVER" || true
+  SERVER=
 done
