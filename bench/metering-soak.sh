@@ -25,6 +25,7 @@ SERVER_CPU="${SOAK_SERVER_CPU:-1}"
 CLIENT_CPU="${SOAK_CLIENT_CPU:-0}"
 PORT="${SOAK_PORT:-18480}"
 PG_PORT="${SOAK_PG_PORT:-18481}"
+MGMT_PORT="${SOAK_MANAGEMENT_PORT:-18482}"
 RUN="bench/runs/soak-$(date -u +%Y%m%dT%H%M%SZ)"
 BASE="http://127.0.0.1:$PORT"
 PASSWORD="soak-password-1234"
@@ -39,7 +40,7 @@ fi
 log() { echo "[$(date -u +%H:%M:%S)] $*" | tee -a "$RUN/summary.txt"; }
 
 start_server() { # $1: data dir, $2: log file
-  MM_DATA_DIR="$1" MM_HTTP_PORT="$PORT" MM_DB_EMBEDDED_PORT="$PG_PORT" MM_DEMO_ENABLED=false \
+  MM_DATA_DIR="$1" MM_HTTP_PORT="$PORT" MM_DB_EMBEDDED_PORT="$PG_PORT" MM_MANAGEMENT_PORT="$MGMT_PORT" MM_DEMO_ENABLED=false \
     MM_METERING_ENABLED="${SOAK_METERING:-true}" \
     taskset -c "$SERVER_CPU" java -Xmx2g -jar marketplace/target/modelmarket.jar >>"$2" 2>&1 &
   SERVER_PID=$!
@@ -110,7 +111,7 @@ wait_for_metered() { # expected -> waits up to 120 s for the usage summary to re
   done
 }
 
-metrics() { curl -sf "$BASE/metrics" | grep '^modelmarket_usage' >"$RUN/$PHASE-metrics.txt" || true; }
+metrics() { curl -sf "http://127.0.0.1:$MGMT_PORT/metrics" | grep '^modelmarket_usage' >"$RUN/$PHASE-metrics.txt" || true; }
 
 pg_dir() { echo "$DATA/postgres"; }
 # The outage: every process of the embedded server is frozen (SIGSTOP) and thawed (SIGCONT); a

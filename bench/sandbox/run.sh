@@ -6,7 +6,8 @@
 #
 # The same jar runs twice on CPU 1 (BENCH_SERVER_CPUS), once with serving.sandbox=off (models in the
 # server's JVM) and once with serving.sandbox=bwrap (models in a sandboxed host process, which
-# inherits the same CPU); wrk runs on CPU 0 (BENCH_CLIENT_CPUS). For every point it prints the 200s
+# inherits the same CPU), and once more with hosts and metering off, for metering's cost; wrk runs on
+# CPU 0 (BENCH_CLIENT_CPUS). BENCH_MODES picks a subset ("off bwrap"). For every point it prints the 200s
 # wrk counted, requests/s, p50/p99, and wrk's own CPU use, which shows whether the client was the limit.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -45,11 +46,14 @@ PORT=18090
 SERVER=
 # a graceful stop also stops the server's embedded PostgreSQL
 trap '[ -n "$SERVER" ] && kill -TERM "$SERVER" 2>/dev/null && wait "$SERVER" 2>/dev/null || true' EXIT
-for mode in off bwrap; do
+# off: in-process; bwrap: model hosts; bwrap-unmetered: model hosts with metering switched off (its cost)
+for mode in ${BENCH_MODES:-off bwrap bwrap-unmetered}; do
   PORT=$((PORT + 1))
   DATA="$RUN/data-$mode"
+  metered=true
+  [ "$mode" = bwrap-unmetered ] && metered=false
   MM_HTTP_PORT=$PORT MM_HTTP_HOST=127.0.0.1 MM_MANAGEMENT_PORT=0 MM_DATA_DIR="$DATA" MM_DEMO_ENABLED=false \
-    MM_SERVING_SANDBOX=$mode MM_HTTP_MAX_CONNECTIONS_PER_ADDRESS=1024 \
+    MM_SERVING_SANDBOX=${mode%-unmetered} MM_METERING_ENABLED=$metered MM_HTTP_MAX_CONNECTIONS_PER_ADDRESS=1024 \
     taskset -c "$SERVER_CPUS" java -Xms1g -Xmx2g -jar marketplace/target/modelmarket.jar > "$RUN/server-$mode.log" 2>&1 &
   SERVER=$!
   for _ in $(seq 1 240); do

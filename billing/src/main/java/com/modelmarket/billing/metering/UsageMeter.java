@@ -251,8 +251,11 @@ public final class UsageMeter extends VerticleBase {
             LOG.error("usage meter did not finish closing within {}", options.closeTimeout());
             finish();
         });
-        whenQuiet()
+        // the journal first, whatever the sink is doing: a hanging database must not cost the records
+        // still in memory; then the sink, for as long as the close timeout leaves
+        whenCommitted()
                 .compose(v -> finalCommit())
+                .compose(v -> whenQuiet())
                 .compose(v -> finalWrites())
                 .eventually(() -> context.executeBlocking(() -> {
                     journal.close();
@@ -589,6 +592,8 @@ public final class UsageMeter extends VerticleBase {
 
     // ---- closing --------------------------------------------------------------------------------
 
+    private Promise<Void> commitDone;
+
     private Future<Void> whenQuiet() {
         if (!committing && !sinkBusy) {
             return DONE;
@@ -597,7 +602,21 @@ public final class UsageMeter extends VerticleBase {
         return quiet.future();
     }
 
+    /** Completes once no group commit is running (the sink may still be busy). */
+    private Future<Void> whenCommitted() {
+        if (!committing) {
+            return DONE;
+        }
+        commitDone = Promise.promise();
+        return commitDone.future();
+    }
+
     private void checkQuiet() {
+        if (commitDone != null && !committing) {
+            Promise<Void> waiting = commitDone;
+            commitDone = null;
+            waiting.complete();
+        }
         if (quiet != null && !committing && !sinkBusy) {
             Promise<Void> waiting = quiet;
             quiet = null;
