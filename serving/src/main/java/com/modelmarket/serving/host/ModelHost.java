@@ -93,8 +93,10 @@ final class ModelHost {
             Consumer<ModelHost> onDeath) throws IOException {
         Path models = Files.createDirectories(dir.resolve("models"));
         Path scratch = Files.createDirectories(dir.resolve("scratch"));
-        Path socket = dir.resolve("host.sock");
-        Files.deleteIfExists(socket);
+        // a Unix socket path has at most 107 bytes: a short private folder of its own, not the host's
+        // (possibly deep) folder; removed once the host has connected
+        Path socketDir = Files.createTempDirectory("mmh");
+        Path socket = socketDir.resolve("host.sock");
         ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         Process process = null;
         try {
@@ -124,6 +126,7 @@ final class ModelHost {
         } finally {
             server.close();
             Files.deleteIfExists(socket);
+            Files.deleteIfExists(socketDir);
         }
     }
 

@@ -178,10 +178,12 @@ class SandboxTest {
     }
 
     @Test
-    @DisplayName("one host per publisher: two owners' models run in two processes, one owner's in one")
+    @DisplayName("one host per publisher: two owners' models run in two processes, one owner's in one (under a deep data directory)")
     void oneHostPerPublisher() throws Exception {
+        // deeper than a Unix socket path may be (107 bytes): the hosts' sockets must live elsewhere
+        Path deep = data.resolve("a-data-directory-nested-deeply-".repeat(4)).resolve("hosts-2");
         HostedRuntime runtime = new HostedRuntime(vertx, ServingConfig.defaults().withHosts(
-                HostConfig.defaults().withDirs(data.resolve("hosts-2"), null)));
+                HostConfig.defaults().withDirs(deep, null)));
         try {
             StoredArtifact mlp;
             try (InputStream in = Files.newInputStream(FIXTURES.resolve("digits_mlp.pt"))) {
