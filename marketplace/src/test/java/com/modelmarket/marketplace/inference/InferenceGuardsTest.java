@@ -13,6 +13,7 @@ import com.modelmarket.marketplace.Platform;
 import com.modelmarket.marketplace.db.DbTarget;
 import com.modelmarket.marketplace.support.Api;
 import com.modelmarket.marketplace.support.Publishing;
+import com.modelmarket.marketplace.support.StartedPlatform;
 import com.modelmarket.marketplace.support.TestPlatform;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -32,13 +33,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /** Everything that stops a call before (or at) the model, with its status, and the metering that follows. */
+@StartedPlatform({
+        "inference.max-items=64",
+        "inference.max-body-bytes=200000"})
 @ExtendWith(VertxExtension.class)
 class InferenceGuardsTest {
 
@@ -47,17 +50,10 @@ class InferenceGuardsTest {
     private static String publisher;
 
     @BeforeAll
-    static void start(Vertx vertx) {
-        platform = TestPlatform.startOnFreshDatabase(vertx, Map.of("inference.max-items", "64",
-                "inference.max-body-bytes", "200000"));
-        api = new Api(vertx, platform.port());
+    static void start(Platform started, Api client) {
+        platform = started;
+        api = client;
         publisher = accessToken(api.signUp("Guard Labs", "owner@guard.test", "publisher-password"));
-    }
-
-    @AfterAll
-    static void stop() {
-        api.close();
-        TestPlatform.stop(platform);
     }
 
     /** A published digits model with one plan, a tenant subscribed to it, and that tenant's key. */

@@ -14,29 +14,28 @@ import com.modelmarket.marketplace.db.DbTarget;
 import com.modelmarket.marketplace.support.Api;
 import com.modelmarket.marketplace.support.Publishing;
 import com.modelmarket.marketplace.support.Sql;
-import com.modelmarket.marketplace.support.TestPlatform;
+import com.modelmarket.marketplace.support.StartedPlatform;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
-import io.vertx.junit5.VertxExtension;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
-import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Usage dashboards, drafts, closing periods and publisher earnings, on short billing periods
  * (four "days" of two seconds each) so that periods end during the test.
  */
-@ExtendWith(VertxExtension.class)
+@StartedPlatform({
+        "billing.period-day-seconds=2",
+        "billing.period-days=4",
+        "billing.close-grace-seconds=100000",
+        "billing.platform-fee-bp=1500"})
 class InvoicingTest {
 
     private static Platform platform;
@@ -47,11 +46,10 @@ class InvoicingTest {
     private static DbTarget db;
 
     @BeforeAll
-    static void start(Vertx vertx) {
-        platform = TestPlatform.startOnFreshDatabase(vertx, Map.of("billing.period-day-seconds", "2",
-                "billing.period-days", "4", "billing.close-grace-seconds", "100000", "billing.platform-fee-bp", "1500"));
+    static void start(Platform started, Api client) {
+        platform = started;
         db = platform.services().database().target();
-        api = new Api(vertx, platform.port());
+        api = client;
         publisher = accessToken(api.signUp("Bill Labs", "owner@bill.test", "publisher-password"));
         createModel(api, publisher, "bill-payg", "public", new JsonObject());
         publishVersion(api, publisher, "bill-payg", "1.0.0", "digits_mlp");
@@ -66,12 +64,6 @@ class InvoicingTest {
         api.post("/api/v1/subscriptions", consumer, new JsonObject().put("model", "bill-payg").put("planId", payg));
         api.post("/api/v1/subscriptions", consumer, new JsonObject().put("model", "bill-monthly").put("planId", monthly));
         consumerKey = api.post("/api/v1/api-keys", consumer, new JsonObject().put("name", "bill")).bodyAsJsonObject().getString("secret");
-    }
-
-    @AfterAll
-    static void stop() {
-        api.close();
-        TestPlatform.stop(platform);
     }
 
     private static int call(String model, String fixture, int times) {

@@ -12,14 +12,12 @@ import com.modelmarket.billing.rating.BillingPeriod;
 import com.modelmarket.marketplace.Platform;
 import com.modelmarket.marketplace.support.Api;
 import com.modelmarket.marketplace.support.Publishing;
-import com.modelmarket.marketplace.support.TestPlatform;
-import io.vertx.core.Vertx;
+import com.modelmarket.marketplace.support.StartedPlatform;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.HttpResponse;
-import io.vertx.junit5.VertxExtension;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -28,11 +26,9 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Tenant isolation as a matrix: every route of the route table that takes an id, with every method
@@ -43,7 +39,10 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * (public metadata stays readable), and 401 to an access token. No answer carries any of A's
  * private ids or names, and afterwards A's resources read exactly as before.
  */
-@ExtendWith(VertxExtension.class)
+@StartedPlatform({
+        "billing.period-day-seconds=1",
+        "billing.period-days=2",
+        "billing.close-grace-seconds=100000"})
 class IsolationMatrixTest {
 
     private static final String PRIVATE = "matrix-private";
@@ -53,17 +52,10 @@ class IsolationMatrixTest {
     private static Api api;
 
     @BeforeAll
-    static void start(Vertx vertx) {
+    static void start(Platform started, Api client) {
         // Two-second billing periods, so that A has a final invoice to attack.
-        platform = TestPlatform.startOnFreshDatabase(vertx, Map.of("billing.period-day-seconds", "1",
-                "billing.period-days", "2", "billing.close-grace-seconds", "100000"));
-        api = new Api(vertx, platform.port());
-    }
-
-    @AfterAll
-    static void stop() {
-        api.close();
-        TestPlatform.stop(platform);
+        platform = started;
+        api = client;
     }
 
     private enum Credential { ACCESS_TOKEN, API_KEY }

@@ -12,7 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.modelmarket.marketplace.Platform;
 import com.modelmarket.marketplace.support.Api;
-import com.modelmarket.marketplace.support.TestPlatform;
+import com.modelmarket.marketplace.support.StartedPlatform;
 import com.modelmarket.serving.HostStatus;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -33,7 +33,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -45,6 +44,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * only its publisher's in-flight calls (503/504), is restarted, and metering counts exactly the
  * answered calls. Secrets in the data directory are readable by their owner alone.
  */
+@StartedPlatform
 @ExtendWith(VertxExtension.class)
 class ModelHostTest {
 
@@ -57,9 +57,9 @@ class ModelHostTest {
     private static String steadyKey;
 
     @BeforeAll
-    static void start(Vertx vertx) {
-        platform = TestPlatform.startOnFreshDatabase(vertx);
-        api = new Api(vertx, platform.port());
+    static void start(Platform started, Api client) {
+        platform = started;
+        api = client;
         crashyOwner = accessToken(api.signUp("Crashy Models", "owner@crashy.test", "crashy-password"));
         steadyOwner = accessToken(api.signUp("Steady Models", "owner@steady.test", "steady-password"));
         createModel(api, crashyOwner, "crashy", "private", new JsonObject());
@@ -68,12 +68,6 @@ class ModelHostTest {
         publishVersion(api, steadyOwner, "steady", "1.0.0", "digits_mlp");
         crashyKey = api.post("/api/v1/api-keys", crashyOwner, new JsonObject().put("name", "k")).bodyAsJsonObject().getString("secret");
         steadyKey = api.post("/api/v1/api-keys", steadyOwner, new JsonObject().put("name", "k")).bodyAsJsonObject().getString("secret");
-    }
-
-    @AfterAll
-    static void stop() {
-        api.close();
-        TestPlatform.stop(platform);
     }
 
     @Test

@@ -13,18 +13,14 @@ import com.modelmarket.marketplace.db.DbTarget;
 import com.modelmarket.marketplace.support.Api;
 import com.modelmarket.marketplace.support.Publishing;
 import com.modelmarket.marketplace.support.Sql;
-import com.modelmarket.marketplace.support.TestPlatform;
-import io.vertx.core.Vertx;
+import com.modelmarket.marketplace.support.StartedPlatform;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
-import io.vertx.junit5.VertxExtension;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Deleting an organisation ({@code DELETE /api/v1/tenant}): only its owner may; afterwards its
@@ -32,7 +28,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * key cache's lifetime, its public models leave the catalog (and their subscribers' plans end),
  * while its usage stays for the books.
  */
-@ExtendWith(VertxExtension.class)
+@StartedPlatform
 class TenantDeletionTest {
 
     private static final long KEY_CACHE_MILLIS = 500;
@@ -42,16 +38,10 @@ class TenantDeletionTest {
     private static DbTarget db;
 
     @BeforeAll
-    static void start(Vertx vertx) {
-        platform = TestPlatform.startOnFreshDatabase(vertx);
-        api = new Api(vertx, platform.port());
+    static void start(Platform started, Api client) {
+        platform = started;
+        api = client;
         db = platform.services().database().target();
-    }
-
-    @AfterAll
-    static void stop() {
-        api.close();
-        TestPlatform.stop(platform);
     }
 
     @Test

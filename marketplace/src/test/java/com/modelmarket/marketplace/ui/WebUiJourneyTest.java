@@ -12,13 +12,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.modelmarket.marketplace.Platform;
 import com.modelmarket.marketplace.support.Api;
 import com.modelmarket.marketplace.support.Publishing;
-import com.modelmarket.marketplace.support.TestPlatform;
-import io.vertx.core.Vertx;
+import com.modelmarket.marketplace.support.StartedPlatform;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
-import io.vertx.junit5.VertxExtension;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,7 +28,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
 import org.openqa.selenium.Keys;
@@ -42,7 +39,7 @@ import org.openqa.selenium.support.ui.Select;
  * The web UI end to end in headless Chromium against the real platform: a consumer's journey from
  * sign-up to a prediction, a publisher's upload (accepted and refused), and a rollback.
  */
-@ExtendWith(VertxExtension.class)
+@StartedPlatform
 @DisplayName("Web UI in a real browser")
 class WebUiJourneyTest {
 
@@ -68,10 +65,10 @@ class WebUiJourneyTest {
     private static String publisher;
 
     @BeforeAll
-    static void start(Vertx vertx) {
+    static void start(Platform started, Api client) {
         Browser.assumeInstalled();
-        platform = TestPlatform.startOnFreshDatabase(vertx);
-        api = new Api(vertx, platform.port());
+        platform = started;
+        api = client;
         publisher = accessToken(api.signUp("Pixel Labs", PUBLISHER_EMAIL, PUBLISHER_PASSWORD));
         createModel(api, publisher, "handwritten-digits", "public", new JsonObject().put("name", "Handwritten Digits")
                 .put("summary", "Recognises handwritten digits in 8×8 images").put("description", CARD)
@@ -97,15 +94,8 @@ class WebUiJourneyTest {
 
     @AfterAll
     static void stop() {
-        try {
-            if (browser != null) {
-                browser.close();
-            }
-        } finally {
-            if (api != null) {
-                api.close();
-            }
-            TestPlatform.stop(platform);
+        if (browser != null) {
+            browser.close();
         }
     }
 
