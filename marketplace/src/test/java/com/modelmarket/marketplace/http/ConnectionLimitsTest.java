@@ -107,7 +107,7 @@ class ConnectionLimitsTest {
                     closed = true;
                 }
                 if (!closed) {
-                    Thread.sleep(200);
+                    Thread.sleep(200); // paces the trickle: a slow client sends one byte every 200 ms
                     closed = socket.getInputStream().available() == 0 && isClosed(socket);
                 }
             }

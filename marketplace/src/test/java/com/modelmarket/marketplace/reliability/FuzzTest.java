@@ -26,6 +26,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -36,6 +37,7 @@ import org.junit.jupiter.api.Test;
 @StartedPlatform({
         "login.max-failures=1000000",
         "login.account-backoff-after=1000000"})
+@Tag("slow")
 class FuzzTest {
 
     private static final long SEED = Long.getLong("mm.fuzz.seed", System.nanoTime());
@@ -226,7 +228,7 @@ class FuzzTest {
         for (int i = 0; i < 3; i++) {
             System.gc();
             try {
-                Thread.sleep(100);
+                Thread.sleep(100); // spaces the readings apart (a measurement, not a wait for a condition)
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }

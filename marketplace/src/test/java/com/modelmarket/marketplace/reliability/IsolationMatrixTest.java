@@ -8,6 +8,7 @@ import static com.modelmarket.marketplace.support.Publishing.publishVersion;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
+import com.modelmarket.marketplace.support.Clocks;
 import com.modelmarket.billing.rating.BillingPeriod;
 import com.modelmarket.marketplace.Platform;
 import com.modelmarket.marketplace.support.Api;
@@ -189,7 +190,7 @@ class IsolationMatrixTest {
         cases.add(new Case(route, method, path, body, Credential.ACCESS_TOKEN, 401));
     }
 
-    private static TenantA tenantA() throws InterruptedException {
+    private static TenantA tenantA() {
         JsonObject signUp = api.signUp("Matrix A", "owner@matrix-a.test", "matrix-a-password");
         String owner = accessToken(signUp);
         String tenantId = signUp.getJsonObject("tenant").getString("id");
@@ -220,12 +221,10 @@ class IsolationMatrixTest {
     }
 
     /** Waits for the running (two-second) billing period to end, closes it, and returns A's invoice for it. */
-    private static String finalInvoice(String owner) throws InterruptedException {
+    private static String finalInvoice(String owner) {
         var invoicing = platform.services().invoicing();
         BillingPeriod period = invoicing.periods().periodOf(Instant.now());
-        while (Instant.now().isBefore(period.end().plusMillis(100))) {
-            Thread.sleep(50);
-        }
+        Clocks.awaitPassed(period.end().plusMillis(100));
         Api.await(invoicing.closePeriod(period));
         return api.get("/api/v1/invoices", owner).bodyAsJsonObject().getJsonArray("items").stream()
                 .map(JsonObject.class::cast).filter(i -> !"draft".equals(i.getString("status")))

@@ -9,7 +9,9 @@ import static com.modelmarket.marketplace.support.Publishing.upload;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.awaitility.Awaitility.await;
 
+import java.time.Duration;
 import com.modelmarket.marketplace.Platform;
 import com.modelmarket.marketplace.support.Api;
 import com.modelmarket.marketplace.support.StartedPlatform;
@@ -156,20 +158,14 @@ class ModelHostTest {
     }
 
     /** Waits (bounded) until the owner's usage summary bills exactly {@code answered} calls of the model. */
-    private static void awaitBilled(String token, String slug, long answered) throws InterruptedException {
+    private static void awaitBilled(String token, String slug, long answered) {
         String today = LocalDate.now(ZoneOffset.UTC).toString();
-        long billed = -1;
-        long deadline = System.nanoTime() + 20_000_000_000L;
-        while (System.nanoTime() < deadline) {
-            JsonArray rows = api.get("/api/v1/usage/summary?from=" + today + "&to=" + today, token).bodyAsJsonObject()
-                    .getJsonArray("items");
-            billed = rows.stream().map(JsonObject.class::cast).filter(r -> slug.equals(r.getString("model")))
-                    .mapToLong(r -> r.getLong("billableCalls")).sum();
-            if (billed == answered) {
-                return;
-            }
-            TimeUnit.MILLISECONDS.sleep(200); // NOPMD: polling the meter's asynchronous flush, bounded above
-        }
-        assertEquals(answered, billed, slug + ": billed calls must equal the 200 answers");
+        await(slug + ": billed calls must equal the 200 answers").atMost(Duration.ofSeconds(20))
+                .pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(200)).untilAsserted(() -> {
+                    JsonArray rows = api.get("/api/v1/usage/summary?from=" + today + "&to=" + today, token)
+                            .bodyAsJsonObject().getJsonArray("items");
+                    assertEquals(answered, rows.stream().map(JsonObject.class::cast)
+                            .filter(r -> slug.equals(r.getString("model"))).mapToLong(r -> r.getLong("billableCalls")).sum());
+                });
     }
 }

@@ -7,7 +7,9 @@ import static com.modelmarket.marketplace.support.Publishing.freePlan;
 import static com.modelmarket.marketplace.support.Publishing.publishVersion;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.awaitility.Awaitility.await;
 
+import java.time.Duration;
 import com.modelmarket.marketplace.Platform;
 import com.modelmarket.marketplace.db.DbTarget;
 import com.modelmarket.marketplace.support.Api;
@@ -91,20 +93,19 @@ class TenantDeletionTest {
                 .put("password", "admin-password")), 401);
 
         // Programs: the key stops within the key cache's lifetime.
-        int status = api.get("/api/v1/key-info", key).statusCode();
-        while (status != 401 && (System.nanoTime() - deletedAt) / 1_000_000 < KEY_CACHE_MILLIS + 250) {
-            Thread.sleep(25);
-            status = api.get("/api/v1/key-info", key).statusCode();
-        }
-        assertEquals(401, status, "the deleted tenant's key still works after the key cache's lifetime");
+        await("the deleted tenant's key still works after the key cache's lifetime")
+                .atMost(Duration.ofNanos(deletedAt - System.nanoTime()).plusMillis(KEY_CACHE_MILLIS + 250))
+                .pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(25))
+                .untilAsserted(() -> assertEquals(401, api.get("/api/v1/key-info", key).statusCode()));
         assertProblem(api.post("/v2/models/leaving-digits/infer", key, example), 401);
 
         // The catalog: its public model is gone for everyone, and its subscribers' plans ended.
         assertTrue(!catalogHas("leaving-digits"));
         assertProblem(api.get("/api/v1/models/leaving-digits", null), 404);
         assertProblem(api.get("/api/v1/models/leaving-digits", consumer), 404);
-        Thread.sleep(1_100); // the inference target cache's lifetime
-        assertProblem(api.post("/v2/models/leaving-digits/infer", consumerKey, example), 404);
+        await("the deleted model stops serving within the inference target cache's lifetime")
+                .atMost(Duration.ofMillis(1_100)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(50))
+                .untilAsserted(() -> assertProblem(api.post("/v2/models/leaving-digits/infer", consumerKey, example), 404));
         assertEquals("cancelled", api.get("/api/v1/subscriptions/" + subscription, consumer).bodyAsJsonObject()
                 .getString("status"));
         assertEquals(1, api.get("/api/v1/audit-log", consumer).bodyAsJsonObject().getJsonArray("items").stream()
@@ -129,13 +130,8 @@ class TenantDeletionTest {
                 .anyMatch(m -> slug.equals(m.getString("slug")));
     }
 
-    private static void awaitCount(String sql, Object param, long atLeast) throws InterruptedException {
-        long until = System.nanoTime() + 10_000_000_000L;
-        while (Sql.count(db, sql, param) < atLeast) {
-            if (System.nanoTime() > until) {
-                throw new AssertionError("timed out waiting for " + sql);
-            }
-            Thread.sleep(50);
-        }
+    private static void awaitCount(String sql, Object param, long atLeast) {
+        await(sql).atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50))
+                .until(() -> Sql.count(db, sql, param) >= atLeast);
     }
 }

@@ -17,6 +17,7 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
 
@@ -26,6 +27,7 @@ import org.openqa.selenium.By;
  */
 @StartedPlatform
 @DisplayName("Model cards cannot run script in the browser")
+@Tag("slow")
 class ModelCardSafetyTest {
 
     private static final String EVIL_CARD = String.join("\n",

@@ -8,7 +8,9 @@ import static com.modelmarket.marketplace.support.Publishing.publishVersion;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.awaitility.Awaitility.await;
 
+import java.time.Duration;
 import com.modelmarket.marketplace.Platform;
 import com.modelmarket.marketplace.support.Api;
 import com.modelmarket.marketplace.support.Publishing;
@@ -27,6 +29,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
@@ -41,6 +44,7 @@ import org.openqa.selenium.support.ui.Select;
  */
 @StartedPlatform
 @DisplayName("Web UI in a real browser")
+@Tag("slow")
 class WebUiJourneyTest {
 
     private static final String PUBLISHER_EMAIL = "owner@pixel.test";
@@ -179,12 +183,14 @@ class WebUiJourneyTest {
         browser.go("/usage");
         if (usageApiExists()) {
             // metering writes in batches (about a second later): look again until the call shows
-            for (int attempt = 0; attempt < 20 && !browser.text(By.id("usage-total")).startsWith("1 call "); attempt++) {
-                sleep(500);
-                browser.open("/usage");
-            }
-            assertTrue(browser.text(By.id("usage-total")).startsWith("1 call "), () -> browser.bodyText() + "\nAPI says: "
-                    + api.get("/api/v1/usage/summary", accessToken(api.login("casey@consumer.test", "consumer-password"))).bodyAsString());
+            await("the usage page shows the call").atMost(Duration.ofSeconds(10)).pollDelay(Duration.ZERO)
+                    .pollInterval(Duration.ofMillis(500)).conditionEvaluationListener(c -> {
+                        if (!c.isSatisfied()) {
+                            browser.open("/usage");
+                        }
+                    }).untilAsserted(() -> assertTrue(browser.text(By.id("usage-total")).startsWith("1 call "),
+                            () -> browser.bodyText() + "\nAPI says: " + api.get("/api/v1/usage/summary",
+                                    accessToken(api.login("casey@consumer.test", "consumer-password"))).bodyAsString()));
             browser.find(By.cssSelector("figure.chart svg rect"));
             browser.scrollTo(By.xpath("//h2[text()='This month']"));
             browser.screenshot("usage");
@@ -423,15 +429,6 @@ class WebUiJourneyTest {
             return file == null ? "" : Files.readString(file);
         } catch (IOException e) {
             return "";
-        }
-    }
-
-    private static void sleep(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
         }
     }
 
