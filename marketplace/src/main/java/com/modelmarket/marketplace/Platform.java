@@ -8,7 +8,6 @@ import com.modelmarket.marketplace.catalog.CatalogService;
 import com.modelmarket.marketplace.catalog.SearchService;
 import com.modelmarket.marketplace.plans.PlanService;
 import com.modelmarket.marketplace.subscriptions.SubscriptionService;
-import com.modelmarket.serving.ServingConfig;
 import com.modelmarket.serving.ServingEngine;
 import com.modelmarket.serving.store.ModelStore;
 import com.modelmarket.billing.metering.UsageMeter;
@@ -78,7 +77,7 @@ public final class Platform {
     public static Future<Platform> start(Vertx vertx, AppConfig config) {
         PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         return Database.open(vertx, config).compose(database -> ServingEngine.create(vertx,
-                        ServingConfig.defaults().withMemoryBudget(config.servingMemoryBudgetBytes()).withHosts(config.servingHosts()), metrics)
+                        config.serving(), metrics)
                 .compose(serving -> UsageMeter.deploy(vertx, new PgUsageSink(vertx, database.appConnectOptions()),
                                 config.meteringOptions())
                         .compose(meter -> vertx.executeBlocking(() -> buildServices(vertx, config, database, serving, meter, metrics), false)

@@ -3,6 +3,7 @@ package com.modelmarket.billing.metering;
 import static com.modelmarket.billing.metering.UsageRecords.usage;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.awaitility.Awaitility.await;
 
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -110,7 +111,7 @@ class UsageMeterPropertiesTest {
                 assertTrue(before + open.size() >= 0 && meter.stats().refused() > 0);
                 assertTrue(before >= windowRecords || meter.stats().window() < windowRecords,
                         "refused at " + before + " of " + windowRecords);
-                Thread.sleep(1);
+                Thread.sleep(1); // a refused caller backs off (paces the generator), as a client would
                 continue;
             }
             open.add(slot.get());
@@ -129,15 +130,13 @@ class UsageMeterPropertiesTest {
                 snapshots.add(snapshot(journal, snapshots.size()));
             }
             if (random.nextInt(200) == 0) {
-                Thread.sleep(random.nextInt(30));
+                Thread.sleep(random.nextInt(30)); // random pauses in the load, not a wait for a condition
             }
         }
         open.forEach(UsageMeter.Reservation::release);
         healthy[0] = true;
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while ((store.uniqueCount() < recorded.size() || meter.stats().window() > 0) && System.nanoTime() < deadline) {
-            Thread.sleep(10);
-        }
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(10))
+                .until(() -> store.uniqueCount() >= recorded.size() && meter.stats().window() == 0);
         assertEquals(recorded.size(), meter.stats().accepted());
         assertEquals(0, meter.stats().window(), meter.stats().toString());
         assertStored(store, recorded, released);
@@ -147,11 +146,8 @@ class UsageMeterPropertiesTest {
         // Replay every snapshot of the journal into the same store: nothing new, nothing counted twice.
         for (Path snapshot : snapshots) {
             UsageMeter replay = UsageMeter.deploy(vertx, store, UsageMeterOptions.defaults(snapshot)).await(5, TimeUnit.SECONDS);
-            long deadlineReplay = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (replay.stats().journaled() > 0 && System.nanoTime() < deadlineReplay) {
-                Thread.sleep(10);
-            }
-            assertEquals(0, replay.stats().journaled());
+            await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(10))
+                    .untilAsserted(() -> assertEquals(0, replay.stats().journaled()));
             replay.close().await(10, TimeUnit.SECONDS);
         }
         assertStored(store, recorded, released);

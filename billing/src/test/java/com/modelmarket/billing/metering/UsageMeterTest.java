@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import com.modelmarket.billing.metering.InMemoryUsageSink.Mode;
 import io.vertx.core.Future;
@@ -25,6 +24,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.awaitility.Awaitility;
 
 class UsageMeterTest {
 
@@ -63,14 +63,10 @@ class UsageMeterTest {
         return future.await(10, TimeUnit.SECONDS);
     }
 
-    static void eventually(BooleanSupplier condition, Supplier<String> state) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                fail("condition not reached within 15 s; state: " + state.get());
-            }
-            Thread.sleep(5);
-        }
+    /** Waits up to 15 s for the condition; the failure names the meter's state. */
+    static void eventually(BooleanSupplier condition, Supplier<String> state) {
+        Awaitility.await().atMost(Duration.ofSeconds(15)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(5))
+                .untilAsserted(() -> assertTrue(condition.getAsBoolean(), () -> "condition not reached; state: " + state.get()));
     }
 
     /** Meters one call; fails the test if the meter refuses it. */
@@ -184,7 +180,13 @@ class UsageMeterTest {
         for (int i = 0; i < 500; i++) {
             meter(meter, "r-" + i);
         }
-        eventually(() -> !meter.stats().sinkAvailable() && meter.stats().window() == 0, () -> meter.stats().toString());
+        // the writes hung past the write timeout: the meter gave up on them, every record waits in the journal
+        eventually(() -> !meter.stats().sinkAvailable() && meter.stats().journaled() == 500 && meter.stats().window() == 0,
+                () -> meter.stats().toString());
+        synchronized (hanging) {
+            assertFalse(hanging.isEmpty(), "the sink's writes hung");
+        }
+        assertEquals(0, sink.uniqueCount(), "nothing reached the store while the sink hung");
         hang[0] = false;
         synchronized (hanging) {
             hanging.forEach(Promise::complete);
@@ -218,8 +220,8 @@ class UsageMeterTest {
         open.forEach(UsageMeter.Reservation::release);
         assertEquals(150, meter.stats().window(), "the accepted records hold their slots: none was dropped");
         assertEquals(2, meter.stats().refused());
-        Thread.sleep(300);
-        assertEquals(150, meter.stats().window(), "nothing leaves the window while it cannot become durable");
+        Awaitility.await("nothing leaves the window while it cannot become durable").during(Duration.ofMillis(300))
+                .atMost(Duration.ofSeconds(2)).untilAsserted(() -> assertEquals(150, meter.stats().window()));
 
         sink.mode(Mode.UP); // the refused commits go straight to the sink
         eventually(() -> sink.uniqueCount() == 150 && meter.stats().window() == 0, () -> meter.stats().toString());
@@ -245,8 +247,8 @@ class UsageMeterTest {
         sink.mode(Mode.FAILING);
         UsageMeter meter = start(sink, options().withAckAfterFsync(true).withJournalBounds(64, 64));
         Future<Void> ack = meter(meter, "r-1");
-        Thread.sleep(200);
-        assertFalse(ack.isComplete(), "neither the journal nor the sink has it");
+        Awaitility.await("neither the journal nor the sink has it").during(Duration.ofMillis(200)).atMost(Duration.ofSeconds(2))
+                .until(() -> !ack.isComplete());
         sink.mode(Mode.UP);
         await(ack);
         assertTrue(sink.contains("r-1"));

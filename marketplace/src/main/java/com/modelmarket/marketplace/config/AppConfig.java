@@ -1,8 +1,8 @@
 package com.modelmarket.marketplace.config;
 
-import com.modelmarket.serving.HostConfig;
 import com.modelmarket.billing.metering.UsageMeterOptions;
 import com.modelmarket.serving.PoolConfig;
+import com.modelmarket.serving.ServingConfig;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
@@ -41,7 +41,6 @@ public record AppConfig(
         int loginAccountBackoffAfter,
         Duration loginAccountBackoffMax,
         long maxUploadBytes,
-        long servingMemoryBudgetBytes,
         boolean demoEnabled,
         long inferenceMaxBodyBytes,
         int inferenceMaxItems,
@@ -53,7 +52,7 @@ public record AppConfig(
         int billingPeriodDays,
         boolean meteringEnabled,
         UsageMeterOptions meteringOptions,
-        HostConfig servingHosts) {
+        ServingConfig serving) {
 
     public AppConfig {
         if (accessTokenTtl.compareTo(Duration.ofMinutes(15)) > 0) {

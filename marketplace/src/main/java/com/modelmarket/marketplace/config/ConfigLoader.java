@@ -3,6 +3,7 @@ package com.modelmarket.marketplace.config;
 import com.modelmarket.serving.HostConfig;
 import com.modelmarket.billing.metering.UsageMeterOptions;
 import com.modelmarket.serving.PoolConfig;
+import com.modelmarket.serving.ServingConfig;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.Reader;
@@ -94,13 +95,13 @@ public final class ConfigLoader {
                 v.integer("login.account-backoff-after"),
                 Duration.ofSeconds(v.longValue("login.account-backoff-max-seconds")),
                 v.longValue("catalog.max-upload-bytes"),
-                v.longValue("serving.memory-budget-bytes"),
                 v.bool("demo.enabled"),
                 v.longValue("inference.max-body-bytes"),
                 v.integer("inference.max-items"),
                 v.longValue("inference.max-elements"),
                 PoolConfig.defaults()
                         .withWorkers(v.integer("serving.min-workers"), v.integer("serving.max-workers"))
+                        .withIdleTimeout(Duration.ofMillis(v.longValue("serving.worker-idle-timeout-millis")))
                         .withBatching(v.integer("serving.max-batch-size"),
                                 Duration.ofMillis(v.longValue("serving.max-batch-delay-millis")))
                         .withMaxQueue(v.integer("serving.max-queue"))
@@ -118,6 +119,31 @@ public final class ConfigLoader {
                         .withBatchSize(v.integer("metering.batch-size"))
                         .withJournalBounds(v.longValue("metering.journal-max-bytes"),
                                 Math.min(4L << 20, v.longValue("metering.journal-max-bytes"))),
+                serving(v));
+    }
+
+    /**
+     * The engine's settings. {@code serving.worker-threads=0} means one per core; {@code
+     * serving.intra-op-threads=0} means cores / worker threads (at least 1); an empty {@code
+     * serving.spare-threads} means as many as worker threads, at least 2 (as {@link
+     * ServingConfig#defaults()}).
+     */
+    private static ServingConfig serving(Values v) {
+        int cores = Runtime.getRuntime().availableProcessors();
+        int workers = v.integer("serving.worker-threads");
+        workers = workers > 0 ? workers : cores;
+        int intraOp = v.integer("serving.intra-op-threads");
+        return new ServingConfig(
+                v.longValue("serving.memory-budget-bytes"),
+                v.string("serving.device"),
+                workers,
+                intraOp > 0 ? intraOp : Math.max(1, cores / workers),
+                v.integer("serving.inter-op-threads"),
+                v.bool("serving.graph-optimizer"),
+                Duration.ofMillis(v.longValue("serving.shutdown-timeout-millis")),
+                Duration.ofMillis(v.longValue("serving.idle-check-interval-millis")),
+                v.optional("serving.spare-threads").isPresent() ? v.integer("serving.spare-threads") : Math.max(2, workers),
+                Duration.ofMillis(v.longValue("serving.stuck-grace-millis")),
                 hosts(v));
     }
 

@@ -6,14 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.modelmarket.marketplace.Platform;
 import com.modelmarket.marketplace.support.Api;
-import com.modelmarket.marketplace.support.TestPlatform;
-import io.vertx.core.Vertx;
+import com.modelmarket.marketplace.support.StartedPlatform;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.math.BigInteger;
 import java.util.Arrays;
 import java.util.List;
-import io.vertx.junit5.VertxExtension;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.security.KeyFactory;
@@ -22,14 +20,12 @@ import java.security.Signature;
 import java.security.spec.PKCS8EncodedKeySpec;
 import java.util.Base64;
 import java.util.function.Consumer;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /** Forged and damaged access tokens are refused with 401; a correctly made one is accepted. */
-@ExtendWith(VertxExtension.class)
+@StartedPlatform
 class JwtAttackTest {
 
     private static final Base64.Encoder B64 = Base64.getUrlEncoder().withoutPadding();
@@ -40,19 +36,13 @@ class JwtAttackTest {
     private static JsonObject session;
 
     @BeforeAll
-    static void start(Vertx vertx) throws Exception {
-        platform = TestPlatform.startOnFreshDatabase(vertx);
-        api = new Api(vertx, platform.port());
+    static void start(Platform started, Api client) throws Exception {
+        platform = started;
+        api = client;
         var keys = platform.services().config().dataDir().resolve("keys");
         serverKey = readPrivateKey(Files.readString(keys.resolve("jwt-es256-private.pem")));
         serverPublicPem = Files.readString(keys.resolve("jwt-es256-public.pem"));
         session = api.signUp("Jwt Org", "jwt@org.test", "jwt-password-1").getJsonObject("session");
-    }
-
-    @AfterAll
-    static void stop() {
-        api.close();
-        TestPlatform.stop(platform);
     }
 
     /** Valid claims for the signed-up owner, as the server would issue them. */

@@ -12,19 +12,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.modelmarket.marketplace.Platform;
 import com.modelmarket.marketplace.support.Api;
 import com.modelmarket.marketplace.support.Publishing;
-import com.modelmarket.marketplace.support.TestPlatform;
-import io.vertx.core.Vertx;
+import com.modelmarket.marketplace.support.StartedPlatform;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
-import io.vertx.junit5.VertxExtension;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /** Another tenant cannot see private models, publish into others' models, or read others' subscriptions and audit logs. */
-@ExtendWith(VertxExtension.class)
+@StartedPlatform
 class CatalogIsolationTest {
 
     private static Platform platform;
@@ -33,17 +29,11 @@ class CatalogIsolationTest {
     private static String other;
 
     @BeforeAll
-    static void start(Vertx vertx) {
-        platform = TestPlatform.startOnFreshDatabase(vertx);
-        api = new Api(vertx, platform.port());
+    static void start(Platform started, Api client) {
+        platform = started;
+        api = client;
         publisher = accessToken(api.signUp("Iso Publisher", "owner@isopub.test", "publisher-password"));
         other = accessToken(api.signUp("Iso Other", "owner@isoother.test", "other-password"));
-    }
-
-    @AfterAll
-    static void stop() {
-        api.close();
-        TestPlatform.stop(platform);
     }
 
     @Test

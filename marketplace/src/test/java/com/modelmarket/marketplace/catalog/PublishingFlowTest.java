@@ -13,21 +13,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.modelmarket.marketplace.Platform;
 import com.modelmarket.marketplace.support.Api;
 import com.modelmarket.marketplace.support.Publishing;
-import com.modelmarket.marketplace.support.TestPlatform;
-import io.vertx.core.Vertx;
+import com.modelmarket.marketplace.support.StartedPlatform;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
-import io.vertx.junit5.VertxExtension;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
-@ExtendWith(VertxExtension.class)
+@StartedPlatform
 class PublishingFlowTest {
 
     private static Platform platform;
@@ -37,18 +33,12 @@ class PublishingFlowTest {
     private static String outsider;
 
     @BeforeAll
-    static void start(Vertx vertx) {
-        platform = TestPlatform.startOnFreshDatabase(vertx);
-        api = new Api(vertx, platform.port());
+    static void start(Platform started, Api client) {
+        platform = started;
+        api = client;
         publisher = accessToken(api.signUp("Pub Labs", "owner@pub.test", "publisher-password"));
         consumer = accessToken(api.signUp("Consumer Co", "owner@consumer.test", "consumer-password"));
         outsider = accessToken(api.signUp("Outsider Inc", "owner@outsider.test", "outsider-password"));
-    }
-
-    @AfterAll
-    static void stop() {
-        api.close();
-        TestPlatform.stop(platform);
     }
 
     private static List<String> searchSlugs(String token, String query) {

@@ -10,23 +10,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.modelmarket.marketplace.Platform;
 import com.modelmarket.marketplace.support.Api;
-import com.modelmarket.marketplace.support.TestPlatform;
-import io.vertx.core.Vertx;
+import com.modelmarket.marketplace.support.StartedPlatform;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.junit5.VertxExtension;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /** Full-text search, filters, orders and keyset pagination. Algorithms need no upload, so they fill the catalog fast. */
-@ExtendWith(VertxExtension.class)
+@StartedPlatform
 class SearchTest {
 
     private static Platform platform;
@@ -34,16 +30,10 @@ class SearchTest {
     private static String publisher;
 
     @BeforeAll
-    static void start(Vertx vertx) {
-        platform = TestPlatform.startOnFreshDatabase(vertx);
-        api = new Api(vertx, platform.port());
+    static void start(Platform started, Api client) {
+        platform = started;
+        api = client;
         publisher = accessToken(api.signUp("Search Labs", "owner@search.test", "search-password"));
-    }
-
-    @AfterAll
-    static void stop() {
-        api.close();
-        TestPlatform.stop(platform);
     }
 
     private static void algorithm(String slug, String name, String summary, String description, String task, String... tags) {

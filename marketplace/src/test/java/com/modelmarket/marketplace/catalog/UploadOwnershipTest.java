@@ -11,21 +11,17 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.modelmarket.marketplace.Platform;
 import com.modelmarket.marketplace.support.Api;
-import com.modelmarket.marketplace.support.TestPlatform;
-import io.vertx.core.Vertx;
+import com.modelmarket.marketplace.support.StartedPlatform;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
-import io.vertx.junit5.VertxExtension;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * An upload belongs to the tenant that uploaded it: the hash on a public model card is not enough
@@ -33,7 +29,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * bundleSha256) answers another tenant's hash exactly as an unknown one (404); the store still
  * keeps identical bytes once.
  */
-@ExtendWith(VertxExtension.class)
+@StartedPlatform
 class UploadOwnershipTest {
 
     private static Platform platform;
@@ -44,9 +40,9 @@ class UploadOwnershipTest {
     private static String victimBundleSha;
 
     @BeforeAll
-    static void start(Vertx vertx) throws IOException {
-        platform = TestPlatform.startOnFreshDatabase(vertx);
-        api = new Api(vertx, platform.port());
+    static void start(Platform started, Api client) throws IOException {
+        platform = started;
+        api = client;
         victim = accessToken(api.signUp("Victim Labs", "owner@victim.test", "victim-password"));
         copier = accessToken(api.signUp("Copier Inc", "owner@copier.test", "copier-password"));
         createModel(api, victim, "paid-digits", "public", new JsonObject());
@@ -59,12 +55,6 @@ class UploadOwnershipTest {
         // what anyone reads on the victim's public model card
         victimSha = api.get("/api/v1/models/paid-digits", copier).bodyAsJsonObject().getJsonArray("versions")
                 .getJsonObject(0).getJsonObject("artifact").getString("sha256");
-    }
-
-    @AfterAll
-    static void stop() {
-        api.close();
-        TestPlatform.stop(platform);
     }
 
     private static HttpResponse<Buffer> version(String token, String slug, String version, JsonObject source) {

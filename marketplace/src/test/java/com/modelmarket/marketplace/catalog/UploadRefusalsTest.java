@@ -13,11 +13,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.modelmarket.marketplace.Platform;
 import com.modelmarket.marketplace.support.Api;
 import com.modelmarket.marketplace.support.Publishing;
-import com.modelmarket.marketplace.support.TestPlatform;
-import io.vertx.core.Vertx;
+import com.modelmarket.marketplace.support.StartedPlatform;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.junit5.VertxExtension;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -27,33 +25,25 @@ import java.util.Map;
 import java.util.Random;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /** Every refused upload gets a clear problem, and nothing of it becomes visible or lands outside the store. */
-@ExtendWith(VertxExtension.class)
+@StartedPlatform("catalog.max-upload-bytes=" + UploadRefusalsTest.CAP)
 class UploadRefusalsTest {
 
-    private static final long CAP = 256 * 1024;
+    static final long CAP = 256 * 1024;
     private static Platform platform;
     private static Api api;
     private static String publisher;
 
     @BeforeAll
-    static void start(Vertx vertx) {
-        platform = TestPlatform.startOnFreshDatabase(vertx, Map.of("catalog.max-upload-bytes", Long.toString(CAP)));
-        api = new Api(vertx, platform.port());
+    static void start(Platform started, Api client) {
+        platform = started;
+        api = client;
         publisher = accessToken(api.signUp("Refusals Org", "owner@refusals.test", "refusals-password"));
         createModel(api, publisher, "refused", "public", new JsonObject());
-    }
-
-    @AfterAll
-    static void stop() {
-        api.close();
-        TestPlatform.stop(platform);
     }
 
     private static JsonObject versionWith(String version, String sha, JsonObject manifest) {

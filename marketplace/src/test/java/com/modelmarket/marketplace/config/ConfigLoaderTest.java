@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.modelmarket.marketplace.db.DbTarget;
+import com.modelmarket.serving.PoolConfig;
+import com.modelmarket.serving.ServingConfig;
+import java.time.Duration;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -37,6 +40,52 @@ class ConfigLoaderTest {
         assertEquals(Optional.of("postgresql://u:p@db.internal:6543/mm"), c.dbUrl());
         assertEquals("MM_HTTP_PORT", ConfigLoader.envName("http.port"));
         assertEquals("MM_DB_POOL_SIZE", ConfigLoader.envName("db.pool-size"));
+    }
+
+    @Test
+    @DisplayName("the bundled serving settings are the serving engine's own defaults")
+    void servingDefaults() {
+        AppConfig c = ConfigLoader.load(Map.of(), Map.of());
+        assertEquals(ServingConfig.defaults().withHosts(c.serving().hosts()), c.serving());
+        assertEquals(PoolConfig.defaults(), c.servingPool());
+    }
+
+    @Test
+    @DisplayName("serving settings are overridden by MM_* variables")
+    void servingFromEnvironment() {
+        AppConfig c = ConfigLoader.load(Map.of("MM_SERVING_WORKER_THREADS", "3", "MM_SERVING_DEVICE", "gpu1",
+                "MM_SERVING_INTRA_OP_THREADS", "2", "MM_SERVING_SPARE_THREADS", "0",
+                "MM_SERVING_STUCK_GRACE_MILLIS", "750"), Map.of());
+        assertEquals(3, c.serving().workerThreads());
+        assertEquals("gpu1", c.serving().device());
+        assertEquals(2, c.serving().intraOpThreads());
+        assertEquals(0, c.serving().spareThreads());
+        assertEquals(Duration.ofMillis(750), c.serving().stuckGrace());
+    }
+
+    @Test
+    @DisplayName("serving settings are read from the MM_CONFIG file, and unset spare threads follow the workers")
+    void servingFromFile(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("mm.properties");
+        Files.writeString(file, String.join("\n", "serving.worker-threads=5", "serving.inter-op-threads=2",
+                "serving.graph-optimizer=true", "serving.shutdown-timeout-millis=4000",
+                "serving.idle-check-interval-millis=250", "serving.memory-budget-bytes=1048576",
+                "serving.worker-idle-timeout-millis=60000", "serving.sandbox=off", ""));
+        ServingConfig s = ConfigLoader.load(Map.of("MM_CONFIG", file.toString()), Map.of()).serving();
+        assertEquals(5, s.workerThreads());
+        assertEquals(5, s.spareThreads());
+        assertEquals(Math.max(1, Runtime.getRuntime().availableProcessors() / 5), s.intraOpThreads());
+        assertEquals(2, s.interOpThreads());
+        assertTrue(s.graphOptimizer());
+        assertEquals(Duration.ofSeconds(4), s.shutdownTimeout());
+        assertEquals(Duration.ofMillis(250), s.idleCheckInterval());
+        assertEquals(1L << 20, s.memoryBudgetBytes());
+        assertEquals(com.modelmarket.serving.HostConfig.Sandbox.OFF, s.hosts().sandbox());
+        assertEquals(Duration.ofMinutes(1),
+                ConfigLoader.load(Map.of("MM_CONFIG", file.toString()), Map.of()).servingPool().idleTimeout());
+        var e = assertThrows(IllegalArgumentException.class,
+                () -> ConfigLoader.load(Map.of("MM_SERVING_WORKER_THREADS", "many"), Map.of()));
+        assertTrue(e.getMessage().contains("MM_SERVING_WORKER_THREADS"), e.getMessage());
     }
 
     @Test

@@ -6,13 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.modelmarket.marketplace.Platform;
 import com.modelmarket.marketplace.support.Api;
-import com.modelmarket.marketplace.support.TestPlatform;
-import io.vertx.core.Vertx;
+import com.modelmarket.marketplace.support.StartedPlatform;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
-import io.vertx.junit5.VertxExtension;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -23,37 +21,30 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * What a connection may hold: header, idle and body deadlines, a clean end for a request refused
  * before its body was read, a bound per client address, and problem+json for what the HTTP codec
  * refuses. Raw sockets, so that nothing in a client library hides what the server does.
  */
-@ExtendWith(VertxExtension.class)
+@StartedPlatform({
+        "http.header-timeout-seconds=2",
+        "http.idle-timeout-seconds=3",
+        "http.body-timeout-seconds=2",
+        "http.max-connections-per-address=" + ConnectionLimitsTest.MAX_PER_ADDRESS})
 class ConnectionLimitsTest {
 
-    private static final int MAX_PER_ADDRESS = 8;
+    static final int MAX_PER_ADDRESS = 8;
     private static Platform platform;
     private static Api api;
 
     @BeforeAll
-    static void start(Vertx vertx) {
-        platform = TestPlatform.startOnFreshDatabase(vertx, Map.of("http.header-timeout-seconds", "2",
-                "http.idle-timeout-seconds", "3", "http.body-timeout-seconds", "2",
-                "http.max-connections-per-address", Integer.toString(MAX_PER_ADDRESS)));
-        api = new Api(vertx, platform.port());
-    }
-
-    @AfterAll
-    static void stop() {
-        api.close();
-        TestPlatform.stop(platform);
+    static void start(Platform started, Api client) {
+        platform = started;
+        api = client;
     }
 
     private static Socket connect() throws IOException {
@@ -116,7 +107,7 @@ class ConnectionLimitsTest {
                     closed = true;
                 }
                 if (!closed) {
-                    Thread.sleep(200);
+                    Thread.sleep(200); // paces the trickle: a slow client sends one byte every 200 ms
                     closed = socket.getInputStream().available() == 0 && isClosed(socket);
                 }
             }

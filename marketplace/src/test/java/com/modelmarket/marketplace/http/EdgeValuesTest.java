@@ -8,24 +8,20 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.modelmarket.marketplace.Platform;
 import com.modelmarket.marketplace.support.Api;
-import com.modelmarket.marketplace.support.TestPlatform;
-import io.vertx.core.Vertx;
+import com.modelmarket.marketplace.support.StartedPlatform;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
-import io.vertx.junit5.VertxExtension;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /** Values at the edges of their types: instants at the ends of {@code Instant}, integers beyond a {@code long}. */
-@ExtendWith(VertxExtension.class)
+@StartedPlatform
 class EdgeValuesTest {
 
     /** What {@code Instant.parse} accepts but no date, offset or PostgreSQL timestamp can hold, and other edges. */
@@ -38,17 +34,11 @@ class EdgeValuesTest {
     private static String owner;
 
     @BeforeAll
-    static void start(Vertx vertx) {
-        platform = TestPlatform.startOnFreshDatabase(vertx);
-        api = new Api(vertx, platform.port());
+    static void start(Platform started, Api client) {
+        platform = started;
+        api = client;
         owner = accessToken(api.signUp("Edge Org", "owner@edge.test", "edge-password-1"));
         createModel(api, owner, "edge-model", "private", new JsonObject());
-    }
-
-    @AfterAll
-    static void stop() {
-        api.close();
-        TestPlatform.stop(platform);
     }
 
     @Test

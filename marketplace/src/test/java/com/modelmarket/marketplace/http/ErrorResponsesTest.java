@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.modelmarket.marketplace.Platform;
 import com.modelmarket.marketplace.support.Api;
-import com.modelmarket.marketplace.support.TestPlatform;
+import com.modelmarket.marketplace.support.StartedPlatform;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
@@ -18,14 +18,13 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.junit5.VertxExtension;
-import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /** Each malformed input gets its RFC 9457 answer with the right status and a request id. */
+@StartedPlatform("http.max-json-body-bytes=65536")
 @ExtendWith(VertxExtension.class)
 class ErrorResponsesTest {
 
@@ -33,15 +32,9 @@ class ErrorResponsesTest {
     private static Api api;
 
     @BeforeAll
-    static void start(Vertx vertx) {
-        platform = TestPlatform.startOnFreshDatabase(vertx, Map.of("http.max-json-body-bytes", "65536"));
-        api = new Api(vertx, platform.port());
-    }
-
-    @AfterAll
-    static void stop() {
-        api.close();
-        TestPlatform.stop(platform);
+    static void start(Platform started, Api client) {
+        platform = started;
+        api = client;
     }
 
     private static HttpResponse<Buffer> raw(HttpMethod method, String path, String contentType, String body) {

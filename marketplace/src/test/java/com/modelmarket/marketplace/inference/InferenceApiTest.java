@@ -12,7 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.modelmarket.marketplace.Platform;
 import com.modelmarket.marketplace.support.Api;
 import com.modelmarket.marketplace.support.Publishing;
-import com.modelmarket.marketplace.support.TestPlatform;
+import com.modelmarket.marketplace.support.StartedPlatform;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
@@ -20,13 +20,13 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.junit5.VertxExtension;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /** Every Open Inference Protocol endpoint, with single-input, multi-input and multi-output models. */
+@StartedPlatform
 @ExtendWith(VertxExtension.class)
 class InferenceApiTest {
 
@@ -35,9 +35,9 @@ class InferenceApiTest {
     private static String key;
 
     @BeforeAll
-    static void start(Vertx vertx) {
-        platform = TestPlatform.startOnFreshDatabase(vertx);
-        api = new Api(vertx, platform.port());
+    static void start(Platform started, Api client) {
+        platform = started;
+        api = client;
         String publisher = accessToken(api.signUp("OIP Labs", "owner@oip.test", "publisher-password"));
         for (String[] m : new String[][] {{"oip-digits", "digits_mlp"}, {"oip-multi", "multi_io"}}) {
             createModel(api, publisher, m[0], "public", new JsonObject());
@@ -53,12 +53,6 @@ class InferenceApiTest {
                     .put("planId", planId)).statusCode());
         }
         key = api.post("/api/v1/api-keys", consumer, new JsonObject().put("name", "oip")).bodyAsJsonObject().getString("secret");
-    }
-
-    @AfterAll
-    static void stop() {
-        api.close();
-        TestPlatform.stop(platform);
     }
 
     private static JsonObject example(String fixture) {

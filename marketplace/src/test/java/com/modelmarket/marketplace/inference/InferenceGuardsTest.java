@@ -8,11 +8,14 @@ import static com.modelmarket.marketplace.support.Publishing.publishVersion;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.awaitility.Awaitility.await;
 
+import java.time.Duration;
 import com.modelmarket.marketplace.Platform;
 import com.modelmarket.marketplace.db.DbTarget;
 import com.modelmarket.marketplace.support.Api;
 import com.modelmarket.marketplace.support.Publishing;
+import com.modelmarket.marketplace.support.StartedPlatform;
 import com.modelmarket.marketplace.support.TestPlatform;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -32,13 +35,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /** Everything that stops a call before (or at) the model, with its status, and the metering that follows. */
+@StartedPlatform({
+        "inference.max-items=64",
+        "inference.max-body-bytes=200000"})
 @ExtendWith(VertxExtension.class)
 class InferenceGuardsTest {
 
@@ -47,17 +52,10 @@ class InferenceGuardsTest {
     private static String publisher;
 
     @BeforeAll
-    static void start(Vertx vertx) {
-        platform = TestPlatform.startOnFreshDatabase(vertx, Map.of("inference.max-items", "64",
-                "inference.max-body-bytes", "200000"));
-        api = new Api(vertx, platform.port());
+    static void start(Platform started, Api client) {
+        platform = started;
+        api = client;
         publisher = accessToken(api.signUp("Guard Labs", "owner@guard.test", "publisher-password"));
-    }
-
-    @AfterAll
-    static void stop() {
-        api.close();
-        TestPlatform.stop(platform);
     }
 
     /** A published digits model with one plan, a tenant subscribed to it, and that tenant's key. */
@@ -90,20 +88,16 @@ class InferenceGuardsTest {
 
     @Test
     @DisplayName("no key → 401, a revoked key → 401 within a second, a tenant without subscription → 403 saying how to subscribe")
-    void credentialsAndEntitlement() throws InterruptedException {
+    void credentialsAndEntitlement() {
         Setup s = setup("guard-auth", payg(1000));
         assertProblem(api.post("/v2/models/guard-auth/infer", null, request()), 401);
         assertEquals(200, infer(s, request()).statusCode());
 
         String keyId = api.get("/api/v1/api-keys", s.owner()).bodyAsJsonObject().getJsonArray("items").getJsonObject(0).getString("id");
         assertEquals(204, api.delete("/api/v1/api-keys/" + keyId, s.owner()).statusCode());
-        long revokedAt = System.nanoTime();
-        int status = infer(s, request()).statusCode();
-        while (status != 401 && System.nanoTime() - revokedAt < 1_000_000_000L) {
-            Thread.sleep(20);
-            status = infer(s, request()).statusCode();
-        }
-        assertEquals(401, status);
+        await("the revoked key is refused within a second").atMost(Duration.ofSeconds(1))
+                .pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(20))
+                .untilAsserted(() -> assertEquals(401, infer(s, request()).statusCode()));
 
         String stranger = accessToken(api.signUp("Stranger", "owner@stranger.test", "stranger-password"));
         String strangerKey = api.post("/api/v1/api-keys", stranger, new JsonObject().put("name", "k")).bodyAsJsonObject().getString("secret");
@@ -201,8 +195,8 @@ class InferenceGuardsTest {
         assertProblem(tooBig, 413);
         assertProblem(Api.await(api.request(HttpMethod.POST, "/v2/models/guard-tensor/infer", s.key())
                 .putHeader("Content-Type", "application/json").sendBuffer(Buffer.buffer("{\"inputs\": [{"))), 400);
-        Thread.sleep(1500);
-        assertEquals(Set.of(), meteredRequestIds(s.tenantId()), "refused requests are not metered");
+        await("refused requests are not metered").during(Duration.ofMillis(1500)).atMost(Duration.ofSeconds(5))
+                .untilAsserted(() -> assertEquals(Set.of(), meteredRequestIds(s.tenantId())));
     }
 
     private static JsonObject input(JsonObject request) {
@@ -228,15 +222,10 @@ class InferenceGuardsTest {
         }
         assertProblem(api.post("/v2/models/guard-meter/infer", null, request()), 401);
         assertTrue(statuses.contains(400) && statuses.contains(429) && statuses.contains(200), statuses.toString());
-        long deadline = System.currentTimeMillis() + 10_000;
-        Set<String> metered = meteredRequestIds(s.tenantId());
-        while (!metered.equals(served) && System.currentTimeMillis() < deadline) {
-            Thread.sleep(200);
-            metered = meteredRequestIds(s.tenantId());
-        }
-        assertEquals(served, metered);
-        Thread.sleep(1200);
-        assertEquals(served, meteredRequestIds(s.tenantId()), "no late or duplicate records");
+        await("every served request is metered").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(200))
+                .untilAsserted(() -> assertEquals(served, meteredRequestIds(s.tenantId())));
+        await("no late or duplicate records").during(Duration.ofMillis(1200)).atMost(Duration.ofSeconds(5))
+                .untilAsserted(() -> assertEquals(served, meteredRequestIds(s.tenantId())));
     }
 
     @Test

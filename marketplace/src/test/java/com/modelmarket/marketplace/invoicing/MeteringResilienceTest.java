@@ -5,7 +5,9 @@ import static com.modelmarket.marketplace.support.Publishing.createModel;
 import static com.modelmarket.marketplace.support.Publishing.publishVersion;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.awaitility.Awaitility.await;
 
+import java.time.Duration;
 import com.modelmarket.marketplace.Platform;
 import com.modelmarket.marketplace.db.DbTarget;
 import com.modelmarket.marketplace.db.EmbeddedDatabase;
@@ -32,12 +34,14 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Metering loses nothing and counts nothing twice: across a database outage, and across a graceful restart under load. */
 @ExtendWith(VertxExtension.class)
+@Tag("slow")
 class MeteringResilienceTest {
 
     private static final JsonObject REQUEST = Publishing.manifest("digits_mlp").getJsonObject("example");
@@ -63,14 +67,10 @@ class MeteringResilienceTest {
         return ids;
     }
 
-    private static void awaitEqual(DbTarget db, Set<String> served, long timeoutMillis) throws InterruptedException {
-        long deadline = System.currentTimeMillis() + timeoutMillis;
-        Set<String> metered = meteredIds(db);
-        while (!metered.equals(served) && System.currentTimeMillis() < deadline) {
-            Thread.sleep(250);
-            metered = meteredIds(db);
-        }
-        assertEquals(served, metered, "metered request ids must equal the requests that reached the model");
+    private static void awaitEqual(DbTarget db, Set<String> served, long timeoutMillis) {
+        await("metered request ids must equal the requests that reached the model")
+                .atMost(Duration.ofMillis(timeoutMillis)).pollInterval(Duration.ofMillis(250))
+                .untilAsserted(() -> assertEquals(served, meteredIds(db)));
         assertEquals(served.size(), Sql.count(db, "SELECT count(*) FROM usage_records"), "no duplicates");
     }
 
@@ -107,11 +107,8 @@ class MeteringResilienceTest {
             assertEquals(503, api.get("/health/ready", null).statusCode());
 
             pg = EmbeddedDatabase.start(dir.resolve("pg"), port);
-            long deadline = System.currentTimeMillis() + 30_000;
-            while (api.get("/health/ready", null).statusCode() != 200 && System.currentTimeMillis() < deadline) {
-                Thread.sleep(200);
-            }
-            assertEquals(200, api.get("/health/ready", null).statusCode());
+            await("ready again once the database is back").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
+                    .untilAsserted(() -> assertEquals(200, api.get("/health/ready", null).statusCode()));
             for (int i = 0; i < 5; i++) {
                 HttpResponse<Buffer> r = api.post("/v2/models/outage-digits/infer", key, REQUEST);
                 assertEquals(200, r.statusCode(), r.bodyAsString());
@@ -145,7 +142,8 @@ class MeteringResilienceTest {
             loop(api, key, running, served, failed, done);
             loops.add(done.future());
         }
-        Thread.sleep(1500);
+        // let the load run for a while (at least 1.5 s) before the restart
+        await("load runs").pollDelay(Duration.ofMillis(1500)).atMost(Duration.ofSeconds(30)).until(() -> served.size() > 20);
         TestPlatform.stop(first); // graceful: drains requests in flight, flushes the meter
         running.set(false);
         Api.await(Future.join(loops).otherwiseEmpty());
@@ -157,14 +155,10 @@ class MeteringResilienceTest {
             // Every answered request is metered. A request that reached the model while the
             // server went away may be metered although its answer was lost: the client saw that
             // request fail, so there can be at most as many such records as client failures.
-            long deadline = System.currentTimeMillis() + 20_000;
+            await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(250))
+                    .untilAsserted(() -> assertTrue(meteredIds(db).containsAll(served), () -> "answered but not metered: "
+                            + served.stream().filter(id -> !meteredIds(db).contains(id)).toList()));
             Set<String> metered = meteredIds(db);
-            while (!metered.containsAll(served) && System.currentTimeMillis() < deadline) {
-                Thread.sleep(250);
-                metered = meteredIds(db);
-            }
-            assertTrue(metered.containsAll(served), "answered but not metered: " + served.stream()
-                    .filter(id -> !meteredIds(db).contains(id)).toList());
             assertTrue(metered.size() - served.size() <= failed.get(),
                     (metered.size() - served.size()) + " metered without an answer, but only " + failed.get() + " client failures");
             assertEquals(metered.size(), Sql.count(db, "SELECT count(*) FROM usage_records"), "no duplicates");

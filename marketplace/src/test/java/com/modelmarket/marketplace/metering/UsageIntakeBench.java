@@ -1,7 +1,9 @@
 package com.modelmarket.marketplace.metering;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.awaitility.Awaitility.await;
 
+import java.time.Duration;
 import com.modelmarket.billing.metering.UsageMeter;
 import com.modelmarket.billing.metering.UsageMeterOptions;
 import com.modelmarket.billing.metering.UsageOutcome;
@@ -72,9 +74,8 @@ class UsageIntakeBench {
                         UsageOutcome.SUCCESS, Instant.now()));
             }
             long offered = System.nanoTime();
-            while (meter.stats().written() < total || meter.stats().window() > 0) {
-                Thread.sleep(5);
-            }
+            await("every record written").atMost(Duration.ofMinutes(30)).pollDelay(Duration.ZERO)
+                    .pollInterval(Duration.ofMillis(5)).until(() -> meter.stats().written() >= total && meter.stats().window() == 0);
             long done = System.nanoTime();
             double seconds = (done - started) / 1e9;
             System.out.printf("INTAKE records=%d seconds=%.2f records_per_s=%.0f offered_in=%.2fs refusals=%d sink_writes=%d "

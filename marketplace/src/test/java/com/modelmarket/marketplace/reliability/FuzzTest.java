@@ -12,32 +12,32 @@ import com.modelmarket.marketplace.http.ApiException;
 import com.modelmarket.marketplace.inference.TensorCodec;
 import com.modelmarket.marketplace.support.Api;
 import com.modelmarket.marketplace.support.Publishing;
-import com.modelmarket.marketplace.support.TestPlatform;
+import com.modelmarket.marketplace.support.StartedPlatform;
 import com.modelmarket.serving.model.ModelManifest;
-import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
-import io.vertx.junit5.VertxExtension;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryMXBean;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Seeded fuzzing of every JSON endpoint and of the tensor decoder: nothing answers 5xx, nothing
  * crashes, and the server keeps serving. Cases per run: {@code -Dmm.fuzz.cases} (default 1200 over
  * HTTP, 20000 for the decoder); replay a failure with {@code -Dmm.fuzz.seed}.
  */
-@ExtendWith(VertxExtension.class)
+@StartedPlatform({
+        "login.max-failures=1000000",
+        "login.account-backoff-after=1000000"})
+@Tag("slow")
 class FuzzTest {
 
     private static final long SEED = Long.getLong("mm.fuzz.seed", System.nanoTime());
@@ -55,10 +55,9 @@ class FuzzTest {
     private static String memberId;
 
     @BeforeAll
-    static void start(Vertx vertx) {
-        platform = TestPlatform.startOnFreshDatabase(vertx, Map.of("login.max-failures", "1000000",
-                "login.account-backoff-after", "1000000"));
-        api = new Api(vertx, platform.port());
+    static void start(Platform started, Api client) {
+        platform = started;
+        api = client;
         owner = accessToken(api.signUp("Fuzz Org", "owner@fuzz.test", "fuzz-password-1"));
         createModel(api, owner, "fuzz-digits", "public", new JsonObject());
         publishVersion(api, owner, "fuzz-digits", "1.0.0", "digits_mlp");
@@ -66,12 +65,6 @@ class FuzzTest {
         key = api.post("/api/v1/api-keys", owner, new JsonObject().put("name", "fuzz")).bodyAsJsonObject().getString("secret");
         memberId = api.post("/api/v1/members", owner, new JsonObject().put("email", "m@fuzz.test")
                 .put("password", "member-password").put("role", "member")).bodyAsJsonObject().getString("id");
-    }
-
-    @AfterAll
-    static void stop() {
-        api.close();
-        TestPlatform.stop(platform);
     }
 
     private record Target(HttpMethod method, String path, String credential, JsonObject valid) {
@@ -235,7 +228,7 @@ class FuzzTest {
         for (int i = 0; i < 3; i++) {
             System.gc();
             try {
-                Thread.sleep(100);
+                Thread.sleep(100); // spaces the readings apart (a measurement, not a wait for a condition)
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }

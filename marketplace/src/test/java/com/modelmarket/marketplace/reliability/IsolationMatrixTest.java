@@ -8,18 +8,17 @@ import static com.modelmarket.marketplace.support.Publishing.publishVersion;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
+import com.modelmarket.marketplace.support.Clocks;
 import com.modelmarket.billing.rating.BillingPeriod;
 import com.modelmarket.marketplace.Platform;
 import com.modelmarket.marketplace.support.Api;
 import com.modelmarket.marketplace.support.Publishing;
-import com.modelmarket.marketplace.support.TestPlatform;
-import io.vertx.core.Vertx;
+import com.modelmarket.marketplace.support.StartedPlatform;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.HttpResponse;
-import io.vertx.junit5.VertxExtension;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -28,11 +27,9 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Tenant isolation as a matrix: every route of the route table that takes an id, with every method
@@ -43,7 +40,10 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * (public metadata stays readable), and 401 to an access token. No answer carries any of A's
  * private ids or names, and afterwards A's resources read exactly as before.
  */
-@ExtendWith(VertxExtension.class)
+@StartedPlatform({
+        "billing.period-day-seconds=1",
+        "billing.period-days=2",
+        "billing.close-grace-seconds=100000"})
 class IsolationMatrixTest {
 
     private static final String PRIVATE = "matrix-private";
@@ -53,17 +53,10 @@ class IsolationMatrixTest {
     private static Api api;
 
     @BeforeAll
-    static void start(Vertx vertx) {
+    static void start(Platform started, Api client) {
         // Two-second billing periods, so that A has a final invoice to attack.
-        platform = TestPlatform.startOnFreshDatabase(vertx, Map.of("billing.period-day-seconds", "1",
-                "billing.period-days", "2", "billing.close-grace-seconds", "100000"));
-        api = new Api(vertx, platform.port());
-    }
-
-    @AfterAll
-    static void stop() {
-        api.close();
-        TestPlatform.stop(platform);
+        platform = started;
+        api = client;
     }
 
     private enum Credential { ACCESS_TOKEN, API_KEY }
@@ -197,7 +190,7 @@ class IsolationMatrixTest {
         cases.add(new Case(route, method, path, body, Credential.ACCESS_TOKEN, 401));
     }
 
-    private static TenantA tenantA() throws InterruptedException {
+    private static TenantA tenantA() {
         JsonObject signUp = api.signUp("Matrix A", "owner@matrix-a.test", "matrix-a-password");
         String owner = accessToken(signUp);
         String tenantId = signUp.getJsonObject("tenant").getString("id");
@@ -228,12 +221,10 @@ class IsolationMatrixTest {
     }
 
     /** Waits for the running (two-second) billing period to end, closes it, and returns A's invoice for it. */
-    private static String finalInvoice(String owner) throws InterruptedException {
+    private static String finalInvoice(String owner) {
         var invoicing = platform.services().invoicing();
         BillingPeriod period = invoicing.periods().periodOf(Instant.now());
-        while (Instant.now().isBefore(period.end().plusMillis(100))) {
-            Thread.sleep(50);
-        }
+        Clocks.awaitPassed(period.end().plusMillis(100));
         Api.await(invoicing.closePeriod(period));
         return api.get("/api/v1/invoices", owner).bodyAsJsonObject().getJsonArray("items").stream()
                 .map(JsonObject.class::cast).filter(i -> !"draft".equals(i.getString("status")))

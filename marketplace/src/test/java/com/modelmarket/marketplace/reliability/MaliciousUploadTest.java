@@ -11,10 +11,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.modelmarket.marketplace.Platform;
 import com.modelmarket.marketplace.support.Api;
-import com.modelmarket.marketplace.support.TestPlatform;
-import io.vertx.core.Vertx;
+import com.modelmarket.marketplace.support.StartedPlatform;
 import io.vertx.core.json.JsonObject;
-import io.vertx.junit5.VertxExtension;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -29,18 +27,16 @@ import java.util.Map;
 import java.util.Set;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Hostile uploads: every one is refused with its reason, nothing lands outside the store, a pickle
  * that would create a marker file when unpickled never runs, and the server keeps serving.
  */
-@ExtendWith(VertxExtension.class)
+@StartedPlatform("catalog.max-upload-bytes=" + (4 << 20))
 class MaliciousUploadTest {
 
     @TempDir
@@ -51,18 +47,12 @@ class MaliciousUploadTest {
     private static String publisher;
 
     @BeforeAll
-    static void start(Vertx vertx) {
+    static void start(Platform started, Api client) {
         marker = scratch.resolve("pwned-marker");
-        platform = TestPlatform.startOnFreshDatabase(vertx, Map.of("catalog.max-upload-bytes", Long.toString(4 << 20)));
-        api = new Api(vertx, platform.port());
+        platform = started;
+        api = client;
         publisher = accessToken(api.signUp("Hostile Uploads", "owner@hostile.test", "hostile-password"));
         createModel(api, publisher, "hostile", "private", new JsonObject());
-    }
-
-    @AfterAll
-    static void stop() {
-        api.close();
-        TestPlatform.stop(platform);
     }
 
     /** A pickle (protocol 0) that calls os.system("touch <marker>") when loaded by Python. */

@@ -9,10 +9,12 @@ import static com.modelmarket.marketplace.support.Publishing.upload;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.awaitility.Awaitility.await;
 
+import java.time.Duration;
 import com.modelmarket.marketplace.Platform;
 import com.modelmarket.marketplace.support.Api;
-import com.modelmarket.marketplace.support.TestPlatform;
+import com.modelmarket.marketplace.support.StartedPlatform;
 import com.modelmarket.serving.HostStatus;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -33,7 +35,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -45,6 +46,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * only its publisher's in-flight calls (503/504), is restarted, and metering counts exactly the
  * answered calls. Secrets in the data directory are readable by their owner alone.
  */
+@StartedPlatform
 @ExtendWith(VertxExtension.class)
 class ModelHostTest {
 
@@ -57,9 +59,9 @@ class ModelHostTest {
     private static String steadyKey;
 
     @BeforeAll
-    static void start(Vertx vertx) {
-        platform = TestPlatform.startOnFreshDatabase(vertx);
-        api = new Api(vertx, platform.port());
+    static void start(Platform started, Api client) {
+        platform = started;
+        api = client;
         crashyOwner = accessToken(api.signUp("Crashy Models", "owner@crashy.test", "crashy-password"));
         steadyOwner = accessToken(api.signUp("Steady Models", "owner@steady.test", "steady-password"));
         createModel(api, crashyOwner, "crashy", "private", new JsonObject());
@@ -68,12 +70,6 @@ class ModelHostTest {
         publishVersion(api, steadyOwner, "steady", "1.0.0", "digits_mlp");
         crashyKey = api.post("/api/v1/api-keys", crashyOwner, new JsonObject().put("name", "k")).bodyAsJsonObject().getString("secret");
         steadyKey = api.post("/api/v1/api-keys", steadyOwner, new JsonObject().put("name", "k")).bodyAsJsonObject().getString("secret");
-    }
-
-    @AfterAll
-    static void stop() {
-        api.close();
-        TestPlatform.stop(platform);
     }
 
     @Test
@@ -162,20 +158,14 @@ class ModelHostTest {
     }
 
     /** Waits (bounded) until the owner's usage summary bills exactly {@code answered} calls of the model. */
-    private static void awaitBilled(String token, String slug, long answered) throws InterruptedException {
+    private static void awaitBilled(String token, String slug, long answered) {
         String today = LocalDate.now(ZoneOffset.UTC).toString();
-        long billed = -1;
-        long deadline = System.nanoTime() + 20_000_000_000L;
-        while (System.nanoTime() < deadline) {
-            JsonArray rows = api.get("/api/v1/usage/summary?from=" + today + "&to=" + today, token).bodyAsJsonObject()
-                    .getJsonArray("items");
-            billed = rows.stream().map(JsonObject.class::cast).filter(r -> slug.equals(r.getString("model")))
-                    .mapToLong(r -> r.getLong("billableCalls")).sum();
-            if (billed == answered) {
-                return;
-            }
-            TimeUnit.MILLISECONDS.sleep(200); // NOPMD: polling the meter's asynchronous flush, bounded above
-        }
-        assertEquals(answered, billed, slug + ": billed calls must equal the 200 answers");
+        await(slug + ": billed calls must equal the 200 answers").atMost(Duration.ofSeconds(20))
+                .pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(200)).untilAsserted(() -> {
+                    JsonArray rows = api.get("/api/v1/usage/summary?from=" + today + "&to=" + today, token)
+                            .bodyAsJsonObject().getJsonArray("items");
+                    assertEquals(answered, rows.stream().map(JsonObject.class::cast)
+                            .filter(r -> slug.equals(r.getString("model"))).mapToLong(r -> r.getLong("billableCalls")).sum());
+                });
     }
 }

@@ -5,11 +5,13 @@ import static com.modelmarket.marketplace.support.Publishing.createModel;
 import static com.modelmarket.marketplace.support.Publishing.publishVersion;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.awaitility.Awaitility.await;
 
+import java.time.Duration;
 import com.modelmarket.marketplace.Platform;
 import com.modelmarket.marketplace.support.Api;
 import com.modelmarket.marketplace.support.Publishing;
-import com.modelmarket.marketplace.support.TestPlatform;
+import com.modelmarket.marketplace.support.StartedPlatform;
 import com.modelmarket.serving.ModelStatus;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -21,7 +23,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
-import io.vertx.junit5.VertxExtension;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryMXBean;
 import java.util.ArrayList;
@@ -37,8 +38,8 @@ import java.util.concurrent.atomic.LongAdder;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Overload at 2× and 5× the sustainable rate, offered open-loop (a fixed arrival rate, whatever
@@ -48,10 +49,15 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * The load comes from a separate Vert.x instance in the same JVM, so the generator stays light:
  * one event loop and a bounded connection pool whose overflow is counted, not queued.
  */
-@ExtendWith(VertxExtension.class)
+@StartedPlatform({
+        "serving.min-workers=1",
+        "serving.max-workers=1",
+        "serving.max-batch-size=4",
+        "serving.max-queue=" + OverloadTest.MAX_QUEUE})
+@Tag("slow")
 class OverloadTest {
 
-    private static final int MAX_QUEUE = 16;
+    static final int MAX_QUEUE = 16;
     private static final long PHASE_SECONDS = Long.getLong("mm.overload.seconds", 4);
     private static final String MODEL = "overload-digits";
 
@@ -62,10 +68,9 @@ class OverloadTest {
     private static Buffer body;
 
     @BeforeAll
-    static void start(Vertx vertx) {
-        platform = TestPlatform.startOnFreshDatabase(vertx, Map.of("serving.min-workers", "1", "serving.max-workers", "1",
-                "serving.max-batch-size", "4", "serving.max-queue", Integer.toString(MAX_QUEUE)));
-        try (Api api = new Api(vertx, platform.port())) {
+    static void start(Platform started, Api api) {
+        platform = started;
+        {
             String owner = accessToken(api.signUp("Overload Org", "owner@overload.test", "overload-password"));
             createModel(api, owner, MODEL, "private", new JsonObject());
             publishVersion(api, owner, MODEL, "1.0.0", "digits_cnn");
@@ -84,7 +89,6 @@ class OverloadTest {
             client.close();
             clientVertx.close().await(10, TimeUnit.SECONDS);
         }
-        TestPlatform.stop(platform);
     }
 
     /** What one phase saw. */
@@ -220,7 +224,7 @@ class OverloadTest {
                     nextHeap += 1_000_000_000L;
                 }
                 try {
-                    Thread.sleep(2);
+                    Thread.sleep(2); // paces the sampler: one sample every 2 ms, not a wait for a condition
                 } catch (InterruptedException e) {
                     return;
                 }
@@ -260,12 +264,11 @@ class OverloadTest {
         // Within a few seconds of the load stopping, a request is served with ordinary latency.
         long recoveryStart = System.nanoTime();
         Tally after = new Tally();
-        while (after.count("200") == 0 && System.nanoTime() - recoveryStart < 5_000_000_000L) {
-            infer(after).otherwiseEmpty().await(20, TimeUnit.SECONDS);
-            if (after.count("200") == 0) {
-                Thread.sleep(50);
-            }
-        }
+        await("a success within 5 s after the load").atMost(Duration.ofSeconds(5)).pollDelay(Duration.ZERO)
+                .pollInterval(Duration.ofMillis(50)).until(() -> {
+                    infer(after).otherwiseEmpty().await(20, TimeUnit.SECONDS);
+                    return after.count("200") > 0;
+                });
         long recoveredMillis = (System.nanoTime() - recoveryStart) / 1_000_000;
         assertEquals(1, after.count("200"), "no success within 5 s after the load: " + after.summary());
         Tally normal = new Tally();

@@ -7,7 +7,10 @@ import static com.modelmarket.marketplace.support.Publishing.publishVersion;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.awaitility.Awaitility.await;
 
+import com.modelmarket.marketplace.support.Clocks;
+import java.time.Duration;
 import com.modelmarket.billing.rating.BillingPeriod;
 import com.modelmarket.marketplace.Platform;
 import com.modelmarket.marketplace.db.DbTarget;
@@ -38,6 +41,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -48,6 +52,7 @@ import org.junit.jupiter.api.io.TempDir;
  * the already-closed period again writes nothing. Billing periods are six "days" of one second.
  */
 @ExtendWith(VertxExtension.class)
+@Tag("slow")
 class RestartDurabilityTest {
 
     private static final int CALLS = 30;
@@ -102,7 +107,7 @@ class RestartDurabilityTest {
             // all the consumer's calls inside one period, which then ends and is closed
             period = first.services().invoicing().periods().periodOf(Instant.now());
             if (period.end().minusSeconds(4).isBefore(Instant.now())) {
-                sleepUntil(period.end().plusMillis(20));
+                Clocks.awaitPassed(period.end().plusMillis(20));
                 period = first.services().invoicing().periods().periodOf(Instant.now());
             }
             for (int i = 0; i < CALLS; i++) {
@@ -113,7 +118,7 @@ class RestartDurabilityTest {
             assertTrue(Instant.now().isBefore(period.end()), "the calls took longer than the " + period + " they were to fit in");
             assertEquals(CALLS, answered.size(), "distinct request ids");
             awaitUsage(db, consumerTenant, CALLS);
-            sleepUntil(period.end().plusMillis(100));
+            Clocks.awaitPassed(period.end().plusMillis(100));
             int written = Api.await(first.services().invoicing().closePeriod(period));
             assertEquals(1, written, "one final invoice: the consumer's");
 
@@ -136,9 +141,9 @@ class RestartDurabilityTest {
         Platform second = TestPlatform.start(vertx, overrides);
         restartMillis += (System.nanoTime() - starting) / 1_000_000;
         try (Api api = new Api(vertx, second.port())) {
-            // the meter's journal, if any, is replayed at start: give it more than a flush interval
-            Thread.sleep(1_500);
-            assertEquals(answered, requestIds(db, consumerTenant), "metered request ids = answered ones");
+            // the meter's journal, if any, is replayed at start, within a flush interval or so
+            await("metered request ids = answered ones").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100))
+                    .untilAsserted(() -> assertEquals(answered, requestIds(db, consumerTenant)));
             assertEquals(CALLS, Sql.count(db, "SELECT count(*) FROM usage_records WHERE tenant_id = ?::uuid", consumerTenant));
             assertEquals(CALLS, Sql.count(db, "SELECT count(DISTINCT request_id) FROM usage_records WHERE tenant_id = ?::uuid",
                     consumerTenant), "no duplicates");
@@ -246,13 +251,10 @@ class RestartDurabilityTest {
         }
     }
 
-    private static void awaitUsage(DbTarget db, String tenant, long expected) throws InterruptedException {
-        long deadline = System.currentTimeMillis() + 10_000;
-        while (Sql.count(db, "SELECT count(*) FROM usage_records WHERE tenant_id = ?::uuid", tenant) < expected
-                && System.currentTimeMillis() < deadline) {
-            Thread.sleep(100);
-        }
-        assertEquals(expected, Sql.count(db, "SELECT count(*) FROM usage_records WHERE tenant_id = ?::uuid", tenant));
+    private static void awaitUsage(DbTarget db, String tenant, long expected) {
+        await("usage records of " + tenant).atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100))
+                .untilAsserted(() -> assertEquals(expected,
+                        Sql.count(db, "SELECT count(*) FROM usage_records WHERE tenant_id = ?::uuid", tenant)));
     }
 
     /** A graceful stop delivers every record to the database: nothing is left for the next start to replay. */
@@ -265,10 +267,4 @@ class RestartDurabilityTest {
         }
     }
 
-    private static void sleepUntil(Instant instant) throws InterruptedException {
-        long millis = instant.toEpochMilli() - System.currentTimeMillis();
-        if (millis > 0) {
-            Thread.sleep(millis);
-        }
-    }
 }

@@ -11,13 +11,11 @@ import com.modelmarket.marketplace.db.DbTarget;
 import com.modelmarket.marketplace.db.TenantScope;
 import com.modelmarket.marketplace.support.Api;
 import com.modelmarket.marketplace.support.Sql;
-import com.modelmarket.marketplace.support.TestPlatform;
+import com.modelmarket.marketplace.support.StartedPlatform;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
-import io.vertx.junit5.VertxExtension;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -25,11 +23,9 @@ import java.sql.ResultSet;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Row-level security, the second wall: queries through the application's pool that forget their
@@ -37,7 +33,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * write another tenant's rows. Two tenants' rows in every protected table are written directly as
  * the database owner (who is not bound by the policies), then read back through the pool.
  */
-@ExtendWith(VertxExtension.class)
+@StartedPlatform
 class RowLevelSecurityTest {
 
     /** A protected table, a key column to read through the pool, and (as the owner) the tenant owning a key. */
@@ -78,18 +74,13 @@ class RowLevelSecurityTest {
     private static UUID tenantC;
 
     @BeforeAll
-    static void start(Vertx vertx) throws Exception {
-        platform = TestPlatform.startOnFreshDatabase(vertx);
+    static void start(Platform started, Api client) throws Exception {
+        platform = started;
         database = platform.services().database();
         owner = database.target();
         tenantC = tenant("rls-c");
         tenantA = seed("rls-a");
         tenantB = seed("rls-b");
-    }
-
-    @AfterAll
-    static void stop() {
-        TestPlatform.stop(platform);
     }
 
     @Test

@@ -5,7 +5,9 @@ import static com.modelmarket.marketplace.support.Publishing.createModel;
 import static com.modelmarket.marketplace.support.Publishing.publishVersion;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.awaitility.Awaitility.await;
 
+import java.time.Duration;
 import com.modelmarket.marketplace.Main;
 import com.modelmarket.marketplace.http.HttpVerticle;
 import com.modelmarket.marketplace.support.Api;
@@ -28,6 +30,7 @@ import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -38,6 +41,7 @@ import org.junit.jupiter.api.io.TempDir;
  * stops well within the drain bound and exits 0.
  */
 @ExtendWith(VertxExtension.class)
+@Tag("slow")
 class SigtermTest {
 
     @Test
@@ -61,16 +65,8 @@ class SigtermTest {
         pb.environment().put("MM_PASSWORD_ARGON2_ITERATIONS", "1");
         Process server = pb.start();
         try (Api api = new Api(vertx, port)) {
-            long deadline = System.currentTimeMillis() + 120_000;
-            while (System.currentTimeMillis() < deadline) {
-                try {
-                    if (api.get("/health/ready", null).statusCode() == 200) {
-                        break;
-                    }
-                } catch (RuntimeException notYet) {
-                    Thread.sleep(300);
-                }
-            }
+            await("the server in the second JVM is ready").atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(300))
+                    .ignoreExceptions().until(() -> api.get("/health/ready", null).statusCode() == 200);
             String owner = accessToken(api.signUp("Sigterm Org", "owner@sigterm.test", "sigterm-password"));
             createModel(api, owner, "sigterm-digits", "private", new JsonObject());
             publishVersion(api, owner, "sigterm-digits", "1.0.0", "digits_mlp");

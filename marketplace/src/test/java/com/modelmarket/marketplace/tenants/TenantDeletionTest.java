@@ -7,24 +7,22 @@ import static com.modelmarket.marketplace.support.Publishing.freePlan;
 import static com.modelmarket.marketplace.support.Publishing.publishVersion;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.awaitility.Awaitility.await;
 
+import java.time.Duration;
 import com.modelmarket.marketplace.Platform;
 import com.modelmarket.marketplace.db.DbTarget;
 import com.modelmarket.marketplace.support.Api;
 import com.modelmarket.marketplace.support.Publishing;
 import com.modelmarket.marketplace.support.Sql;
-import com.modelmarket.marketplace.support.TestPlatform;
-import io.vertx.core.Vertx;
+import com.modelmarket.marketplace.support.StartedPlatform;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
-import io.vertx.junit5.VertxExtension;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Deleting an organisation ({@code DELETE /api/v1/tenant}): only its owner may; afterwards its
@@ -32,7 +30,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * key cache's lifetime, its public models leave the catalog (and their subscribers' plans end),
  * while its usage stays for the books.
  */
-@ExtendWith(VertxExtension.class)
+@StartedPlatform
 class TenantDeletionTest {
 
     private static final long KEY_CACHE_MILLIS = 500;
@@ -42,16 +40,10 @@ class TenantDeletionTest {
     private static DbTarget db;
 
     @BeforeAll
-    static void start(Vertx vertx) {
-        platform = TestPlatform.startOnFreshDatabase(vertx);
-        api = new Api(vertx, platform.port());
+    static void start(Platform started, Api client) {
+        platform = started;
+        api = client;
         db = platform.services().database().target();
-    }
-
-    @AfterAll
-    static void stop() {
-        api.close();
-        TestPlatform.stop(platform);
     }
 
     @Test
@@ -101,20 +93,19 @@ class TenantDeletionTest {
                 .put("password", "admin-password")), 401);
 
         // Programs: the key stops within the key cache's lifetime.
-        int status = api.get("/api/v1/key-info", key).statusCode();
-        while (status != 401 && (System.nanoTime() - deletedAt) / 1_000_000 < KEY_CACHE_MILLIS + 250) {
-            Thread.sleep(25);
-            status = api.get("/api/v1/key-info", key).statusCode();
-        }
-        assertEquals(401, status, "the deleted tenant's key still works after the key cache's lifetime");
+        await("the deleted tenant's key still works after the key cache's lifetime")
+                .atMost(Duration.ofNanos(deletedAt - System.nanoTime()).plusMillis(KEY_CACHE_MILLIS + 250))
+                .pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(25))
+                .untilAsserted(() -> assertEquals(401, api.get("/api/v1/key-info", key).statusCode()));
         assertProblem(api.post("/v2/models/leaving-digits/infer", key, example), 401);
 
         // The catalog: its public model is gone for everyone, and its subscribers' plans ended.
         assertTrue(!catalogHas("leaving-digits"));
         assertProblem(api.get("/api/v1/models/leaving-digits", null), 404);
         assertProblem(api.get("/api/v1/models/leaving-digits", consumer), 404);
-        Thread.sleep(1_100); // the inference target cache's lifetime
-        assertProblem(api.post("/v2/models/leaving-digits/infer", consumerKey, example), 404);
+        await("the deleted model stops serving within the inference target cache's lifetime")
+                .atMost(Duration.ofMillis(1_100)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(50))
+                .untilAsserted(() -> assertProblem(api.post("/v2/models/leaving-digits/infer", consumerKey, example), 404));
         assertEquals("cancelled", api.get("/api/v1/subscriptions/" + subscription, consumer).bodyAsJsonObject()
                 .getString("status"));
         assertEquals(1, api.get("/api/v1/audit-log", consumer).bodyAsJsonObject().getJsonArray("items").stream()
@@ -139,13 +130,8 @@ class TenantDeletionTest {
                 .anyMatch(m -> slug.equals(m.getString("slug")));
     }
 
-    private static void awaitCount(String sql, Object param, long atLeast) throws InterruptedException {
-        long until = System.nanoTime() + 10_000_000_000L;
-        while (Sql.count(db, sql, param) < atLeast) {
-            if (System.nanoTime() > until) {
-                throw new AssertionError("timed out waiting for " + sql);
-            }
-            Thread.sleep(50);
-        }
+    private static void awaitCount(String sql, Object param, long atLeast) {
+        await(sql).atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50))
+                .until(() -> Sql.count(db, sql, param) >= atLeast);
     }
 }

@@ -7,38 +7,28 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 
 import com.modelmarket.marketplace.Platform;
 import com.modelmarket.marketplace.support.Api;
-import com.modelmarket.marketplace.support.TestPlatform;
-import io.vertx.core.Vertx;
+import com.modelmarket.marketplace.support.StartedPlatform;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
-import io.vertx.junit5.VertxExtension;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Every route that takes an id, called by another tenant's owner with every method it accepts:
  * always 404, and nothing changes for the tenant that owns the resource.
  */
-@ExtendWith(VertxExtension.class)
+@StartedPlatform
 class TenantIsolationTest {
 
     private static Platform platform;
     private static Api api;
 
     @BeforeAll
-    static void start(Vertx vertx) {
-        platform = TestPlatform.startOnFreshDatabase(vertx);
-        api = new Api(vertx, platform.port());
-    }
-
-    @AfterAll
-    static void stop() {
-        api.close();
-        TestPlatform.stop(platform);
+    static void start(Platform started, Api client) {
+        platform = started;
+        api = client;
     }
 
     private record Attempt(HttpMethod method, String path, JsonObject body) {

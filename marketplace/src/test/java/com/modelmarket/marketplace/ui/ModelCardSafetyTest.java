@@ -9,26 +9,25 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.modelmarket.marketplace.Platform;
 import com.modelmarket.marketplace.support.Api;
-import com.modelmarket.marketplace.support.TestPlatform;
-import io.vertx.core.Vertx;
+import com.modelmarket.marketplace.support.StartedPlatform;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.junit5.VertxExtension;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.openqa.selenium.By;
 
 /**
  * Model cards are written by publishers and read by everyone: nothing in them may run in a reader's
  * browser. Each payload below would set {@code window.__xss} (and the title) if it ever became markup.
  */
-@ExtendWith(VertxExtension.class)
+@StartedPlatform
 @DisplayName("Model cards cannot run script in the browser")
+@Tag("slow")
 class ModelCardSafetyTest {
 
     private static final String EVIL_CARD = String.join("\n",
@@ -54,10 +53,10 @@ class ModelCardSafetyTest {
     private static String publisher;
 
     @BeforeAll
-    static void start(Vertx vertx) {
+    static void start(Platform started, Api client) {
         Browser.assumeInstalled();
-        platform = TestPlatform.startOnFreshDatabase(vertx);
-        api = new Api(vertx, platform.port());
+        platform = started;
+        api = client;
         publisher = accessToken(api.signUp("Mallory Models", "mallory@evil.test", "mallory-password"));
         createModel(api, publisher, "evil-card", "public", new JsonObject()
                 .put("name", "Evil <img src=x onerror=\"window.__xss='name'\">")
@@ -70,15 +69,8 @@ class ModelCardSafetyTest {
 
     @AfterAll
     static void stop() {
-        try {
-            if (browser != null) {
-                browser.close();
-            }
-        } finally {
-            if (api != null) {
-                api.close();
-            }
-            TestPlatform.stop(platform);
+        if (browser != null) {
+            browser.close();
         }
     }
 

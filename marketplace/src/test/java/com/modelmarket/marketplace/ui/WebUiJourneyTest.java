@@ -8,17 +8,17 @@ import static com.modelmarket.marketplace.support.Publishing.publishVersion;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.awaitility.Awaitility.await;
 
+import java.time.Duration;
 import com.modelmarket.marketplace.Platform;
 import com.modelmarket.marketplace.support.Api;
 import com.modelmarket.marketplace.support.Publishing;
-import com.modelmarket.marketplace.support.TestPlatform;
-import io.vertx.core.Vertx;
+import com.modelmarket.marketplace.support.StartedPlatform;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
-import io.vertx.junit5.VertxExtension;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,8 +29,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
 import org.openqa.selenium.Keys;
@@ -42,8 +42,9 @@ import org.openqa.selenium.support.ui.Select;
  * The web UI end to end in headless Chromium against the real platform: a consumer's journey from
  * sign-up to a prediction, a publisher's upload (accepted and refused), and a rollback.
  */
-@ExtendWith(VertxExtension.class)
+@StartedPlatform
 @DisplayName("Web UI in a real browser")
+@Tag("slow")
 class WebUiJourneyTest {
 
     private static final String PUBLISHER_EMAIL = "owner@pixel.test";
@@ -68,10 +69,10 @@ class WebUiJourneyTest {
     private static String publisher;
 
     @BeforeAll
-    static void start(Vertx vertx) {
+    static void start(Platform started, Api client) {
         Browser.assumeInstalled();
-        platform = TestPlatform.startOnFreshDatabase(vertx);
-        api = new Api(vertx, platform.port());
+        platform = started;
+        api = client;
         publisher = accessToken(api.signUp("Pixel Labs", PUBLISHER_EMAIL, PUBLISHER_PASSWORD));
         createModel(api, publisher, "handwritten-digits", "public", new JsonObject().put("name", "Handwritten Digits")
                 .put("summary", "Recognises handwritten digits in 8×8 images").put("description", CARD)
@@ -97,15 +98,8 @@ class WebUiJourneyTest {
 
     @AfterAll
     static void stop() {
-        try {
-            if (browser != null) {
-                browser.close();
-            }
-        } finally {
-            if (api != null) {
-                api.close();
-            }
-            TestPlatform.stop(platform);
+        if (browser != null) {
+            browser.close();
         }
     }
 
@@ -189,12 +183,14 @@ class WebUiJourneyTest {
         browser.go("/usage");
         if (usageApiExists()) {
             // metering writes in batches (about a second later): look again until the call shows
-            for (int attempt = 0; attempt < 20 && !browser.text(By.id("usage-total")).startsWith("1 call "); attempt++) {
-                sleep(500);
-                browser.open("/usage");
-            }
-            assertTrue(browser.text(By.id("usage-total")).startsWith("1 call "), () -> browser.bodyText() + "\nAPI says: "
-                    + api.get("/api/v1/usage/summary", accessToken(api.login("casey@consumer.test", "consumer-password"))).bodyAsString());
+            await("the usage page shows the call").atMost(Duration.ofSeconds(10)).pollDelay(Duration.ZERO)
+                    .pollInterval(Duration.ofMillis(500)).conditionEvaluationListener(c -> {
+                        if (!c.isSatisfied()) {
+                            browser.open("/usage");
+                        }
+                    }).untilAsserted(() -> assertTrue(browser.text(By.id("usage-total")).startsWith("1 call "),
+                            () -> browser.bodyText() + "\nAPI says: " + api.get("/api/v1/usage/summary",
+                                    accessToken(api.login("casey@consumer.test", "consumer-password"))).bodyAsString()));
             browser.find(By.cssSelector("figure.chart svg rect"));
             browser.scrollTo(By.xpath("//h2[text()='This month']"));
             browser.screenshot("usage");
@@ -433,15 +429,6 @@ class WebUiJourneyTest {
             return file == null ? "" : Files.readString(file);
         } catch (IOException e) {
             return "";
-        }
-    }
-
-    private static void sleep(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
         }
     }
 

@@ -56,6 +56,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @ExtendWith(VertxExtension.class)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@org.junit.jupiter.api.Tag("slow")
 class HostFaultTest {
 
     private static final Path FIXTURES = Path.of(System.getProperty("modelmarket.fixtures", "fixtures"));
