@@ -1,7 +1,7 @@
 package com.modelmarket.serving.metrics;
 
 import com.modelmarket.serving.ModelKey;
-import com.modelmarket.serving.Outcome;
+import com.modelmarket.serving.RequestOutcome;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
@@ -45,7 +45,7 @@ public final class ModelMetrics implements AutoCloseable {
     private final DistributionSummary batchSize;
     private final Timer queueLatency;
     private final Timer computeLatency;
-    private final Map<Outcome, Counter> requests = new EnumMap<>(Outcome.class);
+    private final Map<RequestOutcome, Counter> requests = new EnumMap<>(RequestOutcome.class);
     private final Counter replacedStuck;
     private final Counter replacedBroken;
 
@@ -71,7 +71,7 @@ public final class ModelMetrics implements AutoCloseable {
                         .tags(tags)
                         .publishPercentileHistogram()
                         .register(registry));
-        for (Outcome outcome : Outcome.values()) {
+        for (RequestOutcome outcome : RequestOutcome.values()) {
             requests.put(outcome, keep(Counter.builder(PREFIX + "requests")
                     .description("Finished requests by outcome")
                     .tags(tags.and("outcome", outcome.name().toLowerCase(java.util.Locale.ROOT)))
@@ -126,7 +126,7 @@ public final class ModelMetrics implements AutoCloseable {
         computeLatency.record(computeNanos, TimeUnit.NANOSECONDS);
     }
 
-    public void request(Outcome outcome, long queueNanos, boolean ran) {
+    public void request(RequestOutcome outcome, long queueNanos, boolean ran) {
         requests.get(outcome).increment();
         if (ran) {
             queueLatency.record(queueNanos, TimeUnit.NANOSECONDS);

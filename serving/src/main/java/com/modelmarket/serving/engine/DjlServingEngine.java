@@ -1,4 +1,4 @@
-package com.modelmarket.serving.pool;
+package com.modelmarket.serving.engine;
 
 import com.modelmarket.serving.InferenceRequest;
 import com.modelmarket.serving.InferenceResult;
@@ -9,7 +9,7 @@ import com.modelmarket.serving.ModelNotLoadedException;
 import com.modelmarket.serving.ModelRejectedException;
 import com.modelmarket.serving.ModelRejectedException.Check;
 import com.modelmarket.serving.ModelStatus;
-import com.modelmarket.serving.Outcome;
+import com.modelmarket.serving.RequestOutcome;
 import com.modelmarket.serving.OverloadedException;
 import com.modelmarket.serving.PoolConfig;
 import com.modelmarket.serving.RequestFacts;
@@ -74,7 +74,7 @@ public final class DjlServingEngine implements ServingEngine {
     private final ServingConfig config;
     private final ModelRuntime runtime;
     private final List<Consumer<RequestFacts>> listeners = new CopyOnWriteArrayList<>();
-    private final Map<ModelKey, ModelVersion> versions = new HashMap<>();
+    private final Map<ModelKey, ServedVersion> versions = new HashMap<>();
     /** Versions in memory per owner, for the per-owner overhead. */
     private final Map<String, Integer> inMemoryByOwner = new HashMap<>();
     private final long sweepTimer;
@@ -127,14 +127,14 @@ public final class DjlServingEngine implements ServingEngine {
         if (closing) {
             return Future.failedFuture(shuttingDown());
         }
-        ModelVersion existing = versions.get(key);
+        ServedVersion existing = versions.get(key);
         if (existing != null) {
             return existing.artifact.sha256().equals(artifact.sha256())
                     ? existing.firstLoad
                     : Future.failedFuture(new IllegalStateException(
                             key + " is already loaded from another artifact; unload it first"));
         }
-        ModelVersion v = new ModelVersion(key, artifact, manifest, pool, new ModelMetrics(registry, key));
+        ServedVersion v = new ServedVersion(key, artifact, manifest, pool, new ModelMetrics(registry, key));
         if (v.memoryBytes > config.memoryBudgetBytes()) {
             v.metrics.close();
             return Future.failedFuture(new ModelRejectedException(Check.MEMORY, "the model needs "
@@ -155,27 +155,27 @@ public final class DjlServingEngine implements ServingEngine {
     @Override
     public Future<InferenceResult> infer(ModelKey key, InferenceRequest request) {
         Context context = vertx.getOrCreateContext();
-        ModelVersion v;
+        ServedVersion v;
         synchronized (this) {
             if (closing) {
-                return refuse(context, key, Outcome.OVERLOADED, shuttingDown());
+                return refuse(context, key, RequestOutcome.OVERLOADED, shuttingDown());
             }
             v = versions.get(key);
         }
         if (v == null) {
-            return refuse(context, key, Outcome.NOT_LOADED, new ModelNotLoadedException(key));
+            return refuse(context, key, RequestOutcome.NOT_LOADED, new ModelNotLoadedException(key));
         }
         List<Tensor> inputs;
         try {
             inputs = RequestCheck.orderedInputs(v.manifest, request);
         } catch (InvalidInputException e) {
-            v.metrics.request(Outcome.INVALID, 0, false);
-            return refuse(context, key, Outcome.INVALID, e);
+            v.metrics.request(RequestOutcome.INVALID, 0, false);
+            return refuse(context, key, RequestOutcome.INVALID, e);
         }
         int items = (int) inputs.get(0).items();
         if (items > v.config.maxQueue()) {
-            v.metrics.request(Outcome.INVALID, 0, false);
-            return refuse(context, key, Outcome.INVALID, new InvalidInputException("the request has "
+            v.metrics.request(RequestOutcome.INVALID, 0, false);
+            return refuse(context, key, RequestOutcome.INVALID, new InvalidInputException("the request has "
                     + items + " items; " + key + " accepts at most " + v.config.maxQueue() + " at once"));
         }
         long deadline;
@@ -191,7 +191,7 @@ public final class DjlServingEngine implements ServingEngine {
 
     @Override
     public Future<Void> unload(ModelKey key) {
-        ModelVersion v;
+        ServedVersion v;
         synchronized (this) {
             v = versions.remove(key);
             if (v == null) {
@@ -230,12 +230,12 @@ public final class DjlServingEngine implements ServingEngine {
         }
         closing = true;
         vertx.cancelTimer(sweepTimer);
-        List<ModelVersion> all = new ArrayList<>(versions.values());
+        List<ServedVersion> all = new ArrayList<>(versions.values());
         versions.clear();
         all.forEach(v -> v.registered = false);
         LOG.info("shutting down: draining {} model version(s)", all.size());
         List<Future<Void>> done = new ArrayList<>();
-        for (ModelVersion v : all) {
+        for (ServedVersion v : all) {
             done.add(drain(v).compose(x -> release(v)));
         }
         Promise<Void> finished = Promise.promise();
@@ -255,7 +255,7 @@ public final class DjlServingEngine implements ServingEngine {
     // --- loading and memory ---------------------------------------------------------------------
 
     /** The version's model, loading it (and making room for it) if it is not in memory. */
-    private synchronized Future<ModelRuntime.Model> ensureLoaded(ModelVersion v, boolean cold) {
+    private synchronized Future<ModelRuntime.Model> ensureLoaded(ServedVersion v, boolean cold) {
         if (v.model != null) {
             return v.model;
         }
@@ -293,15 +293,15 @@ public final class DjlServingEngine implements ServingEngine {
     }
 
     /** What loading the version costs now: its bytes, plus its owner's overhead if it is the owner's first. */
-    private long costLocked(ModelVersion v) {
+    private long costLocked(ServedVersion v) {
         return v.memoryBytes + (inMemoryByOwner.getOrDefault(v.key.owner(), 0) == 0 ? runtime.ownerOverheadBytes() : 0);
     }
 
     /** Charges the version to the budget, unloading idle least-recently-used versions first. */
-    private void reserveLocked(ModelVersion v) {
-        Set<ModelVersion> busy = new HashSet<>();
+    private void reserveLocked(ServedVersion v) {
+        Set<ServedVersion> busy = new HashSet<>();
         while (usedBytes + costLocked(v) > config.memoryBudgetBytes()) {
-            ModelVersion victim = versions.values().stream()
+            ServedVersion victim = versions.values().stream()
                     .filter(o -> o != v && o.loaded() && !busy.contains(o) && o.batcher.isIdle())
                     .min(Comparator.comparingLong(o -> o.batcher.lastUsedNanos()))
                     .orElse(null);
@@ -323,7 +323,7 @@ public final class DjlServingEngine implements ServingEngine {
     }
 
     /** Gives back what {@link #reserveLocked} charged. */
-    private void dischargeLocked(ModelVersion v) {
+    private void dischargeLocked(ServedVersion v) {
         usedBytes -= v.memoryBytes;
         int left = inMemoryByOwner.merge(v.key.owner(), -1, Integer::sum);
         if (left <= 0) {
@@ -333,7 +333,7 @@ public final class DjlServingEngine implements ServingEngine {
     }
 
     /** Frees a version's model (it stays registered; the next request reloads it). */
-    private void unloadModelLocked(ModelVersion v, List<BatchWorker> workers) {
+    private void unloadModelLocked(ServedVersion v, List<BatchWorker> workers) {
         ModelRuntime.Model model = v.model.result();
         v.model = null;
         dischargeLocked(v);
@@ -346,7 +346,7 @@ public final class DjlServingEngine implements ServingEngine {
      * fail on their own, and their workers are replaced then.
      */
     private void modelLost(ModelKey key) {
-        ModelVersion v;
+        ServedVersion v;
         synchronized (this) {
             v = versions.get(key);
             if (v == null || v.model == null) {
@@ -361,7 +361,7 @@ public final class DjlServingEngine implements ServingEngine {
         undeploy(v, v.batcher.modelLost());
     }
 
-    private void forgetAfterFailedLoad(ModelVersion v, Throwable err) {
+    private void forgetAfterFailedLoad(ServedVersion v, Throwable err) {
         synchronized (this) {
             if (versions.get(v.key) == v) {
                 versions.remove(v.key);
@@ -374,7 +374,7 @@ public final class DjlServingEngine implements ServingEngine {
 
     // --- workers --------------------------------------------------------------------------------
 
-    private Future<Void> startMinimumWorkers(ModelVersion v, ModelRuntime.Model model) {
+    private Future<Void> startMinimumWorkers(ServedVersion v, ModelRuntime.Model model) {
         int count = v.config.minWorkers();
         v.batcher.expectWorkers(count);
         List<Future<ModelRuntime.Worker>> started = new ArrayList<>();
@@ -391,7 +391,7 @@ public final class DjlServingEngine implements ServingEngine {
     }
 
     /** The batcher's {@link Batcher.Scaler}: loads the model first if needed (a cold start). */
-    private void startWorker(ModelVersion v) {
+    private void startWorker(ServedVersion v) {
         Future<ModelRuntime.Model> model;
         synchronized (this) {
             if (!v.registered) {
@@ -409,7 +409,7 @@ public final class DjlServingEngine implements ServingEngine {
         });
     }
 
-    private Future<ModelRuntime.Worker> deploy(ModelVersion v, ModelRuntime.Model model) {
+    private Future<ModelRuntime.Worker> deploy(ServedVersion v, ModelRuntime.Model model) {
         synchronized (this) {
             if (!v.registered || v.model == null || v.model.result() != model) {
                 return Future.failedFuture(new ModelNotLoadedException(v.key));
@@ -435,7 +435,7 @@ public final class DjlServingEngine implements ServingEngine {
      * worker takes real batches only afterwards. Calibration that fails or cannot run keeps {@code
      * maxBatchSize}.
      */
-    private Future<ModelRuntime.Worker> calibrated(ModelVersion v, ModelRuntime.Worker worker) {
+    private Future<ModelRuntime.Worker> calibrated(ServedVersion v, ModelRuntime.Worker worker) {
         synchronized (this) {
             if (v.calibrationStarted) {
                 return Future.succeededFuture(worker);
@@ -466,9 +466,9 @@ public final class DjlServingEngine implements ServingEngine {
 
     /** The batcher's scaler for one version: starts workers, stops broken or stuck ones. */
     private final class VersionScaler implements Batcher.Scaler {
-        private final ModelVersion v;
+        private final ServedVersion v;
 
-        VersionScaler(ModelVersion v) {
+        VersionScaler(ServedVersion v) {
             this.v = v;
         }
 
@@ -504,7 +504,7 @@ public final class DjlServingEngine implements ServingEngine {
      * after the shutdown timeout: their model must then stay open (leaked) rather than be freed
      * under a forward pass.
      */
-    private Future<Boolean> stuckStopped(ModelVersion v) {
+    private Future<Boolean> stuckStopped(ServedVersion v) {
         List<Future<Void>> pending = new ArrayList<>(v.stopping);
         if (pending.isEmpty()) {
             return Future.succeededFuture(true);
@@ -518,7 +518,7 @@ public final class DjlServingEngine implements ServingEngine {
         return done.future();
     }
 
-    private void closeUnlessStuck(ModelVersion v, ModelRuntime.Model model, AsyncResult<Boolean> stopped) {
+    private void closeUnlessStuck(ServedVersion v, ModelRuntime.Model model, AsyncResult<Boolean> stopped) {
         if (stopped.succeeded() && stopped.result()) {
             model.close();
         } else {
@@ -526,7 +526,7 @@ public final class DjlServingEngine implements ServingEngine {
         }
     }
 
-    private Future<Void> undeploy(ModelVersion v, List<BatchWorker> workers) {
+    private Future<Void> undeploy(ServedVersion v, List<BatchWorker> workers) {
         List<Future<Void>> stopped = new ArrayList<>();
         for (BatchWorker w : workers) {
             if (v.deployments.remove(w)) {
@@ -539,7 +539,7 @@ public final class DjlServingEngine implements ServingEngine {
     /** Stops idle workers above the minimum; unloads idle versions whose minimum is zero. */
     private synchronized void sweepIdle() {
         long now = System.nanoTime();
-        for (ModelVersion v : versions.values()) {
+        for (ServedVersion v : versions.values()) {
             if (!v.loaded()) {
                 continue;
             }
@@ -562,7 +562,7 @@ public final class DjlServingEngine implements ServingEngine {
     // --- shutdown -------------------------------------------------------------------------------
 
     /** Lets queued and running work finish within the shutdown timeout; fails what is left. */
-    private Future<Void> drain(ModelVersion v) {
+    private Future<Void> drain(ServedVersion v) {
         Promise<Void> drained = Promise.promise();
         long timer = vertx.setTimer(config.shutdownTimeout().toMillis(), id -> {
             LOG.warn("{}: work left after {}; failing it", v.key, config.shutdownTimeout());
@@ -578,7 +578,7 @@ public final class DjlServingEngine implements ServingEngine {
     }
 
     /** Stops every worker of an unregistered version, then frees its model, memory and meters. */
-    private Future<Void> release(ModelVersion v) {
+    private Future<Void> release(ServedVersion v) {
         ModelRuntime.Model model;
         synchronized (this) {
             model = v.loaded() ? v.model.result() : null;
@@ -600,7 +600,7 @@ public final class DjlServingEngine implements ServingEngine {
 
     // --- helpers --------------------------------------------------------------------------------
 
-    private ModelStatus statusOf(ModelVersion v) {
+    private ModelStatus statusOf(ServedVersion v) {
         ModelStatus.State state = v.model == null
                 ? ModelStatus.State.UNLOADED
                 : v.model.succeeded() ? ModelStatus.State.LOADED : ModelStatus.State.LOADING;
@@ -619,7 +619,7 @@ public final class DjlServingEngine implements ServingEngine {
         }
     }
 
-    private <T> Future<T> refuse(Context context, ModelKey key, Outcome outcome, RuntimeException e) {
+    private <T> Future<T> refuse(Context context, ModelKey key, RequestOutcome outcome, RuntimeException e) {
         Promise<T> promise = Promise.promise();
         context.runOnContext(x -> {
             publish(RequestFacts.refused(key, outcome, 0));

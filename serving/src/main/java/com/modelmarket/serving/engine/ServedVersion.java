@@ -1,4 +1,4 @@
-package com.modelmarket.serving.pool;
+package com.modelmarket.serving.engine;
 
 import com.modelmarket.serving.LoadReport;
 import com.modelmarket.serving.ModelKey;
@@ -13,7 +13,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /** One registered model version inside the engine. Mutable fields are guarded by the engine. */
-final class ModelVersion {
+final class ServedVersion {
 
     final ModelKey key;
     final StoredArtifact artifact;
@@ -37,7 +37,7 @@ final class ModelVersion {
     /** Whether a worker has been handed the one batch size calibration of this version. */
     boolean calibrationStarted;
 
-    ModelVersion(ModelKey key, StoredArtifact artifact, ModelManifest manifest, PoolConfig config,
+    ServedVersion(ModelKey key, StoredArtifact artifact, ModelManifest manifest, PoolConfig config,
             ModelMetrics metrics) {
         this.key = key;
         this.artifact = artifact;
