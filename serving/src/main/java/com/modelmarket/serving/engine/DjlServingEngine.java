@@ -1,5 +1,6 @@
 package com.modelmarket.serving.engine;
 
+import com.modelmarket.serving.HostStatus;
 import com.modelmarket.serving.InferenceRequest;
 import com.modelmarket.serving.InferenceResult;
 import com.modelmarket.serving.InvalidInputException;
@@ -9,61 +10,56 @@ import com.modelmarket.serving.ModelNotLoadedException;
 import com.modelmarket.serving.ModelRejectedException;
 import com.modelmarket.serving.ModelRejectedException.Check;
 import com.modelmarket.serving.ModelStatus;
-import com.modelmarket.serving.RequestOutcome;
 import com.modelmarket.serving.OverloadedException;
 import com.modelmarket.serving.PoolConfig;
 import com.modelmarket.serving.RequestFacts;
+import com.modelmarket.serving.RequestOutcome;
 import com.modelmarket.serving.ServingConfig;
 import com.modelmarket.serving.ServingEngine;
 import com.modelmarket.serving.batch.BatchWorker;
 import com.modelmarket.serving.batch.Batcher;
-import com.modelmarket.serving.host.HostedRuntime;
 import com.modelmarket.serving.metrics.ModelMetrics;
 import com.modelmarket.serving.model.ModelManifest;
 import com.modelmarket.serving.model.Tensor;
 import com.modelmarket.serving.store.StoredArtifact;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.vertx.core.AsyncResult;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * {@link ServingEngine} on DJL's PyTorch engine: one {@link Batcher} per registered model version,
- * a shared memory budget with least-recently-used unloading, and idle scale-down. Where the model
- * code runs is the {@link ModelRuntime}'s business: sandboxed model-host processes, one per
- * publisher ({@link HostedRuntime}, the default), or this JVM ({@link InProcessRuntime}, trusted
- * use only).
+ * a shared memory budget with least-recently-used unloading ({@link MemoryAccount}), and idle
+ * scale-down. Where the model code runs is the {@link ModelRuntime}'s business: sandboxed
+ * model-host processes, one per publisher ({@code host.HostedRuntime}, the default), or this JVM
+ * ({@link InProcessRuntime}, trusted use only); {@link VersionWorkers} starts and stops the
+ * workers on it.
+ *
+ * <p>Versions: each {@link ServedVersion} moves through its {@link VersionState}s only here, under
+ * the engine's lock; a version is registered while it is in the version table.
  *
  * <p>Faults: in-process, a worker stuck in a forward pass (its batch far past its deadline) gives
  * its compute permit back and keeps a spare thread until the pass returns, while a fresh worker
  * replaces it. In a model host, the host is killed at the deadline plus a grace, which frees the
  * CPU at once; its models count as lost and load again in a fresh host on the next request.
  *
- * <p>Memory: each version is charged its bytes; the first version of an owner in memory is also
- * charged the runtime's per-owner overhead (a model host's JVM and PyTorch).
- *
  * <p>Calibration: the first worker of a version times synthetic batches before it takes real ones
  * and sets its batcher's batch cap ({@link BatchCalibration}); once per version, not per reload.
  *
- * <p>Locking: the engine's lock guards the version table and the memory account; it may be held
- * while calling into a batcher, never the other way round.
+ * <p>Locking: the engine's lock guards the version table, the versions' states and the memory
+ * account; it may be held while calling into a batcher, never the other way round.
  */
-public final class DjlServingEngine implements ServingEngine {
+public final class DjlServingEngine implements ServingEngine, VersionWorkers.Versions {
 
     /** The named Vert.x worker pool that runs every in-process predictor. */
     public static final String WORKER_POOL = InProcessRuntime.WORKER_POOL;
@@ -72,13 +68,13 @@ public final class DjlServingEngine implements ServingEngine {
 
     private final Vertx vertx;
     private final ServingConfig config;
+    private final MeterRegistry registry;
     private final ModelRuntime runtime;
-    private final List<Consumer<RequestFacts>> listeners = new CopyOnWriteArrayList<>();
+    private final VersionWorkers workers;
+    private final MemoryAccount memory;
+    private final RequestListeners listeners = new RequestListeners();
     private final Map<ModelKey, ServedVersion> versions = new HashMap<>();
-    /** Versions in memory per owner, for the per-owner overhead. */
-    private final Map<String, Integer> inMemoryByOwner = new HashMap<>();
     private final long sweepTimer;
-    private long usedBytes;
     private boolean closing;
     private Future<Void> closed;
 
@@ -87,7 +83,7 @@ public final class DjlServingEngine implements ServingEngine {
      * sandbox probe): call it off the event loop.
      */
     public DjlServingEngine(Vertx vertx, ServingConfig config, MeterRegistry registry) {
-        this(vertx, config, registry, runtimeFor(vertx, config));
+        this(vertx, config, registry, ModelRuntime.forConfig(vertx, config));
     }
 
     DjlServingEngine(Vertx vertx, ServingConfig config, MeterRegistry registry, ModelRuntime runtime) {
@@ -95,28 +91,13 @@ public final class DjlServingEngine implements ServingEngine {
         this.config = config;
         this.registry = registry;
         this.runtime = runtime;
+        this.workers = new VersionWorkers(vertx, runtime, this, config.shutdownTimeout());
+        this.memory = new MemoryAccount(config.memoryBudgetBytes(), runtime.ownerOverheadBytes());
         runtime.onModelLost(this::modelLost);
-        io.micrometer.core.instrument.Gauge.builder("modelmarket.serving.hosts", runtime, r -> r.hosts().size())
-                .description("running model-host processes").register(registry);
-        io.micrometer.core.instrument.Gauge.builder("modelmarket.serving.hosts.resident", runtime,
-                        r -> r.hosts().stream().mapToLong(com.modelmarket.serving.HostStatus::residentBytes).sum())
-                .baseUnit("bytes").description("resident memory of all model hosts").register(registry);
+        ModelMetrics.hostGauges(registry, runtime::hosts);
         this.sweepTimer = vertx.setPeriodic(config.idleCheckInterval().toMillis(), id -> sweepIdle());
         LOG.info("serving engine on {}: {} worker thread(s) + {} spare for stuck workers, memory budget {} bytes",
                 runtime.device(), config.workerThreads(), config.spareThreads(), config.memoryBudgetBytes());
-    }
-
-    private final MeterRegistry registry;
-
-    private static ModelRuntime runtimeFor(Vertx vertx, ServingConfig config) {
-        if (config.hosts().sandbox() == com.modelmarket.serving.HostConfig.Sandbox.OFF) {
-            return new InProcessRuntime(vertx, config);
-        }
-        try {
-            return new HostedRuntime(vertx, config);
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
     }
 
     // --- ServingEngine --------------------------------------------------------------------------
@@ -134,19 +115,19 @@ public final class DjlServingEngine implements ServingEngine {
                     : Future.failedFuture(new IllegalStateException(
                             key + " is already loaded from another artifact; unload it first"));
         }
-        ServedVersion v = new ServedVersion(key, artifact, manifest, pool, new ModelMetrics(registry, key));
-        if (v.memoryBytes > config.memoryBudgetBytes()) {
+        ModelMetrics metrics = new ModelMetrics(registry, key);
+        ServedVersion v = new ServedVersion(key, artifact, manifest, pool, metrics, self -> new Batcher(
+                vertx, key, pool, workers.scalerFor(self), metrics, listeners, config.stuckGrace()));
+        if (v.memoryBytes > memory.budgetBytes()) {
             v.metrics.close();
             return Future.failedFuture(new ModelRejectedException(Check.MEMORY, "the model needs "
-                    + v.memoryBytes + " bytes, the engine's whole budget is " + config.memoryBudgetBytes()));
+                    + v.memoryBytes + " bytes, the engine's whole budget is " + memory.budgetBytes()));
         }
-        v.batcher = new Batcher(vertx, key, pool, new VersionScaler(v), v.metrics, this::publish,
-                config.stuckGrace());
         v.metrics.gauges(v.batcher::queuedItems, v.batcher::workers, v.batcher::stuckWorkers,
                 v.batcher::batchCap);
         versions.put(key, v);
-        v.firstLoad = ensureLoaded(v, false)
-                .compose(model -> startMinimumWorkers(v, model))
+        v.firstLoad = ensureLoaded(v)
+                .compose(model -> workers.startMinimum(v, model))
                 .map(x -> v.lastLoad)
                 .onFailure(err -> forgetAfterFailedLoad(v, err));
         return v.firstLoad;
@@ -158,35 +139,28 @@ public final class DjlServingEngine implements ServingEngine {
         ServedVersion v;
         synchronized (this) {
             if (closing) {
-                return refuse(context, key, RequestOutcome.OVERLOADED, shuttingDown());
+                return listeners.refuse(context, key, RequestOutcome.OVERLOADED, shuttingDown());
             }
             v = versions.get(key);
         }
         if (v == null) {
-            return refuse(context, key, RequestOutcome.NOT_LOADED, new ModelNotLoadedException(key));
+            return listeners.refuse(context, key, RequestOutcome.NOT_LOADED, new ModelNotLoadedException(key));
         }
         List<Tensor> inputs;
         try {
             inputs = RequestCheck.orderedInputs(v.manifest, request);
         } catch (InvalidInputException e) {
             v.metrics.request(RequestOutcome.INVALID, 0, false);
-            return refuse(context, key, RequestOutcome.INVALID, e);
+            return listeners.refuse(context, key, RequestOutcome.INVALID, e);
         }
         int items = (int) inputs.get(0).items();
         if (items > v.config.maxQueue()) {
             v.metrics.request(RequestOutcome.INVALID, 0, false);
-            return refuse(context, key, RequestOutcome.INVALID, new InvalidInputException("the request has "
+            return listeners.refuse(context, key, RequestOutcome.INVALID, new InvalidInputException("the request has "
                     + items + " items; " + key + " accepts at most " + v.config.maxQueue() + " at once"));
         }
-        long deadline;
-        if (request.timeout() != null) {
-            deadline = System.nanoTime() + request.timeout().toNanos();
-        } else if (v.config.defaultTimeout().isZero()) {
-            deadline = Long.MAX_VALUE;
-        } else {
-            deadline = System.nanoTime() + v.config.defaultTimeout().toNanos();
-        }
-        return v.batcher.submit(inputs, request.outputs(), items, deadline, context);
+        return v.batcher.submit(inputs, request.outputs(), items, RequestCheck.deadlineNanos(request, v.config),
+                context);
     }
 
     @Override
@@ -197,24 +171,23 @@ public final class DjlServingEngine implements ServingEngine {
             if (v == null) {
                 return Future.failedFuture(new ModelNotLoadedException(key));
             }
-            v.registered = false;
         }
         LOG.info("unloading {}", key);
-        return drain(v).compose(x -> release(v));
+        return workers.drain(v).compose(x -> release(v));
     }
 
     @Override
     public synchronized Optional<ModelStatus> status(ModelKey key) {
-        return Optional.ofNullable(versions.get(key)).map(this::statusOf);
+        return Optional.ofNullable(versions.get(key)).map(ServedVersion::status);
     }
 
     @Override
     public synchronized List<ModelStatus> models() {
-        return versions.values().stream().map(this::statusOf).toList();
+        return versions.values().stream().map(ServedVersion::status).toList();
     }
 
     @Override
-    public List<com.modelmarket.serving.HostStatus> hosts() {
+    public List<HostStatus> hosts() {
         return runtime.hosts();
     }
 
@@ -232,11 +205,10 @@ public final class DjlServingEngine implements ServingEngine {
         vertx.cancelTimer(sweepTimer);
         List<ServedVersion> all = new ArrayList<>(versions.values());
         versions.clear();
-        all.forEach(v -> v.registered = false);
         LOG.info("shutting down: draining {} model version(s)", all.size());
         List<Future<Void>> done = new ArrayList<>();
         for (ServedVersion v : all) {
-            done.add(drain(v).compose(x -> release(v)));
+            done.add(workers.drain(v).compose(x -> release(v)));
         }
         Promise<Void> finished = Promise.promise();
         // a batch stuck in native code must not hold shutdown forever
@@ -252,37 +224,63 @@ public final class DjlServingEngine implements ServingEngine {
         return closed;
     }
 
+    // --- VersionWorkers.Versions ----------------------------------------------------------------
+
+    @Override
+    public synchronized Future<ModelRuntime.Model> modelFor(ServedVersion v) {
+        return registered(v) ? ensureLoaded(v) : Future.failedFuture(new ModelNotLoadedException(v.key));
+    }
+
+    @Override
+    public synchronized boolean mayDeploy(ServedVersion v, ModelRuntime.Model model) {
+        return registered(v) && v.serves(model);
+    }
+
+    @Override
+    public synchronized boolean adopt(ServedVersion v, BatchWorker worker) {
+        if (!registered(v)) {
+            return false;
+        }
+        v.deployments.add(worker);
+        return true;
+    }
+
+    /** Whether the version is in the table; nothing may start for one that left it. Under the lock. */
+    private boolean registered(ServedVersion v) {
+        return versions.get(v.key) == v;
+    }
+
     // --- loading and memory ---------------------------------------------------------------------
 
     /** The version's model, loading it (and making room for it) if it is not in memory. */
-    private synchronized Future<ModelRuntime.Model> ensureLoaded(ServedVersion v, boolean cold) {
-        if (v.model != null) {
-            return v.model;
+    private synchronized Future<ModelRuntime.Model> ensureLoaded(ServedVersion v) {
+        if (v.inMemoryOrLoading()) {
+            return v.model();
         }
         try {
-            reserveLocked(v);
+            memory.reserve(v, versions.values(), this::evictLocked);
         } catch (RuntimeException e) {
             return Future.failedFuture(e);
         }
         long start = System.nanoTime();
         Future<ModelRuntime.Model> loading = runtime.load(v.key, v.artifact, v.manifest);
-        v.model = loading;
+        boolean cold = v.startLoading(loading);
         loading.onComplete(ar -> {
             synchronized (this) {
-                if (v.model != loading) { // unloaded (or lost) while loading
+                if (!v.awaits(loading)) { // unloaded, lost or released while loading
                     if (ar.succeeded()) {
                         ar.result().close();
                     }
                     return;
                 }
                 if (ar.failed()) {
-                    v.model = null;
-                    dischargeLocked(v);
+                    v.dropLoading();
+                    memory.discharge(v);
                     return;
                 }
                 long nanos = System.nanoTime() - start;
-                v.lastLoad = new LoadReport(v.key, v.artifact.sha256(), v.artifact.sizeBytes(),
-                        Duration.ofNanos(nanos), v.memoryBytes, runtime.device());
+                v.finishLoading(new LoadReport(v.key, v.artifact.sha256(), v.artifact.sizeBytes(),
+                        Duration.ofNanos(nanos), v.memoryBytes, runtime.device()));
                 v.metrics.load(nanos, cold);
                 v.batcher.modelLoaded();
                 LOG.info("{} {} in {} ms ({} bytes)", cold ? "cold-started" : "loaded", v.key,
@@ -292,52 +290,23 @@ public final class DjlServingEngine implements ServingEngine {
         return loading;
     }
 
-    /** What loading the version costs now: its bytes, plus its owner's overhead if it is the owner's first. */
-    private long costLocked(ServedVersion v) {
-        return v.memoryBytes + (inMemoryByOwner.getOrDefault(v.key.owner(), 0) == 0 ? runtime.ownerOverheadBytes() : 0);
-    }
-
-    /** Charges the version to the budget, unloading idle least-recently-used versions first. */
-    private void reserveLocked(ServedVersion v) {
-        Set<ServedVersion> busy = new HashSet<>();
-        while (usedBytes + costLocked(v) > config.memoryBudgetBytes()) {
-            ServedVersion victim = versions.values().stream()
-                    .filter(o -> o != v && o.loaded() && !busy.contains(o) && o.batcher.isIdle())
-                    .min(Comparator.comparingLong(o -> o.batcher.lastUsedNanos()))
-                    .orElse(null);
-            if (victim == null) {
-                throw new OverloadedException("the memory budget (" + config.memoryBudgetBytes()
-                        + " bytes) is held by busy models; " + v.key + " needs " + costLocked(v),
-                        Duration.ofSeconds(1));
-            }
-            List<BatchWorker> workers = victim.batcher.retireAll();
-            if (workers == null) {
-                busy.add(victim);
-            } else {
-                LOG.info("unloading least recently used {} to make room for {}", victim.key, v.key);
-                unloadModelLocked(victim, workers);
-            }
+    /** The memory account's evictor: unloads an idle version unless it turned out busy. */
+    private boolean evictLocked(ServedVersion victim) {
+        List<BatchWorker> idle = victim.batcher.retireAll();
+        if (idle == null) {
+            return false;
         }
-        usedBytes += costLocked(v);
-        inMemoryByOwner.merge(v.key.owner(), 1, Integer::sum);
-    }
-
-    /** Gives back what {@link #reserveLocked} charged. */
-    private void dischargeLocked(ServedVersion v) {
-        usedBytes -= v.memoryBytes;
-        int left = inMemoryByOwner.merge(v.key.owner(), -1, Integer::sum);
-        if (left <= 0) {
-            inMemoryByOwner.remove(v.key.owner());
-            usedBytes -= runtime.ownerOverheadBytes();
-        }
+        LOG.info("unloading least recently used {} to make room", victim.key);
+        unloadModelLocked(victim, idle);
+        return true;
     }
 
     /** Frees a version's model (it stays registered; the next request reloads it). */
-    private void unloadModelLocked(ServedVersion v, List<BatchWorker> workers) {
-        ModelRuntime.Model model = v.model.result();
-        v.model = null;
-        dischargeLocked(v);
-        undeploy(v, workers).compose(x -> stuckStopped(v)).onComplete(ar -> closeUnlessStuck(v, model, ar));
+    private void unloadModelLocked(ServedVersion v, List<BatchWorker> idle) {
+        ModelRuntime.Model model = v.unload();
+        memory.discharge(v);
+        workers.undeploy(v, idle).compose(x -> workers.stuckStopped(v))
+                .onComplete(ar -> VersionWorkers.closeUnlessStuck(v, model, ar));
     }
 
     /**
@@ -349,191 +318,33 @@ public final class DjlServingEngine implements ServingEngine {
         ServedVersion v;
         synchronized (this) {
             v = versions.get(key);
-            if (v == null || v.model == null) {
+            if (v == null || !v.inMemoryOrLoading()) {
                 return;
             }
-            if (v.model.isComplete()) {
-                v.model = null;
-                dischargeLocked(v);
+            if (v.loaded()) {
+                v.unload(); // the host that held it is gone: nothing to close
+                memory.discharge(v);
+            } else if (v.model().isComplete()) {
+                v.dropLoading(); // loaded (or failed) just now, not yet marked: its load handler frees it
+                memory.discharge(v);
             }
         }
         LOG.warn("{}: its model host is gone; it loads again on the next request", key);
-        undeploy(v, v.batcher.modelLost());
+        workers.undeploy(v, v.batcher.modelLost());
     }
 
     private void forgetAfterFailedLoad(ServedVersion v, Throwable err) {
+        boolean removed;
         synchronized (this) {
-            if (versions.get(v.key) == v) {
+            removed = registered(v);
+            if (removed) {
                 versions.remove(v.key);
             }
-            v.registered = false;
         }
         LOG.warn("{} refused: {}", v.key, err.getMessage());
-        drain(v).compose(x -> release(v));
-    }
-
-    // --- workers --------------------------------------------------------------------------------
-
-    private Future<Void> startMinimumWorkers(ServedVersion v, ModelRuntime.Model model) {
-        int count = v.config.minWorkers();
-        v.batcher.expectWorkers(count);
-        List<Future<ModelRuntime.Worker>> started = new ArrayList<>();
-        for (int i = 0; i < count; i++) {
-            started.add(deploy(v, model).compose(w -> calibrated(v, w)).andThen(ar -> {
-                if (ar.succeeded()) {
-                    v.batcher.workerStarted(ar.result());
-                } else {
-                    v.batcher.workerFailed(ar.cause());
-                }
-            }));
+        if (removed) { // otherwise unload() or close() took it out of the table and releases it
+            workers.drain(v).compose(x -> release(v));
         }
-        return Future.all(started).mapEmpty();
-    }
-
-    /** The batcher's {@link Batcher.Scaler}: loads the model first if needed (a cold start). */
-    private void startWorker(ServedVersion v) {
-        Future<ModelRuntime.Model> model;
-        synchronized (this) {
-            if (!v.registered) {
-                v.batcher.workerFailed(new ModelNotLoadedException(v.key));
-                return;
-            }
-            model = ensureLoaded(v, true);
-        }
-        model.compose(m -> deploy(v, m)).compose(w -> calibrated(v, w)).onComplete(ar -> {
-            if (ar.succeeded()) {
-                v.batcher.workerStarted(ar.result());
-            } else {
-                v.batcher.workerFailed(ar.cause());
-            }
-        });
-    }
-
-    private Future<ModelRuntime.Worker> deploy(ServedVersion v, ModelRuntime.Model model) {
-        synchronized (this) {
-            if (!v.registered || v.model == null || v.model.result() != model) {
-                return Future.failedFuture(new ModelNotLoadedException(v.key));
-            }
-        }
-        return runtime.startWorker(model).compose(worker -> {
-            boolean keep;
-            synchronized (this) {
-                keep = v.registered;
-                if (keep) {
-                    v.deployments.add(worker);
-                }
-            }
-            // unloaded while it started: stop it at once
-            return keep
-                    ? Future.succeededFuture(worker)
-                    : runtime.stopWorker(worker).transform(x -> Future.failedFuture(new ModelNotLoadedException(v.key)));
-        });
-    }
-
-    /**
-     * Times batch sizes on the version's first worker, once per version, and caps its batches; the
-     * worker takes real batches only afterwards. Calibration that fails or cannot run keeps {@code
-     * maxBatchSize}.
-     */
-    private Future<ModelRuntime.Worker> calibrated(ServedVersion v, ModelRuntime.Worker worker) {
-        synchronized (this) {
-            if (v.calibrationStarted) {
-                return Future.succeededFuture(worker);
-            }
-            v.calibrationStarted = true;
-        }
-        PoolConfig pool = v.config;
-        if (pool.calibrationBudget().isZero() || pool.maxBatchSize() == 1) {
-            return Future.succeededFuture(worker);
-        }
-        if (BatchCalibration.syntheticInputs(v.manifest, 1).isEmpty()) {
-            LOG.info("{}: batch cap stays {}: an input has a variable dimension besides the batch", v.key,
-                    pool.maxBatchSize());
-            return Future.succeededFuture(worker);
-        }
-        return worker.calibrate(pool.maxBatchSize(), pool.calibrationBudget()).map(result -> {
-            v.batcher.useBatchCap(result.cap());
-            LOG.info("{}: batch cap {} of {} (items/s by batch size: {}) calibrated in {} ms{}", v.key,
-                    result.cap(), pool.maxBatchSize(), result.table(), result.spentNanos() / 1_000_000,
-                    result.stoppedBecause() == null ? "" : "; stopped: " + result.stoppedBecause());
-            return worker;
-        }).recover(err -> {
-            LOG.warn("{}: batch size calibration failed, the cap stays {}: {}", v.key, pool.maxBatchSize(),
-                    err.toString());
-            return Future.succeededFuture(worker);
-        });
-    }
-
-    /** The batcher's scaler for one version: starts workers, stops broken or stuck ones. */
-    private final class VersionScaler implements Batcher.Scaler {
-        private final ServedVersion v;
-
-        VersionScaler(ServedVersion v) {
-            this.v = v;
-        }
-
-        @Override
-        public void startWorker() {
-            DjlServingEngine.this.startWorker(v);
-        }
-
-        @Override
-        public void stopWorker(BatchWorker worker, Future<Void> after) {
-            // out of the deployments at once: unloading waits for a stuck pass only so long
-            if (!v.deployments.remove(worker)) {
-                return;
-            }
-            Future<Void> stopped = after.transform(ar -> runtime.stopWorker(worker));
-            v.stopping.add(stopped);
-            stopped.onComplete(ar -> v.stopping.remove(stopped));
-        }
-
-        @Override
-        public boolean lendSpare(BatchWorker stuck) {
-            return runtime.lendSpare(stuck);
-        }
-
-        @Override
-        public void returnSpare() {
-            runtime.returnSpare();
-        }
-    }
-
-    /**
-     * Completes with true once the version's stuck workers have returned and stopped, or with false
-     * after the shutdown timeout: their model must then stay open (leaked) rather than be freed
-     * under a forward pass.
-     */
-    private Future<Boolean> stuckStopped(ServedVersion v) {
-        List<Future<Void>> pending = new ArrayList<>(v.stopping);
-        if (pending.isEmpty()) {
-            return Future.succeededFuture(true);
-        }
-        Promise<Boolean> done = Promise.promise();
-        long timer = vertx.setTimer(config.shutdownTimeout().toMillis(), id -> done.tryComplete(false));
-        Future.join(pending).onComplete(ar -> {
-            vertx.cancelTimer(timer);
-            done.tryComplete(true);
-        });
-        return done.future();
-    }
-
-    private void closeUnlessStuck(ServedVersion v, ModelRuntime.Model model, AsyncResult<Boolean> stopped) {
-        if (stopped.succeeded() && stopped.result()) {
-            model.close();
-        } else {
-            LOG.warn("{}: a worker is still stuck in a forward pass; its model stays in memory", v.key);
-        }
-    }
-
-    private Future<Void> undeploy(ServedVersion v, List<BatchWorker> workers) {
-        List<Future<Void>> stopped = new ArrayList<>();
-        for (BatchWorker w : workers) {
-            if (v.deployments.remove(w)) {
-                stopped.add(runtime.stopWorker(w));
-            }
-        }
-        return Future.join(stopped).mapEmpty();
     }
 
     /** Stops idle workers above the minimum; unloads idle versions whose minimum is zero. */
@@ -546,7 +357,7 @@ public final class DjlServingEngine implements ServingEngine {
             List<BatchWorker> retired = v.batcher.retireIdle(v.config.idleTimeout(), v.config.minWorkers());
             if (!retired.isEmpty()) {
                 LOG.debug("{}: stopping {} idle worker(s)", v.key, retired.size());
-                undeploy(v, retired);
+                workers.undeploy(v, retired);
             }
             if (v.config.minWorkers() == 0 && v.batcher.workers() == 0
                     && now - v.batcher.lastUsedNanos() >= v.config.idleTimeout().toNanos()) {
@@ -561,37 +372,18 @@ public final class DjlServingEngine implements ServingEngine {
 
     // --- shutdown -------------------------------------------------------------------------------
 
-    /** Lets queued and running work finish within the shutdown timeout; fails what is left. */
-    private Future<Void> drain(ServedVersion v) {
-        Promise<Void> drained = Promise.promise();
-        long timer = vertx.setTimer(config.shutdownTimeout().toMillis(), id -> {
-            LOG.warn("{}: work left after {}; failing it", v.key, config.shutdownTimeout());
-            v.batcher.abort(new OverloadedException(v.key + " shut down before the request finished",
-                    Duration.ofSeconds(1)));
-            drained.tryComplete();
-        });
-        v.batcher.close().onComplete(ar -> {
-            vertx.cancelTimer(timer);
-            drained.tryComplete();
-        });
-        return drained.future();
-    }
-
-    /** Stops every worker of an unregistered version, then frees its model, memory and meters. */
+    /** Retires a version that left the table: stops its workers, then frees its model, memory and meters. */
     private Future<Void> release(ServedVersion v) {
         ModelRuntime.Model model;
         synchronized (this) {
-            model = v.loaded() ? v.model.result() : null;
-            if (v.model != null && (v.model.succeeded() || !v.model.isComplete())) {
-                dischargeLocked(v);
-            }
-            v.model = null;
+            model = v.retire();
+            memory.discharge(v);
         }
-        return undeploy(v, new ArrayList<>(v.deployments))
-                .transform(x -> stuckStopped(v))
+        return workers.undeployAll(v)
+                .transform(x -> workers.stuckStopped(v))
                 .transform(ar -> {
                     if (model != null) {
-                        closeUnlessStuck(v, model, ar);
+                        VersionWorkers.closeUnlessStuck(v, model, ar);
                     }
                     v.metrics.close();
                     return Future.succeededFuture();
@@ -599,34 +391,6 @@ public final class DjlServingEngine implements ServingEngine {
     }
 
     // --- helpers --------------------------------------------------------------------------------
-
-    private ModelStatus statusOf(ServedVersion v) {
-        ModelStatus.State state = v.model == null
-                ? ModelStatus.State.UNLOADED
-                : v.model.succeeded() ? ModelStatus.State.LOADED : ModelStatus.State.LOADING;
-        return new ModelStatus(v.key, state, v.batcher.workers(), v.batcher.busyWorkers(),
-                v.batcher.queuedItems(), v.lastLoad, v.batcher.batchCap(), v.batcher.stuckWorkers(),
-                v.metrics.workersReplaced());
-    }
-
-    private void publish(RequestFacts facts) {
-        for (Consumer<RequestFacts> listener : listeners) {
-            try {
-                listener.accept(facts);
-            } catch (RuntimeException e) {
-                LOG.warn("request listener failed", e);
-            }
-        }
-    }
-
-    private <T> Future<T> refuse(Context context, ModelKey key, RequestOutcome outcome, RuntimeException e) {
-        Promise<T> promise = Promise.promise();
-        context.runOnContext(x -> {
-            publish(RequestFacts.refused(key, outcome, 0));
-            promise.fail(e);
-        });
-        return promise.future();
-    }
 
     private static OverloadedException shuttingDown() {
         return new OverloadedException("the serving engine is shutting down", Duration.ofSeconds(5));

@@ -1,5 +1,6 @@
 package com.modelmarket.serving.metrics;
 
+import com.modelmarket.serving.HostStatus;
 import com.modelmarket.serving.ModelKey;
 import com.modelmarket.serving.RequestOutcome;
 import io.micrometer.core.instrument.Counter;
@@ -48,6 +49,19 @@ public final class ModelMetrics implements AutoCloseable {
     private final Map<RequestOutcome, Counter> requests = new EnumMap<>(RequestOutcome.class);
     private final Counter replacedStuck;
     private final Counter replacedBroken;
+
+    /**
+     * The engine-wide gauges of the model hosts: {@code modelmarket.serving.hosts} (running
+     * processes) and {@code modelmarket.serving.hosts.resident} (their resident bytes).
+     */
+    public static void hostGauges(MeterRegistry registry, Supplier<List<HostStatus>> hosts) {
+        Gauge.builder(PREFIX + "hosts", hosts, h -> h.get().size())
+                .description("running model-host processes").strongReference(true).register(registry);
+        Gauge.builder(PREFIX + "hosts.resident", hosts,
+                        h -> h.get().stream().mapToLong(HostStatus::residentBytes).sum())
+                .baseUnit("bytes").description("resident memory of all model hosts").strongReference(true)
+                .register(registry);
+    }
 
     public ModelMetrics(MeterRegistry registry, ModelKey key) {
         this.registry = registry;
