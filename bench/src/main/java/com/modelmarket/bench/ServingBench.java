@@ -9,14 +9,14 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.translate.NoopTranslator;
 import com.modelmarket.serving.InferenceRequest;
 import com.modelmarket.serving.ModelKey;
-import com.modelmarket.serving.Outcome;
+import com.modelmarket.serving.RequestOutcome;
 import com.modelmarket.serving.PoolConfig;
 import com.modelmarket.serving.RequestFacts;
 import com.modelmarket.serving.ServingConfig;
 import com.modelmarket.serving.model.DataType;
 import com.modelmarket.serving.model.ModelManifest;
 import com.modelmarket.serving.model.Tensor;
-import com.modelmarket.serving.pool.DjlServingEngine;
+import com.modelmarket.serving.engine.DjlServingEngine;
 import com.modelmarket.serving.store.ModelStore;
 import com.modelmarket.serving.store.StoredArtifact;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -208,7 +208,7 @@ public final class ServingBench {
         Set<Long> batches = ConcurrentHashMap.newKeySet();
         LongAdder computeNanos = new LongAdder();
         collector = f -> {
-            if (f.model().equals(key) && f.outcome() == Outcome.SUCCESS) {
+            if (f.model().equals(key) && f.outcome() == RequestOutcome.SUCCESS) {
                 long now = System.nanoTime();
                 if (now >= measureFrom && now <= end) {
                     batches.add(f.batchId());

@@ -118,6 +118,19 @@ public record HostConfig(
                 validation, idle, staticCheck);
     }
 
+    /** The host process's limits: address space, largest file, open files, processes, JVM heap. */
+    public HostConfig withLimits(long memoryLimit, long fileSizeLimit, int openFiles, int processes, long heap) {
+        return new HostConfig(sandbox, dir, nativeDir, maxShare, overheadBytes, memoryLimit,
+                fileSizeLimit, openFiles, processes, heap, startTimeout, killGrace,
+                validationTimeout, idleTimeout, staticCheck);
+    }
+
+    public HostConfig withStartTimeout(Duration timeout) {
+        return new HostConfig(sandbox, dir, nativeDir, maxShare, overheadBytes, memoryLimitBytes,
+                fileSizeLimitBytes, openFilesLimit, processLimit, heapBytes, timeout, killGrace,
+                validationTimeout, idleTimeout, staticCheck);
+    }
+
     /** Only for tests that show the sandbox holds for code the static check would have refused. */
     public HostConfig withStaticCheck(boolean on) {
         return new HostConfig(sandbox, dir, nativeDir, maxShare, overheadBytes, memoryLimitBytes,

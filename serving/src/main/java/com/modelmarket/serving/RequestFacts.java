@@ -16,7 +16,7 @@ package com.modelmarket.serving;
  */
 public record RequestFacts(
         ModelKey model,
-        Outcome outcome,
+        RequestOutcome outcome,
         int items,
         long queueNanos,
         long computeNanos,
@@ -26,7 +26,7 @@ public record RequestFacts(
         long loadNanos) {
 
     /** Facts of a request refused before it reached a queue. */
-    public static RequestFacts refused(ModelKey model, Outcome outcome, int items) {
+    public static RequestFacts refused(ModelKey model, RequestOutcome outcome, int items) {
         return new RequestFacts(model, outcome, items, 0, 0, 0, 0, false, 0);
     }
 }

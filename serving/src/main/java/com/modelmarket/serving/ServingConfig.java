@@ -66,6 +66,8 @@ public record ServingConfig(
     }
 
     public static final Duration DEFAULT_STUCK_GRACE = Duration.ofSeconds(2);
+    /** The device of {@link #defaults()}; {@link #withDevice} (from the configuration file) changes it. */
+    public static final String DEFAULT_DEVICE = "cpu";
 
     /**
      * CPU, one worker thread per core, each with one intra-op thread (several single-threaded
@@ -75,7 +77,7 @@ public record ServingConfig(
      */
     public static ServingConfig defaults() {
         int cores = Runtime.getRuntime().availableProcessors();
-        return new ServingConfig(2L << 30, "cpu", cores, 1, 1, false, Duration.ofSeconds(30),
+        return new ServingConfig(2L << 30, DEFAULT_DEVICE, cores, 1, 1, false, Duration.ofSeconds(30),
                 Duration.ofSeconds(1), defaultSpareThreads(cores), DEFAULT_STUCK_GRACE, HostConfig.defaults());
     }
 
@@ -93,6 +95,17 @@ public record ServingConfig(
         int cores = Runtime.getRuntime().availableProcessors();
         return new ServingConfig(memoryBudgetBytes, device, threads, Math.max(1, cores / threads),
                 interOpThreads, graphOptimizer, shutdownTimeout, idleCheckInterval, spareThreads, stuckGrace, hosts);
+    }
+
+    /** PyTorch's threads per operator and for independent graph nodes, as they are (no derivation). */
+    public ServingConfig withTorchThreads(int intraOp, int interOp) {
+        return new ServingConfig(memoryBudgetBytes, device, workerThreads, intraOp, interOp,
+                graphOptimizer, shutdownTimeout, idleCheckInterval, spareThreads, stuckGrace, hosts);
+    }
+
+    public ServingConfig withGraphOptimizer(boolean on) {
+        return new ServingConfig(memoryBudgetBytes, device, workerThreads, intraOpThreads, interOpThreads,
+                on, shutdownTimeout, idleCheckInterval, spareThreads, stuckGrace, hosts);
     }
 
     public ServingConfig withHosts(HostConfig h) {

@@ -22,7 +22,7 @@ public interface ServingEngine {
      */
     static Future<ServingEngine> create(Vertx vertx, ServingConfig config, MeterRegistry registry) {
         return vertx.executeBlocking(
-                () -> new com.modelmarket.serving.pool.DjlServingEngine(vertx, config, registry), false);
+                () -> new com.modelmarket.serving.engine.DjlServingEngine(vertx, config, registry), false);
     }
 
     /**

@@ -82,7 +82,7 @@ class ModelLoadingTest {
         for (int i = 0; i < expected.size(); i++) {
             Fixtures.assertClose(expected.get(i), result.outputs().get(i), 1e-5);
         }
-        assertEquals(Outcome.SUCCESS, result.facts().outcome());
+        assertEquals(RequestOutcome.SUCCESS, result.facts().outcome());
         assertEquals(manifest.exampleItems(), result.facts().items());
     }
 

@@ -222,11 +222,11 @@ class ServingEngineTest {
         }
         assertTrue(overloaded > 0, "100 requests at once into a queue of 4 must overflow");
         List<RequestFacts> refused =
-                factsOf(key).stream().filter(f -> f.outcome() == Outcome.OVERLOADED).toList();
+                factsOf(key).stream().filter(f -> f.outcome() == RequestOutcome.OVERLOADED).toList();
         assertEquals(overloaded, refused.size());
         assertTrue(refused.stream().allMatch(f -> f.batchId() == 0 && f.computeNanos() == 0));
         assertEquals(100 - overloaded,
-                factsOf(key).stream().filter(f -> f.outcome() == Outcome.SUCCESS).count());
+                factsOf(key).stream().filter(f -> f.outcome() == RequestOutcome.SUCCESS).count());
     }
 
     @Test
@@ -254,7 +254,7 @@ class ServingEngineTest {
         }
         assertTrue(expiredUnstarted > 0, "300 requests with 2 ms deadlines, one at a time");
         List<RequestFacts> notRun = factsOf(key).stream()
-                .filter(f -> f.outcome() == Outcome.DEADLINE_EXCEEDED && f.batchId() == 0).toList();
+                .filter(f -> f.outcome() == RequestOutcome.DEADLINE_EXCEEDED && f.batchId() == 0).toList();
         assertEquals(expiredUnstarted + 1, notRun.size());
         assertTrue(notRun.stream().allMatch(f -> f.computeNanos() == 0 && f.batchSize() == 0));
     }
@@ -293,11 +293,11 @@ class ServingEngineTest {
             }
         }
         List<RequestFacts> mine = factsOf(key);
-        Set<Long> failedBatches = mine.stream().filter(f -> f.outcome() == Outcome.FAILED)
+        Set<Long> failedBatches = mine.stream().filter(f -> f.outcome() == RequestOutcome.FAILED)
                 .map(RequestFacts::batchId).collect(Collectors.toSet());
         assertEquals(1, failedBatches.size(), "failures come from one batch");
-        assertEquals(failed + 1, mine.stream().filter(f -> f.outcome() == Outcome.FAILED).count());
-        assertTrue(mine.stream().filter(f -> f.outcome() == Outcome.SUCCESS)
+        assertEquals(failed + 1, mine.stream().filter(f -> f.outcome() == RequestOutcome.FAILED).count());
+        assertTrue(mine.stream().filter(f -> f.outcome() == RequestOutcome.SUCCESS)
                 .noneMatch(f -> failedBatches.contains(f.batchId())));
 
         InferenceResult after = await(engine.infer(key,
@@ -330,7 +330,7 @@ class ServingEngineTest {
             assertInstanceOf(InvalidInputException.class, failure(engine.infer(key, request)));
         }
         assertEquals(bad.size(),
-                factsOf(key).stream().filter(f -> f.outcome() == Outcome.INVALID).count());
+                factsOf(key).stream().filter(f -> f.outcome() == RequestOutcome.INVALID).count());
     }
 
     @Test

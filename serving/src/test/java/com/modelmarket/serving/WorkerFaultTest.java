@@ -211,7 +211,7 @@ class WorkerFaultTest {
             assertInstanceOf(InferenceFailedException.class, poisoned);
             assertTrue(poisoned.getMessage().contains("poison value in input"), poisoned.getMessage());
             Set<Long> failedBatches = facts.stream()
-                    .filter(f -> f.model().equals(poison) && f.outcome() == Outcome.FAILED)
+                    .filter(f -> f.model().equals(poison) && f.outcome() == RequestOutcome.FAILED)
                     .map(RequestFacts::batchId).collect(Collectors.toSet());
             assertEquals(1, failedBatches.size(), "every failure comes from the poisoned batch");
             long failed = mine.stream().filter(Future::failed).count();

@@ -43,7 +43,7 @@ class TimingSafeTest {
      */
     private static final Map<String, String> NOT_SECRETS = Map.of(
             "TokenService.java: TOKEN_TYPE.equals(claims.getString())", "the JWT 'typ' claim, a public constant",
-            "Batcher.java: r.signature().equals(members.get().signature())", "a batch's tensor-shape signature, not a credential",
+            "RequestQueue.java: r.signature().equals(members.get().signature())", "a batch's tensor-shape signature, not a credential",
             "AppConfig.java: accessTokenTtl.compareTo(Duration.ofMinutes())", "a token's lifetime setting, not the token");
 
     private static final Pattern COMPARISON = Pattern.compile(

@@ -20,10 +20,7 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.IdentityHashMap;
-import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
@@ -59,7 +56,8 @@ import org.slf4j.LoggerFactory;
  *       that bigger batches are no faster per item ({@link #useBatchCap}).
  * </ul>
  *
- * <p>State is guarded by this object's lock. Whatever a locked section decides to do that reaches
+ * <p>Parts: the {@link RequestQueue}, the {@link DeadlineWatch} (one timer for every deadline) and
+ * the {@link StuckWorkerPolicy}. State is guarded by this object's lock. Whatever a locked section decides to do that reaches
  * other threads (starting a batch or a worker, answering callers on their Vert.x contexts, one
  * task per context) is collected in {@link Effects} and done after the lock is released, so
  * workers and the event loop never wait on each other's wake-ups.
@@ -98,48 +96,24 @@ public final class Batcher {
     private final Scaler scaler;
     private final ModelMetrics metrics;
     private final Responder responder;
-    private final long stuckGraceNanos;
+    private final StuckWorkerPolicy stuck;
+    private final DeadlineWatch deadlines;
 
-    private final ArrayDeque<PendingRequest> queue = new ArrayDeque<>();
+    private final RequestQueue queue = new RequestQueue();
     private final ArrayDeque<IdleWorker> idle = new ArrayDeque<>();
     /** Requests now computing, so that {@link #abort} can answer them. */
     private final Set<PendingRequest> running = new HashSet<>();
-    /** Batches now computing on a worker in service. */
-    private final Map<Batch, InFlight> inFlight = new IdentityHashMap<>();
-    /** Batches whose worker was declared stuck, until they return. */
-    private final Map<Batch, InFlight> abandoned = new IdentityHashMap<>();
-    /** Stuck workers lent no spare thread: each still holds a worker slot. */
-    private int unreplaced;
     private int batchCap;
-    private int queuedItems;
     private int busy;
     private int starting;
     private boolean modelLoaded;
     private boolean closed;
     private long lingerTimer = NO_TIMER;
-    /** One timer for all deadlines, armed for the earliest one pending. */
-    private long deadlineTimer = NO_TIMER;
-    private long deadlineTimerAt = Long.MAX_VALUE;
     private long lastUsedNanos = System.nanoTime();
     private double avgBatchNanos = 1_000_000;
     private final Promise<Void> drained = Promise.promise();
 
     private record IdleWorker(BatchWorker worker, long sinceNanos) {}
-
-    /** A batch on its worker; {@code stuckAtNanos} is when the worker counts as stuck. */
-    private static final class InFlight {
-        final BatchWorker worker;
-        final long startedNanos;
-        final long stuckAtNanos;
-        final Promise<Void> ended = Promise.promise();
-        boolean replaced;
-
-        InFlight(BatchWorker worker, long startedNanos, long stuckAtNanos) {
-            this.worker = worker;
-            this.startedNanos = startedNanos;
-            this.stuckAtNanos = stuckAtNanos;
-        }
-    }
 
     public Batcher(
             Vertx vertx, ModelKey key, PoolConfig config, Scaler scaler, ModelMetrics metrics,
@@ -161,7 +135,8 @@ public final class Batcher {
         this.scaler = scaler;
         this.metrics = metrics;
         this.responder = new Responder(key, metrics, factsListener);
-        this.stuckGraceNanos = stuckGrace.toNanos();
+        this.stuck = new StuckWorkerPolicy(key, config.maxWorkers(), stuckGrace, scaler, metrics);
+        this.deadlines = new DeadlineWatch(vertx, this::onDeadlineTimer);
         this.batchCap = config.maxBatchSize();
     }
 
@@ -184,21 +159,19 @@ public final class Batcher {
             lastUsedNanos = now;
             if (closed) {
                 refuse(fx, r, new OverloadedException(key + " is shutting down", Duration.ofSeconds(1)));
-            } else if (unreplaced >= config.maxWorkers()) {
-                refuse(fx, r, allStuck());
-            } else if (queuedItems + items > config.maxQueue()) {
+            } else if (stuck.allSlotsHeld()) {
+                refuse(fx, r, stuck.allStuck());
+            } else if (queue.items() + items > config.maxQueue()) {
                 refuse(fx, r, new OverloadedException(
-                        key + " has " + queuedItems + " items queued (limit " + config.maxQueue() + ")",
+                        key + " has " + queue.items() + " items queued (limit " + config.maxQueue() + ")",
                         retryAfterLocked()));
             } else if (deadlineNanos <= now) {
-                r.state = PendingRequest.State.DONE;
                 expire(fx, r, now);
             } else {
                 r.behindBusy = idle.isEmpty() && busy > 0;
                 r.cold = !modelLoaded;
-                queue.addLast(r);
-                queuedItems += items;
-                watchDeadlineLocked(deadlineNanos);
+                queue.add(r);
+                deadlines.watch(deadlineNanos);
                 dispatchLocked(fx);
             }
         }
@@ -266,18 +239,13 @@ public final class Batcher {
 
     /** Workers declared stuck whose batch has not returned yet. */
     public synchronized int stuckWorkers() {
-        return abandoned.size();
+        return stuck.stuck();
     }
 
     /** Records that the model is in memory: requests that waited for it were cold starts. */
     public synchronized void modelLoaded() {
         modelLoaded = true;
-        long now = System.nanoTime();
-        for (PendingRequest r : queue) {
-            if (r.cold && r.loadedNanos == 0) {
-                r.loadedNanos = now;
-            }
-        }
+        queue.modelLoaded(System.nanoTime());
     }
 
     /**
@@ -302,14 +270,11 @@ public final class Batcher {
      * @return the workers to stop, or null if the version is busy
      */
     public synchronized List<BatchWorker> retireAll() {
-        if (busy > 0 || starting > 0 || !queue.isEmpty() || !abandoned.isEmpty()) {
+        if (!isIdle()) {
             return null;
         }
-        List<BatchWorker> all = new ArrayList<>();
-        idle.forEach(w -> all.add(w.worker()));
-        idle.clear();
         modelLoaded = false;
-        return all;
+        return takeIdleLocked();
     }
 
     /**
@@ -321,10 +286,9 @@ public final class Batcher {
      */
     public List<BatchWorker> modelLost() {
         Effects fx = new Effects();
-        List<BatchWorker> gone = new ArrayList<>();
+        List<BatchWorker> gone;
         synchronized (this) {
-            idle.forEach(w -> gone.add(w.worker()));
-            idle.clear();
+            gone = takeIdleLocked();
             modelLoaded = false;
             dispatchLocked(fx);
         }
@@ -358,18 +322,14 @@ public final class Batcher {
             cancelLingerLocked();
             failQueuedLocked(fx, error);
             // running batches keep their worker until they end; their callers are answered now
-            for (PendingRequest r : running) {
-                if (r.answeredEarly == null) {
-                    fx.answer(r.context, responder.answerEarly(r, error));
-                }
-            }
+            answerRunningLocked(fx, Long.MAX_VALUE, error);
             fx.act(drained::tryComplete);
         }
         fx.run();
     }
 
     public synchronized int queuedItems() {
-        return queuedItems;
+        return queue.items();
     }
 
     public synchronized int workers() {
@@ -381,7 +341,7 @@ public final class Batcher {
     }
 
     public synchronized boolean isIdle() {
-        return busy == 0 && starting == 0 && queue.isEmpty() && abandoned.isEmpty();
+        return busy == 0 && starting == 0 && queue.isEmpty() && stuck.stuck() == 0;
     }
 
     public synchronized long lastUsedNanos() {
@@ -399,7 +359,7 @@ public final class Batcher {
         long now = System.nanoTime();
         while (!idle.isEmpty() && !queue.isEmpty()) {
             List<PendingRequest> members = new ArrayList<>();
-            int items = collectLocked(fx, members, now);
+            int items = queue.collect(members, batchCap, now, r -> expire(fx, r, now));
             if (members.isEmpty()) {
                 continue; // the head had expired; look again
             }
@@ -413,56 +373,22 @@ public final class Batcher {
                 r.startNanos = now;
                 running.add(r);
             }
-            queue.removeIf(r -> r.state != PendingRequest.State.QUEUED);
-            queuedItems -= items;
+            queue.removeBatch(items);
             BatchWorker worker = idle.pop().worker();
             busy++;
             Batch batch = new Batch(BATCH_IDS.incrementAndGet(), members, items);
-            long stuckAt = stuckAtLocked(members);
-            InFlight f = new InFlight(worker, now, stuckAt);
-            inFlight.put(batch, f);
-            watchDeadlineLocked(stuckAt);
+            StuckWorkerPolicy.InFlight f = stuck.started(batch, worker, now);
+            deadlines.watch(f.stuckAtNanos);
             fx.act(() -> run(f, batch));
         }
         int workers = busy + idle.size() + starting;
         if (!queue.isEmpty() && idle.isEmpty() && !closed
-                && workers < config.maxWorkers() - unreplaced
-                && (starting == 0 || queuedItems > starting * batchCap)) {
+                && workers < stuck.freeSlots()
+                && (starting == 0 || queue.items() > starting * batchCap)) {
             starting++;
             fx.act(scaler::startWorker);
         }
         checkDrainedLocked(fx);
-    }
-
-    /**
-     * Fills {@code members} with the oldest live request and the later ones that fit beside it;
-     * removes expired requests met on the way. Returns the item count.
-     */
-    private int collectLocked(Effects fx, List<PendingRequest> members, long now) {
-        int items = 0;
-        Iterator<PendingRequest> it = queue.iterator();
-        while (it.hasNext()) {
-            PendingRequest r = it.next();
-            if (r.deadlineNanos <= now) {
-                it.remove();
-                queuedItems -= r.items();
-                r.state = PendingRequest.State.DONE;
-                expire(fx, r, now);
-                continue;
-            }
-            if (members.isEmpty()) {
-                members.add(r);
-                items = r.items();
-            } else if (r.signature().equals(members.get(0).signature())
-                    && items + r.items() <= batchCap) {
-                members.add(r);
-                items += r.items();
-            }
-            if (items >= batchCap) {
-                break;
-            }
-        }
-        return items;
     }
 
     private boolean shouldLinger(PendingRequest oldest, long now) {
@@ -475,7 +401,8 @@ public final class Batcher {
 
     private void armLingerLocked(PendingRequest oldest, long now) {
         if (lingerTimer == NO_TIMER) {
-            lingerTimer = vertx.setTimer(millisUntil(oldest.arrivalNanos + maxBatchDelayNanos, now), id -> {
+            long delay = DeadlineWatch.millisUntil(oldest.arrivalNanos + maxBatchDelayNanos, now);
+            lingerTimer = vertx.setTimer(delay, id -> {
                 Effects fx = new Effects();
                 synchronized (this) {
                     lingerTimer = NO_TIMER;
@@ -493,16 +420,7 @@ public final class Batcher {
         }
     }
 
-    /** When a batch's worker counts as stuck: the grace after its requests' latest deadline. */
-    private long stuckAtLocked(List<PendingRequest> members) {
-        long latest = Long.MIN_VALUE; // nanoTime() may be negative
-        for (PendingRequest r : members) {
-            latest = Math.max(latest, r.deadlineNanos);
-        }
-        return latest > Long.MAX_VALUE - stuckGraceNanos ? Long.MAX_VALUE : latest + stuckGraceNanos;
-    }
-
-    private void run(InFlight f, Batch batch) {
+    private void run(StuckWorkerPolicy.InFlight f, Batch batch) {
         Future<BatchOutput> output;
         try {
             output = f.worker.run(batch);
@@ -512,22 +430,25 @@ public final class Batcher {
         output.onComplete(ar -> batchDone(f, batch, ar));
     }
 
-    private void batchDone(InFlight f, Batch batch, AsyncResult<BatchOutput> ar) {
+    private void batchDone(StuckWorkerPolicy.InFlight f, Batch batch, AsyncResult<BatchOutput> ar) {
         f.ended.tryComplete();
-        Effects late = null;
+        Effects late = new Effects();
+        boolean inService;
         synchronized (this) {
-            if (inFlight.remove(batch) == null) {
-                late = new Effects();
-                lateReturnLocked(late, f, batch);
+            inService = stuck.ended(late, f, batch);
+            if (!inService) { // its callers were answered long ago: only its slot comes back
+                topUpLocked(late);
+                dispatchLocked(late);
+                checkDrainedLocked(late);
             }
         }
-        if (late != null) {
+        if (!inService) {
             late.run();
             return;
         }
         BatchWorker worker = f.worker;
         long computeNanos = ar.succeeded() ? ar.result().computeNanos() : System.nanoTime() - f.startedNanos;
-        boolean broken = ar.failed() && isBroken(ar.cause());
+        boolean broken = ar.failed() && StuckWorkerPolicy.isBroken(ar.cause());
         List<List<Tensor>> split = null;
         ServingException error = null;
         if (ar.succeeded()) {
@@ -572,39 +493,12 @@ public final class Batcher {
     }
 
     /**
-     * A batch whose worker was declared stuck has ended: its callers were answered long ago, so the
-     * result is dropped; the worker slot or spare thread it held is free again.
+     * The worker of a batch far past its deadline was declared stuck ({@link StuckWorkerPolicy}).
+     * Its requests were answered at their deadlines; their facts are published now, not when (if
+     * ever) the batch returns.
      */
-    private void lateReturnLocked(Effects fx, InFlight f, Batch batch) {
-        abandoned.remove(batch);
-        if (f.replaced) {
-            fx.act(scaler::returnSpare);
-        } else {
-            unreplaced--;
-        }
-        LOG.info("{}: stuck worker returned from batch {} after {} ms; its result is discarded", key,
-                batch.id(), (System.nanoTime() - f.startedNanos) / 1_000_000);
-        topUpLocked(fx);
-        dispatchLocked(fx);
-        checkDrainedLocked(fx);
-    }
-
-    /**
-     * Takes the worker of a batch far past its deadline out of service. Its requests were answered at
-     * their deadlines; their facts are published now, not when (if ever) the batch returns.
-     */
-    private void abandonLocked(Effects fx, Batch batch, InFlight f, long now) {
+    private void abandonLocked(Effects fx, Batch batch, StuckWorkerPolicy.InFlight f, long now) {
         busy--;
-        abandoned.put(batch, f);
-        f.replaced = abandoned.size() - unreplaced <= config.maxWorkers() && scaler.lendSpare(f.worker);
-        if (!f.replaced) {
-            unreplaced++;
-        }
-        metrics.workerReplaced(true);
-        LOG.warn("{}: worker stuck in batch {} of {} item(s) for {} ms, {} ms past its requests' deadlines; "
-                        + "abandoned and {}", key, batch.id(), batch.items(), (now - f.startedNanos) / 1_000_000,
-                (now - f.stuckAtNanos + stuckGraceNanos) / 1_000_000,
-                f.replaced ? "replaced" : "not replaced (no spare thread left): its slot stays taken until it returns");
         ServingException late = new DeadlineExceededException(
                 key + ": deadline passed while the request was computing", true);
         for (PendingRequest r : batch.requests()) {
@@ -616,112 +510,78 @@ public final class Batcher {
             fx.answer(r.context, responder.ran(r, batch, now - f.startedNanos, null, late));
         }
         fx.act(() -> scaler.stopWorker(f.worker, f.ended.future()));
-        if (unreplaced >= config.maxWorkers()) {
-            failQueuedLocked(fx, allStuck());
+        if (stuck.allSlotsHeld()) {
+            failQueuedLocked(fx, stuck.allStuck());
         }
         topUpLocked(fx);
     }
 
     /** Starts workers up to the minimum again after one was taken out of service. */
     private void topUpLocked(Effects fx) {
-        int target = Math.min(config.minWorkers(), config.maxWorkers() - unreplaced);
+        int target = Math.min(config.minWorkers(), stuck.freeSlots());
         if (!closed && modelLoaded && busy + idle.size() + starting < target) {
             starting++;
             fx.act(scaler::startWorker);
         }
     }
 
-    private OverloadedException allStuck() {
-        return new OverloadedException(key + ": every worker is stuck in a forward pass; retry later",
-                Duration.ofNanos(Math.max(1_000_000_000L, stuckGraceNanos)));
-    }
-
-    /** Whether a batch failure says the worker itself is unusable. */
-    private static boolean isBroken(Throwable failure) {
-        Throwable t = failure;
-        for (int depth = 0; t != null && depth < 16; depth++, t = t.getCause()) {
-            if (t instanceof Error || t instanceof BatchWorker.BrokenException) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /** Keeps the deadline timer armed for the earliest pending deadline. */
-    private void watchDeadlineLocked(long deadlineNanos) {
-        if (deadlineNanos == Long.MAX_VALUE || deadlineNanos >= deadlineTimerAt) {
-            return;
-        }
-        if (deadlineTimer != NO_TIMER) {
-            vertx.cancelTimer(deadlineTimer);
-        }
-        deadlineTimerAt = deadlineNanos;
-        deadlineTimer = vertx.setTimer(millisUntil(deadlineNanos, System.nanoTime()), this::onDeadlineTimer);
-    }
-
-    /** Fails queued requests past their deadline (never run) and answers running ones now. */
+    /** Fails queued requests past their deadline (never run), answers running ones, abandons stuck workers. */
     private void onDeadlineTimer(long id) {
         Effects fx = new Effects();
         synchronized (this) {
-            if (id != deadlineTimer) {
+            if (!deadlines.fired(id)) {
                 return; // replaced by an earlier deadline
             }
-            deadlineTimer = NO_TIMER;
-            deadlineTimerAt = Long.MAX_VALUE;
             long now = System.nanoTime();
-            long next = Long.MAX_VALUE;
-            for (Iterator<PendingRequest> it = queue.iterator(); it.hasNext(); ) {
-                PendingRequest r = it.next();
-                if (r.deadlineNanos <= now) {
-                    it.remove();
-                    queuedItems -= r.items();
-                    r.state = PendingRequest.State.DONE;
-                    expire(fx, r, now);
-                } else {
-                    next = Math.min(next, r.deadlineNanos);
-                }
-            }
-            for (PendingRequest r : running) {
-                if (r.answeredEarly != null) {
-                    continue;
-                }
-                if (r.deadlineNanos <= now) {
-                    fx.answer(r.context, responder.answerEarly(r, new DeadlineExceededException(
-                            key + ": deadline passed while the request was computing", true)));
-                } else {
-                    next = Math.min(next, r.deadlineNanos);
-                }
-            }
-            for (Iterator<Map.Entry<Batch, InFlight>> it = inFlight.entrySet().iterator(); it.hasNext(); ) {
-                Map.Entry<Batch, InFlight> e = it.next();
-                Batch batch = e.getKey();
-                InFlight f = e.getValue();
-                if (f.stuckAtNanos <= now) {
-                    it.remove(); // an IdentityHashMap entry is void once removed: read it first
-                    abandonLocked(fx, batch, f, now);
-                } else {
-                    next = Math.min(next, f.stuckAtNanos);
-                }
-            }
+            long next = queue.expireDue(now, r -> expire(fx, r, now));
+            next = Math.min(next, answerRunningLocked(fx, now, null));
+            next = Math.min(next, stuck.sweep(now, (batch, f) -> abandonLocked(fx, batch, f, now)));
             dispatchLocked(fx);
-            watchDeadlineLocked(next);
+            deadlines.watch(next);
             checkDrainedLocked(fx);
         }
         fx.run();
     }
 
+    /**
+     * Answers, without waiting for their batch, the running requests whose deadline is at or before
+     * {@code now}: with {@code error}, or past their deadline if it is null. Returns the earliest
+     * deadline of the others.
+     */
+    private long answerRunningLocked(Effects fx, long now, ServingException error) {
+        long next = Long.MAX_VALUE;
+        for (PendingRequest r : running) {
+            if (r.answeredEarly != null) {
+                continue;
+            }
+            if (r.deadlineNanos <= now || error != null) {
+                fx.answer(r.context, responder.answerEarly(r, error != null ? error : new DeadlineExceededException(
+                        key + ": deadline passed while the request was computing", true)));
+            } else {
+                next = Math.min(next, r.deadlineNanos);
+            }
+        }
+        return next;
+    }
+
+    private List<BatchWorker> takeIdleLocked() {
+        List<BatchWorker> all = new ArrayList<>();
+        idle.forEach(w -> all.add(w.worker()));
+        idle.clear();
+        return all;
+    }
+
     private void failQueuedLocked(Effects fx, ServingException error) {
         long now = System.nanoTime();
-        for (PendingRequest r : queue) {
+        queue.clear(r -> {
             r.state = PendingRequest.State.DONE;
             fx.answer(r.context, responder.notRun(r, error, now));
-        }
-        queue.clear();
-        queuedItems = 0;
+        });
     }
 
     /** Fails a request that never ran because its deadline passed. */
     private void expire(Effects fx, PendingRequest r, long now) {
+        r.state = PendingRequest.State.DONE;
         fx.answer(r.context, responder.notRun(r, new DeadlineExceededException(key + ": deadline passed after "
                 + Duration.ofNanos(now - r.arrivalNanos).toMillis() + " ms in the queue; not run",
                 false), now));
@@ -741,43 +601,9 @@ public final class Batcher {
 
     private Duration retryAfterLocked() {
         int workers = Math.max(1, busy + idle.size());
-        double batchesAhead = (double) queuedItems / batchCap + 1;
+        double batchesAhead = (double) queue.items() / batchCap + 1;
         long nanos = (long) (batchesAhead * avgBatchNanos / workers);
         long seconds = Math.max(1, Math.min(60, (nanos + 999_999_999L) / 1_000_000_000L));
         return Duration.ofSeconds(seconds);
-    }
-
-    private static long millisUntil(long deadlineNanos, long now) {
-        return Math.max(1, (deadlineNanos - now + 999_999) / 1_000_000);
-    }
-
-    /**
-     * What a locked section decided, done once the lock is released: first start batches and
-     * workers, then answer callers with one task per caller context.
-     */
-    private static final class Effects {
-        private final List<Runnable> actions = new ArrayList<>(2);
-        private final Map<Context, List<Runnable>> answers = new IdentityHashMap<>();
-
-        void act(Runnable action) {
-            actions.add(action);
-        }
-
-        void answer(Context context, Runnable answer) {
-            answers.computeIfAbsent(context, c -> new ArrayList<>(4)).add(answer);
-        }
-
-        void run() {
-            actions.forEach(Runnable::run);
-            answers.forEach((context, list) -> context.runOnContext(v -> {
-                for (Runnable answer : list) {
-                    try {
-                        answer.run();
-                    } catch (RuntimeException e) {
-                        LOG.warn("answering a request failed", e);
-                    }
-                }
-            }));
-        }
     }
 }

@@ -1,7 +1,7 @@
 package com.modelmarket.serving.batch;
 
 import com.modelmarket.serving.InferenceResult;
-import com.modelmarket.serving.Outcome;
+import com.modelmarket.serving.RequestOutcome;
 import com.modelmarket.serving.model.Tensor;
 import io.vertx.core.Context;
 import io.vertx.core.Promise;
@@ -29,7 +29,7 @@ final class PendingRequest {
     long loadedNanos;
     long startNanos;
     /** Set when the caller was answered before the batch ended (deadline, shutdown). */
-    Outcome answeredEarly;
+    RequestOutcome answeredEarly;
 
     PendingRequest(
             List<Tensor> inputs, List<String> wantedOutputs, int items, long arrivalNanos,

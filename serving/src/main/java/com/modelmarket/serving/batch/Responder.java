@@ -3,7 +3,7 @@ package com.modelmarket.serving.batch;
 import com.modelmarket.serving.DeadlineExceededException;
 import com.modelmarket.serving.InferenceResult;
 import com.modelmarket.serving.ModelKey;
-import com.modelmarket.serving.Outcome;
+import com.modelmarket.serving.RequestOutcome;
 import com.modelmarket.serving.OverloadedException;
 import com.modelmarket.serving.RequestFacts;
 import com.modelmarket.serving.ServingException;
@@ -42,7 +42,7 @@ final class Responder {
             RequestFacts facts = facts(r, r.answeredEarly, r.startNanos, share, batch);
             return () -> publish(facts);
         }
-        Outcome outcome = error == null ? Outcome.SUCCESS : Outcome.FAILED;
+        RequestOutcome outcome = error == null ? RequestOutcome.SUCCESS : RequestOutcome.FAILED;
         RequestFacts facts = facts(r, outcome, r.startNanos, share, batch);
         return answer(r, error == null ? new InferenceResult(outputs, facts) : null, error, facts);
     }
@@ -58,17 +58,17 @@ final class Responder {
         return () -> r.promise.tryFail(error);
     }
 
-    static Outcome outcomeOf(ServingException e) {
+    static RequestOutcome outcomeOf(ServingException e) {
         if (e instanceof OverloadedException) {
-            return Outcome.OVERLOADED;
+            return RequestOutcome.OVERLOADED;
         }
         if (e instanceof DeadlineExceededException) {
-            return Outcome.DEADLINE_EXCEEDED;
+            return RequestOutcome.DEADLINE_EXCEEDED;
         }
-        return Outcome.FAILED;
+        return RequestOutcome.FAILED;
     }
 
-    private RequestFacts facts(PendingRequest r, Outcome outcome, long until, long computeNanos,
+    private RequestFacts facts(PendingRequest r, RequestOutcome outcome, long until, long computeNanos,
             Batch batch) {
         long loadNanos = r.cold ? Math.max(0, (r.loadedNanos > 0 ? r.loadedNanos : until)
                 - r.arrivalNanos) : 0;

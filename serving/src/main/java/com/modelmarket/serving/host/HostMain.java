@@ -11,7 +11,7 @@ import com.modelmarket.serving.model.ModelManifest;
 import com.modelmarket.serving.model.Tensor;
 import com.modelmarket.serving.model.TorchErrors;
 import com.modelmarket.serving.model.TorchRuntime;
-import com.modelmarket.serving.pool.BatchCalibration;
+import com.modelmarket.serving.engine.BatchCalibration;
 import io.vertx.core.json.JsonObject;
 import java.io.BufferedInputStream;
 import java.io.IOException;

@@ -1,7 +1,6 @@
 package com.modelmarket.serving.host;
 
 import com.modelmarket.serving.DeadlineExceededException;
-import com.modelmarket.serving.InferenceFailedException;
 import com.modelmarket.serving.ModelKey;
 import com.modelmarket.serving.ModelNotLoadedException;
 import com.modelmarket.serving.ModelRejectedException;
@@ -10,8 +9,6 @@ import com.modelmarket.serving.OverloadedException;
 import com.modelmarket.serving.ServingConfig;
 import com.modelmarket.serving.HostConfig;
 import com.modelmarket.serving.HostStatus;
-import com.modelmarket.serving.batch.Batch;
-import com.modelmarket.serving.batch.BatchOutput;
 import com.modelmarket.serving.batch.BatchWorker;
 import com.modelmarket.serving.host.HostProtocol.Frame;
 import com.modelmarket.serving.model.ModelManifest;
@@ -19,25 +16,19 @@ import com.modelmarket.serving.model.ModelValidator;
 import com.modelmarket.serving.model.Tensor;
 import com.modelmarket.serving.model.TorchScriptArchive;
 import com.modelmarket.serving.model.TorchScriptCode;
-import com.modelmarket.serving.pool.BatchCalibration;
-import com.modelmarket.serving.pool.ModelRuntime;
-import com.modelmarket.serving.pool.OutputCheck;
+import com.modelmarket.serving.engine.ModelRuntime;
 import com.modelmarket.serving.store.ModelStore;
 import com.modelmarket.serving.store.StoredArtifact;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 import java.io.IOException;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -71,27 +62,11 @@ public final class HostedRuntime implements ModelRuntime {
     private final Map<String, ModelKey> handles = new ConcurrentHashMap<>();
     private final List<Consumer<ModelKey>> lossListeners = new CopyOnWriteArrayList<>();
     private final AtomicInteger generation = new AtomicInteger();
-    /** Per owner: hosts that died young in a row, and when the next may start. */
-    private final Map<String, Backoff> backoffs = new ConcurrentHashMap<>();
-
-    /** Restarts of an owner whose hosts keep dying (killed at deadlines, crashing) slow down. */
-    private record Backoff(int deaths, long notBeforeNanos) {}
-
-    /** A host that lived this long before it died starts the count of deaths in a row afresh. */
-    static final long HEALTHY_NANOS = 30_000_000_000L;
-    static final long MAX_BACKOFF_MILLIS = 30_000;
+    /** Per owner: restarts of hosts that keep dying slow down. */
+    private final RestartBackoff backoff = new RestartBackoff();
     private final long watchdog;
     private final long sweeper;
     private volatile boolean closing;
-
-    /** A model in a host. */
-    private record Hosted(ModelKey key, ModelManifest manifest, ModelHost host, String handle, Path file,
-            HostedRuntime runtime) implements Model {
-        @Override
-        public void close() {
-            runtime.unload(this);
-        }
-    }
 
     /**
      * Probes the sandbox and unpacks PyTorch's natives; blocking, call it from a worker thread. If the
@@ -151,7 +126,7 @@ public final class HostedRuntime implements ModelRuntime {
             return artifact;
         }, false).compose(a -> host(key.owner())).compose(host -> {
             String handle = key.toString();
-            return blocking.executeBlocking(() -> link(artifact, host), false)
+            return blocking.executeBlocking(() -> HostFiles.link(artifact, host.modelsDir), false)
                     .compose(file -> {
                         host.handles.add(handle);
                         handles.put(host.name + "/" + handle, key);
@@ -168,7 +143,7 @@ public final class HostedRuntime implements ModelRuntime {
 
     private Future<Model> loaded(ModelKey key, ModelManifest manifest, ModelHost host, String handle, Path file,
             Frame frame, Throwable failure) {
-        Hosted model = new Hosted(key, manifest, host, handle, file, this);
+        HostedModel model = new HostedModel(key, manifest, host, handle, file, this);
         if (failure != null) {
             forget(model);
             if (failure instanceof DeadlineExceededException) {
@@ -206,54 +181,33 @@ public final class HostedRuntime implements ModelRuntime {
         }
     }
 
-    /** The tenant's artifact in its host's model folder: a hard link into the store, or a copy. */
-    private static Path link(StoredArtifact artifact, ModelHost host) throws IOException {
-        Path target = host.modelsDir.resolve(artifact.sha256() + ".pt");
-        if (Files.exists(target)) {
-            return target;
-        }
-        try {
-            Files.createLink(target, artifact.path());
-        } catch (FileAlreadyExistsException e) {
-            return target;
-        } catch (IOException | UnsupportedOperationException e) {
-            Path tmp = host.modelsDir.resolve(artifact.sha256() + ".tmp");
-            Files.copy(artifact.path(), tmp, StandardCopyOption.REPLACE_EXISTING);
-            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-        }
-        return target;
-    }
-
-    private void unload(Hosted model) {
+    void unload(HostedModel model) {
         forget(model);
-        if (model.host.alive()) {
-            model.host.call(HostProtocol.UNLOAD, "unloading " + model.key, Long.MAX_VALUE,
-                    w -> w.string(model.handle));
+        if (model.host().alive()) {
+            model.host().call(HostProtocol.UNLOAD, "unloading " + model.key(), Long.MAX_VALUE,
+                    w -> w.string(model.handle()));
         }
     }
 
-    private void forget(Hosted model) {
-        model.host.handles.remove(model.handle);
-        handles.remove(model.host.name + "/" + model.handle);
-        if (model.host.handles.isEmpty()) {
-            model.host.markIdle();
+    private void forget(HostedModel model) {
+        model.host().handles.remove(model.handle());
+        handles.remove(model.host().name + "/" + model.handle());
+        if (model.host().handles.isEmpty()) {
+            model.host().markIdle();
         }
     }
 
     /** The owner's running host, started if there is none (or it died). */
     private Future<ModelHost> host(String owner) {
-        Backoff backoff = backoffs.get(owner);
-        long wait = backoff == null ? 0 : backoff.notBeforeNanos() - System.nanoTime();
-        if (wait > 0 && !hosts.containsKey(owner)) {
-            return Future.failedFuture(new OverloadedException("this publisher's model host died " + backoff.deaths()
-                    + " times in a row; it restarts in " + (wait / 1_000_000) + " ms",
-                    Duration.ofNanos(Math.max(wait, 1_000_000_000L))));
+        OverloadedException wait = hosts.containsKey(owner) ? null : backoff.refusal(owner);
+        if (wait != null) {
+            return Future.failedFuture(wait);
         }
         return hosts.compute(owner, (o, current) -> {
             if (current != null && (!current.isComplete() || (current.succeeded() && current.result().alive()))) {
                 return current;
             }
-            String name = dirName(owner) + "-" + generation.incrementAndGet();
+            String name = HostFiles.dirName(owner) + "-" + generation.incrementAndGet();
             Path dir = root.resolve(name);
             return blocking.executeBlocking(() -> ModelHost.start(launcher, owner, name, dir, threadsPerHost,
                     Math.max(1, serving.intraOpThreads()), serving.interOpThreads(), serving.graphOptimizer(),
@@ -263,23 +217,10 @@ public final class HostedRuntime implements ModelRuntime {
         });
     }
 
-    /** A short, file-name-safe folder name for an owner. */
-    private static String dirName(String owner) {
-        String safe = owner.replaceAll("[^A-Za-z0-9_-]", "");
-        if (safe.length() > 40 || safe.isEmpty()) {
-            safe = HexFormat.of().formatHex(Integer.toString(owner.hashCode()).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-        }
-        return safe;
-    }
-
     private void hostDied(ModelHost host) {
         hosts.computeIfPresent(host.owner, (o, f) -> f.succeeded() && f.result() == host ? null : f);
         if (!closing && !host.stoppedOnPurpose()) {
-            backoffs.compute(host.owner, (o, b) -> {
-                int deaths = b == null || host.ageNanos() > HEALTHY_NANOS ? 1 : b.deaths() + 1;
-                long delayMillis = deaths <= 1 ? 0 : Math.min(MAX_BACKOFF_MILLIS, 500L << Math.min(16, deaths - 1));
-                return new Backoff(deaths, System.nanoTime() + delayMillis * 1_000_000);
-            });
+            backoff.died(host.owner, host.ageNanos());
         }
         List<String> lost = new ArrayList<>(host.handles);
         host.handles.clear();
@@ -292,7 +233,7 @@ public final class HostedRuntime implements ModelRuntime {
             }
         }
         vertx.executeBlocking(() -> {
-            deleteTree(host.dir);
+            HostFiles.deleteTree(host.dir);
             return null;
         }, false);
     }
@@ -325,80 +266,11 @@ public final class HostedRuntime implements ModelRuntime {
 
     @Override
     public Future<Worker> startWorker(Model model) {
-        Hosted hosted = (Hosted) model;
-        if (!hosted.host.alive() || !hosted.host.handles.contains(hosted.handle)) {
-            return Future.failedFuture(new ModelNotLoadedException(hosted.key));
+        HostedModel hosted = (HostedModel) model;
+        if (!hosted.host().alive() || !hosted.host().handles.contains(hosted.handle())) {
+            return Future.failedFuture(new ModelNotLoadedException(hosted.key()));
         }
         return Future.succeededFuture(new HostWorker(hosted));
-    }
-
-    /** A batch worker whose forward passes run in the model's host. */
-    private static final class HostWorker implements Worker {
-        private final Hosted model;
-
-        HostWorker(Hosted model) {
-            this.model = model;
-        }
-
-        @Override
-        public Future<BatchOutput> run(Batch batch) {
-            long deadline = batch.latestDeadlineNanos();
-            List<Tensor> inputs = batch.mergedInputs();
-            return model.host.call(HostProtocol.RUN, "a batch of " + batch.items() + " item(s) of " + model.key,
-                    deadline, w -> w.string(model.handle).tensors(inputs)).map(frame -> {
-                        try {
-                            HostProtocol.Reader r = frame.reader();
-                            if (frame.type() == HostProtocol.FAILED) {
-                                r.string();
-                                throw new InferenceFailedException(model.key + ": the model failed on a batch of "
-                                        + batch.items() + " item(s): " + r.string(), null);
-                            }
-                            if (frame.type() != HostProtocol.OUTPUT) {
-                                throw new IOException("unexpected answer " + frame.type());
-                            }
-                            long nanos = r.i64();
-                            List<Tensor> outputs = r.tensors();
-                            OutputCheck.check(model.key, model.manifest, outputs);
-                            return new BatchOutput(outputs, nanos);
-                        } catch (IOException e) {
-                            model.host.kill("model host " + model.host.name + " sent a malformed answer: "
-                                    + e.getMessage());
-                            throw new InferenceFailedException(model.key + ": its host sent a malformed answer",
-                                    new BrokenException(e.getMessage(), e));
-                        }
-                    });
-        }
-
-        @Override
-        public Future<BatchCalibration.Result> calibrate(int maxBatchSize, Duration budget) {
-            long deadline = System.nanoTime() + budget.toNanos() * 2 + Duration.ofSeconds(5).toNanos();
-            return model.host.call(HostProtocol.CALIBRATE, "calibrating " + model.key, deadline,
-                    w -> w.string(model.handle).i32(maxBatchSize).i64(budget.toNanos())).map(frame -> {
-                        try {
-                            HostProtocol.Reader r = frame.reader();
-                            if (frame.type() != HostProtocol.CALIBRATED) {
-                                r.string();
-                                throw new IllegalStateException(r.string());
-                            }
-                            int cap = r.i32();
-                            int n = r.i32();
-                            if (n < 0 || n > 64) {
-                                throw new IOException(n + " calibration rows");
-                            }
-                            TreeMap<Integer, Double> rates = new TreeMap<>();
-                            for (int i = 0; i < n; i++) {
-                                rates.put(r.i32(), r.f64());
-                            }
-                            return new BatchCalibration.Result(cap, rates, r.i64(), emptyToNull(r.string()));
-                        } catch (IOException e) {
-                            throw new IllegalStateException("malformed calibration answer: " + e.getMessage(), e);
-                        }
-                    });
-        }
-    }
-
-    private static String emptyToNull(String s) {
-        return s.isEmpty() ? null : s;
     }
 
     @Override
@@ -458,28 +330,11 @@ public final class HostedRuntime implements ModelRuntime {
         return Future.join(stopped).<Void>mapEmpty().eventually(blocking::close).transform(ar -> {
             if (config.dir() == null) {
                 return vertx.executeBlocking(() -> {
-                    deleteTree(root);
+                    HostFiles.deleteTree(root);
                     return null;
                 }, false).mapEmpty();
             }
             return Future.succeededFuture();
         });
-    }
-
-    private static void deleteTree(Path dir) {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (var walk = Files.walk(dir)) {
-            walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> {
-                try {
-                    Files.deleteIfExists(p);
-                } catch (IOException e) {
-                    // left for the next start
-                }
-            });
-        } catch (IOException e) {
-            LOG.debug("cannot clean {}: {}", dir, e.toString());
-        }
     }
 }

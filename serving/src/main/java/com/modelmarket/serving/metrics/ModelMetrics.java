@@ -1,7 +1,8 @@
 package com.modelmarket.serving.metrics;
 
+import com.modelmarket.serving.HostStatus;
 import com.modelmarket.serving.ModelKey;
-import com.modelmarket.serving.Outcome;
+import com.modelmarket.serving.RequestOutcome;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
@@ -45,9 +46,22 @@ public final class ModelMetrics implements AutoCloseable {
     private final DistributionSummary batchSize;
     private final Timer queueLatency;
     private final Timer computeLatency;
-    private final Map<Outcome, Counter> requests = new EnumMap<>(Outcome.class);
+    private final Map<RequestOutcome, Counter> requests = new EnumMap<>(RequestOutcome.class);
     private final Counter replacedStuck;
     private final Counter replacedBroken;
+
+    /**
+     * The engine-wide gauges of the model hosts: {@code modelmarket.serving.hosts} (running
+     * processes) and {@code modelmarket.serving.hosts.resident} (their resident bytes).
+     */
+    public static void hostGauges(MeterRegistry registry, Supplier<List<HostStatus>> hosts) {
+        Gauge.builder(PREFIX + "hosts", hosts, h -> h.get().size())
+                .description("running model-host processes").strongReference(true).register(registry);
+        Gauge.builder(PREFIX + "hosts.resident", hosts,
+                        h -> h.get().stream().mapToLong(HostStatus::residentBytes).sum())
+                .baseUnit("bytes").description("resident memory of all model hosts").strongReference(true)
+                .register(registry);
+    }
 
     public ModelMetrics(MeterRegistry registry, ModelKey key) {
         this.registry = registry;
@@ -71,7 +85,7 @@ public final class ModelMetrics implements AutoCloseable {
                         .tags(tags)
                         .publishPercentileHistogram()
                         .register(registry));
-        for (Outcome outcome : Outcome.values()) {
+        for (RequestOutcome outcome : RequestOutcome.values()) {
             requests.put(outcome, keep(Counter.builder(PREFIX + "requests")
                     .description("Finished requests by outcome")
                     .tags(tags.and("outcome", outcome.name().toLowerCase(java.util.Locale.ROOT)))
@@ -126,7 +140,7 @@ public final class ModelMetrics implements AutoCloseable {
         computeLatency.record(computeNanos, TimeUnit.NANOSECONDS);
     }
 
-    public void request(Outcome outcome, long queueNanos, boolean ran) {
+    public void request(RequestOutcome outcome, long queueNanos, boolean ran) {
         requests.get(outcome).increment();
         if (ran) {
             queueLatency.record(queueNanos, TimeUnit.NANOSECONDS);

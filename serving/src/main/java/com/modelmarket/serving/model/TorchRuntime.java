@@ -21,9 +21,10 @@ public final class TorchRuntime {
     private TorchRuntime() {}
 
     /**
-     * Starts the engine if needed and applies the thread counts. A {@code -D} system property set by
-     * the operator ({@code ai.djl.pytorch.num_threads}, {@code num_interop_threads}, {@code
-     * graph_optimizer}) wins over the arguments.
+     * Starts the engine if needed and applies the thread counts. The arguments are the only source
+     * of these settings (they come from {@code ServingConfig}); they are handed to DJL as its system
+     * properties ({@code ai.djl.pytorch.num_threads}, {@code num_interop_threads}, {@code
+     * graph_optimizer}), which DJL reads when the engine starts.
      *
      * @param intraOpThreads threads one operator may use: cores divided by concurrent workers
      * @param interOpThreads threads for running independent graph nodes in parallel
@@ -35,9 +36,9 @@ public final class TorchRuntime {
             throw new IllegalStateException("tensors are exchanged little-endian; this host is not");
         }
         System.setProperty("ai.djl.offline", System.getProperty("ai.djl.offline", "true"));
-        setIfAbsent("ai.djl.pytorch.num_threads", intraOpThreads);
-        setIfAbsent("ai.djl.pytorch.num_interop_threads", interOpThreads);
-        setIfAbsent("ai.djl.pytorch.graph_optimizer", graphOptimizer);
+        System.setProperty("ai.djl.pytorch.num_threads", String.valueOf(intraOpThreads));
+        System.setProperty("ai.djl.pytorch.num_interop_threads", String.valueOf(interOpThreads));
+        System.setProperty("ai.djl.pytorch.graph_optimizer", String.valueOf(graphOptimizer));
         if (engine == null) {
             engine = Engine.getEngine(ENGINE);
             LOG.info(
@@ -45,14 +46,13 @@ public final class TorchRuntime {
                     engine.getVersion(),
                     JniUtils.getNumThreads(),
                     JniUtils.getNumInteropThreads(),
-                    System.getProperty("ai.djl.pytorch.graph_optimizer"),
+                    graphOptimizer,
                     engine.getGpuCount());
         }
         // intra-op threads may be changed at any time; the engine may have been started by others
-        int wanted = Integer.getInteger("ai.djl.pytorch.num_threads");
-        if (JniUtils.getNumThreads() != wanted) {
-            JniUtils.setNumThreads(wanted);
-            LOG.info("PyTorch intra-op threads set to {}", wanted);
+        if (JniUtils.getNumThreads() != intraOpThreads) {
+            JniUtils.setNumThreads(intraOpThreads);
+            LOG.info("PyTorch intra-op threads set to {}", intraOpThreads);
         }
         return engine;
     }
@@ -74,11 +74,5 @@ public final class TorchRuntime {
         LOG.warn("device {} requested but {} GPU(s) visible to PyTorch; serving on CPU", name,
                 engine.getGpuCount());
         return Device.cpu();
-    }
-
-    private static void setIfAbsent(String key, Object value) {
-        if (System.getProperty(key) == null) {
-            System.setProperty(key, String.valueOf(value));
-        }
     }
 }

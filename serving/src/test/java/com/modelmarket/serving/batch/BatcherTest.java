@@ -11,7 +11,7 @@ import com.modelmarket.serving.DeadlineExceededException;
 import com.modelmarket.serving.InferenceFailedException;
 import com.modelmarket.serving.InferenceResult;
 import com.modelmarket.serving.ModelKey;
-import com.modelmarket.serving.Outcome;
+import com.modelmarket.serving.RequestOutcome;
 import com.modelmarket.serving.OverloadedException;
 import com.modelmarket.serving.PoolConfig;
 import com.modelmarket.serving.RequestFacts;
@@ -262,7 +262,7 @@ class BatcherTest {
         w.open();
         await(running);
         await(queued);
-        assertEquals(1, facts.stream().filter(f -> f.outcome() == Outcome.OVERLOADED).count());
+        assertEquals(1, facts.stream().filter(f -> f.outcome() == RequestOutcome.OVERLOADED).count());
     }
 
     @Test
@@ -279,7 +279,7 @@ class BatcherTest {
         await(running);
         assertEquals(List.of(List.of(1)), w.batches, "the expired request was never run");
         RequestFacts f = facts.stream()
-                .filter(x -> x.outcome() == Outcome.DEADLINE_EXCEEDED).findFirst().orElseThrow();
+                .filter(x -> x.outcome() == RequestOutcome.DEADLINE_EXCEEDED).findFirst().orElseThrow();
         assertEquals(0, f.batchId());
         assertEquals(0, f.computeNanos());
     }
@@ -297,7 +297,7 @@ class BatcherTest {
         w.open();
         await(submit(1, 2f));
         RequestFacts f = facts.stream()
-                .filter(x -> x.outcome() == Outcome.DEADLINE_EXCEEDED).findFirst().orElseThrow();
+                .filter(x -> x.outcome() == RequestOutcome.DEADLINE_EXCEEDED).findFirst().orElseThrow();
         assertTrue(f.batchId() > 0);
         assertTrue(f.computeNanos() > 0, "the compute was spent and is reported");
     }
@@ -420,7 +420,7 @@ class BatcherTest {
         assertEquals(0, faults.sparesLeft.get(), "a spare thread was lent");
         assertEquals(0, batcher.workers());
         assertEquals(1, scaleRequests.get(), "a replacement was asked for");
-        RequestFacts victimFacts = facts.stream().filter(f -> f.outcome() == Outcome.DEADLINE_EXCEEDED)
+        RequestFacts victimFacts = facts.stream().filter(f -> f.outcome() == RequestOutcome.DEADLINE_EXCEEDED)
                 .findFirst().orElseThrow();
         assertTrue(victimFacts.batchId() > 0, "published when abandoned, not when the batch returns");
 

@@ -286,7 +286,7 @@ class HostFaultTest {
             assertEquals(10, next.output("probabilities").dim(1));
             assertNotEquals(pid, hostPid("crasher"), "a fresh host");
             long answeredFacts = facts.stream().filter(f -> f.model().equals(other)
-                    && f.outcome() == com.modelmarket.serving.Outcome.SUCCESS).count();
+                    && f.outcome() == com.modelmarket.serving.RequestOutcome.SUCCESS).count();
             System.out.printf("SIG%s: %d of %d calls of the crashed tenant failed, %d of the other tenant's all served;"
                     + " %d successful facts so far%n", signal, failed, mine.size(), theirs.size(), answeredFacts);
             assertTrue(failed > 0 && failed < mine.size(), "some calls were in flight: " + failed);

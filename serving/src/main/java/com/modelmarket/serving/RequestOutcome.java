@@ -1,7 +1,7 @@
 package com.modelmarket.serving;
 
 /** How a request ended. */
-public enum Outcome {
+public enum RequestOutcome {
     SUCCESS,
     /** Refused at once: queue full or engine shutting down ({@link OverloadedException}). */
     OVERLOADED,

@@ -1,22 +1,43 @@
-package com.modelmarket.serving.pool;
+package com.modelmarket.serving.engine;
 
+import com.modelmarket.serving.HostConfig;
 import com.modelmarket.serving.HostStatus;
 import com.modelmarket.serving.ModelKey;
+import com.modelmarket.serving.ServingConfig;
 import com.modelmarket.serving.batch.BatchWorker;
+import com.modelmarket.serving.host.HostedRuntime;
 import com.modelmarket.serving.model.ModelManifest;
 import com.modelmarket.serving.store.StoredArtifact;
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.List;
 import java.util.function.Consumer;
 
 /**
- * Where the code of a model version runs: in sandboxed model-host processes ({@code
- * host.HostedRuntime}, the default) or inside this JVM ({@link InProcessRuntime}, trusted use
+ * Where the code of a model version runs: in sandboxed model-host processes ({@link
+ * HostedRuntime}, the default) or inside this JVM ({@link InProcessRuntime}, trusted use
  * only). The engine keeps the batchers, the memory account and the version table; a runtime loads,
  * runs and frees models.
  */
 public interface ModelRuntime {
+
+    /**
+     * The runtime the configuration asks for: model hosts unless {@code serving.sandbox=off}.
+     * Blocking for a second or two (PyTorch, or the sandbox probe): call it off the event loop.
+     */
+    static ModelRuntime forConfig(Vertx vertx, ServingConfig config) {
+        if (config.hosts().sandbox() == HostConfig.Sandbox.OFF) {
+            return new InProcessRuntime(vertx, config);
+        }
+        try {
+            return new HostedRuntime(vertx, config);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
 
     /** A model version in memory, ready for workers. */
     interface Model {

@@ -1,4 +1,4 @@
-package com.modelmarket.serving.pool;
+package com.modelmarket.serving.engine;
 
 import com.modelmarket.serving.model.ModelManifest;
 import com.modelmarket.serving.model.Tensor;

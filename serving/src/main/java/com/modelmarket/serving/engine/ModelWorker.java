@@ -1,4 +1,4 @@
-package com.modelmarket.serving.pool;
+package com.modelmarket.serving.engine;
 
 import ai.djl.inference.Predictor;
 import ai.djl.ndarray.NDList;

@@ -1,7 +1,8 @@
-package com.modelmarket.serving.pool;
+package com.modelmarket.serving.engine;
 
 import com.modelmarket.serving.InferenceRequest;
 import com.modelmarket.serving.InvalidInputException;
+import com.modelmarket.serving.PoolConfig;
 import com.modelmarket.serving.model.ModelManifest;
 import com.modelmarket.serving.model.Tensor;
 import com.modelmarket.serving.model.TensorSpec;
@@ -58,5 +59,19 @@ final class RequestCheck {
             }
         }
         return ordered;
+    }
+
+    /**
+     * When the request fails: its own timeout, else the version's default timeout, counted from now;
+     * {@code Long.MAX_VALUE} for none.
+     */
+    static long deadlineNanos(InferenceRequest request, PoolConfig pool) {
+        if (request.timeout() != null) {
+            return System.nanoTime() + request.timeout().toNanos();
+        }
+        if (pool.defaultTimeout().isZero()) {
+            return Long.MAX_VALUE;
+        }
+        return System.nanoTime() + pool.defaultTimeout().toNanos();
     }
 }
