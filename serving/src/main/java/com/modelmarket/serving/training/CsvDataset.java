@@ -82,9 +82,6 @@ public final class CsvDataset {
         if (header == null) {
             throw new DatasetRefusedException(Reason.EMPTY, 0, null, "the file is empty");
         }
-        if (!header.isEmpty() && header.get(0).startsWith("\uFEFF")) {
-            header.set(0, header.get(0).substring(1));
-        }
         Set<String> seen = new HashSet<>();
         for (String name : header) {
             if (name.isBlank()) {

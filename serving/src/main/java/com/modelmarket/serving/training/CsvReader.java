@@ -24,6 +24,7 @@ final class CsvReader {
     private long line; // the line the current record started on
     private long nextLine = 1;
     private int pushedBack = -2;
+    private boolean started;
 
     CsvReader(InputStream stream, long maxBytes, int maxFields) {
         this.counted = new CountingStream(stream);
@@ -125,6 +126,12 @@ final class CsvReader {
             c = in.read();
         } catch (java.nio.charset.CharacterCodingException e) {
             throw new DatasetRefusedException(Reason.MALFORMED, line, null, "the file is not UTF-8");
+        }
+        if (!started) {
+            started = true;
+            if (c == '\uFEFF') { // a byte order mark, as spreadsheet exports write
+                return read();
+            }
         }
         if (counted.count > maxBytes) {
             throw new DatasetRefusedException(Reason.TOO_LARGE, 0, null,
