@@ -167,6 +167,39 @@ public final class TrainedModel implements AutoCloseable {
                 .put("standardization", standardization.toJson());
     }
 
+    /**
+     * The serving manifest this model's version gets, derived from the dataset: one input {@code
+     * features} (FP32, {@code [-1, N]}, columns in {@link #featureNames()} order) and one output,
+     * {@code probabilities} ({@code [-1, labels]}, with the label names as the spec's {@code
+     * labels}) or {@code value} ({@code [-1, 1]}). The example row is the training split's feature
+     * means. The other top-level keys ({@code features}, {@code task}) are for cards and clients;
+     * {@link com.modelmarket.serving.model.ModelManifest#fromJson} ignores them.
+     */
+    public JsonObject manifestJson(String name) {
+        int n = featureNames.size();
+        JsonArray example = new JsonArray();
+        for (float v : standardization.mean()) {
+            example.add((double) v);
+        }
+        JsonObject output = new JsonObject()
+                .put("name", task() == TrainingTask.CLASSIFICATION ? "probabilities" : "value")
+                .put("datatype", "FP32")
+                .put("shape", new JsonArray().add(-1).add(outputCount()));
+        if (!labels.isEmpty()) {
+            output.put("labels", new JsonArray(List.copyOf(labels)));
+        }
+        return new JsonObject()
+                .put("name", name)
+                .put("task", task().jsonName())
+                .put("inputs", new JsonArray().add(new JsonObject().put("name", "features")
+                        .put("datatype", "FP32").put("shape", new JsonArray().add(-1).add(n))))
+                .put("outputs", new JsonArray().add(output))
+                .put("example", new JsonObject().put("inputs", new JsonArray().add(new JsonObject()
+                        .put("name", "features").put("datatype", "FP32")
+                        .put("shape", new JsonArray().add(1).add(n)).put("data", example))))
+                .put("features", new JsonArray(List.copyOf(featureNames)));
+    }
+
     /** Writes the archive; returns the SHA-256 (hex) of the bytes written. */
     public String writeTo(OutputStream out) throws IOException {
         MessageDigest digest = sha256();
