@@ -68,6 +68,7 @@ class RecipeTrainerTest {
         List<TrainingProgress> seen = new ArrayList<>();
         TrainingResult r = train("mlp_classifier", data, null, TrainingOptions.DEFAULT.withProgress(seen::add));
         try (TrainedModel m = r.model()) {
+            assertEquals(data.featureNames(), m.featureNames());
             HeldOutMetrics.Classification c = (HeldOutMetrics.Classification) r.metrics();
             assertTrue(c.accuracy() >= 0.93, "accuracy " + c.accuracy());
             assertTrue(c.macroF1() >= 0.9, "macro-F1 " + c.macroF1());
@@ -207,16 +208,25 @@ class RecipeTrainerTest {
     @Test
     @DisplayName("a cancellation is seen within 2 s, between steps, and ends the run with CANCELLED")
     void cancel() {
+        // the cancel comes from another thread while the second epoch runs (about 400 steps each)
         AtomicLong cancelledAt = new AtomicLong();
-        timer.schedule(() -> cancelledAt.set(System.nanoTime()), 300, TimeUnit.MILLISECONDS);
-        TrainingOptions options = TrainingOptions.DEFAULT.withCancellation(() -> cancelledAt.get() != 0);
+        List<TrainingProgress> seen = new ArrayList<>();
+        TrainingOptions options = TrainingOptions.DEFAULT
+                .withCancellation(() -> cancelledAt.get() != 0)
+                .withProgress(p -> {
+                    seen.add(p);
+                    if (p.epoch() == 1) {
+                        timer.schedule(() -> cancelledAt.set(System.nanoTime()), 20, TimeUnit.MILLISECONDS);
+                    }
+                });
         TrainingFailedException e = assertThrows(TrainingFailedException.class, () -> train("mlp_classifier",
                 TrainingFixtures.breastCancer(), new JsonObject().put("epochs", 500).put("batchSize", 1)
                         .put("earlyStoppingPatience", 0), options));
         long late = System.nanoTime() - cancelledAt.get();
         System.out.println(e.getMessage() + ", " + late / 1_000_000 + " ms after the cancel");
         assertEquals(Reason.CANCELLED, e.reason());
-        assertTrue(late < 2_000_000_000L, late / 1_000_000 + " ms");
+        assertTrue(cancelledAt.get() != 0 && late < 2_000_000_000L, late / 1_000_000 + " ms");
+        assertTrue(seen.size() >= 1 && seen.size() < 500, seen.size() + " epochs");
     }
 
     @Test
