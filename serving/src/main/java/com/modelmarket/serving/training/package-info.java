@@ -1,0 +1,97 @@
+/**
+ * Training core: turns a tenant's CSV into a servable model with a publisher's declarative recipe.
+ * A library (blocking calls, no HTTP, no tenants, no billing), like the rest of {@code serving}.
+ *
+ * <h2>Classes</h2>
+ *
+ * <ul>
+ *   <li>{@link com.modelmarket.serving.training.CsvDataset}: streams a CSV ({@link
+ *       com.modelmarket.serving.training.CsvLimits}: byte cap, column cap, rows per class) into
+ *       float features and class indices or regression targets, with {@link
+ *       com.modelmarket.serving.training.ColumnStats} per column and class counts. Refusals are
+ *       {@link com.modelmarket.serving.training.DatasetRefusedException} with a reason, line/row
+ *       and column. An empty cell is a missing value (counted, imputed with the training mean); the
+ *       text {@code NaN}/{@code inf} is refused. {@code parseFor} checks a later file against a
+ *       model's columns and labels (unknown label refused).
+ *   <li>{@link com.modelmarket.serving.training.TrainingRecipe}: an algorithm version (task, block
+ *       kind {@code linear}|{@code mlp}, activation, dropout, loss, optimizer, and a schema of
+ *       {@link com.modelmarket.serving.training.HyperparameterSpec}s over the fixed set of {@link
+ *       com.modelmarket.serving.training.Hyperparameter}s). {@code fromJson} validates on publish;
+ *       {@code resolve} turns a job's values into {@link
+ *       com.modelmarket.serving.training.Hyperparameters}. Bad fields are {@link
+ *       com.modelmarket.serving.training.InvalidFieldException} with a JSON pointer.
+ *   <li>{@link com.modelmarket.serving.training.RecipeTrainer}: trains on the calling thread with
+ *       DJL's {@code Trainer} ({@link com.modelmarket.serving.training.TrainingOptions}: held-out
+ *       fraction, time limit, cancellation, per-epoch {@link
+ *       com.modelmarket.serving.training.TrainingProgress}); ends with a {@link
+ *       com.modelmarket.serving.training.TrainingResult} (model, {@link
+ *       com.modelmarket.serving.training.HeldOutMetrics}, curve, {@link
+ *       com.modelmarket.serving.training.DataSplit}) or a {@link
+ *       com.modelmarket.serving.training.TrainingFailedException} with a reason ({@code CANCELLED,
+ *       TIME_LIMIT, DIVERGED, ENGINE_ERROR}).
+ *   <li>{@link com.modelmarket.serving.training.TrainedModel}: the servable model and its archive.
+ * </ul>
+ *
+ * <h2>Artifact format: {@code modelmarket.trained-model} version 1</h2>
+ *
+ * A zip with exactly two entries, written in this order with a fixed timestamp, so identical
+ * parameters give identical bytes and SHA-256 (content addressing works as for TorchScript):
+ *
+ * <ul>
+ *   <li>{@code trained-model.json}: {@code format}, {@code formatVersion}, {@code task}, {@code
+ *       recipe} (normalised), {@code hyperparameters} (resolved, seed included), {@code features}
+ *       (input order), {@code labels} (output order; empty for regression), {@code
+ *       standardization} ({@code featureMean}, {@code featureScale}, {@code targetMean}, {@code
+ *       targetScale}, learned on the training split only; floats stored exactly).
+ *   <li>{@code model.params}: DJL's own parameter format ({@code Block.saveParameters}), not
+ *       TorchScript: it holds no code, only tensors, and loads only into the block that the recipe
+ *       and hyperparameters define, which {@link com.modelmarket.serving.training.TrainedModel#load}
+ *       rebuilds ({@code RecipeBlocks}).
+ * </ul>
+ *
+ * Served contract ({@link com.modelmarket.serving.training.TrainedModel#manifestJson}): input
+ * {@code features} FP32 {@code [-1, N]} of raw (unscaled) values, NaN meaning missing; output
+ * {@code probabilities} FP32 {@code [-1, K]} (softmax, labels on the spec) or {@code value} FP32
+ * {@code [-1, 1]} in the target's units. Held-out metrics are computed from exactly these float
+ * outputs, so replaying the held-out rows ({@link com.modelmarket.serving.training.DataSplit#heldOut})
+ * through the served model reproduces them.
+ *
+ * <h2>Determinism and threads</h2>
+ *
+ * Split, standardisation, initial weights and batch order come from the seed through Java
+ * generators; the engine's global generator (dropout) is reseeded per run, so two concurrent
+ * dropout runs in one process are not reproducible (recipes without dropout always are). The
+ * trainer does not change PyTorch's thread settings: whoever owns the training pool starts the
+ * engine ({@code TorchRuntime.start}) with one intra-op thread, as the tests do; results are
+ * reproducible with one intra-op thread.
+ *
+ * <h2>Integration points still missing</h2>
+ *
+ * <ol>
+ *   <li><b>Serving the second artifact kind.</b> The engine's model hosts load TorchScript only.
+ *       They need an artifact kind in the version record ({@code torchscript | trained-model}) and
+ *       a {@code LoadedModel} variant that wraps {@link
+ *       com.modelmarket.serving.training.TrainedModel} (one per worker: not thread-safe), with the
+ *       same validation (run the manifest example, check shapes), memory accounting (params size
+ *       plus the block's activations) and batching. The zip goes through {@code ModelStore.put}
+ *       like an upload; the manifest comes from {@code manifestJson}.
+ *   <li><b>HTTP API</b> (marketplace): datasets (upload through the existing streamed upload path
+ *       into {@code CsvDataset.parse}, list/show/delete, tenant-private), algorithms (publish =
+ *       {@code TrainingRecipe.fromJson}, 422 naming the pointer), jobs ({@code POST} with
+ *       hyperparameters: {@code resolve}, 400 naming the pointer; progress poll and SSE from
+ *       {@code TrainingProgress.toJson}; cancel). Map {@code DatasetRefusedException} to 400 (413
+ *       for {@code TOO_LARGE}) in the one error mapper.
+ *   <li><b>Job pool and states</b>: a bounded executor (threads, per-tenant concurrency, queue
+ *       bound answering 429/503), states {@code queued → running → succeeded | failed |
+ *       cancelled} as an enum in a repository that owns its table, audit of each change, cancel by
+ *       flipping the {@code BooleanSupplier}, the plan's time limit as {@code
+ *       TrainingOptions.timeLimit}; on restart mark running jobs failed ("interrupted"). On success
+ *       store the artifact and create the private model version; on failure store nothing.
+ *   <li><b>Billing</b>: meter a job once by its id (compute time = {@code TrainingResult.elapsed}).
+ *   <li><b>UI and demo catalog</b>: the recipes in {@code serving/fixtures/recipes} and the data sets
+ *       from {@code serving/fixtures/datasets/make_datasets.py} are ready for the demo publisher.
+ *   <li><b>Fine-tuning TorchScript</b> (the issue's second kind) is not here: it runs publisher code
+ *       and belongs in the sandboxed model hosts.
+ * </ol>
+ */
+package com.modelmarket.serving.training;
