@@ -314,23 +314,39 @@ public final class DjlServingEngine implements ServingEngine, VersionWorkers.Ver
      * idle workers go, and the next request loads it again (a cold start). Batches that were running
      * fail on their own, and their workers are replaced then.
      */
-    private void modelLost(ModelKey key) {
+    private void modelLost(ModelRuntime.Model lost) {
         ServedVersion v;
         synchronized (this) {
-            v = versions.get(key);
-            if (v == null || !v.inMemoryOrLoading()) {
-                return;
+            v = versions.get(lost.key());
+            if (v == null || !v.inMemoryOrLoading() || !v.model().isComplete() || v.model().failed()
+                    || v.model().result() != lost) {
+                return; // not (or no longer) this version's model
             }
             if (v.loaded()) {
                 v.unload(); // the host that held it is gone: nothing to close
-                memory.discharge(v);
-            } else if (v.model().isComplete()) {
-                v.dropLoading(); // loaded (or failed) just now, not yet marked: its load handler frees it
-                memory.discharge(v);
+            } else {
+                v.dropLoading(); // loaded just now, not yet marked: its load handler sees it superseded
             }
+            memory.discharge(v);
         }
-        LOG.warn("{}: its model host is gone; it loads again on the next request", key);
+        LOG.warn("{}: its model host is gone; it loads again on the next request", lost.key());
         workers.undeploy(v, v.batcher.modelLost());
+    }
+
+    @Override
+    public boolean forgetIfLost(ServedVersion v) {
+        ModelRuntime.Model current;
+        synchronized (this) {
+            if (!registered(v) || !v.inMemoryOrLoading() || !v.model().succeeded()) {
+                return false;
+            }
+            current = v.model().result();
+        }
+        if (!runtime.isLost(current)) {
+            return false;
+        }
+        modelLost(current);
+        return true;
     }
 
     private void forgetAfterFailedLoad(ServedVersion v, Throwable err) {

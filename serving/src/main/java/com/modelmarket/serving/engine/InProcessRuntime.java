@@ -116,7 +116,7 @@ public final class InProcessRuntime implements ModelRuntime {
     }
 
     @Override
-    public void onModelLost(Consumer<ModelKey> listener) {
+    public void onModelLost(Consumer<Model> listener) {
         // a model in this JVM is never lost without the JVM
     }
 

@@ -72,7 +72,12 @@ public interface ModelRuntime {
     long ownerOverheadBytes();
 
     /** Tells the engine that a model was lost (its host died) and must load again before it serves. */
-    void onModelLost(Consumer<ModelKey> listener);
+    void onModelLost(Consumer<Model> listener);
+
+    /** Whether {@code model} is gone (its host died), so that no worker can start on it. */
+    default boolean isLost(Model model) {
+        return false;
+    }
 
     String device();
 

@@ -33,6 +33,12 @@ final class VersionWorkers {
 
         /** Records a started worker of {@code v}; false if {@code v} left the table meanwhile. */
         boolean adopt(ServedVersion v, BatchWorker worker);
+
+        /**
+         * If {@code v}'s model is gone (its host died) but the news has not reached the engine yet,
+         * forgets it now, so that the next load starts afresh; whether it did.
+         */
+        boolean forgetIfLost(ServedVersion v);
     }
 
     private static final Logger LOG = LoggerFactory.getLogger(VersionWorkers.class);
@@ -67,7 +73,12 @@ final class VersionWorkers {
 
     /** One more worker the batcher asked for: loads the model first if needed (a cold start). */
     void start(ServedVersion v) {
-        versions.modelFor(v).compose(m -> deploy(v, m)).compose(w -> calibrated(v, w))
+        versions.modelFor(v).compose(m -> deploy(v, m))
+                // the model's host died just before: load it afresh once instead of failing queued requests
+                .recover(err -> err instanceof ModelNotLoadedException && versions.forgetIfLost(v)
+                        ? versions.modelFor(v).compose(m -> deploy(v, m))
+                        : Future.failedFuture(err))
+                .compose(w -> calibrated(v, w))
                 .onComplete(ar -> answer(v, ar));
     }
 

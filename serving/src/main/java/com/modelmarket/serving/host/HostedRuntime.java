@@ -60,7 +60,9 @@ public final class HostedRuntime implements ModelRuntime {
     private final int threadsPerHost;
     private final Map<String, Future<ModelHost>> hosts = new ConcurrentHashMap<>();
     private final Map<String, ModelKey> handles = new ConcurrentHashMap<>();
-    private final List<Consumer<ModelKey>> lossListeners = new CopyOnWriteArrayList<>();
+    /** Models whose load succeeded, by host and handle, so that a host's death names them. */
+    private final Map<String, HostedModel> loadedModels = new ConcurrentHashMap<>();
+    private final List<Consumer<Model>> lossListeners = new CopyOnWriteArrayList<>();
     private final AtomicInteger generation = new AtomicInteger();
     /** Per owner: restarts of hosts that keep dying slow down. */
     private final RestartBackoff backoff = new RestartBackoff();
@@ -170,6 +172,12 @@ public final class HostedRuntime implements ModelRuntime {
             ModelValidator.schemaProblem(manifest, outputs).ifPresent(problem -> {
                 throw new ModelRejectedException(Check.SCHEMA, problem);
             });
+            loadedModels.put(host.name + "/" + handle, model);
+            if (!host.alive()) { // died while the answer was read: its death listener missed this one
+                loadedModels.remove(host.name + "/" + handle);
+                return Future.failedFuture(new ModelRejectedException(Check.LOAD, "the model host stopped while "
+                        + "loading it"));
+            }
             return Future.succeededFuture(model);
         } catch (ModelRejectedException e) {
             unload(model);
@@ -192,6 +200,7 @@ public final class HostedRuntime implements ModelRuntime {
     private void forget(HostedModel model) {
         model.host().handles.remove(model.handle());
         handles.remove(model.host().name + "/" + model.handle());
+        loadedModels.remove(model.host().name + "/" + model.handle(), model);
         if (model.host().handles.isEmpty()) {
             model.host().markIdle();
         }
@@ -225,10 +234,11 @@ public final class HostedRuntime implements ModelRuntime {
         List<String> lost = new ArrayList<>(host.handles);
         host.handles.clear();
         for (String handle : lost) {
-            ModelKey key = handles.remove(host.name + "/" + handle);
-            if (key != null) {
-                for (Consumer<ModelKey> l : lossListeners) {
-                    l.accept(key);
+            handles.remove(host.name + "/" + handle);
+            HostedModel model = loadedModels.remove(host.name + "/" + handle);
+            if (model != null) { // one still loading fails its load call instead
+                for (Consumer<Model> l : lossListeners) {
+                    l.accept(model);
                 }
             }
         }
@@ -265,6 +275,12 @@ public final class HostedRuntime implements ModelRuntime {
     // --- workers ----------------------------------------------------------------------------------
 
     @Override
+    public boolean isLost(Model model) {
+        HostedModel hosted = (HostedModel) model;
+        return !hosted.host().alive() || !hosted.host().handles.contains(hosted.handle());
+    }
+
+    @Override
     public Future<Worker> startWorker(Model model) {
         HostedModel hosted = (HostedModel) model;
         if (!hosted.host().alive() || !hosted.host().handles.contains(hosted.handle())) {
@@ -294,7 +310,7 @@ public final class HostedRuntime implements ModelRuntime {
     }
 
     @Override
-    public void onModelLost(Consumer<ModelKey> listener) {
+    public void onModelLost(Consumer<Model> listener) {
         lossListeners.add(listener);
     }
 
