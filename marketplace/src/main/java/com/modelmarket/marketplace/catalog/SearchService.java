@@ -1,7 +1,7 @@
 package com.modelmarket.marketplace.catalog;
 
 import com.modelmarket.marketplace.db.TenantScope;
-import com.modelmarket.marketplace.http.ApiException;
+import com.modelmarket.marketplace.errors.BadRequestException;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -40,7 +40,7 @@ public final class SearchService {
     public Future<JsonObject> search(UUID callerTenant, Query q) {
         String sort = q.sort();
         if (!SORTS.contains(sort)) {
-            throw ApiException.badRequest("sort must be one of " + SORTS);
+            throw new BadRequestException("sort must be one of " + SORTS);
         }
         if ("relevance".equals(sort) && q.text().isEmpty()) {
             sort = "newest";
@@ -143,7 +143,7 @@ public final class SearchService {
 
         Object key(String expectedSort) {
             if (!sort.equals(expectedSort)) {
-                throw ApiException.badRequest("cursor belongs to another sort order");
+                throw new BadRequestException("cursor belongs to another sort order");
             }
             return switch (sort) {
                 case "relevance" -> Float.parseFloat(key);
@@ -163,10 +163,10 @@ public final class SearchService {
                 Cursor c = new Cursor(json.getString("s"), json.getString("k"), UUID.fromString(json.getString("i")));
                 c.key(sort);
                 return c;
-            } catch (ApiException e) {
+            } catch (BadRequestException e) {
                 throw e;
             } catch (RuntimeException e) {
-                throw ApiException.badRequest("cursor is not one this API returned");
+                throw new BadRequestException("cursor is not one this API returned");
             }
         }
     }

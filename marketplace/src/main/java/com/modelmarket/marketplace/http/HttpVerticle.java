@@ -200,7 +200,7 @@ public final class HttpVerticle extends VerticleBase {
         void handle(RoutingContext ctx) {
             if (draining) {
                 ctx.response().putHeader("Connection", "close");
-                Problems.send(ctx, new ApiException(503, "shutting-down", "Service unavailable",
+                Problems.send(ctx, new Problem(503, "shutting-down", "Service unavailable",
                         "The server is shutting down; try again", List.of(), Map.of("Retry-After", "1")));
                 return;
             }

@@ -6,7 +6,9 @@ import com.modelmarket.marketplace.auth.Principal;
 import com.modelmarket.marketplace.catalog.CatalogChanges;
 import com.modelmarket.marketplace.catalog.CatalogService;
 import com.modelmarket.marketplace.db.TenantScope;
-import com.modelmarket.marketplace.http.ApiException;
+import com.modelmarket.marketplace.errors.ForbiddenException;
+import com.modelmarket.marketplace.errors.InvalidFieldException;
+import com.modelmarket.marketplace.errors.NotFoundException;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
@@ -37,31 +39,31 @@ public final class PlanService {
                             long pricePer1000Minor, int rateLimitPerMinute) {
         public PlanInput {
             if (!isKnownType(type)) {
-                throw ApiException.invalid("/type", "must be one of " + Plan.TYPES);
+                throw new InvalidFieldException("/type", "must be one of " + Plan.TYPES);
             }
             if (!currency.matches("[A-Z]{3}")) {
-                throw ApiException.invalid("/currency", "must be an ISO 4217 code such as EUR");
+                throw new InvalidFieldException("/currency", "must be an ISO 4217 code such as EUR");
             }
             if (monthlyFeeMinor < 0 || includedCalls < 0 || pricePer1000Minor < 0) {
-                throw ApiException.invalid("/", "amounts and call counts must not be negative");
+                throw new InvalidFieldException("/", "amounts and call counts must not be negative");
             }
             if (rateLimitPerMinute < 1 || rateLimitPerMinute > 1_000_000) {
-                throw ApiException.invalid("/rateLimitPerMinute", "must be between 1 and 1000000");
+                throw new InvalidFieldException("/rateLimitPerMinute", "must be between 1 and 1000000");
             }
             switch (type) {
                 case "free" -> {
                     if (monthlyFeeMinor != 0 || pricePer1000Minor != 0 || includedCalls < 1) {
-                        throw ApiException.invalid("/includedCalls", "a free plan has a monthly allowance (includedCalls > 0) and no prices");
+                        throw new InvalidFieldException("/includedCalls", "a free plan has a monthly allowance (includedCalls > 0) and no prices");
                     }
                 }
                 case "pay_as_you_go" -> {
                     if (monthlyFeeMinor != 0 || includedCalls != 0 || pricePer1000Minor < 1) {
-                        throw ApiException.invalid("/pricePer1000Minor", "a pay-as-you-go plan has only a price per 1,000 calls (> 0)");
+                        throw new InvalidFieldException("/pricePer1000Minor", "a pay-as-you-go plan has only a price per 1,000 calls (> 0)");
                     }
                 }
                 default -> {
                     if (monthlyFeeMinor < 1) {
-                        throw ApiException.invalid("/monthlyFeeMinor", "a monthly plan has a flat fee (> 0)");
+                        throw new InvalidFieldException("/monthlyFeeMinor", "a monthly plan has a flat fee (> 0)");
                     }
                 }
             }
@@ -75,11 +77,11 @@ public final class PlanService {
     public Future<Plan> create(Actor actor, String modelIdOrSlug, PlanInput in) {
         Principal p = actor.principal();
         if (!p.role().canPublish()) {
-            throw ApiException.forbidden("Only owners, admins and publishers define plans");
+            throw new ForbiddenException("Only owners, admins and publishers define plans");
         }
         return catalog.visible(p.tenantId(), modelIdOrSlug).compose(model -> {
             if (!model.tenantId().equals(p.tenantId())) {
-                return Future.failedFuture(ApiException.notFound("Model"));
+                return Future.failedFuture(new NotFoundException("Model"));
             }
             return changes.inTransaction(pool, p.tenantId(), tx -> tx.preparedQuery("INSERT INTO plans AS p (model_id, tenant_id, name, type, currency, "
                             + "monthly_fee_minor, included_calls, price_per_1000_minor, rate_limit_per_minute) "
@@ -95,7 +97,7 @@ public final class PlanService {
     public Future<Plan> archive(Actor actor, String modelIdOrSlug, UUID planId) {
         Principal p = actor.principal();
         if (!p.role().canPublish()) {
-            throw ApiException.forbidden("Only owners, admins and publishers change plans");
+            throw new ForbiddenException("Only owners, admins and publishers change plans");
         }
         return changes.inTransaction(pool, p.tenantId(), tx -> tx.preparedQuery("UPDATE plans AS p SET archived_at = COALESCE(archived_at, now()) "
                         + "FROM models m WHERE p.id = $2 AND p.tenant_id = $1 AND m.id = p.model_id "
@@ -103,7 +105,7 @@ public final class PlanService {
                 .execute(Tuple.of(p.tenantId(), planId, modelIdOrSlug))
                 .compose(rows -> {
                     if (rows.size() == 0) {
-                        return Future.failedFuture(ApiException.notFound("Plan"));
+                        return Future.failedFuture(new NotFoundException("Plan"));
                     }
                     Plan plan = Plan.from(rows.iterator().next());
                     return audit.record(tx, p.tenantId(), actor, "plan.archive", "plan", plan.id(), new JsonObject())

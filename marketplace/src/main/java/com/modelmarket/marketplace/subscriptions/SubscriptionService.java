@@ -6,7 +6,10 @@ import com.modelmarket.marketplace.auth.Principal;
 import com.modelmarket.marketplace.catalog.CatalogChanges;
 import com.modelmarket.marketplace.catalog.CatalogService;
 import com.modelmarket.marketplace.db.TenantScope;
-import com.modelmarket.marketplace.http.ApiException;
+import com.modelmarket.marketplace.errors.ConflictException;
+import com.modelmarket.marketplace.errors.ForbiddenException;
+import com.modelmarket.marketplace.errors.InvalidFieldException;
+import com.modelmarket.marketplace.errors.NotFoundException;
 import com.modelmarket.marketplace.plans.Plan;
 import com.modelmarket.marketplace.plans.PlanService;
 import io.vertx.core.Future;
@@ -45,7 +48,7 @@ public final class SubscriptionService {
         return catalog.visible(p.tenantId(), modelIdOrSlug).compose(model -> changes.inTransaction(pool, p.tenantId(), tx ->
                         plans.livePlan(tx, model.id(), planId).compose(plan -> {
                             if (plan.isEmpty()) {
-                                return Future.failedFuture(ApiException.invalid("/planId", "this model has no such plan"));
+                                return Future.failedFuture(new InvalidFieldException("/planId", "this model has no such plan"));
                             }
                             return tx.preparedQuery("INSERT INTO subscriptions (tenant_id, model_id, plan_id, status, created_by) "
                                             + "VALUES ($1, $2, $3, 'active', $4) RETURNING id, started_at")
@@ -61,7 +64,7 @@ public final class SubscriptionService {
                                     });
                         })))
                 .recover(err -> err instanceof PgException pg && "23505".equals(pg.getSqlState())
-                        ? Future.failedFuture(ApiException.conflict("The organisation already subscribes to this model; change its plan instead"))
+                        ? Future.failedFuture(new ConflictException("The organisation already subscribes to this model; change its plan instead"))
                         : Future.failedFuture(err));
     }
 
@@ -70,7 +73,7 @@ public final class SubscriptionService {
         return changes.inTransaction(pool, p.tenantId(), tx -> active(tx, p.tenantId(), subscriptionId).compose(sub ->
                 plans.livePlan(tx, sub.modelId(), planId).compose(plan -> {
                     if (plan.isEmpty()) {
-                        return Future.failedFuture(ApiException.invalid("/planId", "this model has no such plan"));
+                        return Future.failedFuture(new InvalidFieldException("/planId", "this model has no such plan"));
                     }
                     if (sub.planId().equals(planId)) {
                         return Future.succeededFuture(sub);
@@ -143,18 +146,18 @@ public final class SubscriptionService {
                 .execute(Tuple.of(tenantId, id))
                 .compose(rows -> {
                     if (rows.size() == 0) {
-                        return Future.failedFuture(ApiException.notFound("Subscription"));
+                        return Future.failedFuture(new NotFoundException("Subscription"));
                     }
                     Subscription sub = Subscription.from(rows.iterator().next());
                     return "active".equals(sub.status()) ? Future.succeededFuture(sub)
-                            : Future.failedFuture(ApiException.conflict("The subscription is already cancelled"));
+                            : Future.failedFuture(new ConflictException("The subscription is already cancelled"));
                 });
     }
 
     private Future<Subscription> find(SqlClient client, UUID tenantId, UUID id) {
         return client.preparedQuery(Subscription.SELECT + "WHERE s.tenant_id = $1 AND s.id = $2")
                 .execute(Tuple.of(tenantId, id))
-                .compose(rows -> rows.size() == 0 ? Future.failedFuture(ApiException.notFound("Subscription"))
+                .compose(rows -> rows.size() == 0 ? Future.failedFuture(new NotFoundException("Subscription"))
                         : Future.succeededFuture(Subscription.from(rows.iterator().next())));
     }
 
@@ -171,7 +174,7 @@ public final class SubscriptionService {
 
     private static Principal requireManager(Actor actor) {
         if (!actor.principal().role().canManageTenant()) {
-            throw ApiException.forbidden("Only owners and admins manage subscriptions");
+            throw new ForbiddenException("Only owners and admins manage subscriptions");
         }
         return actor.principal();
     }
