@@ -33,7 +33,7 @@ import com.modelmarket.marketplace.auth.TokenService;
 import com.modelmarket.marketplace.config.AppConfig;
 import com.modelmarket.marketplace.db.Database;
 import com.modelmarket.marketplace.http.HttpVerticle;
-import com.modelmarket.marketplace.tenants.MemberService;
+import com.modelmarket.marketplace.members.MemberService;
 import com.modelmarket.marketplace.tenants.TenantRepository;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
@@ -142,7 +142,8 @@ public final class Platform {
         if (!config.demoEnabled() || config.dbUrl().isPresent()) {
             return Future.succeededFuture(Optional.empty());
         }
-        return DemoCatalog.ensure(vertx, services);
+        return DemoCatalog.ensure(vertx, new DemoCatalog.Market(config, services.tenants(), services.auth(),
+                services.catalog(), services.plans(), services.subscriptions(), services.modelStore()));
     }
 
     private static Future<Http> deployHttp(Vertx vertx, Services services) {
@@ -151,7 +152,7 @@ public final class Platform {
         HttpVerticle.Drain drain = new HttpVerticle.Drain();
         List<HttpVerticle> instances = new CopyOnWriteArrayList<>();
         return vertx.deployVerticle(() -> {
-                    HttpVerticle instance = new HttpVerticle(services, port::set, managementPort::set, drain);
+                    HttpVerticle instance = new HttpVerticle(services.config(), services.metrics(), new RouteTable(services), port::set, managementPort::set, drain);
                     instances.add(instance);
                     return instance;
                 }, new DeploymentOptions().setInstances(services.config().effectiveHttpInstances()))

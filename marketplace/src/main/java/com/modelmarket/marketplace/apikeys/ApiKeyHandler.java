@@ -1,7 +1,9 @@
 package com.modelmarket.marketplace.apikeys;
 
 import com.modelmarket.marketplace.auth.AccessTokenHandler;
+import com.modelmarket.marketplace.http.AccessLog;
 import com.modelmarket.marketplace.errors.ForbiddenException;
+import com.modelmarket.marketplace.http.AccessLog;
 import com.modelmarket.marketplace.errors.UnauthorizedException;
 import io.vertx.core.Handler;
 import io.vertx.ext.web.RoutingContext;
@@ -33,6 +35,7 @@ public final class ApiKeyHandler implements Handler<RoutingContext> {
                 return;
             }
             ctx.put(KeyPrincipal.KEY, principal);
+            AccessLog.tenant(ctx, principal.tenantId());
             ctx.next();
         }).onFailure(ctx::fail);
     }

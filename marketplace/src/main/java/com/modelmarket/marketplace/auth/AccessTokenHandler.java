@@ -1,5 +1,7 @@
 package com.modelmarket.marketplace.auth;
 
+import com.modelmarket.marketplace.tenants.Role;
+import com.modelmarket.marketplace.http.AccessLog;
 import com.modelmarket.marketplace.errors.UnauthorizedException;
 import com.modelmarket.marketplace.tenants.TenantRepository;
 import io.vertx.core.Handler;
@@ -48,6 +50,7 @@ public final class AccessTokenHandler implements Handler<RoutingContext> {
                                 .orElseThrow(() -> new UnauthorizedException("The session has ended; log in again"))))
                 .onSuccess(principal -> {
                     ctx.put(Principal.KEY, principal);
+                    AccessLog.tenant(ctx, principal.tenantId());
                     ctx.next();
                 })
                 .onFailure(ctx::fail);

@@ -1,5 +1,6 @@
 package com.modelmarket.marketplace.auth;
 
+import com.modelmarket.marketplace.tenants.Role;
 import com.modelmarket.marketplace.db.TenantScope;
 import com.modelmarket.marketplace.errors.TooManyAttemptsException;
 import com.modelmarket.marketplace.errors.ConflictException;

@@ -1,5 +1,6 @@
 package com.modelmarket.marketplace.auth;
 
+import com.modelmarket.marketplace.tenants.Role;
 import com.modelmarket.marketplace.config.AppConfig;
 import com.modelmarket.marketplace.errors.UnauthorizedException;
 import io.vertx.core.Future;

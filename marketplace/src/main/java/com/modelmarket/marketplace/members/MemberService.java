@@ -1,11 +1,13 @@
-package com.modelmarket.marketplace.tenants;
+package com.modelmarket.marketplace.members;
 
+import com.modelmarket.marketplace.tenants.Member;
+import com.modelmarket.marketplace.tenants.TenantRepository;
 import com.modelmarket.marketplace.audit.Actor;
 import com.modelmarket.marketplace.audit.AuditLog;
 import com.modelmarket.marketplace.auth.AuthService;
 import com.modelmarket.marketplace.auth.Principal;
 import com.modelmarket.marketplace.auth.RefreshTokenRepository;
-import com.modelmarket.marketplace.auth.Role;
+import com.modelmarket.marketplace.tenants.Role;
 import com.modelmarket.marketplace.db.TenantScope;
 import com.modelmarket.marketplace.errors.ConflictException;
 import com.modelmarket.marketplace.errors.ForbiddenException;
