@@ -194,19 +194,24 @@ public final class InferenceService {
             return Future.failedFuture(meter.backlog());
         }
         ModelKey key = ArtifactValidator.keyOf(target.model().tenantId(), target.model().id(), target.version().id());
-        boolean cold = engine.status(key).isEmpty();
         InferenceRequest request = new InferenceRequest(decoded.inputs(), decoded.outputs(), null);
-        return ensureLoaded(key, target)
-                .compose(v -> engine.infer(key, request))
-                .transform(ar -> meter(caller, requestId, target, decoded.items(), slot, ar.result(), ar.cause())
-                        .compose(metered -> ar.succeeded() ? Future.succeededFuture(ar.result()) : Future.<InferenceResult>failedFuture(ar.cause())))
-                .map(result -> new Outcome(target, decoded, result, cold || result.facts().coldStart(), rate));
+        return ensureRegistered(key, target)
+                .compose(registeredNow -> engine.infer(key, request)
+                        // a cold start: this call registered the version, or the engine loaded it for this batch
+                        .map(result -> new Outcome(target, decoded, result, registeredNow || result.facts().coldStart(), rate)))
+                .transform(ar -> meter(caller, requestId, target, decoded.items(), slot,
+                                ar.succeeded() ? ar.result().result() : null, ar.cause())
+                        .compose(metered -> ar.succeeded() ? Future.succeededFuture(ar.result()) : Future.<Outcome>failedFuture(ar.cause())));
     }
 
-    /** Registers the version with this node's engine on first use (after a restart, or on another node). */
-    private Future<Void> ensureLoaded(ModelKey key, InferenceTarget target) {
+    /**
+     * The one place that registers a version with this node's engine, on first use (after a
+     * restart, or on another node): the engine's status is read once, and concurrent first calls
+     * share one load. Completes with whether this call found the version unregistered.
+     */
+    private Future<Boolean> ensureRegistered(ModelKey key, InferenceTarget target) {
         if (engine.status(key).isPresent()) {
-            return Future.succeededFuture();
+            return Future.succeededFuture(false);
         }
         return loading.computeIfAbsent(key, k -> {
             var artifact = store.find(target.version().artifactSha256());
@@ -216,7 +221,7 @@ public final class InferenceService {
             }
             return engine.load(k, artifact.get(), target.manifest(), pool).<Void>mapEmpty()
                     .onComplete(ar -> loading.remove(k));
-        });
+        }).map(true);
     }
 
     /**
