@@ -115,8 +115,9 @@ public final class Platform {
                 serving, config.maxUploadBytes(), changes);
         PlanService plans = new PlanService(database.pool(), catalog, audit, changes);
         SubscriptionService subscriptions = new SubscriptionService(database.pool(), catalog, plans, audit, changes);
+        UsageQueries usage = new UsageQueries(database.pool());
         InferenceService inference = new InferenceService(catalog, subscriptions, serving, store,
-                new RateLimiter(Clock.systemUTC()), new QuotaTracker(database.pool(), Clock.systemUTC()), meter,
+                new RateLimiter(Clock.systemUTC()), new QuotaTracker(usage, Clock.systemUTC()), meter,
                 new TensorCodec.Limits(config.inferenceMaxItems(), config.inferenceMaxElements()), config.servingPool(),
                 config.meteringEnabled(), changes);
         return new Services(config, database, tenants, auth, members, apiKeys,
@@ -125,7 +126,7 @@ public final class Platform {
                 new InvoicingService(database.pool(), config.billingPeriodDaySeconds() > 0
                         ? new Periods(config.billingPeriodDaySeconds(), config.billingPeriodDays()) : Periods.calendarMonths(),
                         config.platformFeeBasisPoints()),
-                new UsageQueries(database.pool()));
+                usage);
     }
 
     /** Closes ended billing periods: checked every minute (every period-day in short test cycles). */

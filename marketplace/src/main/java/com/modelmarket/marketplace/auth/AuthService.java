@@ -127,9 +127,8 @@ public final class AuthService {
 
     private Future<String> freeSlug(String organisation) {
         String base = slugOf(organisation);
-        return tenants.pool().preparedQuery("SELECT 1 FROM tenants WHERE slug = $1")
-                .execute(io.vertx.sqlclient.Tuple.of(base))
-                .map(rows -> rows.size() == 0 ? base
+        return tenants.slugTaken(base)
+                .map(taken -> !taken ? base
                         : base.substring(0, Math.min(base.length(), 50)) + "-" + java.util.HexFormat.of()
                         .formatHex(Secrets.randomBytes(3)));
     }

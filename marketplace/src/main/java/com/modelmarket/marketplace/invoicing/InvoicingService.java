@@ -57,7 +57,7 @@ public final class InvoicingService {
             return Future.failedFuture(new ConflictException("The period " + period + " has not ended"));
         }
         // every tenant's invoices at once: the system scope
-        return TenantScope.system(pool, tx -> tx.preparedQuery("SELECT pg_advisory_xact_lock($1)").execute(io.vertx.sqlclient.Tuple.of(CLOSE_LOCK))
+        return TenantScope.system(pool, tx -> repository.lockClosing(tx, CLOSE_LOCK)
                 .compose(v -> repository.markClosed(tx, period))
                 .compose(first -> {
                     if (!first) {

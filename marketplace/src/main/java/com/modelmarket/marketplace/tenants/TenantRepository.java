@@ -31,6 +31,11 @@ public final class TenantRepository {
         return pool;
     }
 
+    /** Whether a tenant already has this slug. */
+    public Future<Boolean> slugTaken(String slug) {
+        return pool.preparedQuery("SELECT 1 FROM tenants WHERE slug = $1").execute(Tuple.of(slug)).map(rows -> rows.size() > 0);
+    }
+
     /** Inserts a tenant; the caller picks a slug (unique violation when taken). */
     public Future<Tenant> insertTenant(SqlClient client, String name, String slug) {
         return client.preparedQuery("INSERT INTO tenants (name, slug) VALUES ($1, $2) RETURNING id, name, slug, created_at")
