@@ -1,6 +1,5 @@
 package com.modelmarket.marketplace.auth;
 
-import com.modelmarket.marketplace.tenants.Role;
 import com.modelmarket.marketplace.http.AccessLog;
 import com.modelmarket.marketplace.errors.UnauthorizedException;
 import com.modelmarket.marketplace.tenants.TenantRepository;
