@@ -32,7 +32,7 @@ import com.modelmarket.marketplace.auth.TokenService;
 import com.modelmarket.marketplace.config.AppConfig;
 import com.modelmarket.marketplace.db.Database;
 import com.modelmarket.marketplace.http.HttpVerticle;
-import com.modelmarket.marketplace.tenants.MemberService;
+import com.modelmarket.marketplace.members.MemberService;
 import com.modelmarket.marketplace.tenants.TenantRepository;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
@@ -114,8 +114,9 @@ public final class Platform {
                 serving, config.maxUploadBytes(), changes);
         PlanService plans = new PlanService(database.pool(), catalog, audit, changes);
         SubscriptionService subscriptions = new SubscriptionService(database.pool(), catalog, plans, audit, changes);
+        UsageQueries usage = new UsageQueries(database.pool());
         InferenceService inference = new InferenceService(catalog, subscriptions, serving, store,
-                new RateLimiter(Clock.systemUTC()), new QuotaTracker(database.pool(), Clock.systemUTC()), meter,
+                new RateLimiter(Clock.systemUTC()), new QuotaTracker(usage, Clock.systemUTC()), meter,
                 new TensorCodec.Limits(config.inferenceMaxItems(), config.inferenceMaxElements()), config.servingPool(),
                 config.meteringEnabled(), changes);
         return new Services(config, database, tenants, auth, members, apiKeys,
@@ -124,7 +125,7 @@ public final class Platform {
                 new InvoicingService(database.pool(), config.billingPeriodDaySeconds() > 0
                         ? new Periods(config.billingPeriodDaySeconds(), config.billingPeriodDays()) : Periods.calendarMonths(),
                         config.platformFeeBasisPoints()),
-                new UsageQueries(database.pool()));
+                usage);
     }
 
     /** Closes ended billing periods: checked every minute (every period-day in short test cycles). */
@@ -141,7 +142,8 @@ public final class Platform {
         if (!config.demoEnabled() || config.dbUrl().isPresent()) {
             return Future.succeededFuture(Optional.empty());
         }
-        return DemoCatalog.ensure(vertx, services);
+        return DemoCatalog.ensure(vertx, new DemoCatalog.Market(config, services.tenants(), services.auth(),
+                services.catalog(), services.plans(), services.subscriptions(), services.modelStore()));
     }
 
     private static Future<Http> deployHttp(Vertx vertx, Services services) {
@@ -150,7 +152,7 @@ public final class Platform {
         HttpVerticle.Drain drain = new HttpVerticle.Drain();
         List<HttpVerticle> instances = new CopyOnWriteArrayList<>();
         return vertx.deployVerticle(() -> {
-                    HttpVerticle instance = new HttpVerticle(services, port::set, managementPort::set, drain);
+                    HttpVerticle instance = new HttpVerticle(services.config(), services.metrics(), new RouteTable(services), port::set, managementPort::set, drain);
                     instances.add(instance);
                     return instance;
                 }, new DeploymentOptions().setInstances(services.config().effectiveHttpInstances()))

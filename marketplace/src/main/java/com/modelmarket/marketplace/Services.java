@@ -15,7 +15,7 @@ import com.modelmarket.marketplace.config.AppConfig;
 import com.modelmarket.marketplace.db.Database;
 import com.modelmarket.marketplace.plans.PlanService;
 import com.modelmarket.marketplace.subscriptions.SubscriptionService;
-import com.modelmarket.marketplace.tenants.MemberService;
+import com.modelmarket.marketplace.members.MemberService;
 import com.modelmarket.marketplace.tenants.TenantRepository;
 import com.modelmarket.serving.ServingEngine;
 import com.modelmarket.serving.store.ModelStore;

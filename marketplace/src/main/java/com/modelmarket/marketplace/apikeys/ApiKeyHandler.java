@@ -1,7 +1,10 @@
 package com.modelmarket.marketplace.apikeys;
 
 import com.modelmarket.marketplace.auth.AccessTokenHandler;
-import com.modelmarket.marketplace.http.ApiException;
+import com.modelmarket.marketplace.http.AccessLog;
+import com.modelmarket.marketplace.errors.ForbiddenException;
+import com.modelmarket.marketplace.http.AccessLog;
+import com.modelmarket.marketplace.errors.UnauthorizedException;
 import io.vertx.core.Handler;
 import io.vertx.ext.web.RoutingContext;
 
@@ -23,15 +26,16 @@ public final class ApiKeyHandler implements Handler<RoutingContext> {
             presented = AccessTokenHandler.bearer(ctx);
         }
         if (presented == null) {
-            ctx.fail(ApiException.unauthorized("An API key is required (Authorization: Bearer <key> or X-API-Key)"));
+            ctx.fail(new UnauthorizedException("An API key is required (Authorization: Bearer <key> or X-API-Key)"));
             return;
         }
         keys.authenticate(presented.trim()).onSuccess(principal -> {
             if (!principal.scopes().contains(requiredScope)) {
-                ctx.fail(ApiException.forbidden("This API key lacks the '" + requiredScope + "' scope"));
+                ctx.fail(new ForbiddenException("This API key lacks the '" + requiredScope + "' scope"));
                 return;
             }
             ctx.put(KeyPrincipal.KEY, principal);
+            AccessLog.tenant(ctx, principal.tenantId());
             ctx.next();
         }).onFailure(ctx::fail);
     }

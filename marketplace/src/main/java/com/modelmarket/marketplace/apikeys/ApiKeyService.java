@@ -6,7 +6,10 @@ import com.modelmarket.marketplace.auth.Principal;
 import com.modelmarket.marketplace.auth.Secrets;
 import com.modelmarket.marketplace.db.TenantScope;
 import com.modelmarket.marketplace.util.SingleFlight;
-import com.modelmarket.marketplace.http.ApiException;
+import com.modelmarket.marketplace.errors.ForbiddenException;
+import com.modelmarket.marketplace.errors.InvalidFieldException;
+import com.modelmarket.marketplace.errors.NotFoundException;
+import com.modelmarket.marketplace.errors.UnauthorizedException;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
@@ -69,12 +72,12 @@ public final class ApiKeyService {
         requireManager(caller);
         for (String scope : scopes) {
             if (!SCOPES.contains(scope)) {
-                return Future.failedFuture(ApiException.invalid("/scopes", "unknown scope '" + scope
+                return Future.failedFuture(new InvalidFieldException("/scopes", "unknown scope '" + scope
                         + "'; known scopes: " + String.join(", ", SCOPES.stream().sorted().toList())));
             }
         }
         if (expiresAt.isPresent() && !expiresAt.get().isAfter(Instant.now())) {
-            return Future.failedFuture(ApiException.invalid("/expiresAt", "must be in the future"));
+            return Future.failedFuture(new InvalidFieldException("/expiresAt", "must be in the future"));
         }
         String secret = Secrets.token(PREFIX, RANDOM_BYTES);
         String prefix = secret.substring(0, PREFIX.length() + 6);
@@ -108,7 +111,7 @@ public final class ApiKeyService {
     /** The caller behind a presented key; fails with 401 for an unknown, revoked or expired key. */
     public Future<KeyPrincipal> authenticate(String presented) {
         if (presented == null || !presented.startsWith(PREFIX) || presented.length() > 100) {
-            return Future.failedFuture(ApiException.unauthorized("A valid API key is required"));
+            return Future.failedFuture(new UnauthorizedException("A valid API key is required"));
         }
         byte[] digest = hash(presented);
         String cacheKey = HexFormat.of().formatHex(digest);
@@ -119,7 +122,7 @@ public final class ApiKeyService {
                 : lookup(cacheKey, digest, now);
         return lookup.compose(principal -> {
             if (principal.isEmpty()) {
-                return Future.failedFuture(ApiException.unauthorized("A valid API key is required"));
+                return Future.failedFuture(new UnauthorizedException("A valid API key is required"));
             }
             touch(principal.get());
             return Future.succeededFuture(principal.get());
@@ -163,11 +166,11 @@ public final class ApiKeyService {
 
     private static void requireManager(Principal caller) {
         if (!caller.role().canManageTenant()) {
-            throw ApiException.forbidden("Only owners and admins manage API keys");
+            throw new ForbiddenException("Only owners and admins manage API keys");
         }
     }
 
     private static Future<ApiKey> orNotFound(Optional<ApiKey> key) {
-        return key.map(Future::succeededFuture).orElseGet(() -> Future.failedFuture(ApiException.notFound("API key")));
+        return key.map(Future::succeededFuture).orElseGet(() -> Future.failedFuture(new NotFoundException("API key")));
     }
 }

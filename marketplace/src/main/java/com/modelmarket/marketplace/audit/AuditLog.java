@@ -2,7 +2,7 @@ package com.modelmarket.marketplace.audit;
 
 import com.modelmarket.marketplace.auth.Principal;
 import com.modelmarket.marketplace.db.TenantScope;
-import com.modelmarket.marketplace.http.ApiException;
+import com.modelmarket.marketplace.errors.ForbiddenException;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -35,7 +35,7 @@ public final class AuditLog {
     /** Newest first; {@code beforeId} pages backwards (0 for the newest). */
     public Future<JsonObject> list(Principal caller, long beforeId, int limit) {
         if (!caller.role().canManageTenant()) {
-            return Future.failedFuture(ApiException.forbidden("Only owners and admins read the audit log"));
+            return Future.failedFuture(new ForbiddenException("Only owners and admins read the audit log"));
         }
         return TenantScope.tenant(pool, caller.tenantId(), c -> c.preparedQuery("SELECT a.id, a.actor_user_id, u.email, a.action, a.target_type, a.target_id, a.details, "
                         + "a.client_address, a.request_id, a.created_at FROM audit_log a LEFT JOIN users u ON u.id = a.actor_user_id "

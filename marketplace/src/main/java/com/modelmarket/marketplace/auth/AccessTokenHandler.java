@@ -1,6 +1,7 @@
 package com.modelmarket.marketplace.auth;
 
-import com.modelmarket.marketplace.http.ApiException;
+import com.modelmarket.marketplace.http.AccessLog;
+import com.modelmarket.marketplace.errors.UnauthorizedException;
 import com.modelmarket.marketplace.tenants.TenantRepository;
 import io.vertx.core.Handler;
 import io.vertx.ext.web.RoutingContext;
@@ -39,15 +40,16 @@ public final class AccessTokenHandler implements Handler<RoutingContext> {
             return;
         }
         if (token == null) {
-            ctx.fail(ApiException.unauthorized("An access token is required (Authorization: Bearer <token>)"));
+            ctx.fail(new UnauthorizedException("An access token is required (Authorization: Bearer <token>)"));
             return;
         }
         tokens.verify(token)
                 .compose(claims -> tenants.activeSessionRole(claims.tenantId(), claims.userId(), claims.sessionId())
                         .map(role -> role.map(r -> new Principal(claims.userId(), claims.tenantId(), r, claims.sessionId()))
-                                .orElseThrow(() -> ApiException.unauthorized("The session has ended; log in again"))))
+                                .orElseThrow(() -> new UnauthorizedException("The session has ended; log in again"))))
                 .onSuccess(principal -> {
                     ctx.put(Principal.KEY, principal);
+                    AccessLog.tenant(ctx, principal.tenantId());
                     ctx.next();
                 })
                 .onFailure(ctx::fail);

@@ -1,6 +1,6 @@
 package com.modelmarket.marketplace.auth;
 
-import com.modelmarket.marketplace.http.ApiException;
+import com.modelmarket.marketplace.errors.UnauthorizedException;
 import com.modelmarket.marketplace.http.JsonBody;
 import com.modelmarket.marketplace.http.Responses;
 import io.vertx.core.http.Cookie;
@@ -62,7 +62,7 @@ public final class AuthRoutes {
         Cookie cookie = ctx.request().getCookie(REFRESH_COOKIE);
         boolean hasBody = ctx.body().length() > 0;
         if (!hasBody && cookie == null) {
-            ctx.fail(ApiException.unauthorized("No refresh token: send it in the body or the session cookie"));
+            ctx.fail(new UnauthorizedException("No refresh token: send it in the body or the session cookie"));
             return;
         }
         String token = hasBody || cookie == null

@@ -1,7 +1,10 @@
 package com.modelmarket.marketplace.auth;
 
+import com.modelmarket.marketplace.tenants.Role;
 import com.modelmarket.marketplace.db.TenantScope;
-import com.modelmarket.marketplace.http.ApiException;
+import com.modelmarket.marketplace.errors.TooManyAttemptsException;
+import com.modelmarket.marketplace.errors.ConflictException;
+import com.modelmarket.marketplace.errors.UnauthorizedException;
 import com.modelmarket.marketplace.tenants.Member;
 import com.modelmarket.marketplace.tenants.Tenant;
 import com.modelmarket.marketplace.tenants.TenantRepository;
@@ -56,7 +59,7 @@ public final class AuthService {
     public Future<Session> login(String email, String password, String clientAddress) {
         long wait = throttle.retryAfterSeconds(email, clientAddress);
         if (wait > 0) {
-            return Future.failedFuture(ApiException.tooManyRequests(
+            return Future.failedFuture(new TooManyAttemptsException(
                     "Too many failed logins; try again in " + wait + " seconds", wait));
         }
         return tenants.findCredentials(email).compose(found -> vertx.executeBlocking(() -> {
@@ -68,7 +71,7 @@ public final class AuthService {
         }, false).compose(ok -> {
             if (!ok) {
                 throttle.recordFailure(email, clientAddress);
-                return Future.failedFuture(ApiException.unauthorized("Wrong e-mail address or password"));
+                return Future.failedFuture(new UnauthorizedException("Wrong e-mail address or password"));
             }
             throttle.recordSuccess(email, clientAddress);
             TenantRepository.Credentials c = found.get();
@@ -96,7 +99,7 @@ public final class AuthService {
             });
         })).compose(session -> session != null ? Future.succeededFuture(session)
                 : refreshTokens.revokeFamilyIfReplayed(hash).compose(replayed -> Future.failedFuture(
-                        ApiException.unauthorized(replayed
+                        new UnauthorizedException(replayed
                                 ? "This refresh token was already used; the session has been revoked"
                                 : "The refresh token is not valid"))));
     }
@@ -124,9 +127,8 @@ public final class AuthService {
 
     private Future<String> freeSlug(String organisation) {
         String base = slugOf(organisation);
-        return tenants.pool().preparedQuery("SELECT 1 FROM tenants WHERE slug = $1")
-                .execute(io.vertx.sqlclient.Tuple.of(base))
-                .map(rows -> rows.size() == 0 ? base
+        return tenants.slugTaken(base)
+                .map(taken -> !taken ? base
                         : base.substring(0, Math.min(base.length(), 50)) + "-" + java.util.HexFormat.of()
                         .formatHex(Secrets.randomBytes(3)));
     }
@@ -143,9 +145,9 @@ public final class AuthService {
         if (err instanceof PgException pg && "23505".equals(pg.getSqlState())) {
             String constraint = pg.getConstraint() == null ? "" : pg.getConstraint();
             if (constraint.contains("email")) {
-                return Future.failedFuture(ApiException.conflict("An account with this e-mail address already exists"));
+                return Future.failedFuture(new ConflictException("An account with this e-mail address already exists"));
             }
-            return Future.failedFuture(ApiException.conflict("A resource with these unique values already exists"));
+            return Future.failedFuture(new ConflictException("A resource with these unique values already exists"));
         }
         return Future.failedFuture(err);
     }

@@ -1,6 +1,6 @@
 package com.modelmarket.marketplace.auth;
 
-import com.modelmarket.marketplace.http.ApiException;
+import com.modelmarket.marketplace.errors.ForbiddenException;
 import io.vertx.ext.web.RoutingContext;
 import java.net.URI;
 import java.util.Locale;
@@ -19,7 +19,7 @@ public final class CrossSiteGuard {
 
     public static void handle(RoutingContext ctx) {
         if (ctx.request().getCookie(AuthRoutes.REFRESH_COOKIE) != null && crossSite(ctx)) {
-            ctx.fail(new ApiException(403, "cross-site-request", "Forbidden",
+            ctx.fail(new ForbiddenException(ForbiddenException.Reason.CROSS_SITE_REQUEST,
                     "A cookie-authenticated request must come from this site (Origin / Sec-Fetch-Site say otherwise)"));
             return;
         }

@@ -1,5 +1,6 @@
 package com.modelmarket.marketplace.auth;
 
+import com.modelmarket.marketplace.tenants.Role;
 import io.vertx.core.json.JsonObject;
 import java.util.UUID;
 

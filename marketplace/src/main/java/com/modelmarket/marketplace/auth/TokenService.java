@@ -1,7 +1,8 @@
 package com.modelmarket.marketplace.auth;
 
+import com.modelmarket.marketplace.tenants.Role;
 import com.modelmarket.marketplace.config.AppConfig;
-import com.modelmarket.marketplace.http.ApiException;
+import com.modelmarket.marketplace.errors.UnauthorizedException;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -78,16 +79,16 @@ public final class TokenService {
         try {
             parsed = JwsCompact.parse(token);
         } catch (IllegalArgumentException | io.vertx.core.json.DecodeException e) {
-            return Future.failedFuture(ApiException.unauthorized("The access token is malformed"));
+            return Future.failedFuture(new UnauthorizedException("The access token is malformed"));
         }
         if (!ALGORITHM.equals(parsed.header().getValue("alg")) || parsed.header().containsKey("crit")) {
-            return Future.failedFuture(ApiException.unauthorized("The access token's algorithm is not accepted"));
+            return Future.failedFuture(new UnauthorizedException("The access token's algorithm is not accepted"));
         }
         Claims claims;
         try {
             claims = checkClaims(parsed.payload());
         } catch (RuntimeException e) {
-            return Future.failedFuture(ApiException.unauthorized("The access token is not valid"));
+            return Future.failedFuture(new UnauthorizedException("The access token is not valid"));
         }
         Future<?> verified;
         try {
@@ -96,7 +97,7 @@ public final class TokenService {
             verified = Future.failedFuture(e);
         }
         return verified
-                .recover(err -> Future.failedFuture(ApiException.unauthorized("The access token is not valid")))
+                .recover(err -> Future.failedFuture(new UnauthorizedException("The access token is not valid")))
                 .map(user -> claims);
     }
 

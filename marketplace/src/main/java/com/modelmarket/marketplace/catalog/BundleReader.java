@@ -1,6 +1,6 @@
 package com.modelmarket.marketplace.catalog;
 
-import com.modelmarket.marketplace.http.ApiException;
+import com.modelmarket.marketplace.errors.BundleRefusedException;
 import com.modelmarket.serving.store.ModelStore;
 import com.modelmarket.serving.store.StoredArtifact;
 import io.vertx.core.json.JsonObject;
@@ -218,8 +218,7 @@ final class BundleReader {
         };
     }
 
-    static ApiException refused(String why) {
-        return new ApiException(422, "bundle-refused", "Bundle refused", "The bundle was refused: " + why)
-                .with("check", "bundle").with("reason", why);
+    static BundleRefusedException refused(String why) {
+        return new BundleRefusedException(why);
     }
 }

@@ -45,7 +45,7 @@ public final class CatalogRoutes {
             limit = -1;
         }
         if (limit < 1 || limit > 100) {
-            throw com.modelmarket.marketplace.http.ApiException.badRequest("limit must be a number from 1 to 100");
+            throw new com.modelmarket.marketplace.errors.BadRequestException("limit must be a number from 1 to 100");
         }
         Optional<String> text = param(ctx, "q");
         SearchService.Query q = new SearchService.Query(text, param(ctx, "task"), param(ctx, "tag"),

@@ -4,7 +4,11 @@ import com.modelmarket.marketplace.audit.Actor;
 import com.modelmarket.marketplace.audit.AuditLog;
 import com.modelmarket.marketplace.auth.Principal;
 import com.modelmarket.marketplace.db.TenantScope;
-import com.modelmarket.marketplace.http.ApiException;
+import com.modelmarket.marketplace.errors.BadRequestException;
+import com.modelmarket.marketplace.errors.ConflictException;
+import com.modelmarket.marketplace.errors.ForbiddenException;
+import com.modelmarket.marketplace.errors.InvalidFieldException;
+import com.modelmarket.marketplace.errors.NotFoundException;
 import com.modelmarket.serving.ServingEngine;
 import com.modelmarket.serving.store.StoredArtifact;
 import io.vertx.core.Future;
@@ -54,10 +58,10 @@ public final class CatalogService {
         requirePublisher(actor.principal());
         String kind = in.kind().orElse("model");
         CatalogRepository.Card card = new CatalogRepository.Card(kind,
-                in.slug().orElseThrow(() -> ApiException.invalid("/slug", "is required")),
-                in.name().orElseThrow(() -> ApiException.invalid("/name", "is required")),
+                in.slug().orElseThrow(() -> new InvalidFieldException("/slug", "is required")),
+                in.name().orElseThrow(() -> new InvalidFieldException("/name", "is required")),
                 in.summary().orElse(""), in.description().orElse(""),
-                in.task().orElseThrow(() -> ApiException.invalid("/task", "is required")),
+                in.task().orElseThrow(() -> new InvalidFieldException("/task", "is required")),
                 in.tags().orElse(List.of()), in.license().orElse(""),
                 in.framework().orElse("algorithm".equals(kind) ? "builtin" : "pytorch"),
                 in.visibility().orElse("private"), in.claimedMetrics().orElse(new JsonObject()),
@@ -66,7 +70,7 @@ public final class CatalogService {
         UUID tenant = actor.principal().tenantId();
         return changes.inTransaction(repository.pool(), tenant, tx -> repository.slugTaken(tx, card.slug()).compose(taken -> {
                     if (taken) {
-                        return Future.failedFuture(ApiException.conflict("The slug '" + card.slug() + "' is taken"));
+                        return Future.failedFuture(new ConflictException("The slug '" + card.slug() + "' is taken"));
                     }
                     return repository.insertModel(tx, tenant, card)
                             .compose(model -> shares(tx, model, in.sharedWith())
@@ -121,7 +125,7 @@ public final class CatalogService {
     /** A model the caller may see, or 404. */
     public Future<CatalogModel> visible(UUID callerTenant, String idOrSlug) {
         return repository.findVisible(callerTenant, idOrSlug).compose(found -> found.map(Future::succeededFuture)
-                .orElseGet(() -> Future.failedFuture(ApiException.notFound("Model"))));
+                .orElseGet(() -> Future.failedFuture(new NotFoundException("Model"))));
     }
 
     /** Validates the uploaded artifact with its manifest and records a draft version. */
@@ -130,10 +134,10 @@ public final class CatalogService {
         requirePublisher(actor.principal());
         SemVer version = SemVer.parse("/version", versionText);
         if (artifactSha.isPresent() == bundleSha.isPresent()) {
-            throw ApiException.badRequest("Give either artifactSha256 with a manifest, or bundleSha256");
+            throw new BadRequestException("Give either artifactSha256 with a manifest, or bundleSha256");
         }
         if (artifactSha.isPresent() && manifest.isEmpty()) {
-            throw ApiException.invalid("/manifest", "is required with artifactSha256");
+            throw new InvalidFieldException("/manifest", "is required with artifactSha256");
         }
         UUID tenant = actor.principal().tenantId();
         UUID versionId = UUID.randomUUID();
@@ -142,10 +146,10 @@ public final class CatalogService {
                 .compose(found -> {
                     CatalogModel model = found.getKey();
                     if (!"model".equals(model.kind())) {
-                        return Future.failedFuture(ApiException.conflict("Algorithms have no uploaded versions"));
+                        return Future.failedFuture(new ConflictException("Algorithms have no uploaded versions"));
                     }
                     if (found.getValue().isPresent()) {
-                        return Future.failedFuture(ApiException.conflict("Version " + version + " already exists; versions are immutable"));
+                        return Future.failedFuture(new ConflictException("Version " + version + " already exists; versions are immutable"));
                     }
                     return source(tenant, artifactSha, manifest, bundleSha)
                             .compose(src -> validator.validate(model.tenantId(), model.id(), versionId, src.artifact(), src.manifest()))
@@ -191,9 +195,8 @@ public final class CatalogService {
     private Future<StoredArtifact> ownUpload(UUID tenant, String pointer, String sha256) {
         return TenantScope.tenant(repository.pool(), tenant, c -> uploads.owns(c, tenant, sha256)).compose(owned -> {
             Optional<StoredArtifact> stored = owned ? validator.store().find(sha256) : Optional.empty();
-            return stored.map(Future::succeededFuture).orElseGet(() -> Future.failedFuture(new ApiException(404, "not-found",
-                    "Not found", pointer + ": no upload of yours has this SHA-256; upload the file to /api/v1/uploads first")
-                    .with("pointer", pointer)));
+            return stored.map(Future::succeededFuture).orElseGet(() -> Future.failedFuture(NotFoundException.at(pointer,
+                    pointer + ": no upload of yours has this SHA-256; upload the file to /api/v1/uploads first")));
         });
     }
 
@@ -203,9 +206,9 @@ public final class CatalogService {
         UUID tenant = actor.principal().tenantId();
         return changes.inTransaction(repository.pool(), tenant, tx -> owned(tx, tenant, idOrSlug).compose(model ->
                 repository.findVersion(tx, model.id(), versionText, true).compose(found -> {
-                    ModelVersion v = found.orElseThrow(() -> ApiException.notFound("Version"));
+                    ModelVersion v = found.orElseThrow(() -> new NotFoundException("Version"));
                     if (!allowed(v.state(), target)) {
-                        return Future.failedFuture(ApiException.conflict("A " + v.state() + " version cannot become " + target));
+                        return Future.failedFuture(new ConflictException("A " + v.state() + " version cannot become " + target));
                     }
                     Future<Void> guard = "retired".equals(target) ? refuseIfAliased(tx, model.id(), v) : Future.succeededFuture();
                     return guard.compose(g -> repository.setState(tx, v.id(), target))
@@ -221,14 +224,14 @@ public final class CatalogService {
     public Future<Map<String, String>> moveAlias(Actor actor, String idOrSlug, String alias, String versionText) {
         requirePublisher(actor.principal());
         if (!alias.matches("[a-z][a-z0-9_-]{0,31}")) {
-            throw ApiException.invalid("/alias", "must be lower-case letters, digits, '-' or '_', starting with a letter");
+            throw new InvalidFieldException("/alias", "must be lower-case letters, digits, '-' or '_', starting with a letter");
         }
         UUID tenant = actor.principal().tenantId();
         return changes.inTransaction(repository.pool(), tenant, tx -> owned(tx, tenant, idOrSlug).compose(model ->
                 repository.findVersion(tx, model.id(), versionText, false).compose(found -> {
-                    ModelVersion v = found.orElseThrow(() -> ApiException.invalid("/version", "no version " + versionText));
+                    ModelVersion v = found.orElseThrow(() -> new InvalidFieldException("/version", "no version " + versionText));
                     if (!v.serves()) {
-                        return Future.failedFuture(ApiException.conflict("An alias can point only at a published or deprecated version"));
+                        return Future.failedFuture(new ConflictException("An alias can point only at a published or deprecated version"));
                     }
                     return repository.aliases(tx, model.id()).compose(before -> repository.setAlias(tx, model.id(), alias, v.id())
                             .compose(x -> audit.record(tx, tenant, actor, "alias.move", "model", model.id(),
@@ -243,7 +246,7 @@ public final class CatalogService {
         return changes.inTransaction(repository.pool(), tenant, tx -> owned(tx, tenant, idOrSlug).compose(model ->
                 repository.deleteAlias(tx, model.id(), alias).compose(deleted -> deleted
                         ? audit.record(tx, tenant, actor, "alias.delete", "model", model.id(), new JsonObject().put("alias", alias))
-                        : Future.failedFuture(ApiException.notFound("Alias")))));
+                        : Future.failedFuture(new NotFoundException("Alias")))));
     }
 
     /**
@@ -267,7 +270,7 @@ public final class CatalogService {
     public Future<JsonObject> manifest(UUID callerTenant, UUID versionId) {
         return TenantScope.tenantOrVisitor(repository.pool(), callerTenant, c -> repository.manifest(c, versionId))
                 .compose(found -> found.map(Future::succeededFuture)
-                        .orElseGet(() -> Future.failedFuture(ApiException.notFound("Version"))));
+                        .orElseGet(() -> Future.failedFuture(new NotFoundException("Version"))));
     }
 
     /** The serving versions of a model, newest first; their manifests without the example input. */
@@ -295,7 +298,7 @@ public final class CatalogService {
         return repository.aliases(tx, modelId).compose(aliases -> {
             List<String> pointing = aliases.entrySet().stream().filter(e -> e.getValue().equals(v.version()))
                     .map(Map.Entry::getKey).toList();
-            return pointing.isEmpty() ? Future.succeededFuture() : Future.failedFuture(ApiException.conflict(
+            return pointing.isEmpty() ? Future.succeededFuture() : Future.failedFuture(new ConflictException(
                     "Alias(es) " + String.join(", ", pointing) + " point at " + v.version() + "; move them before retiring it"));
         });
     }
@@ -323,41 +326,41 @@ public final class CatalogService {
         }
         return repository.replaceShares(tx, model.id(), model.tenantId(), sharedWith.get()).compose(missing -> missing.isEmpty()
                 ? Future.succeededFuture()
-                : Future.failedFuture(ApiException.invalid("/sharedWith", "no organisation " + String.join(", ", missing))));
+                : Future.failedFuture(new InvalidFieldException("/sharedWith", "no organisation " + String.join(", ", missing))));
     }
 
     private Future<CatalogModel> owned(io.vertx.sqlclient.SqlClient client, UUID tenant, String idOrSlug) {
         return repository.findOwned(client, tenant, idOrSlug, false).compose(found -> found.map(Future::succeededFuture)
-                .orElseGet(() -> Future.failedFuture(ApiException.notFound("Model"))));
+                .orElseGet(() -> Future.failedFuture(new NotFoundException("Model"))));
     }
 
     private static void validateCard(CatalogRepository.Card c) {
         if (!CatalogModel.KINDS.contains(c.kind())) {
-            throw ApiException.invalid("/kind", "must be one of " + CatalogModel.KINDS);
+            throw new InvalidFieldException("/kind", "must be one of " + CatalogModel.KINDS);
         }
         if (!c.slug().matches("[a-z0-9][a-z0-9-]{0,62}")) {
-            throw ApiException.invalid("/slug", "must be lower-case letters, digits and '-', at most 63 characters");
+            throw new InvalidFieldException("/slug", "must be lower-case letters, digits and '-', at most 63 characters");
         }
         if (!CatalogModel.TASKS.contains(c.task())) {
-            throw ApiException.invalid("/task", "must be one of " + CatalogModel.TASKS);
+            throw new InvalidFieldException("/task", "must be one of " + CatalogModel.TASKS);
         }
         if (!CatalogModel.VISIBILITIES.contains(c.visibility())) {
-            throw ApiException.invalid("/visibility", "must be one of " + CatalogModel.VISIBILITIES);
+            throw new InvalidFieldException("/visibility", "must be one of " + CatalogModel.VISIBILITIES);
         }
         if ("algorithm".equals(c.kind()) && c.algorithmSpec() == null) {
-            throw ApiException.invalid("/algorithm", "an algorithm needs its hyperparameters and expected data");
+            throw new InvalidFieldException("/algorithm", "an algorithm needs its hyperparameters and expected data");
         }
     }
 
     private static void requirePublisher(Principal p) {
         if (!p.role().canPublish()) {
-            throw ApiException.forbidden("Only owners, admins and publishers publish models");
+            throw new ForbiddenException("Only owners, admins and publishers publish models");
         }
     }
 
     private static <T> Future<T> mapConflict(Throwable err) {
         if (err instanceof PgException pg && "23505".equals(pg.getSqlState())) {
-            return Future.failedFuture(ApiException.conflict("That version or slug already exists"));
+            return Future.failedFuture(new ConflictException("That version or slug already exists"));
         }
         return Future.failedFuture(err);
     }

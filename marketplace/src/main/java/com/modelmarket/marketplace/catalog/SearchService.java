@@ -1,16 +1,14 @@
 package com.modelmarket.marketplace.catalog;
 
 import com.modelmarket.marketplace.db.TenantScope;
-import com.modelmarket.marketplace.http.ApiException;
+import com.modelmarket.marketplace.errors.BadRequestException;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
-import io.vertx.sqlclient.Tuple;
 import java.nio.charset.StandardCharsets;
 import java.time.OffsetDateTime;
-import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
@@ -26,6 +24,7 @@ public final class SearchService {
     public static final List<String> SORTS = List.of("relevance", "newest", "popular");
 
     private final Pool pool;
+    private final SearchRepository repository = new SearchRepository();
 
     public SearchService(Pool pool) {
         this.pool = pool;
@@ -40,51 +39,15 @@ public final class SearchService {
     public Future<JsonObject> search(UUID callerTenant, Query q) {
         String sort = q.sort();
         if (!SORTS.contains(sort)) {
-            throw ApiException.badRequest("sort must be one of " + SORTS);
+            throw new BadRequestException("sort must be one of " + SORTS);
         }
         if ("relevance".equals(sort) && q.text().isEmpty()) {
             sort = "newest";
         }
-        List<Object> params = new ArrayList<>();
-        params.add(callerTenant);
-        params.add(q.text().orElse(null));
-        StringBuilder where = new StringBuilder(CatalogRepository.VISIBLE)
-                .append(" AND ($2::text IS NULL OR m.search @@ websearch_to_tsquery('english', $2::text))");
-        filter(where, params, q.task(), "m.task = $");
-        filter(where, params, q.tag(), "$%::text = ANY(m.tags)");
-        filter(where, params, q.publisher(), "t.slug = $");
-        filter(where, params, q.framework(), "m.framework = $");
-        filter(where, params, q.kind(), "m.kind = $");
-        filter(where, params, q.priceType(),
-                "EXISTS (SELECT 1 FROM plans p WHERE p.model_id = m.id AND p.archived_at IS NULL AND p.type = $)");
-
-        String key = switch (sort) {
-            case "relevance" -> "x.rank";
-            case "popular" -> "x.subscribers";
-            default -> "x.created_at";
-        };
-        StringBuilder outer = new StringBuilder(" WHERE true");
-        if (q.cursor().isPresent()) {
-            Cursor c = Cursor.decode(q.cursor().get(), sort);
-            params.add(c.key(sort));
-            int k = params.size();
-            params.add(c.id());
-            int i = params.size();
-            outer.append(" AND (").append(key).append(" < $").append(k).append(" OR (").append(key).append(" = $").append(k)
-                    .append(" AND x.id < $").append(i).append("))");
-        }
-        params.add(q.limit() + 1);
-        String sql = "SELECT * FROM (SELECT m.id, m.kind, m.slug, m.name, m.summary, m.task, m.tags, m.framework, "
-                + "m.visibility, m.created_at, t.slug AS publisher_slug, t.name AS publisher_name, "
-                + "CASE WHEN $2::text IS NULL THEN 0::real ELSE ts_rank(m.search, websearch_to_tsquery('english', $2::text)) END AS rank, "
-                + "mm_active_subscribers(m.id) AS subscribers, "
-                + "(SELECT v.version FROM model_aliases a JOIN model_versions v ON v.id = a.version_id "
-                + " WHERE a.model_id = m.id AND a.alias = 'latest') AS latest_version, "
-                + "(SELECT array_agg(DISTINCT p.type ORDER BY p.type) FROM plans p WHERE p.model_id = m.id AND p.archived_at IS NULL) AS price_types "
-                + "FROM models m JOIN tenants t ON t.id = m.tenant_id WHERE " + where + ") x" + outer
-                + " ORDER BY " + key + " DESC, x.id DESC LIMIT $" + params.size();
         String finalSort = sort;
-        return TenantScope.tenantOrVisitor(pool, callerTenant, c -> c.preparedQuery(sql).execute(Tuple.from(params))).map(rows -> {
+        Optional<Cursor> after = q.cursor().map(text -> Cursor.decode(text, finalSort));
+        return TenantScope.tenantOrVisitor(pool, callerTenant, c -> repository.page(c, callerTenant, q, finalSort,
+                after.map(cursor -> cursor.key(finalSort)).orElse(null), after.map(Cursor::id).orElse(null), q.limit())).map(rows -> {
             JsonArray items = new JsonArray();
             Row last = null;
             int n = 0;
@@ -99,15 +62,6 @@ public final class SearchService {
             return new JsonObject().put("items", items).put("sort", finalSort)
                     .put("nextCursor", more && last != null ? Cursor.of(finalSort, last).encode() : null);
         });
-    }
-
-    private static void filter(StringBuilder where, List<Object> params, Optional<String> value, String condition) {
-        if (value.isPresent()) {
-            params.add(value.get());
-            String placeholder = "$" + params.size();
-            where.append(" AND ").append(condition.contains("$%") ? condition.replace("$%", placeholder)
-                    : condition.replace("$", placeholder));
-        }
     }
 
     private static JsonObject card(Row r) {
@@ -143,7 +97,7 @@ public final class SearchService {
 
         Object key(String expectedSort) {
             if (!sort.equals(expectedSort)) {
-                throw ApiException.badRequest("cursor belongs to another sort order");
+                throw new BadRequestException("cursor belongs to another sort order");
             }
             return switch (sort) {
                 case "relevance" -> Float.parseFloat(key);
@@ -163,10 +117,10 @@ public final class SearchService {
                 Cursor c = new Cursor(json.getString("s"), json.getString("k"), UUID.fromString(json.getString("i")));
                 c.key(sort);
                 return c;
-            } catch (ApiException e) {
+            } catch (BadRequestException e) {
                 throw e;
             } catch (RuntimeException e) {
-                throw ApiException.badRequest("cursor is not one this API returned");
+                throw new BadRequestException("cursor is not one this API returned");
             }
         }
     }

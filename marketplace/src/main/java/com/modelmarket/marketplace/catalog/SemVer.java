@@ -1,6 +1,6 @@
 package com.modelmarket.marketplace.catalog;
 
-import com.modelmarket.marketplace.http.ApiException;
+import com.modelmarket.marketplace.errors.InvalidFieldException;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -12,7 +12,7 @@ record SemVer(int major, int minor, int patch) implements Comparable<SemVer> {
     static SemVer parse(String pointer, String text) {
         Matcher m = FORM.matcher(text == null ? "" : text);
         if (!m.matches()) {
-            throw ApiException.invalid(pointer, "must be a semantic version MAJOR.MINOR.PATCH such as 1.2.0");
+            throw new InvalidFieldException(pointer, "must be a semantic version MAJOR.MINOR.PATCH such as 1.2.0");
         }
         return new SemVer(Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2)), Integer.parseInt(m.group(3)));
     }

@@ -2,7 +2,8 @@ package com.modelmarket.marketplace.catalog;
 
 import com.modelmarket.marketplace.auth.AccessTokenHandler;
 import com.modelmarket.marketplace.auth.Principal;
-import com.modelmarket.marketplace.http.ApiException;
+import com.modelmarket.marketplace.errors.PayloadTooLargeException;
+import com.modelmarket.marketplace.errors.ForbiddenException;
 import com.modelmarket.marketplace.http.Responses;
 import com.modelmarket.serving.ModelRejectedException;
 import com.modelmarket.serving.store.ModelStore;
@@ -45,7 +46,7 @@ public final class UploadRoutes {
 
     private void upload(RoutingContext ctx) {
         if (!Principal.of(ctx).role().canPublish()) {
-            ctx.fail(ApiException.forbidden("Only owners, admins and publishers upload models"));
+            ctx.fail(new ForbiddenException("Only owners, admins and publishers upload models"));
             return;
         }
         HttpServerRequest request = ctx.request();
@@ -69,8 +70,7 @@ public final class UploadRoutes {
 
     private void tooLarge(RoutingContext ctx) {
         ctx.response().putHeader("Connection", "close");
-        ctx.fail(new ApiException(413, "payload-too-large", "Payload too large",
-                "Uploads are limited to " + maxBytes + " bytes").with("maxBytes", maxBytes));
+        ctx.fail(new PayloadTooLargeException("Uploads are limited to " + maxBytes + " bytes", maxBytes));
     }
 
     private static long parse(String length) {

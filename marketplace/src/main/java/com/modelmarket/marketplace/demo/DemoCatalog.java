@@ -1,12 +1,18 @@
 package com.modelmarket.marketplace.demo;
 
-import com.modelmarket.marketplace.Services;
 import com.modelmarket.marketplace.audit.Actor;
 import com.modelmarket.marketplace.auth.Principal;
-import com.modelmarket.marketplace.auth.Role;
+import com.modelmarket.marketplace.tenants.Role;
 import com.modelmarket.marketplace.auth.Secrets;
+import com.modelmarket.marketplace.auth.AuthService;
+import com.modelmarket.marketplace.catalog.CatalogService;
 import com.modelmarket.marketplace.catalog.CatalogService.CardInput;
+import com.modelmarket.marketplace.config.AppConfig;
+import com.modelmarket.marketplace.plans.PlanService;
 import com.modelmarket.marketplace.plans.PlanService.PlanInput;
+import com.modelmarket.marketplace.subscriptions.SubscriptionService;
+import com.modelmarket.marketplace.tenants.TenantRepository;
+import com.modelmarket.serving.store.ModelStore;
 import com.modelmarket.serving.store.StoredArtifact;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -60,6 +66,11 @@ public final class DemoCatalog {
     private DemoCatalog() {
     }
 
+    /** What seeding the demo catalog uses: the services it publishes, signs up and subscribes through. */
+    public record Market(AppConfig config, TenantRepository tenants, AuthService auth, CatalogService catalog,
+                         PlanService plans, SubscriptionService subscriptions, ModelStore modelStore) {
+    }
+
     /** The demo logins, as printed at start-up. */
     public record Credentials(String publisherPassword, String consumerPassword) {
         public List<String> lines() {
@@ -69,7 +80,7 @@ public final class DemoCatalog {
     }
 
     /** Seeds the catalog unless it exists; returns the demo logins either way (empty if unknown). */
-    public static Future<Optional<Credentials>> ensure(Vertx vertx, Services services) {
+    public static Future<Optional<Credentials>> ensure(Vertx vertx, Market services) {
         Path file = services.config().dataDir().resolve("demo-credentials.txt");
         return services.tenants().findCredentials(PUBLISHER_EMAIL).compose(existing -> existing.isPresent()
                 ? vertx.executeBlocking(() -> read(file), false)
@@ -88,7 +99,7 @@ public final class DemoCatalog {
         return lines.size() < 2 ? Optional.empty() : Optional.of(new Credentials(lines.get(0), lines.get(1)));
     }
 
-    private static Future<Credentials> seed(Vertx vertx, Services s) {
+    private static Future<Credentials> seed(Vertx vertx, Market s) {
         String publisherPassword = Secrets.token("demo-", 9);
         String consumerPassword = Secrets.token("demo-", 9);
         LOG.info("Seeding the demo catalog");
@@ -107,7 +118,7 @@ public final class DemoCatalog {
         }).map(v -> new Credentials(publisherPassword, consumerPassword));
     }
 
-    private static Future<Void> publish(Vertx vertx, Services s, Actor publisher, DemoModel m) {
+    private static Future<Void> publish(Vertx vertx, Market s, Actor publisher, DemoModel m) {
         return vertx.executeBlocking(() -> {
             try (InputStream model = resource(m.resource() + ".pt"); InputStream manifest = resource(m.resource() + ".json")) {
                 StoredArtifact artifact = s.modelStore().put(model, s.config().maxUploadBytes());

@@ -1,8 +1,7 @@
 package com.modelmarket.marketplace.health;
 
 import com.modelmarket.marketplace.db.Database;
-import com.modelmarket.marketplace.http.Problems;
-import com.modelmarket.marketplace.http.ApiException;
+import com.modelmarket.marketplace.errors.NotReadyException;
 import com.modelmarket.marketplace.http.Responses;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -27,8 +26,7 @@ public final class HealthRoutes {
             if (result.succeeded() && Boolean.TRUE.equals(result.result())) {
                 Responses.json(ctx, 200, new JsonObject().put("status", "ready").put("database", "up"));
             } else {
-                Problems.send(ctx, new ApiException(503, "not-ready", "Not ready",
-                        "The database is unreachable or its schema is not current"));
+                ctx.fail(new NotReadyException("The database is unreachable or its schema is not current"));
             }
         });
     }

@@ -1,7 +1,5 @@
 package com.modelmarket.marketplace.http;
 
-import com.modelmarket.marketplace.apikeys.KeyPrincipal;
-import com.modelmarket.marketplace.auth.Principal;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.vertx.core.Handler;
@@ -59,12 +57,15 @@ public final class AccessLog implements Handler<RoutingContext> {
         ctx.next();
     }
 
+    private static final String TENANT = "accessLog.tenant";
+
+    /** Names the caller's tenant in the access log; the authentication handlers call it. */
+    public static void tenant(RoutingContext ctx, java.util.UUID tenantId) {
+        ctx.put(TENANT, tenantId);
+    }
+
     private static String tenant(RoutingContext ctx) {
-        Principal p = ctx.get("principal");
-        if (p != null) {
-            return p.tenantId().toString();
-        }
-        KeyPrincipal k = ctx.get("keyPrincipal");
-        return k == null ? "-" : k.tenantId().toString();
+        Object tenantId = ctx.get(TENANT);
+        return tenantId == null ? "-" : tenantId.toString();
     }
 }

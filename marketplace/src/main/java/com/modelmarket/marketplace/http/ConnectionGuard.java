@@ -88,7 +88,7 @@ final class ConnectionGuard {
         HttpConnection connection = request.connection();
         cancel(connection);
         if (refused.containsKey(connection)) {
-            send(request, new ApiException(429, "too-many-connections", "Too many connections",
+            send(request, new Problem(429, "too-many-connections", "Too many connections",
                     "This address has " + limits.maxPerAddress() + " connections open already; reuse them",
                     List.of(), Map.of("Retry-After", "1")));
             return false;
@@ -109,7 +109,7 @@ final class ConnectionGuard {
                 if (ctx.response().headWritten()) {
                     connection.close();
                 } else { // answered, then the connection closes (Problems.send: unread body)
-                    Problems.send(ctx, new ApiException(408, "request-timeout", "Request timeout",
+                    Problems.send(ctx, new Problem(408, "request-timeout", "Request timeout",
                             "The request body was not received within " + bodyLimit.toSeconds() + " seconds"));
                 }
             });
@@ -185,19 +185,19 @@ final class ConnectionGuard {
      */
     static void invalidRequest(HttpServerRequest request) {
         Throwable cause = request.decoderResult().cause();
-        ApiException problem;
+        Problem problem;
         if (cause instanceof TooLongHttpLineException) {
             problem = Problems.forStatus(414);
         } else if (cause instanceof TooLongHttpHeaderException) {
             problem = Problems.forStatus(431);
         } else {
-            problem = ApiException.badRequest("The request could not be parsed as HTTP/1.1");
+            problem = Problem.badRequest("The request could not be parsed as HTTP/1.1");
         }
         send(request, problem);
     }
 
     /** Writes {@code problem} outside the router (no routing context), then closes the connection. */
-    private static void send(HttpServerRequest request, ApiException problem) {
+    private static void send(HttpServerRequest request, Problem problem) {
         HttpServerResponse response = request.response();
         String requestId = UUID.randomUUID().toString();
         JsonObject body = problem.toProblem().put("requestId", requestId);

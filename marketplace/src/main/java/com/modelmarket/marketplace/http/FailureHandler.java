@@ -1,6 +1,21 @@
 package com.modelmarket.marketplace.http;
 
 import com.modelmarket.billing.metering.MeteringBacklogException;
+import com.modelmarket.marketplace.errors.BadRequestException;
+import com.modelmarket.marketplace.errors.BundleRefusedException;
+import com.modelmarket.marketplace.errors.ConflictException;
+import com.modelmarket.marketplace.errors.DomainException;
+import com.modelmarket.marketplace.errors.ForbiddenException;
+import com.modelmarket.marketplace.errors.InvalidFieldException;
+import com.modelmarket.marketplace.errors.InvalidTensorException;
+import com.modelmarket.marketplace.errors.NotFoundException;
+import com.modelmarket.marketplace.errors.NotReadyException;
+import com.modelmarket.marketplace.errors.PayloadTooLargeException;
+import com.modelmarket.marketplace.errors.QuotaExhaustedException;
+import com.modelmarket.marketplace.errors.RateLimitedException;
+import com.modelmarket.marketplace.errors.TooManyAttemptsException;
+import com.modelmarket.marketplace.errors.UnauthorizedException;
+import com.modelmarket.marketplace.errors.VersionRetiredException;
 import com.modelmarket.serving.DeadlineExceededException;
 import com.modelmarket.serving.InvalidInputException;
 import com.modelmarket.serving.ModelNotLoadedException;
@@ -26,11 +41,11 @@ public final class FailureHandler {
 
     public static void handle(RoutingContext ctx) {
         Throwable failure = ctx.failure();
-        ApiException problem = toProblem(ctx.statusCode(), failure);
+        Problem problem = toProblem(ctx.statusCode(), failure);
         if (failure instanceof MeteringBacklogException) {
             LOG.debug("{} {} -> 503 metering-backlog [requestId={}]", ctx.request().method(), ctx.request().path(),
                     RequestIds.of(ctx)); // the meter logs when back-pressure starts and ends, not once a call
-        } else if (problem.status() == 503 || problem.status() == 504) {
+        } else if ((problem.status() == 503 || problem.status() == 504) && !(failure instanceof NotReadyException)) {
             LOG.warn("{} {} -> {} [requestId={}]: {}", ctx.request().method(), ctx.request().path(), problem.status(),
                     RequestIds.of(ctx), problem.getMessage());
         } else if (problem.status() >= 500) {
@@ -43,24 +58,32 @@ public final class FailureHandler {
         Problems.send(ctx, problem);
     }
 
-    static ApiException toProblem(int statusCode, Throwable failure) {
-        if (failure instanceof ApiException api) {
+    /** The status {@code failure} is answered with. */
+    public static int statusOf(Throwable failure) {
+        return toProblem(0, failure).status();
+    }
+
+    static Problem toProblem(int statusCode, Throwable failure) {
+        if (failure instanceof Problem api) {
             return api;
+        }
+        if (failure instanceof DomainException domain) {
+            return fromDomain(domain);
         }
         if (failure instanceof ServingException serving) {
             return fromServing(serving);
         }
         if (failure instanceof MeteringBacklogException backlog) {
             long seconds = Math.max(1, (backlog.retryAfter().toMillis() + 999) / 1000);
-            return new ApiException(503, "metering-backlog", "Metering backlog", backlog.getMessage(), java.util.List.of(),
+            return new Problem(503, "metering-backlog", "Metering backlog", backlog.getMessage(), java.util.List.of(),
                     java.util.Map.of("Retry-After", Long.toString(seconds)));
         }
         if (failure instanceof DecodeException decode) {
-            return new ApiException(400, "malformed-json", "Malformed JSON",
+            return new Problem(400, "malformed-json", "Malformed JSON",
                     "The body is not valid JSON: " + firstLine(decode.getMessage()));
         }
         if (databaseUnavailable(failure)) {
-            return new ApiException(503, "database-unavailable", "Service unavailable",
+            return new Problem(503, "database-unavailable", "Service unavailable",
                     "The database is unavailable; try again shortly", java.util.List.of(), java.util.Map.of("Retry-After", "2"));
         }
         if (failure instanceof HttpException http) {
@@ -94,27 +117,88 @@ public final class FailureHandler {
         return false;
     }
 
+    /** The marketplace's domain errors, mapped to HTTP in this one place. */
+    static Problem fromDomain(DomainException e) {
+        String detail = e.getMessage();
+        if (e instanceof InvalidFieldException invalid) {
+            return Problem.invalid(invalid.pointer(), invalid.problem());
+        }
+        if (e instanceof BadRequestException) {
+            return Problem.badRequest(detail);
+        }
+        if (e instanceof InvalidTensorException tensor) {
+            return new Problem(400, "invalid-tensor", "Invalid inference request", detail)
+                    .with("tensor", tensor.tensor()).with("reason", tensor.reason());
+        }
+        if (e instanceof UnauthorizedException) {
+            return Problem.unauthorized(detail);
+        }
+        if (e instanceof ForbiddenException forbidden) {
+            Problem problem = forbidden.reason() == ForbiddenException.Reason.CROSS_SITE_REQUEST
+                    ? new Problem(403, "cross-site-request", "Forbidden", detail)
+                    : Problem.forbidden(detail);
+            forbidden.hints().forEach(problem::with);
+            return problem;
+        }
+        if (e instanceof NotFoundException notFound) {
+            Problem problem = new Problem(404, "not-found", "Not found", detail);
+            notFound.pointer().ifPresent(pointer -> problem.with("pointer", pointer));
+            return problem;
+        }
+        if (e instanceof ConflictException) {
+            return Problem.conflict(detail);
+        }
+        if (e instanceof VersionRetiredException retired) {
+            return new Problem(410, "version-retired", "Version retired", detail)
+                    .with("model", retired.model()).with("version", retired.version());
+        }
+        if (e instanceof PayloadTooLargeException tooLarge) {
+            return new Problem(413, "payload-too-large", "Payload too large", detail).with("maxBytes", tooLarge.maxBytes());
+        }
+        if (e instanceof BundleRefusedException refused) {
+            return new Problem(422, "bundle-refused", "Bundle refused", detail)
+                    .with("check", "bundle").with("reason", refused.reason());
+        }
+        if (e instanceof RateLimitedException limited) {
+            return Problem.tooManyRequests(detail, limited.resetSeconds())
+                    .withHeader(RateLimitHeaders.POLICY, RateLimitHeaders.policy(limited.limit(), limited.windowSeconds()))
+                    .withHeader(RateLimitHeaders.STATE, RateLimitHeaders.state(limited.remaining(), limited.resetSeconds()));
+        }
+        if (e instanceof QuotaExhaustedException quota) {
+            long seconds = quota.resetAt().getEpochSecond() - java.time.Instant.now().getEpochSecond();
+            return Problem.tooManyRequests(detail, Math.max(1, seconds))
+                    .with("quotaExceeded", true).with("resetAt", quota.resetAt().toString());
+        }
+        if (e instanceof TooManyAttemptsException attempts) {
+            return Problem.tooManyRequests(detail, attempts.retryAfterSeconds());
+        }
+        if (e instanceof NotReadyException) {
+            return new Problem(503, "not-ready", "Not ready", detail);
+        }
+        return Problems.forStatus(500);
+    }
+
     /** The serving engine's typed errors, mapped to HTTP in this one place. */
-    static ApiException fromServing(ServingException e) {
+    static Problem fromServing(ServingException e) {
         if (e instanceof ModelRejectedException rejected) {
             String check = rejected.check().wireName();
-            return new ApiException(422, "model-rejected", "Model rejected",
+            return new Problem(422, "model-rejected", "Model rejected",
                     "The model was refused (" + check + " check): " + rejected.reason())
                     .with("check", check).with("reason", rejected.reason());
         }
         if (e instanceof OverloadedException overloaded) {
             long seconds = Math.max(1, (overloaded.retryAfter().toMillis() + 999) / 1000);
-            return new ApiException(503, "overloaded", "Overloaded", e.getMessage(), java.util.List.of(),
+            return new Problem(503, "overloaded", "Overloaded", e.getMessage(), java.util.List.of(),
                     java.util.Map.of("Retry-After", Long.toString(seconds)));
         }
         if (e instanceof DeadlineExceededException) {
-            return new ApiException(504, "deadline-exceeded", "Deadline exceeded", e.getMessage());
+            return new Problem(504, "deadline-exceeded", "Deadline exceeded", e.getMessage());
         }
         if (e instanceof InvalidInputException) {
-            return ApiException.badRequest(e.getMessage());
+            return Problem.badRequest(e.getMessage());
         }
         if (e instanceof ModelNotLoadedException) {
-            return new ApiException(503, "model-unavailable", "Model unavailable", e.getMessage(), java.util.List.of(),
+            return new Problem(503, "model-unavailable", "Model unavailable", e.getMessage(), java.util.List.of(),
                     java.util.Map.of("Retry-After", "1"));
         }
         return Problems.forStatus(500);

@@ -1,16 +1,7 @@
 package com.modelmarket.marketplace.http;
 
-import com.modelmarket.marketplace.Services;
-import com.modelmarket.marketplace.apikeys.ApiKeyRoutes;
-import com.modelmarket.marketplace.auth.AuthRoutes;
-import com.modelmarket.marketplace.catalog.CatalogRoutes;
-import com.modelmarket.marketplace.inference.InferenceRoutes;
-import com.modelmarket.marketplace.invoicing.InvoicingRoutes;
-import com.modelmarket.marketplace.catalog.UploadRoutes;
-import com.modelmarket.marketplace.plans.PlanRoutes;
-import com.modelmarket.marketplace.subscriptions.SubscriptionRoutes;
-import com.modelmarket.marketplace.health.HealthRoutes;
-import com.modelmarket.marketplace.tenants.MemberRoutes;
+import com.modelmarket.marketplace.config.AppConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
@@ -19,7 +10,6 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.StaticHandler;
 import java.time.Duration;
 import java.util.List;
@@ -30,7 +20,10 @@ import java.util.function.IntConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** One HTTP server instance: the route table of the whole API. */
+/**
+ * One HTTP server instance: the cross-cutting handlers, the API's routes (supplied as
+ * {@link ApiRoutes}), the web UI, the failure handling, and the management listener.
+ */
 public final class HttpVerticle extends VerticleBase {
 
     private static final Logger LOG = LoggerFactory.getLogger(HttpVerticle.class);
@@ -38,15 +31,20 @@ public final class HttpVerticle extends VerticleBase {
     /** How long a stopping server lets requests in flight finish before it closes their connections. */
     public static final long DRAIN_SECONDS = 10;
 
-    private final Services services;
+    private final AppConfig config;
+    private final PrometheusMeterRegistry metrics;
+    private final ApiRoutes api;
     private final IntConsumer onListening;
     private final IntConsumer onManagementListening;
     private final Drain drain;
     private HttpServer server;
     private HttpServer management;
 
-    public HttpVerticle(Services services, IntConsumer onListening, IntConsumer onManagementListening, Drain drain) {
-        this.services = services;
+    public HttpVerticle(AppConfig config, PrometheusMeterRegistry metrics, ApiRoutes api, IntConsumer onListening,
+                        IntConsumer onManagementListening, Drain drain) {
+        this.config = config;
+        this.metrics = metrics;
+        this.api = api;
         this.onListening = onListening;
         this.onManagementListening = onManagementListening;
         this.drain = drain;
@@ -54,7 +52,6 @@ public final class HttpVerticle extends VerticleBase {
 
     @Override
     public Future<?> start() {
-        var config = services.config();
         ConnectionGuard guard = new ConnectionGuard(vertx, new ConnectionGuard.Limits(config.httpHeaderTimeout(),
                 config.httpIdleTimeout(), config.httpBodyTimeout(), config.uploadTimeout(),
                 config.httpMaxConnectionsPerAddress()));
@@ -65,25 +62,10 @@ public final class HttpVerticle extends VerticleBase {
             ctx.response().putHeader("X-Content-Type-Options", "nosniff");
             ctx.next();
         });
-        router.route().handler(new AccessLog(services.metrics()));
+        router.route().handler(new AccessLog(metrics));
         router.route().handler(drain::handle);
         router.route().handler(InputGuard::handle);
-        new InferenceRoutes(services.inference(), services.apiKeys(), services.database(),
-                services.config().inferenceMaxBodyBytes()).mount(router);
-        new UploadRoutes(vertx, services.modelStore(), services.catalog(), services.accessTokens(), services.config().maxUploadBytes())
-                .mount(router);
-        router.route("/api/*").handler(JsonContentType::handle);
-        router.route("/api/*").handler(BodyHandler.create(false)
-                .setBodyLimit(services.config().maxJsonBodyBytes()));
-
-        new HealthRoutes(services.database()).mount(router);
-        new AuthRoutes(services.auth(), services.accessTokens()).mount(router);
-        new MemberRoutes(services.members(), services.tenants(), services.accessTokens()).mount(router);
-        new ApiKeyRoutes(services.apiKeys(), services.accessTokens()).mount(router);
-        new CatalogRoutes(services.catalog(), services.search(), services.accessTokens()).mount(router);
-        new PlanRoutes(services.plans(), services.accessTokens()).mount(router);
-        new SubscriptionRoutes(services.subscriptions(), services.audit(), services.accessTokens()).mount(router);
-        new InvoicingRoutes(services.invoicing(), services.usage(), services.accessTokens()).mount(router);
+        api.mount(vertx, router);
         StaticHandler webUi = StaticHandler.create("webroot").setCachingEnabled(false);
         router.get("/*").handler(HttpVerticle::webUiHeaders).handler(webUi);
         router.head("/*").handler(HttpVerticle::webUiHeaders).handler(webUi);
@@ -94,8 +76,8 @@ public final class HttpVerticle extends VerticleBase {
         router.errorHandler(500, FailureHandler::handle);
 
         HttpServerOptions options = new HttpServerOptions()
-                .setPort(services.config().httpPort())
-                .setHost(services.config().httpHost())
+                .setPort(config.httpPort())
+                .setHost(config.httpHost())
                 .setCompressionSupported(true)
                 .setMaxInitialLineLength(8192)
                 .setIdleTimeout((int) config.httpIdleTimeout().toSeconds())
@@ -125,11 +107,10 @@ public final class HttpVerticle extends VerticleBase {
      * they are never served on the public port. {@code management.port=-1} turns it off.
      */
     private Future<?> listenManagement() {
-        int port = services.config().managementPort();
+        int port = config.managementPort();
         if (port < 0) {
             return Future.succeededFuture();
         }
-        var config = services.config();
         ConnectionGuard guard = new ConnectionGuard(vertx, new ConnectionGuard.Limits(config.httpHeaderTimeout(),
                 config.httpIdleTimeout(), config.httpBodyTimeout(), config.uploadTimeout(),
                 config.httpMaxConnectionsPerAddress()));
@@ -137,10 +118,10 @@ public final class HttpVerticle extends VerticleBase {
         router.route().handler(RequestIds::handle);
         router.route().handler(guard::handle);
         router.get("/metrics").handler(ctx -> ctx.response().putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-                .end(services.metrics().scrape()));
+                .end(metrics.scrape()));
         router.route().handler(ctx -> Problems.send(ctx, Problems.forStatus(404)));
         router.route().failureHandler(FailureHandler::handle);
-        return vertx.createHttpServer(new HttpServerOptions().setPort(port).setHost(services.config().managementHost())
+        return vertx.createHttpServer(new HttpServerOptions().setPort(port).setHost(config.managementHost())
                         .setIdleTimeout(60))
                 .requestHandler(router)
                 .listen()
@@ -200,7 +181,7 @@ public final class HttpVerticle extends VerticleBase {
         void handle(RoutingContext ctx) {
             if (draining) {
                 ctx.response().putHeader("Connection", "close");
-                Problems.send(ctx, new ApiException(503, "shutting-down", "Service unavailable",
+                Problems.send(ctx, new Problem(503, "shutting-down", "Service unavailable",
                         "The server is shutting down; try again", List.of(), Map.of("Retry-After", "1")));
                 return;
             }

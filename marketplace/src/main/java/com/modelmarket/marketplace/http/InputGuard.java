@@ -1,5 +1,6 @@
 package com.modelmarket.marketplace.http;
 
+import com.modelmarket.marketplace.errors.BadRequestException;
 import io.vertx.ext.web.RoutingContext;
 import java.util.Map;
 
@@ -17,12 +18,12 @@ public final class InputGuard {
 
     public static void handle(RoutingContext ctx) {
         if (hasControl(ctx.normalizedPath()) || ENCODED_CONTROL.matcher(ctx.request().path()).find()) {
-            ctx.fail(ApiException.badRequest("The path contains control characters"));
+            ctx.fail(new BadRequestException("The path contains control characters"));
             return;
         }
         for (Map.Entry<String, String> param : ctx.queryParams()) {
             if (hasControl(param.getKey()) || hasControl(param.getValue())) {
-                ctx.fail(ApiException.badRequest("Query parameter '" + printable(param.getKey()) + "' contains control characters"));
+                ctx.fail(new BadRequestException("Query parameter '" + printable(param.getKey()) + "' contains control characters"));
                 return;
             }
         }

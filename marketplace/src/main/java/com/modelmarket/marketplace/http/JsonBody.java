@@ -1,5 +1,7 @@
 package com.modelmarket.marketplace.http;
 
+import com.modelmarket.marketplace.errors.BadRequestException;
+import com.modelmarket.marketplace.errors.InvalidFieldException;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -28,11 +30,11 @@ public final class JsonBody {
     public static JsonBody of(RoutingContext ctx) {
         Buffer buffer = ctx.body().buffer();
         if (buffer == null || buffer.length() == 0) {
-            throw ApiException.badRequest("A JSON object body is required");
+            throw new BadRequestException("A JSON object body is required");
         }
         Object value = buffer.toJsonValue(); // a DecodeException becomes a 400 in FailureHandler
         if (!(value instanceof JsonObject object)) {
-            throw ApiException.invalid("/", "expected a JSON object");
+            throw new InvalidFieldException("/", "expected a JSON object");
         }
         rejectNul("", object);
         return new JsonBody(object);
@@ -50,7 +52,7 @@ public final class JsonBody {
     private static void rejectNul(String pointer, Object value) {
         if (value instanceof String s) {
             if (s.indexOf('\0') >= 0) {
-                throw ApiException.invalid(pointer.isEmpty() ? "/" : pointer, "must not contain NUL characters");
+                throw new InvalidFieldException(pointer.isEmpty() ? "/" : pointer, "must not contain NUL characters");
             }
         } else if (value instanceof JsonObject o) {
             for (Map.Entry<String, Object> e : o) {
@@ -70,7 +72,7 @@ public final class JsonBody {
 
     public String requiredString(String field, int maxLength) {
         return optionalString(field, maxLength)
-                .orElseThrow(() -> ApiException.invalid("/" + field, "is required"));
+                .orElseThrow(() -> new InvalidFieldException("/" + field, "is required"));
     }
 
     public Optional<String> optionalString(String field, int maxLength) {
@@ -79,14 +81,14 @@ public final class JsonBody {
             return Optional.empty();
         }
         if (!(value instanceof String s)) {
-            throw ApiException.invalid("/" + field, "must be a string");
+            throw new InvalidFieldException("/" + field, "must be a string");
         }
         String trimmed = s.strip();
         if (trimmed.isEmpty()) {
-            throw ApiException.invalid("/" + field, "must not be empty");
+            throw new InvalidFieldException("/" + field, "must not be empty");
         }
         if (trimmed.length() > maxLength) {
-            throw ApiException.invalid("/" + field, "must be at most " + maxLength + " characters");
+            throw new InvalidFieldException("/" + field, "must be at most " + maxLength + " characters");
         }
         return Optional.of(trimmed);
     }
@@ -95,16 +97,16 @@ public final class JsonBody {
     public String requiredSecret(String field, int minLength, int maxLength) {
         Object value = json.getValue(field);
         if (value == null) {
-            throw ApiException.invalid("/" + field, "is required");
+            throw new InvalidFieldException("/" + field, "is required");
         }
         if (!(value instanceof String s)) {
-            throw ApiException.invalid("/" + field, "must be a string");
+            throw new InvalidFieldException("/" + field, "must be a string");
         }
         if (s.length() < minLength) {
-            throw ApiException.invalid("/" + field, "must be at least " + minLength + " characters");
+            throw new InvalidFieldException("/" + field, "must be at least " + minLength + " characters");
         }
         if (s.length() > maxLength) {
-            throw ApiException.invalid("/" + field, "must be at most " + maxLength + " characters");
+            throw new InvalidFieldException("/" + field, "must be at most " + maxLength + " characters");
         }
         return s;
     }
@@ -112,7 +114,7 @@ public final class JsonBody {
     public String requiredEmail(String field) {
         String email = requiredString(field, 254).toLowerCase(java.util.Locale.ROOT);
         if (!EMAIL.matcher(email).matches()) {
-            throw ApiException.invalid("/" + field, "is not an e-mail address");
+            throw new InvalidFieldException("/" + field, "is not an e-mail address");
         }
         return email;
     }
@@ -123,7 +125,7 @@ public final class JsonBody {
             return Optional.empty();
         }
         if (!(value instanceof JsonObject object)) {
-            throw ApiException.invalid("/" + field, "must be a JSON object");
+            throw new InvalidFieldException("/" + field, "must be a JSON object");
         }
         return Optional.of(object);
     }
@@ -139,14 +141,14 @@ public final class JsonBody {
             return fallback;
         }
         if (!(value instanceof Number n)) {
-            throw ApiException.invalid("/" + field, "must be a whole number");
+            throw new InvalidFieldException("/" + field, "must be a whole number");
         }
         java.math.BigDecimal exact = exact(n);
         if (exact == null || exact.stripTrailingZeros().scale() > 0) {
-            throw ApiException.invalid("/" + field, "must be a whole number");
+            throw new InvalidFieldException("/" + field, "must be a whole number");
         }
         if (exact.compareTo(java.math.BigDecimal.valueOf(min)) < 0 || exact.compareTo(java.math.BigDecimal.valueOf(max)) > 0) {
-            throw ApiException.invalid("/" + field, "must be between " + min + " and " + max);
+            throw new InvalidFieldException("/" + field, "must be between " + min + " and " + max);
         }
         return exact.longValueExact();
     }
@@ -173,10 +175,10 @@ public final class JsonBody {
             return Optional.empty();
         }
         if (!(value instanceof String s)) {
-            throw ApiException.invalid("/" + field, "must be a string");
+            throw new InvalidFieldException("/" + field, "must be a string");
         }
         if (s.length() > maxLength) {
-            throw ApiException.invalid("/" + field, "must be at most " + maxLength + " characters");
+            throw new InvalidFieldException("/" + field, "must be at most " + maxLength + " characters");
         }
         return Optional.of(s);
     }
@@ -188,12 +190,12 @@ public final class JsonBody {
                 return constant;
             }
         }
-        throw ApiException.invalid("/" + field, "must be one of " + allowed(type));
+        throw new InvalidFieldException("/" + field, "must be one of " + allowed(type));
     }
 
     public Optional<Instant> optionalInstant(String field) {
         return optionalString(field, 64).map(raw -> instant(raw)
-                .orElseThrow(() -> ApiException.invalid("/" + field, INSTANT_RULE)));
+                .orElseThrow(() -> new InvalidFieldException("/" + field, INSTANT_RULE)));
     }
 
     /** What an instant in a request must look like. */
@@ -223,15 +225,15 @@ public final class JsonBody {
             return Optional.empty();
         }
         if (!(value instanceof JsonArray array)) {
-            throw ApiException.invalid("/" + field, "must be an array of strings");
+            throw new InvalidFieldException("/" + field, "must be an array of strings");
         }
         if (array.size() < minItems || array.size() > maxItems) {
-            throw ApiException.invalid("/" + field, "must hold between " + minItems + " and " + maxItems + " items");
+            throw new InvalidFieldException("/" + field, "must hold between " + minItems + " and " + maxItems + " items");
         }
         List<String> items = new ArrayList<>();
         for (int i = 0; i < array.size(); i++) {
             if (!(array.getValue(i) instanceof String s) || s.isBlank() || s.length() > maxLength) {
-                throw ApiException.invalid("/" + field + "/" + i, "must be a non-empty string of at most "
+                throw new InvalidFieldException("/" + field + "/" + i, "must be a non-empty string of at most "
                         + maxLength + " characters");
             }
             items.add(s.strip());

@@ -15,7 +15,7 @@ public final class JsonContentType {
         HttpMethod method = request.method();
         boolean mayHaveBody = method == HttpMethod.POST || method == HttpMethod.PUT || method == HttpMethod.PATCH;
         if (mayHaveBody && hasBody(request) && !isJson(request.getHeader("Content-Type"))) {
-            ctx.fail(new ApiException(415, "unsupported-media-type", "Unsupported media type",
+            ctx.fail(new Problem(415, "unsupported-media-type", "Unsupported media type",
                     "Send the body as application/json"));
             return;
         }

@@ -18,35 +18,35 @@ public final class Problems {
     }
 
     /** A problem for a bare HTTP status (no exception to describe it). */
-    public static ApiException forStatus(int status) {
+    static Problem forStatus(int status) {
         return switch (status) {
-            case 400 -> ApiException.badRequest("The request could not be understood");
-            case 401 -> ApiException.unauthorized("Authentication is required");
-            case 403 -> ApiException.forbidden("Not allowed");
-            case 404 -> new ApiException(404, "not-found", "Not found", "No resource at this address");
-            case 405 -> new ApiException(405, "method-not-allowed", "Method not allowed",
+            case 400 -> Problem.badRequest("The request could not be understood");
+            case 401 -> Problem.unauthorized("Authentication is required");
+            case 403 -> Problem.forbidden("Not allowed");
+            case 404 -> new Problem(404, "not-found", "Not found", "No resource at this address");
+            case 405 -> new Problem(405, "method-not-allowed", "Method not allowed",
                     "This resource does not support this method");
-            case 408 -> new ApiException(408, "request-timeout", "Request timeout",
+            case 408 -> new Problem(408, "request-timeout", "Request timeout",
                     "The request was not received in time");
-            case 414 -> new ApiException(414, "uri-too-long", "URI too long",
+            case 414 -> new Problem(414, "uri-too-long", "URI too long",
                     "The request line is longer than this server accepts");
-            case 431 -> new ApiException(431, "headers-too-large", "Request header fields too large",
+            case 431 -> new Problem(431, "headers-too-large", "Request header fields too large",
                     "The request headers are larger than this server accepts");
-            case 413 -> new ApiException(413, "payload-too-large", "Payload too large",
+            case 413 -> new Problem(413, "payload-too-large", "Payload too large",
                     "The request body is larger than this endpoint accepts");
-            case 415 -> new ApiException(415, "unsupported-media-type", "Unsupported media type",
+            case 415 -> new Problem(415, "unsupported-media-type", "Unsupported media type",
                     "Send the body as application/json");
-            case 429 -> ApiException.tooManyRequests("Too many requests", 1);
-            case 503 -> new ApiException(503, "unavailable", "Service unavailable", "Try again shortly");
+            case 429 -> Problem.tooManyRequests("Too many requests", 1);
+            case 503 -> new Problem(503, "unavailable", "Service unavailable", "Try again shortly");
             default -> status >= 500
-                    ? new ApiException(500, "internal", "Internal server error",
+                    ? new Problem(500, "internal", "Internal server error",
                     "The server failed to handle this request; quote the request id when reporting it")
-                    : new ApiException(status, "error", "Error", "The request failed");
+                    : new Problem(status, "error", "Error", "The request failed");
         };
     }
 
     /** Sends {@code problem} unless a response was already sent. */
-    public static void send(RoutingContext ctx, ApiException problem) {
+    static void send(RoutingContext ctx, Problem problem) {
         HttpServerResponse response = ctx.response();
         if (response.ended() || response.headWritten()) {
             return;

@@ -1,5 +1,6 @@
 package com.modelmarket.marketplace.http;
 
+import com.modelmarket.marketplace.errors.NotFoundException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
@@ -31,7 +32,7 @@ public final class Responses {
         try {
             return UUID.fromString(ctx.pathParam(name));
         } catch (IllegalArgumentException e) {
-            throw ApiException.notFound(what);
+            throw new NotFoundException(what);
         }
     }
 }

@@ -4,11 +4,13 @@ import com.modelmarket.marketplace.apikeys.ApiKeyHandler;
 import com.modelmarket.marketplace.apikeys.ApiKeyService;
 import com.modelmarket.marketplace.apikeys.KeyPrincipal;
 import com.modelmarket.marketplace.db.Database;
+import com.modelmarket.marketplace.http.RateLimitHeaders;
 import com.modelmarket.marketplace.http.JsonContentType;
 import com.modelmarket.marketplace.http.RequestIds;
 import com.modelmarket.marketplace.http.Responses;
 import com.modelmarket.serving.RequestFacts;
-import com.modelmarket.marketplace.http.ApiException;
+import com.modelmarket.marketplace.errors.BadRequestException;
+import com.modelmarket.marketplace.errors.InvalidFieldException;
 import com.modelmarket.serving.model.Tensor;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
@@ -106,7 +108,7 @@ public final class InferenceRoutes {
             Buffer raw = ctx.body().buffer();
             Object value = raw == null || raw.length() == 0 ? null : InferenceJson.parse(raw);
             if (!(value instanceof JsonObject json)) {
-                throw ApiException.invalid("/", "the body must be an inference request object");
+                throw new InvalidFieldException("/", "the body must be an inference request object");
             }
             body = json;
         } else {
@@ -118,11 +120,11 @@ public final class InferenceRoutes {
                 n = -1;
             }
             if (n < 2 || n > all.length()) {
-                throw ApiException.badRequest(BINARY_HEADER + " must be the length of the JSON header within the body");
+                throw new BadRequestException(BINARY_HEADER + " must be the length of the JSON header within the body");
             }
             Object header = InferenceJson.parse(all.slice(0, n));
             if (!(header instanceof JsonObject json)) {
-                throw ApiException.invalid("/", "the JSON header must be an object");
+                throw new InvalidFieldException("/", "the JSON header must be an object");
             }
             body = json;
             binary = all.slice(n, all.length()); // a view: the tensor bytes are copied once, by the decoder
@@ -140,8 +142,8 @@ public final class InferenceRoutes {
                 .putHeader("X-Compute-Time-Micros", Long.toString(facts.computeNanos() / 1000))
                 .putHeader("X-Batch-Size", Integer.toString(facts.batchSize()))
                 .putHeader("X-Cold-Start", Boolean.toString(outcome.coldStart()))
-                .putHeader("RateLimit-Policy", outcome.rate().policyHeader())
-                .putHeader("RateLimit", outcome.rate().rateLimitHeader());
+                .putHeader(RateLimitHeaders.POLICY, RateLimitHeaders.policy(outcome.rate().limit(), RateLimiter.WINDOW_SECONDS))
+                .putHeader(RateLimitHeaders.STATE, RateLimitHeaders.state(outcome.rate().remaining(), outcome.rate().resetSeconds()));
         var version = outcome.target().version();
         if ("deprecated".equals(version.state())) {
             long at = version.deprecatedAt() == null ? 0 : version.deprecatedAt().toEpochSecond();

@@ -10,7 +10,11 @@ import com.modelmarket.marketplace.catalog.CatalogModel;
 import com.modelmarket.marketplace.catalog.CatalogService;
 import com.modelmarket.marketplace.catalog.ModelVersion;
 import com.modelmarket.marketplace.util.SingleFlight;
-import com.modelmarket.marketplace.http.ApiException;
+import com.modelmarket.marketplace.errors.QuotaExhaustedException;
+import com.modelmarket.marketplace.errors.RateLimitedException;
+import com.modelmarket.marketplace.errors.VersionRetiredException;
+import com.modelmarket.marketplace.errors.ForbiddenException;
+import com.modelmarket.marketplace.errors.NotFoundException;
 import com.modelmarket.marketplace.subscriptions.SubscriptionService;
 import com.modelmarket.serving.DeadlineExceededException;
 import com.modelmarket.serving.InferenceFailedException;
@@ -114,16 +118,14 @@ public final class InferenceService {
     private Future<InferenceTarget> lookup(UUID tenantId, String name, String versionOrAlias, boolean requireEntitlement) {
         return catalog.visible(tenantId, name).compose(model -> {
             if (!"model".equals(model.kind())) {
-                return Future.failedFuture(ApiException.notFound("Model"));
+                return Future.failedFuture(new NotFoundException("Model"));
             }
             boolean own = model.tenantId().equals(tenantId);
             return catalog.resolve(tenantId, model.id(), versionOrAlias).compose(found -> {
                 ModelVersion v = found.filter(x -> own || !"draft".equals(x.state()))
-                        .orElseThrow(() -> ApiException.notFound("Version " + (versionOrAlias == null ? "" : versionOrAlias)));
+                        .orElseThrow(() -> new NotFoundException("Version " + (versionOrAlias == null ? "" : versionOrAlias)));
                 if ("retired".equals(v.state())) {
-                    return Future.failedFuture(new ApiException(410, "version-retired", "Version retired",
-                            "Version " + v.version() + " of " + model.slug() + " is retired and no longer serves")
-                            .with("model", model.slug()).with("version", v.version()));
+                    return Future.failedFuture(new VersionRetiredException(model.slug(), v.version()));
                 }
                 return manifestOf(tenantId, v)
                         .compose(manifest -> entitled(tenantId, model, v, manifest, own, requireEntitlement));
@@ -138,10 +140,10 @@ public final class InferenceService {
             return Future.succeededFuture(new InferenceTarget(model, v, manifest, own, Optional.empty(), Optional.empty()));
         }
         return subscriptions.entitlement(tenantId, model.id()).compose(e -> e.isEmpty()
-                ? Future.failedFuture(ApiException.forbidden("Your organisation does not subscribe to " + model.slug()
+                ? Future.failedFuture(new ForbiddenException("Your organisation does not subscribe to " + model.slug()
                         + ". Pick a plan from GET /api/v1/models/" + model.slug() + "/plans and subscribe with "
                         + "POST /api/v1/subscriptions {\"model\": \"" + model.slug() + "\", \"planId\": ...}")
-                        .with("model", model.slug()).with("plans", "/api/v1/models/" + model.slug() + "/plans"))
+                        .withHint("model", model.slug()).withHint("plans", "/api/v1/models/" + model.slug() + "/plans"))
                 : Future.succeededFuture(new InferenceTarget(model, v, manifest, false,
                         Optional.of(e.get().plan()), Optional.of(e.get().subscriptionId()))));
     }
@@ -168,18 +170,16 @@ public final class InferenceService {
             int rpm = target.plan().map(p -> p.rateLimitPerMinute()).orElse(OWN_MODEL_RATE_LIMIT);
             RateLimiter.Decision rate = rateLimiter.acquire(caller.tenantId() + "/" + target.model().id(), rpm);
             if (!rate.allowed()) {
-                return Future.failedFuture(ApiException.tooManyRequests("Rate limit of " + rpm + " requests per minute for "
-                                + target.model().slug() + " reached", rate.resetSeconds())
-                        .withHeader("RateLimit-Policy", rate.policyHeader()).withHeader("RateLimit", rate.rateLimitHeader()));
+                return Future.failedFuture(new RateLimitedException("Rate limit of " + rpm + " requests per minute for "
+                                + target.model().slug() + " reached", rate.limit(), rate.remaining(), rate.resetSeconds(),
+                        RateLimiter.WINDOW_SECONDS));
             }
             TensorCodec.Decoded decoded = TensorCodec.decode(body, binary, target.manifest(), limits);
             Future<Void> quota = target.plan().filter(p -> "free".equals(p.type()))
                     .map(p -> quotas.acquire(caller.tenantId(), target.model().id(), p.includedCalls()).compose(q -> q.allowed()
                             ? Future.<Void>succeededFuture()
-                            : Future.failedFuture(ApiException.tooManyRequests("The free plan's " + q.cap() + " calls for this month are used up;"
-                                    + " the allowance resets at " + q.resetAt() + ", or change to a paid plan",
-                                    Math.max(1, q.resetAt().getEpochSecond() - Instant.now().getEpochSecond()))
-                                    .with("quotaExceeded", true).with("resetAt", q.resetAt().toString()))))
+                            : Future.failedFuture(new QuotaExhaustedException("The free plan's " + q.cap() + " calls for this month are used up;"
+                                    + " the allowance resets at " + q.resetAt() + ", or change to a paid plan", q.resetAt()))))
                     .orElse(Future.succeededFuture());
             return quota.compose(v -> run(caller, requestId, target, decoded, rate));
         });
@@ -194,19 +194,24 @@ public final class InferenceService {
             return Future.failedFuture(meter.backlog());
         }
         ModelKey key = ArtifactValidator.keyOf(target.model().tenantId(), target.model().id(), target.version().id());
-        boolean cold = engine.status(key).isEmpty();
         InferenceRequest request = new InferenceRequest(decoded.inputs(), decoded.outputs(), null);
-        return ensureLoaded(key, target)
-                .compose(v -> engine.infer(key, request))
-                .transform(ar -> meter(caller, requestId, target, decoded.items(), slot, ar.result(), ar.cause())
-                        .compose(metered -> ar.succeeded() ? Future.succeededFuture(ar.result()) : Future.<InferenceResult>failedFuture(ar.cause())))
-                .map(result -> new Outcome(target, decoded, result, cold || result.facts().coldStart(), rate));
+        return ensureRegistered(key, target)
+                .compose(registeredNow -> engine.infer(key, request)
+                        // a cold start: this call registered the version, or the engine loaded it for this batch
+                        .map(result -> new Outcome(target, decoded, result, registeredNow || result.facts().coldStart(), rate)))
+                .transform(ar -> meter(caller, requestId, target, decoded.items(), slot,
+                                ar.succeeded() ? ar.result().result() : null, ar.cause())
+                        .compose(metered -> ar.succeeded() ? Future.succeededFuture(ar.result()) : Future.<Outcome>failedFuture(ar.cause())));
     }
 
-    /** Registers the version with this node's engine on first use (after a restart, or on another node). */
-    private Future<Void> ensureLoaded(ModelKey key, InferenceTarget target) {
+    /**
+     * The one place that registers a version with this node's engine, on first use (after a
+     * restart, or on another node): the engine's status is read once, and concurrent first calls
+     * share one load. Completes with whether this call found the version unregistered.
+     */
+    private Future<Boolean> ensureRegistered(ModelKey key, InferenceTarget target) {
         if (engine.status(key).isPresent()) {
-            return Future.succeededFuture();
+            return Future.succeededFuture(false);
         }
         return loading.computeIfAbsent(key, k -> {
             var artifact = store.find(target.version().artifactSha256());
@@ -216,7 +221,7 @@ public final class InferenceService {
             }
             return engine.load(k, artifact.get(), target.manifest(), pool).<Void>mapEmpty()
                     .onComplete(ar -> loading.remove(k));
-        });
+        }).map(true);
     }
 
     /**

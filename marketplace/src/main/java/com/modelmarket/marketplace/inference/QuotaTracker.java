@@ -1,9 +1,7 @@
 package com.modelmarket.marketplace.inference;
 
-import com.modelmarket.marketplace.db.TenantScope;
+import com.modelmarket.marketplace.invoicing.UsageQueries;
 import io.vertx.core.Future;
-import io.vertx.sqlclient.Pool;
-import io.vertx.sqlclient.Tuple;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.YearMonth;
@@ -19,12 +17,12 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class QuotaTracker {
 
-    private final Pool pool;
+    private final UsageQueries usage;
     private final Clock clock;
     private final ConcurrentHashMap<String, Future<AtomicLong>> counters = new ConcurrentHashMap<>();
 
-    public QuotaTracker(Pool pool, Clock clock) {
-        this.pool = pool;
+    public QuotaTracker(UsageQueries usage, Clock clock) {
+        this.usage = usage;
         this.clock = clock;
     }
 
@@ -37,10 +35,7 @@ public final class QuotaTracker {
         Instant start = month.atDay(1).atStartOfDay().toInstant(ZoneOffset.UTC);
         Instant reset = month.plusMonths(1).atDay(1).atStartOfDay().toInstant(ZoneOffset.UTC);
         String key = tenantId + "/" + modelId + "/" + month;
-        Future<AtomicLong> counter = counters.computeIfAbsent(key, k -> TenantScope.tenant(pool, tenantId, c -> c
-                .preparedQuery("SELECT count(*) FROM usage_records WHERE tenant_id = $1 AND model_id = $2 AND occurred_at >= $3")
-                .execute(Tuple.of(tenantId, modelId, start.atOffset(ZoneOffset.UTC))))
-                .map(rows -> new AtomicLong(rows.iterator().next().getLong(0))));
+        Future<AtomicLong> counter = counters.computeIfAbsent(key, k -> usage.countSince(tenantId, modelId, start).map(AtomicLong::new));
         return counter.transform(ar -> {
             if (ar.failed()) {
                 counters.remove(key, counter);

@@ -5,12 +5,14 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Requests per minute per tenant and model: fixed one-minute windows, counted in memory on each
- * node. A decision carries what the IETF {@code RateLimit} and {@code RateLimit-Policy} headers
- * report: the quota, what remains and the seconds until the window resets.
+ * node. A decision carries what a caller is told of its limit (the IETF {@code RateLimit} and
+ * {@code RateLimit-Policy} headers): the quota, what remains and the seconds until the window resets.
  */
 public final class RateLimiter {
 
-    private static final long WINDOW_MILLIS = 60_000;
+    /** The length of a window, which the {@code RateLimit-Policy} header reports. */
+    public static final long WINDOW_SECONDS = 60;
+    private static final long WINDOW_MILLIS = WINDOW_SECONDS * 1000;
 
     private final Clock clock;
     private final ConcurrentHashMap<String, Window> windows = new ConcurrentHashMap<>();
@@ -21,14 +23,6 @@ public final class RateLimiter {
 
     /** The outcome of one admission. */
     public record Decision(boolean allowed, int limit, int remaining, long resetSeconds) {
-
-        public String policyHeader() {
-            return "\"per-minute\";q=" + limit + ";w=60";
-        }
-
-        public String rateLimitHeader() {
-            return "\"per-minute\";r=" + remaining + ";t=" + resetSeconds;
-        }
     }
 
     private static final class Window {

@@ -1,6 +1,6 @@
 package com.modelmarket.marketplace.inference;
 
-import com.modelmarket.marketplace.http.ApiException;
+import com.modelmarket.marketplace.errors.InvalidTensorException;
 import com.modelmarket.serving.model.DataType;
 import com.modelmarket.serving.model.ModelManifest;
 import com.modelmarket.serving.model.Tensor;
@@ -376,12 +376,11 @@ public final class TensorCodec {
         return new JsonObject().put("name", t.name()).put("datatype", t.datatype().oipName()).put("shape", shape).put("data", data);
     }
 
-    private static ApiException invalid(String tensor, String reason) {
-        return new ApiException(400, "invalid-tensor", "Invalid inference request", tensor + ": " + reason)
-                .with("tensor", tensor).with("reason", reason);
+    private static InvalidTensorException invalid(String tensor, String reason) {
+        return new InvalidTensorException(tensor, reason);
     }
 
-    private static ApiException element(String tensor, int index, String reason) {
+    private static InvalidTensorException element(String tensor, int index, String reason) {
         return invalid(tensor, "element " + index + " " + reason);
     }
 }

@@ -58,6 +58,11 @@ final class InvoiceRepository {
     }
 
     /** Marks a period closed; false when it already was (nothing else to do then). */
+    /** Serialises closing periods across nodes for the rest of the transaction. */
+    Future<Void> lockClosing(SqlClient tx, long lockId) {
+        return tx.preparedQuery("SELECT pg_advisory_xact_lock($1)").execute(Tuple.of(lockId)).mapEmpty();
+    }
+
     Future<Boolean> markClosed(SqlClient tx, BillingPeriod period) {
         return tx.preparedQuery("INSERT INTO billing_periods (period_start, period_end) VALUES ($1, $2) "
                         + "ON CONFLICT (period_start) DO NOTHING RETURNING period_start")

@@ -2,7 +2,8 @@ package com.modelmarket.marketplace.invoicing;
 
 import com.modelmarket.marketplace.auth.AccessTokenHandler;
 import com.modelmarket.marketplace.auth.Principal;
-import com.modelmarket.marketplace.http.ApiException;
+import com.modelmarket.marketplace.errors.BadRequestException;
+import com.modelmarket.marketplace.errors.NotFoundException;
 import com.modelmarket.marketplace.http.JsonBody;
 import com.modelmarket.marketplace.http.Responses;
 import io.vertx.core.json.JsonArray;
@@ -43,7 +44,7 @@ public final class InvoicingRoutes {
         LocalDate from = day(ctx, "from", today.withDayOfMonth(1));
         LocalDate to = day(ctx, "to", today);
         if (to.isBefore(from) || from.plusDays(366).isBefore(to)) {
-            throw ApiException.badRequest("from must not be after to, and the range is at most 366 days");
+            throw new BadRequestException("from must not be after to, and the range is at most 366 days");
         }
         usage.summary(Principal.of(ctx), from, to).onSuccess(items -> {
             if (!csv) {
@@ -84,7 +85,7 @@ public final class InvoicingRoutes {
         try {
             id = UUID.fromString(csv ? raw.substring(0, raw.length() - 4) : raw);
         } catch (IllegalArgumentException e) {
-            throw ApiException.notFound("Invoice");
+            throw new NotFoundException("Invoice");
         }
         invoicing.invoice(Principal.of(ctx), id).onSuccess(inv -> {
             if (!csv) {
@@ -111,7 +112,7 @@ public final class InvoicingRoutes {
 
     private void earnings(RoutingContext ctx) {
         String period = ctx.queryParams().get("period");
-        Instant start = period == null ? null : JsonBody.instant(period).orElseThrow(() -> ApiException.badRequest(
+        Instant start = period == null ? null : JsonBody.instant(period).orElseThrow(() -> new BadRequestException(
                 "period must be the ISO-8601 instant a billing period starts at, from 1970 to 9999"));
         invoicing.earnings(Principal.of(ctx), start).onSuccess(e -> Responses.json(ctx, 200, e)).onFailure(ctx::fail);
     }
@@ -128,7 +129,7 @@ public final class InvoicingRoutes {
             }
             return day;
         } catch (DateTimeParseException e) {
-            throw ApiException.badRequest(name + " must be a date from 1970-01-01 to 9999-12-31, such as 2026-11-01");
+            throw new BadRequestException(name + " must be a date from 1970-01-01 to 9999-12-31, such as 2026-11-01");
         }
     }
 }

@@ -9,7 +9,10 @@ import com.modelmarket.billing.rating.Rater;
 import com.modelmarket.billing.rating.RevenueShare;
 import com.modelmarket.marketplace.auth.Principal;
 import com.modelmarket.marketplace.db.TenantScope;
-import com.modelmarket.marketplace.http.ApiException;
+import com.modelmarket.marketplace.errors.BadRequestException;
+import com.modelmarket.marketplace.errors.ConflictException;
+import com.modelmarket.marketplace.errors.ForbiddenException;
+import com.modelmarket.marketplace.errors.NotFoundException;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -51,10 +54,10 @@ public final class InvoicingService {
     /** Closes a period that has ended: writes its final invoices, once. Returns how many were written. */
     public Future<Integer> closePeriod(BillingPeriod period) {
         if (period.end().isAfter(Instant.now())) {
-            return Future.failedFuture(ApiException.conflict("The period " + period + " has not ended"));
+            return Future.failedFuture(new ConflictException("The period " + period + " has not ended"));
         }
         // every tenant's invoices at once: the system scope
-        return TenantScope.system(pool, tx -> tx.preparedQuery("SELECT pg_advisory_xact_lock($1)").execute(io.vertx.sqlclient.Tuple.of(CLOSE_LOCK))
+        return TenantScope.system(pool, tx -> repository.lockClosing(tx, CLOSE_LOCK)
                 .compose(v -> repository.markClosed(tx, period))
                 .compose(first -> {
                     if (!first) {
@@ -100,7 +103,7 @@ public final class InvoicingService {
     public Future<JsonObject> invoice(Principal caller, UUID id) {
         requireBillingReader(caller);
         return TenantScope.tenant(pool, caller.tenantId(), c -> repository.find(c, caller.tenantId(), id)).compose(found -> found.isEmpty()
-                ? Future.failedFuture(ApiException.notFound("Invoice")) : Future.succeededFuture(found.get(0)));
+                ? Future.failedFuture(new NotFoundException("Invoice")) : Future.succeededFuture(found.get(0)));
     }
 
     /**
@@ -109,13 +112,13 @@ public final class InvoicingService {
      */
     public Future<JsonObject> earnings(Principal caller, Instant periodStart) {
         if (!caller.role().canPublish()) {
-            return Future.failedFuture(ApiException.forbidden("Only owners, admins and publishers see earnings"));
+            return Future.failedFuture(new ForbiddenException("Only owners, admins and publishers see earnings"));
         }
         BillingPeriod period;
         try {
             period = periodStart == null ? periods.periodOf(Instant.now()) : periods.startingAt(periodStart);
         } catch (IllegalArgumentException e) {
-            return Future.failedFuture(ApiException.badRequest(e.getMessage()));
+            return Future.failedFuture(new BadRequestException(e.getMessage()));
         }
         // A publisher's gross sits on its subscribers' invoices: a cross-tenant read (system scope),
         // every statement filtered by the publisher.
@@ -184,7 +187,7 @@ public final class InvoicingService {
 
     private static void requireBillingReader(Principal caller) {
         if (!caller.role().canManageTenant()) {
-            throw ApiException.forbidden("Only owners and admins see invoices");
+            throw new ForbiddenException("Only owners and admins see invoices");
         }
     }
 }

@@ -12,6 +12,7 @@ import java.time.Instant;
 import java.time.LocalDate;
 import java.time.YearMonth;
 import java.time.ZoneOffset;
+import java.util.UUID;
 
 /**
  * Usage as tenants see it, aggregated straight from the metered records (so dashboards always
@@ -24,6 +25,14 @@ public final class UsageQueries {
 
     public UsageQueries(Pool pool) {
         this.pool = pool;
+    }
+
+    /** The calls metered for a tenant and model since {@code start} (what a free plan's month has used). */
+    public Future<Long> countSince(UUID tenantId, UUID modelId, Instant start) {
+        return TenantScope.tenant(pool, tenantId, c -> c
+                .preparedQuery("SELECT count(*) FROM usage_records WHERE tenant_id = $1 AND model_id = $2 AND occurred_at >= $3")
+                .execute(Tuple.of(tenantId, modelId, start.atOffset(ZoneOffset.UTC))))
+                .map(rows -> rows.iterator().next().getLong(0));
     }
 
     /** Per UTC day, model, version, plan (none for one's own models) and key, between {@code from} and {@code to} (both inclusive days). */

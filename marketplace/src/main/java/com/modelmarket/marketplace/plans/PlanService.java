@@ -6,13 +6,13 @@ import com.modelmarket.marketplace.auth.Principal;
 import com.modelmarket.marketplace.catalog.CatalogChanges;
 import com.modelmarket.marketplace.catalog.CatalogService;
 import com.modelmarket.marketplace.db.TenantScope;
-import com.modelmarket.marketplace.http.ApiException;
+import com.modelmarket.marketplace.errors.ForbiddenException;
+import com.modelmarket.marketplace.errors.InvalidFieldException;
+import com.modelmarket.marketplace.errors.NotFoundException;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.SqlClient;
-import io.vertx.sqlclient.Tuple;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
@@ -21,6 +21,7 @@ import java.util.UUID;
 public final class PlanService {
 
     private final Pool pool;
+    private final PlanRepository repository = new PlanRepository();
     private final CatalogService catalog;
     private final AuditLog audit;
     private final CatalogChanges changes;
@@ -37,31 +38,31 @@ public final class PlanService {
                             long pricePer1000Minor, int rateLimitPerMinute) {
         public PlanInput {
             if (!isKnownType(type)) {
-                throw ApiException.invalid("/type", "must be one of " + Plan.TYPES);
+                throw new InvalidFieldException("/type", "must be one of " + Plan.TYPES);
             }
             if (!currency.matches("[A-Z]{3}")) {
-                throw ApiException.invalid("/currency", "must be an ISO 4217 code such as EUR");
+                throw new InvalidFieldException("/currency", "must be an ISO 4217 code such as EUR");
             }
             if (monthlyFeeMinor < 0 || includedCalls < 0 || pricePer1000Minor < 0) {
-                throw ApiException.invalid("/", "amounts and call counts must not be negative");
+                throw new InvalidFieldException("/", "amounts and call counts must not be negative");
             }
             if (rateLimitPerMinute < 1 || rateLimitPerMinute > 1_000_000) {
-                throw ApiException.invalid("/rateLimitPerMinute", "must be between 1 and 1000000");
+                throw new InvalidFieldException("/rateLimitPerMinute", "must be between 1 and 1000000");
             }
             switch (type) {
                 case "free" -> {
                     if (monthlyFeeMinor != 0 || pricePer1000Minor != 0 || includedCalls < 1) {
-                        throw ApiException.invalid("/includedCalls", "a free plan has a monthly allowance (includedCalls > 0) and no prices");
+                        throw new InvalidFieldException("/includedCalls", "a free plan has a monthly allowance (includedCalls > 0) and no prices");
                     }
                 }
                 case "pay_as_you_go" -> {
                     if (monthlyFeeMinor != 0 || includedCalls != 0 || pricePer1000Minor < 1) {
-                        throw ApiException.invalid("/pricePer1000Minor", "a pay-as-you-go plan has only a price per 1,000 calls (> 0)");
+                        throw new InvalidFieldException("/pricePer1000Minor", "a pay-as-you-go plan has only a price per 1,000 calls (> 0)");
                     }
                 }
                 default -> {
                     if (monthlyFeeMinor < 1) {
-                        throw ApiException.invalid("/monthlyFeeMinor", "a monthly plan has a flat fee (> 0)");
+                        throw new InvalidFieldException("/monthlyFeeMinor", "a monthly plan has a flat fee (> 0)");
                     }
                 }
             }
@@ -75,18 +76,13 @@ public final class PlanService {
     public Future<Plan> create(Actor actor, String modelIdOrSlug, PlanInput in) {
         Principal p = actor.principal();
         if (!p.role().canPublish()) {
-            throw ApiException.forbidden("Only owners, admins and publishers define plans");
+            throw new ForbiddenException("Only owners, admins and publishers define plans");
         }
         return catalog.visible(p.tenantId(), modelIdOrSlug).compose(model -> {
             if (!model.tenantId().equals(p.tenantId())) {
-                return Future.failedFuture(ApiException.notFound("Model"));
+                return Future.failedFuture(new NotFoundException("Model"));
             }
-            return changes.inTransaction(pool, p.tenantId(), tx -> tx.preparedQuery("INSERT INTO plans AS p (model_id, tenant_id, name, type, currency, "
-                            + "monthly_fee_minor, included_calls, price_per_1000_minor, rate_limit_per_minute) "
-                            + "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING " + Plan.COLUMNS)
-                    .execute(Tuple.from(new Object[] {model.id(), p.tenantId(), in.name(), in.type(), in.currency(),
-                            in.monthlyFeeMinor(), in.includedCalls(), in.pricePer1000Minor(), in.rateLimitPerMinute()}))
-                    .map(rows -> Plan.from(rows.iterator().next()))
+            return changes.inTransaction(pool, p.tenantId(), tx -> repository.insert(tx, model.id(), p.tenantId(), in)
                     .compose(plan -> audit.record(tx, p.tenantId(), actor, "plan.create", "plan", plan.id(), plan.toJson())
                             .map(v -> plan)));
         });
@@ -95,17 +91,14 @@ public final class PlanService {
     public Future<Plan> archive(Actor actor, String modelIdOrSlug, UUID planId) {
         Principal p = actor.principal();
         if (!p.role().canPublish()) {
-            throw ApiException.forbidden("Only owners, admins and publishers change plans");
+            throw new ForbiddenException("Only owners, admins and publishers change plans");
         }
-        return changes.inTransaction(pool, p.tenantId(), tx -> tx.preparedQuery("UPDATE plans AS p SET archived_at = COALESCE(archived_at, now()) "
-                        + "FROM models m WHERE p.id = $2 AND p.tenant_id = $1 AND m.id = p.model_id "
-                        + "AND (m.slug = $3 OR m.id::text = $3) RETURNING " + Plan.COLUMNS)
-                .execute(Tuple.of(p.tenantId(), planId, modelIdOrSlug))
-                .compose(rows -> {
-                    if (rows.size() == 0) {
-                        return Future.failedFuture(ApiException.notFound("Plan"));
+        return changes.inTransaction(pool, p.tenantId(), tx -> repository.archive(tx, p.tenantId(), planId, modelIdOrSlug)
+                .compose(archived -> {
+                    if (archived.isEmpty()) {
+                        return Future.failedFuture(new NotFoundException("Plan"));
                     }
-                    Plan plan = Plan.from(rows.iterator().next());
+                    Plan plan = archived.get();
                     return audit.record(tx, p.tenantId(), actor, "plan.archive", "plan", plan.id(), new JsonObject())
                             .map(v -> plan);
                 }));
@@ -115,22 +108,11 @@ public final class PlanService {
     public Future<List<Plan>> list(Optional<Principal> caller, String modelIdOrSlug) {
         UUID tenant = caller.map(Principal::tenantId).orElse(null);
         return catalog.visible(tenant, modelIdOrSlug)
-                .compose(model -> TenantScope.tenantOrVisitor(pool, tenant, c -> c.preparedQuery("SELECT " + Plan.COLUMNS
-                                + " FROM plans p WHERE p.model_id = $1 "
-                                + "AND p.archived_at IS NULL ORDER BY p.monthly_fee_minor, p.price_per_1000_minor, p.created_at")
-                        .execute(Tuple.of(model.id()))
-                        .map(rows -> {
-                            List<Plan> plans = new ArrayList<>();
-                            rows.forEach(r -> plans.add(Plan.from(r)));
-                            return plans;
-                        })));
+                .compose(model -> TenantScope.tenantOrVisitor(pool, tenant, c -> repository.live(c, model.id())));
     }
 
     /** A live plan of a model (for subscribing). */
     public Future<Optional<Plan>> livePlan(SqlClient client, UUID modelId, UUID planId) {
-        return client.preparedQuery("SELECT " + Plan.COLUMNS + " FROM plans p WHERE p.id = $1 AND p.model_id = $2 "
-                        + "AND p.archived_at IS NULL")
-                .execute(Tuple.of(planId, modelId))
-                .map(rows -> rows.size() == 0 ? Optional.empty() : Optional.of(Plan.from(rows.iterator().next())));
+        return repository.livePlan(client, modelId, planId);
     }
 }

@@ -4,7 +4,8 @@ import com.modelmarket.marketplace.audit.Actor;
 import com.modelmarket.marketplace.audit.AuditLog;
 import com.modelmarket.marketplace.auth.AccessTokenHandler;
 import com.modelmarket.marketplace.auth.Principal;
-import com.modelmarket.marketplace.http.ApiException;
+import com.modelmarket.marketplace.errors.BadRequestException;
+import com.modelmarket.marketplace.errors.InvalidFieldException;
 import com.modelmarket.marketplace.http.JsonBody;
 import com.modelmarket.marketplace.http.Responses;
 import io.vertx.core.json.JsonArray;
@@ -83,7 +84,7 @@ public final class SubscriptionRoutes {
         try {
             return Long.parseLong(value);
         } catch (NumberFormatException e) {
-            throw ApiException.badRequest("'" + value + "' is not a number");
+            throw new BadRequestException("'" + value + "' is not a number");
         }
     }
 
@@ -91,7 +92,7 @@ public final class SubscriptionRoutes {
         try {
             return UUID.fromString(value);
         } catch (IllegalArgumentException e) {
-            throw ApiException.invalid(pointer, "must be a UUID");
+            throw new InvalidFieldException(pointer, "must be a UUID");
         }
     }
 }

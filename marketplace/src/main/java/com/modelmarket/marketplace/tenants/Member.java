@@ -1,6 +1,6 @@
 package com.modelmarket.marketplace.tenants;
 
-import com.modelmarket.marketplace.auth.Role;
+import com.modelmarket.marketplace.tenants.Role;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
 import java.time.OffsetDateTime;

@@ -1,6 +1,6 @@
 package com.modelmarket.marketplace.tenants;
 
-import com.modelmarket.marketplace.auth.Role;
+import com.modelmarket.marketplace.tenants.Role;
 import com.modelmarket.marketplace.db.TenantScope;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Pool;
@@ -29,6 +29,11 @@ public final class TenantRepository {
 
     public Pool pool() {
         return pool;
+    }
+
+    /** Whether a tenant already has this slug. */
+    public Future<Boolean> slugTaken(String slug) {
+        return pool.preparedQuery("SELECT 1 FROM tenants WHERE slug = $1").execute(Tuple.of(slug)).map(rows -> rows.size() > 0);
     }
 
     /** Inserts a tenant; the caller picks a slug (unique violation when taken). */

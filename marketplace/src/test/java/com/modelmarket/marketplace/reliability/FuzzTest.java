@@ -8,7 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import com.modelmarket.marketplace.Platform;
-import com.modelmarket.marketplace.http.ApiException;
+import com.modelmarket.marketplace.errors.DomainException;
+import com.modelmarket.marketplace.http.FailureHandler;
 import com.modelmarket.marketplace.inference.TensorCodec;
 import com.modelmarket.marketplace.support.Api;
 import com.modelmarket.marketplace.support.Publishing;
@@ -208,10 +209,10 @@ class FuzzTest {
             try {
                 TensorCodec.decode(body, manifest, limits);
                 accepted++;
-            } catch (ApiException e) {
+            } catch (DomainException e) {
                 refused++;
-                if (e.status() != 400) {
-                    fail("seed " + SEED + " case " + i + ": status " + e.status() + " for " + abbreviate(body.encode()));
+                if (FailureHandler.statusOf(e) != 400) {
+                    fail("seed " + SEED + " case " + i + ": status " + FailureHandler.statusOf(e) + " for " + abbreviate(body.encode()));
                 }
             } catch (RuntimeException e) {
                 fail("seed " + SEED + " case " + i + ": " + e + " for " + abbreviate(body.encode()));

@@ -5,7 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import com.modelmarket.marketplace.http.ApiException;
+import com.modelmarket.marketplace.errors.DomainException;
+import com.modelmarket.marketplace.http.FailureHandler;
 import com.modelmarket.marketplace.inference.InferenceJson;
 import com.modelmarket.marketplace.inference.TensorCodec;
 import com.modelmarket.marketplace.support.Publishing;
@@ -98,10 +99,10 @@ class StreamingDecoderTest {
             return false;
         }
         TensorCodec.Decoded expected = null;
-        ApiException expectedError = null;
+        DomainException expectedError = null;
         try {
             expected = TensorCodec.decode(treeBody, manifest, limits);
-        } catch (ApiException e) {
+        } catch (DomainException e) {
             expectedError = e;
         }
         try {
@@ -120,11 +121,11 @@ class StreamingDecoderTest {
                 assertArrayEquals(a.toByteArray(), b.toByteArray(), "bytes of " + a.name());
             }
             return true;
-        } catch (ApiException e) {
+        } catch (DomainException e) {
             if (expectedError == null) {
                 fail("the streaming decoder refused it (" + e.getMessage() + "), the tree one accepted");
             }
-            assertEquals(expectedError.status(), e.status());
+            assertEquals(FailureHandler.statusOf(expectedError), FailureHandler.statusOf(e));
             assertEquals(expectedError.getMessage(), e.getMessage());
             return false;
         }

@@ -1,13 +1,17 @@
-package com.modelmarket.marketplace.tenants;
+package com.modelmarket.marketplace.members;
 
+import com.modelmarket.marketplace.tenants.Member;
+import com.modelmarket.marketplace.tenants.TenantRepository;
 import com.modelmarket.marketplace.audit.Actor;
 import com.modelmarket.marketplace.audit.AuditLog;
 import com.modelmarket.marketplace.auth.AuthService;
 import com.modelmarket.marketplace.auth.Principal;
 import com.modelmarket.marketplace.auth.RefreshTokenRepository;
-import com.modelmarket.marketplace.auth.Role;
+import com.modelmarket.marketplace.tenants.Role;
 import com.modelmarket.marketplace.db.TenantScope;
-import com.modelmarket.marketplace.http.ApiException;
+import com.modelmarket.marketplace.errors.ConflictException;
+import com.modelmarket.marketplace.errors.ForbiddenException;
+import com.modelmarket.marketplace.errors.NotFoundException;
 import io.vertx.core.Future;
 import java.util.List;
 import java.util.UUID;
@@ -38,7 +42,7 @@ public final class MemberService {
         return TenantScope.tenant(repository.pool(), caller.tenantId(),
                         c -> repository.findMember(c, caller.tenantId(), memberId, false))
                 .compose(found -> found.map(Future::succeededFuture)
-                        .orElseGet(() -> Future.failedFuture(ApiException.notFound("Member"))));
+                        .orElseGet(() -> Future.failedFuture(new NotFoundException("Member"))));
     }
 
     public Future<Member> add(Principal caller, String email, String displayName, String password, Role role) {
@@ -54,7 +58,7 @@ public final class MemberService {
         requireManager(caller);
         return TenantScope.tenant(repository.pool(), caller.tenantId(), tx -> repository.findMember(tx, caller.tenantId(), memberId, true)
                 .compose(found -> {
-                    Member member = found.orElseThrow(() -> ApiException.notFound("Member"));
+                    Member member = found.orElseThrow(() -> new NotFoundException("Member"));
                     requireMayGrant(caller, member.role());
                     requireMayGrant(caller, role);
                     if (member.role() == Role.OWNER && role != Role.OWNER) {
@@ -69,7 +73,7 @@ public final class MemberService {
         requireManager(caller);
         return TenantScope.tenant(repository.pool(), caller.tenantId(), tx -> repository.findMember(tx, caller.tenantId(), memberId, true)
                 .compose(found -> {
-                    Member member = found.orElseThrow(() -> ApiException.notFound("Member"));
+                    Member member = found.orElseThrow(() -> new NotFoundException("Member"));
                     requireMayGrant(caller, member.role());
                     Future<Void> check = member.role() == Role.OWNER
                             ? ensureAnotherOwner(tx, caller.tenantId()) : Future.succeededFuture();
@@ -87,35 +91,35 @@ public final class MemberService {
     public Future<Void> deleteTenant(Actor actor) {
         Principal caller = actor.principal();
         if (caller.role() != Role.OWNER) {
-            throw ApiException.forbidden("Only owners delete the organisation");
+            throw new ForbiddenException("Only owners delete the organisation");
         }
         UUID tenantId = caller.tenantId();
         return TenantScope.system(repository.pool(), tx -> repository.markDeleted(tx, tenantId).compose(deleted -> deleted
                 ? audit.record(tx, tenantId, actor, "tenant.delete", "tenant", tenantId, null)
-                : Future.failedFuture(ApiException.notFound("Organisation"))));
+                : Future.failedFuture(new NotFoundException("Organisation"))));
     }
 
     private Future<Void> ensureAnotherOwner(io.vertx.sqlclient.SqlClient tx, UUID tenantId) {
         return repository.countOwnersForUpdate(tx, tenantId).compose(owners -> owners > 1
                 ? Future.succeededFuture()
-                : Future.failedFuture(ApiException.conflict("A tenant must keep at least one owner")));
+                : Future.failedFuture(new ConflictException("A tenant must keep at least one owner")));
     }
 
     private static void requireManager(Principal caller) {
         if (!caller.role().canManageTenant()) {
-            throw ApiException.forbidden("Only owners and admins manage members");
+            throw new ForbiddenException("Only owners and admins manage members");
         }
     }
 
     private static void requireMayGrant(Principal caller, Role role) {
         if (role == Role.OWNER && caller.role() != Role.OWNER) {
-            throw ApiException.forbidden("Only owners grant, change or remove the owner role");
+            throw new ForbiddenException("Only owners grant, change or remove the owner role");
         }
     }
 
     private static <T> Future<T> mapConflict(Throwable err) {
         if (err instanceof io.vertx.pgclient.PgException pg && "23505".equals(pg.getSqlState())) {
-            return Future.failedFuture(ApiException.conflict("An account with this e-mail address already exists"));
+            return Future.failedFuture(new ConflictException("An account with this e-mail address already exists"));
         }
         return Future.failedFuture(err);
     }

@@ -1,4 +1,4 @@
-package com.modelmarket.marketplace.auth;
+package com.modelmarket.marketplace.tenants;
 
 /** A member's role in a tenant, strongest first. */
 public enum Role {

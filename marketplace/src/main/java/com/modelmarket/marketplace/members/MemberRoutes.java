@@ -1,9 +1,11 @@
-package com.modelmarket.marketplace.tenants;
+package com.modelmarket.marketplace.members;
 
+import com.modelmarket.marketplace.tenants.Member;
+import com.modelmarket.marketplace.tenants.TenantRepository;
 import com.modelmarket.marketplace.audit.Actor;
 import com.modelmarket.marketplace.auth.AccessTokenHandler;
 import com.modelmarket.marketplace.auth.Principal;
-import com.modelmarket.marketplace.auth.Role;
+import com.modelmarket.marketplace.tenants.Role;
 import com.modelmarket.marketplace.http.JsonBody;
 import com.modelmarket.marketplace.http.Responses;
 import io.vertx.core.json.JsonArray;

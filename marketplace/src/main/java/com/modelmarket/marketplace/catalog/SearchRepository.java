@@ -1,0 +1,73 @@
+package com.modelmarket.marketplace.catalog;
+
+import io.vertx.core.Future;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.SqlClient;
+import io.vertx.sqlclient.Tuple;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * The catalog search: one page of the model cards the caller's scope may see ({@link
+ * CatalogRepository#VISIBLE}), filtered and in the sort order's key, after a cursor's position.
+ */
+final class SearchRepository {
+
+    /**
+     * Up to {@code limit + 1} rows (one more shows there is a next page), after ({@code afterKey},
+     * {@code afterId}) in the sort order when {@code afterId} is not null.
+     */
+    Future<RowSet<Row>> page(SqlClient client, UUID callerTenant, SearchService.Query q, String sort, Object afterKey,
+                             UUID afterId, int limit) {
+        List<Object> params = new ArrayList<>();
+        params.add(callerTenant);
+        params.add(q.text().orElse(null));
+        StringBuilder where = new StringBuilder(CatalogRepository.VISIBLE)
+                .append(" AND ($2::text IS NULL OR m.search @@ websearch_to_tsquery('english', $2::text))");
+        filter(where, params, q.task(), "m.task = $");
+        filter(where, params, q.tag(), "$%::text = ANY(m.tags)");
+        filter(where, params, q.publisher(), "t.slug = $");
+        filter(where, params, q.framework(), "m.framework = $");
+        filter(where, params, q.kind(), "m.kind = $");
+        filter(where, params, q.priceType(),
+                "EXISTS (SELECT 1 FROM plans p WHERE p.model_id = m.id AND p.archived_at IS NULL AND p.type = $)");
+
+        String key = switch (sort) {
+            case "relevance" -> "x.rank";
+            case "popular" -> "x.subscribers";
+            default -> "x.created_at";
+        };
+        StringBuilder outer = new StringBuilder(" WHERE true");
+        if (afterId != null) {
+            params.add(afterKey);
+            int k = params.size();
+            params.add(afterId);
+            int i = params.size();
+            outer.append(" AND (").append(key).append(" < $").append(k).append(" OR (").append(key).append(" = $").append(k)
+                    .append(" AND x.id < $").append(i).append("))");
+        }
+        params.add(limit + 1);
+        String sql = "SELECT * FROM (SELECT m.id, m.kind, m.slug, m.name, m.summary, m.task, m.tags, m.framework, "
+                + "m.visibility, m.created_at, t.slug AS publisher_slug, t.name AS publisher_name, "
+                + "CASE WHEN $2::text IS NULL THEN 0::real ELSE ts_rank(m.search, websearch_to_tsquery('english', $2::text)) END AS rank, "
+                + "mm_active_subscribers(m.id) AS subscribers, "
+                + "(SELECT v.version FROM model_aliases a JOIN model_versions v ON v.id = a.version_id "
+                + " WHERE a.model_id = m.id AND a.alias = 'latest') AS latest_version, "
+                + "(SELECT array_agg(DISTINCT p.type ORDER BY p.type) FROM plans p WHERE p.model_id = m.id AND p.archived_at IS NULL) AS price_types "
+                + "FROM models m JOIN tenants t ON t.id = m.tenant_id WHERE " + where + ") x" + outer
+                + " ORDER BY " + key + " DESC, x.id DESC LIMIT $" + params.size();
+        return client.preparedQuery(sql).execute(Tuple.from(params));
+    }
+
+    private static void filter(StringBuilder where, List<Object> params, Optional<String> value, String condition) {
+        if (value.isPresent()) {
+            params.add(value.get());
+            String placeholder = "$" + params.size();
+            where.append(" AND ").append(condition.contains("$%") ? condition.replace("$%", placeholder)
+                    : condition.replace("$", placeholder));
+        }
+    }
+}
