@@ -8,12 +8,12 @@ import java.util.List;
 import java.util.UUID;
 
 /** A catalog entry — a model or an algorithm — and its model card. */
-public record CatalogModel(UUID id, UUID tenantId, String kind, String slug, String name, String summary,
+public record CatalogModel(UUID id, UUID tenantId, ModelKind kind, String slug, String name, String summary,
                            String description, String task, List<String> tags, String license, String framework,
                            String visibility, JsonObject claimedMetrics, JsonObject algorithmSpec,
                            OffsetDateTime createdAt, OffsetDateTime updatedAt) {
 
-    public static final List<String> KINDS = List.of("model", "algorithm");
+    public static final List<String> KINDS = ModelKind.WIRE;
     public static final List<String> VISIBILITIES = List.of("public", "private", "shared");
     public static final List<String> TASKS = List.of("image-classification", "tabular-classification", "regression",
             "text-classification", "text-generation", "object-detection", "embedding", "other");
@@ -22,7 +22,8 @@ public record CatalogModel(UUID id, UUID tenantId, String kind, String slug, Str
             + "m.license, m.framework, m.visibility, m.claimed_metrics, m.algorithm_spec, m.created_at, m.updated_at";
 
     static CatalogModel from(Row r) {
-        return new CatalogModel(r.getUUID("id"), r.getUUID("tenant_id"), r.getString("kind"), r.getString("slug"),
+        return new CatalogModel(r.getUUID("id"), r.getUUID("tenant_id"),
+                ModelKind.parse(r.getString("kind")).orElseThrow(), r.getString("slug"),
                 r.getString("name"), r.getString("summary"), r.getString("description"), r.getString("task"),
                 List.of(r.getArrayOfStrings("tags")), r.getString("license"), r.getString("framework"),
                 r.getString("visibility"), (JsonObject) r.getValue("claimed_metrics"),
@@ -33,7 +34,7 @@ public record CatalogModel(UUID id, UUID tenantId, String kind, String slug, Str
     public JsonObject toJson() {
         JsonObject json = new JsonObject()
                 .put("id", id.toString())
-                .put("kind", kind)
+                .put("kind", kind.wire())
                 .put("slug", slug)
                 .put("name", name)
                 .put("summary", summary)

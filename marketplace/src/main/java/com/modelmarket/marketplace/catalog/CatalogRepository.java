@@ -151,16 +151,16 @@ final class CatalogRepository {
                 .map(rows -> first(rows).map(ModelVersion::from));
     }
 
-    Future<ModelVersion> setState(SqlClient tx, UUID versionId, String state) {
+    Future<ModelVersion> setState(SqlClient tx, UUID versionId, VersionState state) {
         String stamp = switch (state) {
-            case "published" -> "published_at";
-            case "deprecated" -> "deprecated_at";
-            case "retired" -> "retired_at";
-            default -> throw new IllegalArgumentException(state);
+            case PUBLISHED -> "published_at";
+            case DEPRECATED -> "deprecated_at";
+            case RETIRED -> "retired_at";
+            case DRAFT -> throw new IllegalArgumentException("a version never returns to draft");
         };
         return tx.preparedQuery("UPDATE model_versions AS v SET state = $2, " + stamp + " = now() WHERE v.id = $1 RETURNING "
                         + ModelVersion.COLUMNS)
-                .execute(Tuple.of(versionId, state))
+                .execute(Tuple.of(versionId, state.wire()))
                 .map(rows -> ModelVersion.from(rows.iterator().next()));
     }
 

@@ -30,9 +30,9 @@ public final class CatalogRoutes {
         router.get("/api/v1/models/:model").handler(anyone).handler(this::get);
         router.patch("/api/v1/models/:model").handler(authenticated).handler(this::update);
         router.post("/api/v1/models/:model/versions").handler(authenticated).handler(this::createVersion);
-        router.post("/api/v1/models/:model/versions/:version/publish").handler(authenticated).handler(ctx -> state(ctx, "published"));
-        router.post("/api/v1/models/:model/versions/:version/deprecate").handler(authenticated).handler(ctx -> state(ctx, "deprecated"));
-        router.post("/api/v1/models/:model/versions/:version/retire").handler(authenticated).handler(ctx -> state(ctx, "retired"));
+        router.post("/api/v1/models/:model/versions/:version/publish").handler(authenticated).handler(ctx -> state(ctx, VersionState.PUBLISHED));
+        router.post("/api/v1/models/:model/versions/:version/deprecate").handler(authenticated).handler(ctx -> state(ctx, VersionState.DEPRECATED));
+        router.post("/api/v1/models/:model/versions/:version/retire").handler(authenticated).handler(ctx -> state(ctx, VersionState.RETIRED));
         router.put("/api/v1/models/:model/aliases/:alias").handler(authenticated).handler(this::moveAlias);
         router.delete("/api/v1/models/:model/aliases/:alias").handler(authenticated).handler(this::deleteAlias);
     }
@@ -85,7 +85,7 @@ public final class CatalogRoutes {
                 .onFailure(ctx::fail);
     }
 
-    private void state(RoutingContext ctx, String target) {
+    private void state(RoutingContext ctx, VersionState target) {
         catalog.changeState(Actor.of(ctx), ctx.pathParam("model"), ctx.pathParam("version"), target)
                 .onSuccess(v -> Responses.json(ctx, 200, v.toJson()))
                 .onFailure(ctx::fail);

@@ -63,7 +63,7 @@ public final class CatalogService {
                 in.summary().orElse(""), in.description().orElse(""),
                 in.task().orElseThrow(() -> new InvalidFieldException("/task", "is required")),
                 in.tags().orElse(List.of()), in.license().orElse(""),
-                in.framework().orElse("algorithm".equals(kind) ? "builtin" : "pytorch"),
+                in.framework().orElse(ModelKind.parse(kind).orElse(ModelKind.MODEL) == ModelKind.ALGORITHM ? "builtin" : "pytorch"),
                 in.visibility().orElse("private"), in.claimedMetrics().orElse(new JsonObject()),
                 in.algorithm().orElse(null));
         validateCard(card);
@@ -85,7 +85,7 @@ public final class CatalogService {
         requirePublisher(actor.principal());
         UUID tenant = actor.principal().tenantId();
         return changes.inTransaction(repository.pool(), tenant, tx -> owned(tx, tenant, idOrSlug).compose(m -> {
-            CatalogRepository.Card card = new CatalogRepository.Card(m.kind(), m.slug(), in.name().orElse(m.name()),
+            CatalogRepository.Card card = new CatalogRepository.Card(m.kind().wire(), m.slug(), in.name().orElse(m.name()),
                     in.summary().orElse(m.summary()), in.description().orElse(m.description()),
                     in.task().orElse(m.task()), in.tags().orElse(m.tags()), in.license().orElse(m.license()),
                     in.framework().orElse(m.framework()), in.visibility().orElse(m.visibility()),
@@ -145,7 +145,7 @@ public final class CatalogService {
                 repository.findVersion(c, model.id(), version.toString(), false).map(existing -> Map.entry(model, existing))))
                 .compose(found -> {
                     CatalogModel model = found.getKey();
-                    if (!"model".equals(model.kind())) {
+                    if (model.kind() != ModelKind.MODEL) {
                         return Future.failedFuture(new ConflictException("Algorithms have no uploaded versions"));
                     }
                     if (found.getValue().isPresent()) {
@@ -201,20 +201,20 @@ public final class CatalogService {
     }
 
     /** Moves a version along draft → published → deprecated → retired. */
-    public Future<ModelVersion> changeState(Actor actor, String idOrSlug, String versionText, String target) {
+    public Future<ModelVersion> changeState(Actor actor, String idOrSlug, String versionText, VersionState target) {
         requirePublisher(actor.principal());
         UUID tenant = actor.principal().tenantId();
         return changes.inTransaction(repository.pool(), tenant, tx -> owned(tx, tenant, idOrSlug).compose(model ->
                 repository.findVersion(tx, model.id(), versionText, true).compose(found -> {
                     ModelVersion v = found.orElseThrow(() -> new NotFoundException("Version"));
-                    if (!allowed(v.state(), target)) {
+                    if (!v.state().mayBecome(target)) {
                         return Future.failedFuture(new ConflictException("A " + v.state() + " version cannot become " + target));
                     }
-                    Future<Void> guard = "retired".equals(target) ? refuseIfAliased(tx, model.id(), v) : Future.succeededFuture();
+                    Future<Void> guard = target == VersionState.RETIRED ? refuseIfAliased(tx, model.id(), v) : Future.succeededFuture();
                     return guard.compose(g -> repository.setState(tx, v.id(), target))
-                            .compose(updated -> ("published".equals(target) ? moveLatest(tx, model.id(), updated)
+                            .compose(updated -> (target == VersionState.PUBLISHED ? moveLatest(tx, model.id(), updated)
                                     : Future.<Void>succeededFuture())
-                                    .compose(x -> audit.record(tx, tenant, actor, "version." + verb(target), "model_version",
+                                    .compose(x -> audit.record(tx, tenant, actor, "version." + target.verb(), "model_version",
                                             v.id(), new JsonObject().put("model", model.slug()).put("version", v.version())))
                                     .map(x -> updated));
                 })));
@@ -303,23 +303,6 @@ public final class CatalogService {
         });
     }
 
-    private static boolean allowed(String from, String to) {
-        return switch (to) {
-            case "published" -> from.equals("draft");
-            case "deprecated" -> from.equals("published");
-            case "retired" -> from.equals("published") || from.equals("deprecated");
-            default -> false;
-        };
-    }
-
-    private static String verb(String state) {
-        return switch (state) {
-            case "published" -> "publish";
-            case "deprecated" -> "deprecate";
-            default -> "retire";
-        };
-    }
-
     private Future<Void> shares(io.vertx.sqlclient.SqlClient tx, CatalogModel model, Optional<List<String>> sharedWith) {
         if (sharedWith.isEmpty()) {
             return Future.succeededFuture();
@@ -335,7 +318,7 @@ public final class CatalogService {
     }
 
     private static void validateCard(CatalogRepository.Card c) {
-        if (!CatalogModel.KINDS.contains(c.kind())) {
+        if (ModelKind.parse(c.kind()).isEmpty()) {
             throw new InvalidFieldException("/kind", "must be one of " + CatalogModel.KINDS);
         }
         if (!c.slug().matches("[a-z0-9][a-z0-9-]{0,62}")) {
@@ -347,7 +330,7 @@ public final class CatalogService {
         if (!CatalogModel.VISIBILITIES.contains(c.visibility())) {
             throw new InvalidFieldException("/visibility", "must be one of " + CatalogModel.VISIBILITIES);
         }
-        if ("algorithm".equals(c.kind()) && c.algorithmSpec() == null) {
+        if (ModelKind.parse(c.kind()).orElseThrow() == ModelKind.ALGORITHM && c.algorithmSpec() == null) {
             throw new InvalidFieldException("/algorithm", "an algorithm needs its hyperparameters and expected data");
         }
     }

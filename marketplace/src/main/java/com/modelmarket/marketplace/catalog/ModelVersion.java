@@ -6,7 +6,7 @@ import java.time.OffsetDateTime;
 import java.util.UUID;
 
 /** An immutable version of a model: its artifact, manifest, state and what the platform measured. */
-public record ModelVersion(UUID id, UUID modelId, UUID tenantId, String version, String state, String artifactSha256,
+public record ModelVersion(UUID id, UUID modelId, UUID tenantId, String version, VersionState state, String artifactSha256,
                            long artifactSize, JsonObject manifest, long loadMillis, long singleLatencyMicros,
                            OffsetDateTime createdAt, OffsetDateTime publishedAt, OffsetDateTime deprecatedAt,
                            OffsetDateTime retiredAt) {
@@ -23,21 +23,21 @@ public record ModelVersion(UUID id, UUID modelId, UUID tenantId, String version,
 
     static ModelVersion from(Row r) {
         return new ModelVersion(r.getUUID("id"), r.getUUID("model_id"), r.getUUID("tenant_id"), r.getString("version"),
-                r.getString("state"), r.getString("artifact_sha256"), r.getLong("artifact_size"),
+                VersionState.parse(r.getString("state")), r.getString("artifact_sha256"), r.getLong("artifact_size"),
                 (JsonObject) r.getValue("manifest"), r.getLong("load_millis"), r.getLong("single_latency_micros"),
                 r.getOffsetDateTime("created_at"), r.getOffsetDateTime("published_at"),
                 r.getOffsetDateTime("deprecated_at"), r.getOffsetDateTime("retired_at"));
     }
 
     public boolean serves() {
-        return "published".equals(state) || "deprecated".equals(state);
+        return state.serves();
     }
 
     public JsonObject toJson() {
         return new JsonObject()
                 .put("id", id.toString())
                 .put("version", version)
-                .put("state", state)
+                .put("state", state.wire())
                 .put("artifact", new JsonObject().put("sha256", artifactSha256).put("sizeBytes", artifactSize))
                 .put("manifest", manifest)
                 .put("measured", new JsonObject().put("artifactSizeBytes", artifactSize).put("loadMillis", loadMillis)

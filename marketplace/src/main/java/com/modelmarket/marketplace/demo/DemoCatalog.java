@@ -8,6 +8,7 @@ import com.modelmarket.marketplace.auth.AuthService;
 import com.modelmarket.marketplace.catalog.CatalogService;
 import com.modelmarket.marketplace.catalog.CatalogService.CardInput;
 import com.modelmarket.marketplace.config.AppConfig;
+import com.modelmarket.marketplace.plans.Plan;
 import com.modelmarket.marketplace.plans.PlanService;
 import com.modelmarket.marketplace.plans.PlanService.PlanInput;
 import com.modelmarket.marketplace.subscriptions.SubscriptionService;
@@ -113,7 +114,7 @@ public final class DemoCatalog {
         }).compose(v -> s.auth().signUp("Demo Consumer", CONSUMER_EMAIL, "Demo Consumer", consumerPassword)).compose(con -> {
             Actor consumer = Actor.system(new Principal(con.owner().id(), con.tenant().id(), Role.OWNER, con.session().userId()));
             return s.plans().list(Optional.of(consumer.principal()), "digits-mlp").compose(plans -> s.subscriptions()
-                    .subscribe(consumer, "digits-mlp", plans.stream().filter(p -> p.type().equals("free")).findFirst()
+                    .subscribe(consumer, "digits-mlp", plans.stream().filter(Plan::free).findFirst()
                             .orElseThrow().id()));
         }).map(v -> new Credentials(publisherPassword, consumerPassword));
     }
@@ -138,14 +139,14 @@ public final class DemoCatalog {
                     .compose(model -> s.catalog().recordUpload(publisher.principal(), artifact))
                     .compose(uploaded -> s.catalog().createVersion(publisher, m.slug(), "1.0.0", Optional.of(artifact.sha256()),
                             Optional.of(manifest), Optional.empty()))
-                    .compose(version -> s.catalog().changeState(publisher, m.slug(), "1.0.0", "published"))
+                    .compose(version -> s.catalog().changeState(publisher, m.slug(), "1.0.0", com.modelmarket.marketplace.catalog.VersionState.PUBLISHED))
                     .compose(version -> s.catalog().moveAlias(publisher, m.slug(), "stable", "1.0.0"))
                     .compose(aliases -> s.plans().create(publisher, m.slug(),
-                            new PlanInput("Free", "free", "EUR", 0, 1000, 0, 60)))
+                            new PlanInput("Free", com.modelmarket.billing.PlanType.FREE, "EUR", 0, 1000, 0, 60)))
                     .compose(plan -> s.plans().create(publisher, m.slug(),
-                            new PlanInput("Pay as you go", "pay_as_you_go", "EUR", 0, 0, 50, 600)))
+                            new PlanInput("Pay as you go", com.modelmarket.billing.PlanType.PAY_AS_YOU_GO, "EUR", 0, 0, 50, 600)))
                     .compose(plan -> s.plans().create(publisher, m.slug(),
-                            new PlanInput("Pro", "monthly", "EUR", 4900, 100_000, 30, 6000)))
+                            new PlanInput("Pro", com.modelmarket.billing.PlanType.MONTHLY, "EUR", 4900, 100_000, 30, 6000)))
                     .mapEmpty();
         });
     }

@@ -145,7 +145,7 @@ public final class InferenceRoutes {
                 .putHeader(RateLimitHeaders.POLICY, RateLimitHeaders.policy(outcome.rate().limit(), RateLimiter.WINDOW_SECONDS))
                 .putHeader(RateLimitHeaders.STATE, RateLimitHeaders.state(outcome.rate().remaining(), outcome.rate().resetSeconds()));
         var version = outcome.target().version();
-        if ("deprecated".equals(version.state())) {
+        if (version.state() == com.modelmarket.marketplace.catalog.VersionState.DEPRECATED) {
             long at = version.deprecatedAt() == null ? 0 : version.deprecatedAt().toEpochSecond();
             response.putHeader("Deprecation", "@" + at)
                     .putHeader("Link", "</api/v1/models/" + outcome.target().model().slug() + ">; rel=\"deprecation\"");

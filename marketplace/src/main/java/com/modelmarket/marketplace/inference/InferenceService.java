@@ -7,6 +7,8 @@ import com.modelmarket.marketplace.apikeys.KeyPrincipal;
 import com.modelmarket.marketplace.catalog.ArtifactValidator;
 import com.modelmarket.marketplace.catalog.CatalogChanges;
 import com.modelmarket.marketplace.catalog.CatalogModel;
+import com.modelmarket.marketplace.catalog.VersionState;
+import com.modelmarket.marketplace.plans.Plan;
 import com.modelmarket.marketplace.catalog.CatalogService;
 import com.modelmarket.marketplace.catalog.ModelVersion;
 import com.modelmarket.marketplace.util.SingleFlight;
@@ -117,14 +119,14 @@ public final class InferenceService {
 
     private Future<InferenceTarget> lookup(UUID tenantId, String name, String versionOrAlias, boolean requireEntitlement) {
         return catalog.visible(tenantId, name).compose(model -> {
-            if (!"model".equals(model.kind())) {
+            if (model.kind() != com.modelmarket.marketplace.catalog.ModelKind.MODEL) {
                 return Future.failedFuture(new NotFoundException("Model"));
             }
             boolean own = model.tenantId().equals(tenantId);
             return catalog.resolve(tenantId, model.id(), versionOrAlias).compose(found -> {
-                ModelVersion v = found.filter(x -> own || !"draft".equals(x.state()))
+                ModelVersion v = found.filter(x -> own || x.state() != VersionState.DRAFT)
                         .orElseThrow(() -> new NotFoundException("Version " + (versionOrAlias == null ? "" : versionOrAlias)));
-                if ("retired".equals(v.state())) {
+                if (v.state() == VersionState.RETIRED) {
                     return Future.failedFuture(new VersionRetiredException(model.slug(), v.version()));
                 }
                 return manifestOf(tenantId, v)
@@ -175,7 +177,7 @@ public final class InferenceService {
                         RateLimiter.WINDOW_SECONDS));
             }
             TensorCodec.Decoded decoded = TensorCodec.decode(body, binary, target.manifest(), limits);
-            Future<Void> quota = target.plan().filter(p -> "free".equals(p.type()))
+            Future<Void> quota = target.plan().filter(Plan::free)
                     .map(p -> quotas.acquire(caller.tenantId(), target.model().id(), p.includedCalls()).compose(q -> q.allowed()
                             ? Future.<Void>succeededFuture()
                             : Future.failedFuture(new QuotaExhaustedException("The free plan's " + q.cap() + " calls for this month are used up;"
@@ -254,7 +256,7 @@ public final class InferenceService {
     }
 
     private void releaseQuota(KeyPrincipal caller, InferenceTarget target) {
-        target.plan().filter(p -> "free".equals(p.type())).ifPresent(p -> quotas.release(caller.tenantId(), target.model().id()));
+        target.plan().filter(Plan::free).ifPresent(p -> quotas.release(caller.tenantId(), target.model().id()));
     }
 
     /** The metadata of a model version, as the Open Inference Protocol describes it. */

@@ -87,7 +87,7 @@ public final class UsageQueries {
                     for (Row r : rows) {
                         long used = r.getLong("used");
                         long included = r.getLong("included_calls");
-                        boolean capped = "free".equals(r.getString("type"));
+                        boolean capped = com.modelmarket.marketplace.plans.Plan.storedType(r.getString("type")) == com.modelmarket.billing.PlanType.FREE;
                         items.add(new JsonObject()
                                 .put("subscriptionId", r.getUUID("id").toString())
                                 .put("model", r.getString("slug"))

@@ -23,7 +23,7 @@ final class PlanRepository {
         return tx.preparedQuery("INSERT INTO plans AS p (model_id, tenant_id, name, type, currency, "
                         + "monthly_fee_minor, included_calls, price_per_1000_minor, rate_limit_per_minute) "
                         + "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING " + COLUMNS)
-                .execute(Tuple.from(new Object[] {modelId, tenantId, in.name(), in.type(), in.currency(),
+                .execute(Tuple.from(new Object[] {modelId, tenantId, in.name(), Plan.wire(in.type()), in.currency(),
                         in.monthlyFeeMinor(), in.includedCalls(), in.pricePer1000Minor(), in.rateLimitPerMinute()}))
                 .map(rows -> from(rows.iterator().next()));
     }
@@ -62,7 +62,7 @@ final class PlanRepository {
 
     private static Plan from(Row r) {
         return new Plan(r.getUUID("id"), r.getUUID("model_id"), r.getUUID("tenant_id"), r.getString("name"),
-                r.getString("type"), r.getString("currency"), r.getLong("monthly_fee_minor"), r.getLong("included_calls"),
+                Plan.storedType(r.getString("type")), r.getString("currency"), r.getLong("monthly_fee_minor"), r.getLong("included_calls"),
                 r.getLong("price_per_1000_minor"), r.getInteger("rate_limit_per_minute"),
                 r.getOffsetDateTime("created_at"), r.getOffsetDateTime("archived_at"));
     }

@@ -34,7 +34,8 @@ public final class PlanRoutes {
 
     private void create(RoutingContext ctx) {
         JsonBody b = JsonBody.of(ctx);
-        PlanService.PlanInput in = new PlanService.PlanInput(b.requiredString("name", 100), b.requiredString("type", 20),
+        PlanService.PlanInput in = new PlanService.PlanInput(b.requiredString("name", 100),
+                PlanService.PlanInput.type(b.requiredString("type", 20)),
                 b.requiredString("currency", 3), b.longValue("monthlyFeeMinor", 0, 0, Long.MAX_VALUE / 1000),
                 b.longValue("includedCalls", 0, 0, Long.MAX_VALUE / 1000),
                 b.longValue("pricePer1000Minor", 0, 0, Long.MAX_VALUE / 1000),

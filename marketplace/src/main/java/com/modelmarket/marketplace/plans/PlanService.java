@@ -1,5 +1,6 @@
 package com.modelmarket.marketplace.plans;
 
+import com.modelmarket.billing.PlanType;
 import com.modelmarket.marketplace.audit.Actor;
 import com.modelmarket.marketplace.audit.AuditLog;
 import com.modelmarket.marketplace.auth.Principal;
@@ -34,10 +35,10 @@ public final class PlanService {
     }
 
     /** A plan as a publisher defines it. */
-    public record PlanInput(String name, String type, String currency, long monthlyFeeMinor, long includedCalls,
+    public record PlanInput(String name, PlanType type, String currency, long monthlyFeeMinor, long includedCalls,
                             long pricePer1000Minor, int rateLimitPerMinute) {
         public PlanInput {
-            if (!isKnownType(type)) {
+            if (type == null) {
                 throw new InvalidFieldException("/type", "must be one of " + Plan.TYPES);
             }
             if (!currency.matches("[A-Z]{3}")) {
@@ -50,17 +51,17 @@ public final class PlanService {
                 throw new InvalidFieldException("/rateLimitPerMinute", "must be between 1 and 1000000");
             }
             switch (type) {
-                case "free" -> {
+                case FREE -> {
                     if (monthlyFeeMinor != 0 || pricePer1000Minor != 0 || includedCalls < 1) {
                         throw new InvalidFieldException("/includedCalls", "a free plan has a monthly allowance (includedCalls > 0) and no prices");
                     }
                 }
-                case "pay_as_you_go" -> {
+                case PAY_AS_YOU_GO -> {
                     if (monthlyFeeMinor != 0 || includedCalls != 0 || pricePer1000Minor < 1) {
                         throw new InvalidFieldException("/pricePer1000Minor", "a pay-as-you-go plan has only a price per 1,000 calls (> 0)");
                     }
                 }
-                default -> {
+                case MONTHLY -> {
                     if (monthlyFeeMinor < 1) {
                         throw new InvalidFieldException("/monthlyFeeMinor", "a monthly plan has a flat fee (> 0)");
                     }
@@ -68,8 +69,9 @@ public final class PlanService {
             }
         }
 
-        private static boolean isKnownType(String type) {
-            return Plan.TYPES.contains(type);
+        /** The type named on the wire, parsed at the edge; null (refused by the constructor) if it names none. */
+        public static PlanType type(String wire) {
+            return Plan.parseType(wire).orElse(null);
         }
     }
 

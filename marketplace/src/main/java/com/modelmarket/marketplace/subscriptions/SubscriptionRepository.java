@@ -103,7 +103,7 @@ final class SubscriptionRepository {
 
     private static Plan planFrom(Row r) {
         return new Plan(r.getUUID("id"), r.getUUID("model_id"), r.getUUID("tenant_id"), r.getString("name"),
-                r.getString("type"), r.getString("currency"), r.getLong("monthly_fee_minor"), r.getLong("included_calls"),
+                com.modelmarket.marketplace.plans.Plan.storedType(r.getString("type")), r.getString("currency"), r.getLong("monthly_fee_minor"), r.getLong("included_calls"),
                 r.getLong("price_per_1000_minor"), r.getInteger("rate_limit_per_minute"),
                 r.getOffsetDateTime("created_at"), r.getOffsetDateTime("archived_at"));
     }
