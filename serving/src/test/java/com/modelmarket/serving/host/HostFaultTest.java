@@ -289,7 +289,9 @@ class HostFaultTest {
                     && f.outcome() == com.modelmarket.serving.RequestOutcome.SUCCESS).count();
             System.out.printf("SIG%s: %d of %d calls of the crashed tenant failed, %d of the other tenant's all served;"
                     + " %d successful facts so far%n", signal, failed, mine.size(), theirs.size(), answeredFacts);
-            assertTrue(failed > 0 && failed < mine.size(), "some calls were in flight: " + failed);
+            // only calls on the host when it died fail (possibly none), and those sent while a second death in a
+            // row holds its restart back (503 with Retry-After); the rest are served
+            assertTrue(failed < mine.size(), "some calls were served: " + failed + " failed");
         }
     }
 }
