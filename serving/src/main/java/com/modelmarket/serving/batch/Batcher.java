@@ -10,7 +10,6 @@ import com.modelmarket.serving.ServingConfig;
 import com.modelmarket.serving.ServingException;
 import com.modelmarket.serving.metrics.ModelMetrics;
 import com.modelmarket.serving.model.Tensor;
-import io.vertx.core.AsyncResult;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -18,7 +17,6 @@ import io.vertx.core.Vertx;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -52,10 +50,9 @@ import org.slf4j.LoggerFactory;
  *       that bigger batches are no faster per item ({@link #useBatchCap}).
  * </ul>
  *
- * <p>Parts: the {@link RequestQueue}, the {@link WorkerSlots} (idle, busy and starting workers),
- * the {@link RunningRequests}, the {@link Linger} timer, the {@link DeadlineWatch} (one timer for
- * every deadline) and the {@link StuckWorkerPolicy}; a batch's {@link BatchResult} is read outside
- * the lock. State is guarded by this object's lock. Whatever a locked section decides to do that reaches
+ * <p>Parts: the {@link RequestQueue}, the {@link WorkerSlots} (idle, busy, starting), the {@link
+ * BatchRunner} and its {@link RunningBatches}, the {@link Linger} timer, the {@link DeadlineWatch}
+ * (one timer for every deadline), the {@link StuckWorkerPolicy}. State is guarded by this object's lock. Whatever a locked section decides to do that reaches
  * other threads (starting a batch or a worker, answering callers on their Vert.x contexts, one
  * task per context) is collected in {@link Effects} and done after the lock is released, so
  * workers and the event loop never wait on each other's wake-ups.
@@ -84,17 +81,16 @@ public final class Batcher {
     }
 
     private static final Logger LOG = LoggerFactory.getLogger(Batcher.class);
-    private static final AtomicLong BATCH_IDS = new AtomicLong();
 
     private final ModelKey key;
     private final PoolConfig config;
-    private final ModelMetrics metrics;
     private final Responder responder;
     private final StuckWorkerPolicy stuck;
     private final DeadlineWatch deadlines;
     private final Linger linger;
     private final WorkerSlots slots;
     private final RunningBatches running;
+    private final BatchRunner runner;
 
     private final RequestQueue queue = new RequestQueue();
     private int batchCap;
@@ -118,13 +114,14 @@ public final class Batcher {
             Consumer<RequestFacts> factsListener, Duration stuckGrace) {
         this.key = key;
         this.config = config;
-        this.metrics = metrics;
         this.responder = new Responder(key, metrics, factsListener);
         this.stuck = new StuckWorkerPolicy(key, config.maxWorkers(), stuckGrace, scaler, metrics);
         this.deadlines = new DeadlineWatch(vertx, this::onDeadlineTimer);
         this.linger = new Linger(vertx, config.maxBatchDelay(), this::onLingerTimer);
         this.slots = new WorkerSlots(scaler);
         this.running = new RunningBatches(key, responder, slots, scaler, metrics);
+        this.runner = new BatchRunner(this, key, metrics, stuck, running, deadlines, this::topUpLocked,
+                this::dispatchLocked);
         this.batchCap = config.maxBatchSize();
     }
 
@@ -178,12 +175,7 @@ public final class Batcher {
 
     /** A worker asked for through the {@link Scaler} (or announced) is ready. */
     public void workerStarted(BatchWorker worker) {
-        Effects fx = new Effects();
-        synchronized (this) {
-            slots.started(worker, System.nanoTime());
-            dispatchLocked(fx);
-        }
-        fx.run();
+        changeAndDispatch(() -> slots.started(worker, System.nanoTime()));
     }
 
     /**
@@ -212,12 +204,7 @@ public final class Batcher {
      * faster per item); clamped to 1..{@code maxBatchSize}.
      */
     public void useBatchCap(int cap) {
-        Effects fx = new Effects();
-        synchronized (this) {
-            batchCap = Math.max(1, Math.min(config.maxBatchSize(), cap));
-            dispatchLocked(fx);
-        }
-        fx.run();
+        changeAndDispatch(() -> batchCap = Math.max(1, Math.min(config.maxBatchSize(), cap)));
     }
 
     public synchronized int batchCap() {
@@ -265,14 +252,11 @@ public final class Batcher {
      * @return the idle workers, for the caller to stop
      */
     public List<BatchWorker> modelLost() {
-        Effects fx = new Effects();
-        List<BatchWorker> gone;
-        synchronized (this) {
-            gone = slots.takeIdle();
+        List<BatchWorker> gone = new ArrayList<>();
+        changeAndDispatch(() -> {
+            gone.addAll(slots.takeIdle());
             modelLoaded = false;
-            dispatchLocked(fx);
-        }
-        fx.run();
+        });
         return gone;
     }
 
@@ -348,13 +332,8 @@ public final class Batcher {
                 linger.arm(oldest, now);
                 break;
             }
-            running.start(members, now);
+            runner.launchLocked(fx, members, items, slots.take(), now); // marks them RUNNING
             queue.removeBatch(items);
-            BatchWorker worker = slots.take();
-            Batch batch = new Batch(BATCH_IDS.incrementAndGet(), members, items);
-            StuckWorkerPolicy.InFlight f = stuck.started(batch, worker, now);
-            deadlines.watch(f.stuckAtNanos);
-            fx.act(() -> run(f, batch));
         }
         if (!queue.isEmpty() && !closed && slots.wantAnother(queue.items(), batchCap, stuck.freeSlots())) {
             slots.startOne(fx);
@@ -363,47 +342,14 @@ public final class Batcher {
     }
 
     private void onLingerTimer() {
-        Effects fx = new Effects();
-        synchronized (this) {
-            linger.fired();
-            dispatchLocked(fx);
-        }
-        fx.run();
+        changeAndDispatch(linger::fired);
     }
 
-    private void run(StuckWorkerPolicy.InFlight f, Batch batch) {
-        Future<BatchOutput> output;
-        try {
-            output = f.worker.run(batch);
-        } catch (RuntimeException | Error e) { // NOPMD: a worker that throws must not leave the batch hanging
-            output = Future.failedFuture(e);
-        }
-        output.onComplete(ar -> batchDone(f, batch, ar));
-    }
-
-    private void batchDone(StuckWorkerPolicy.InFlight f, Batch batch, AsyncResult<BatchOutput> ar) {
-        f.ended.tryComplete();
-        Effects late = new Effects();
-        boolean inService;
-        synchronized (this) {
-            inService = stuck.ended(late, f, batch);
-            if (!inService) { // its callers were answered long ago: only its slot comes back
-                topUpLocked(late);
-                dispatchLocked(late);
-                checkDrainedLocked(late);
-            }
-        }
-        if (!inService) {
-            late.run();
-            return;
-        }
-        BatchResult result = BatchResult.of(key, batch, ar, f.startedNanos);
-        metrics.batch(batch.items(), result.computeNanos());
+    /** Makes {@code change} under the lock, dispatches, and acts on that once the lock is released. */
+    private void changeAndDispatch(Runnable change) {
         Effects fx = new Effects();
         synchronized (this) {
-            if (running.finish(fx, f.worker, batch, result)) {
-                topUpLocked(fx); // a broken worker is replaced
-            }
+            change.run();
             dispatchLocked(fx);
         }
         fx.run();
