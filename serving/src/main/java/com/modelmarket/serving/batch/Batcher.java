@@ -1,6 +1,5 @@
 package com.modelmarket.serving.batch;
 
-import com.modelmarket.serving.DeadlineExceededException;
 import com.modelmarket.serving.InferenceFailedException;
 import com.modelmarket.serving.InferenceResult;
 import com.modelmarket.serving.ModelKey;
@@ -11,18 +10,13 @@ import com.modelmarket.serving.ServingConfig;
 import com.modelmarket.serving.ServingException;
 import com.modelmarket.serving.metrics.ModelMetrics;
 import com.modelmarket.serving.model.Tensor;
-import io.vertx.core.AsyncResult;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -56,8 +50,9 @@ import org.slf4j.LoggerFactory;
  *       that bigger batches are no faster per item ({@link #useBatchCap}).
  * </ul>
  *
- * <p>Parts: the {@link RequestQueue}, the {@link DeadlineWatch} (one timer for every deadline) and
- * the {@link StuckWorkerPolicy}. State is guarded by this object's lock. Whatever a locked section decides to do that reaches
+ * <p>Parts: the {@link RequestQueue}, the {@link WorkerSlots} (idle, busy, starting), the {@link
+ * BatchRunner} and its {@link RunningBatches}, the {@link Linger} timer, the {@link DeadlineWatch}
+ * (one timer for every deadline), the {@link StuckWorkerPolicy}. State is guarded by this object's lock. Whatever a locked section decides to do that reaches
  * other threads (starting a batch or a worker, answering callers on their Vert.x contexts, one
  * task per context) is collected in {@link Effects} and done after the lock is released, so
  * workers and the event loop never wait on each other's wake-ups.
@@ -86,34 +81,23 @@ public final class Batcher {
     }
 
     private static final Logger LOG = LoggerFactory.getLogger(Batcher.class);
-    private static final AtomicLong BATCH_IDS = new AtomicLong();
-    private static final long NO_TIMER = -1;
 
-    private final Vertx vertx;
     private final ModelKey key;
     private final PoolConfig config;
-    private final long maxBatchDelayNanos;
-    private final Scaler scaler;
-    private final ModelMetrics metrics;
     private final Responder responder;
     private final StuckWorkerPolicy stuck;
     private final DeadlineWatch deadlines;
+    private final Linger linger;
+    private final WorkerSlots slots;
+    private final RunningBatches running;
+    private final BatchRunner runner;
 
     private final RequestQueue queue = new RequestQueue();
-    private final ArrayDeque<IdleWorker> idle = new ArrayDeque<>();
-    /** Requests now computing, so that {@link #abort} can answer them. */
-    private final Set<PendingRequest> running = new HashSet<>();
     private int batchCap;
-    private int busy;
-    private int starting;
     private boolean modelLoaded;
     private boolean closed;
-    private long lingerTimer = NO_TIMER;
     private long lastUsedNanos = System.nanoTime();
-    private double avgBatchNanos = 1_000_000;
     private final Promise<Void> drained = Promise.promise();
-
-    private record IdleWorker(BatchWorker worker, long sinceNanos) {}
 
     public Batcher(
             Vertx vertx, ModelKey key, PoolConfig config, Scaler scaler, ModelMetrics metrics,
@@ -128,15 +112,16 @@ public final class Batcher {
     public Batcher(
             Vertx vertx, ModelKey key, PoolConfig config, Scaler scaler, ModelMetrics metrics,
             Consumer<RequestFacts> factsListener, Duration stuckGrace) {
-        this.vertx = vertx;
         this.key = key;
         this.config = config;
-        this.maxBatchDelayNanos = config.maxBatchDelay().toNanos();
-        this.scaler = scaler;
-        this.metrics = metrics;
         this.responder = new Responder(key, metrics, factsListener);
         this.stuck = new StuckWorkerPolicy(key, config.maxWorkers(), stuckGrace, scaler, metrics);
         this.deadlines = new DeadlineWatch(vertx, this::onDeadlineTimer);
+        this.linger = new Linger(vertx, config.maxBatchDelay(), this::onLingerTimer);
+        this.slots = new WorkerSlots(scaler);
+        this.running = new RunningBatches(key, responder, slots, scaler, metrics);
+        this.runner = new BatchRunner(this, key, metrics, stuck, running, deadlines, this::topUpLocked,
+                this::dispatchLocked);
         this.batchCap = config.maxBatchSize();
     }
 
@@ -158,17 +143,17 @@ public final class Batcher {
         synchronized (this) {
             lastUsedNanos = now;
             if (closed) {
-                refuse(fx, r, new OverloadedException(key + " is shutting down", Duration.ofSeconds(1)));
+                responder.refuse(fx, r, new OverloadedException(key + " is shutting down", Duration.ofSeconds(1)));
             } else if (stuck.allSlotsHeld()) {
-                refuse(fx, r, stuck.allStuck());
+                responder.refuse(fx, r, stuck.allStuck());
             } else if (queue.items() + items > config.maxQueue()) {
-                refuse(fx, r, new OverloadedException(
+                responder.refuse(fx, r, new OverloadedException(
                         key + " has " + queue.items() + " items queued (limit " + config.maxQueue() + ")",
-                        retryAfterLocked()));
+                        slots.retryAfter(queue.items(), batchCap)));
             } else if (deadlineNanos <= now) {
-                expire(fx, r, now);
+                responder.expire(fx, r, now);
             } else {
-                r.behindBusy = idle.isEmpty() && busy > 0;
+                r.behindBusy = !slots.hasIdle() && slots.busy() > 0;
                 r.cold = !modelLoaded;
                 queue.add(r);
                 deadlines.watch(deadlineNanos);
@@ -185,18 +170,12 @@ public final class Batcher {
      * the version cannot be retired.
      */
     public synchronized void expectWorkers(int count) {
-        starting += count;
+        slots.expect(count);
     }
 
     /** A worker asked for through the {@link Scaler} (or announced) is ready. */
     public void workerStarted(BatchWorker worker) {
-        Effects fx = new Effects();
-        synchronized (this) {
-            starting--;
-            idle.push(new IdleWorker(worker, System.nanoTime()));
-            dispatchLocked(fx);
-        }
-        fx.run();
+        changeAndDispatch(() -> slots.started(worker, System.nanoTime()));
     }
 
     /**
@@ -206,11 +185,11 @@ public final class Batcher {
     public void workerFailed(Throwable cause) {
         Effects fx = new Effects();
         synchronized (this) {
-            starting--;
-            if (busy + idle.size() + starting == 0 && !queue.isEmpty()) {
+            slots.startFailed();
+            if (slots.all() == 0 && !queue.isEmpty()) {
                 LOG.warn("{}: no worker could start, failing {} queued request(s): {}", key,
                         queue.size(), cause.toString());
-                failQueuedLocked(fx, cause instanceof ServingException se
+                responder.failAll(fx, queue, cause instanceof ServingException se
                         ? se
                         : new InferenceFailedException(key + " could not be started: " + cause.getMessage(),
                                 cause));
@@ -225,12 +204,7 @@ public final class Batcher {
      * faster per item); clamped to 1..{@code maxBatchSize}.
      */
     public void useBatchCap(int cap) {
-        Effects fx = new Effects();
-        synchronized (this) {
-            batchCap = Math.max(1, Math.min(config.maxBatchSize(), cap));
-            dispatchLocked(fx);
-        }
-        fx.run();
+        changeAndDispatch(() -> batchCap = Math.max(1, Math.min(config.maxBatchSize(), cap)));
     }
 
     public synchronized int batchCap() {
@@ -253,14 +227,7 @@ public final class Batcher {
      * oldest first; the caller stops them.
      */
     public synchronized List<BatchWorker> retireIdle(Duration idleTimeout, int keep) {
-        List<BatchWorker> retired = new ArrayList<>();
-        long now = System.nanoTime();
-        while (!idle.isEmpty()
-                && busy + idle.size() + starting > keep
-                && now - idle.peekLast().sinceNanos() >= idleTimeout.toNanos()) {
-            retired.add(idle.pollLast().worker());
-        }
-        return retired;
+        return slots.retireIdle(idleTimeout.toNanos(), keep, System.nanoTime());
     }
 
     /**
@@ -274,7 +241,7 @@ public final class Batcher {
             return null;
         }
         modelLoaded = false;
-        return takeIdleLocked();
+        return slots.takeIdle();
     }
 
     /**
@@ -285,14 +252,11 @@ public final class Batcher {
      * @return the idle workers, for the caller to stop
      */
     public List<BatchWorker> modelLost() {
-        Effects fx = new Effects();
-        List<BatchWorker> gone;
-        synchronized (this) {
-            gone = takeIdleLocked();
+        List<BatchWorker> gone = new ArrayList<>();
+        changeAndDispatch(() -> {
+            gone.addAll(slots.takeIdle());
             modelLoaded = false;
-            dispatchLocked(fx);
-        }
-        fx.run();
+        });
         return gone;
     }
 
@@ -304,9 +268,9 @@ public final class Batcher {
         Effects fx = new Effects();
         synchronized (this) {
             closed = true;
-            cancelLingerLocked();
-            if (busy + idle.size() + starting == 0) {
-                failQueuedLocked(fx, new OverloadedException(key + " is shutting down", Duration.ofSeconds(1)));
+            linger.cancel();
+            if (slots.all() == 0) {
+                responder.failAll(fx, queue, new OverloadedException(key + " is shutting down", Duration.ofSeconds(1)));
             }
             dispatchLocked(fx);
         }
@@ -319,10 +283,10 @@ public final class Batcher {
         Effects fx = new Effects();
         synchronized (this) {
             closed = true;
-            cancelLingerLocked();
-            failQueuedLocked(fx, error);
+            linger.cancel();
+            responder.failAll(fx, queue, error);
             // running batches keep their worker until they end; their callers are answered now
-            answerRunningLocked(fx, Long.MAX_VALUE, error);
+            running.answerDue(fx, Long.MAX_VALUE, error);
             fx.act(drained::tryComplete);
         }
         fx.run();
@@ -333,15 +297,15 @@ public final class Batcher {
     }
 
     public synchronized int workers() {
-        return busy + idle.size();
+        return slots.up();
     }
 
     public synchronized int busyWorkers() {
-        return busy;
+        return slots.busy();
     }
 
     public synchronized boolean isIdle() {
-        return busy == 0 && starting == 0 && queue.isEmpty() && stuck.stuck() == 0;
+        return slots.noneBusyOrStarting() && queue.isEmpty() && stuck.stuck() == 0;
     }
 
     public synchronized long lastUsedNanos() {
@@ -357,161 +321,45 @@ public final class Batcher {
     private void dispatchLocked(Effects fx) {
         // read the clock under the lock: a time read before it could precede a modelLoaded() mark
         long now = System.nanoTime();
-        while (!idle.isEmpty() && !queue.isEmpty()) {
+        while (slots.hasIdle() && !queue.isEmpty()) {
             List<PendingRequest> members = new ArrayList<>();
-            int items = queue.collect(members, batchCap, now, r -> expire(fx, r, now));
+            int items = queue.collect(members, batchCap, now, r -> responder.expire(fx, r, now));
             if (members.isEmpty()) {
                 continue; // the head had expired; look again
             }
             PendingRequest oldest = members.get(0);
-            if (items < batchCap && shouldLinger(oldest, now)) {
-                armLingerLocked(oldest, now);
+            if (items < batchCap && !closed && linger.shouldWait(oldest, batchCap, now)) {
+                linger.arm(oldest, now);
                 break;
             }
-            for (PendingRequest r : members) {
-                r.state = PendingRequest.State.RUNNING;
-                r.startNanos = now;
-                running.add(r);
-            }
+            runner.launchLocked(fx, members, items, slots.take(), now); // marks them RUNNING
             queue.removeBatch(items);
-            BatchWorker worker = idle.pop().worker();
-            busy++;
-            Batch batch = new Batch(BATCH_IDS.incrementAndGet(), members, items);
-            StuckWorkerPolicy.InFlight f = stuck.started(batch, worker, now);
-            deadlines.watch(f.stuckAtNanos);
-            fx.act(() -> run(f, batch));
         }
-        int workers = busy + idle.size() + starting;
-        if (!queue.isEmpty() && idle.isEmpty() && !closed
-                && workers < stuck.freeSlots()
-                && (starting == 0 || queue.items() > starting * batchCap)) {
-            starting++;
-            fx.act(scaler::startWorker);
+        if (!queue.isEmpty() && !closed && slots.wantAnother(queue.items(), batchCap, stuck.freeSlots())) {
+            slots.startOne(fx);
         }
         checkDrainedLocked(fx);
     }
 
-    private boolean shouldLinger(PendingRequest oldest, long now) {
-        return !closed
-                && maxBatchDelayNanos > 0
-                && batchCap > 1
-                && oldest.behindBusy
-                && now - oldest.arrivalNanos < maxBatchDelayNanos;
+    private void onLingerTimer() {
+        changeAndDispatch(linger::fired);
     }
 
-    private void armLingerLocked(PendingRequest oldest, long now) {
-        if (lingerTimer == NO_TIMER) {
-            long delay = DeadlineWatch.millisUntil(oldest.arrivalNanos + maxBatchDelayNanos, now);
-            lingerTimer = vertx.setTimer(delay, id -> {
-                Effects fx = new Effects();
-                synchronized (this) {
-                    lingerTimer = NO_TIMER;
-                    dispatchLocked(fx);
-                }
-                fx.run();
-            });
-        }
-    }
-
-    private void cancelLingerLocked() {
-        if (lingerTimer != NO_TIMER) {
-            vertx.cancelTimer(lingerTimer);
-            lingerTimer = NO_TIMER;
-        }
-    }
-
-    private void run(StuckWorkerPolicy.InFlight f, Batch batch) {
-        Future<BatchOutput> output;
-        try {
-            output = f.worker.run(batch);
-        } catch (RuntimeException | Error e) { // NOPMD: a worker that throws must not leave the batch hanging
-            output = Future.failedFuture(e);
-        }
-        output.onComplete(ar -> batchDone(f, batch, ar));
-    }
-
-    private void batchDone(StuckWorkerPolicy.InFlight f, Batch batch, AsyncResult<BatchOutput> ar) {
-        f.ended.tryComplete();
-        Effects late = new Effects();
-        boolean inService;
-        synchronized (this) {
-            inService = stuck.ended(late, f, batch);
-            if (!inService) { // its callers were answered long ago: only its slot comes back
-                topUpLocked(late);
-                dispatchLocked(late);
-                checkDrainedLocked(late);
-            }
-        }
-        if (!inService) {
-            late.run();
-            return;
-        }
-        BatchWorker worker = f.worker;
-        long computeNanos = ar.succeeded() ? ar.result().computeNanos() : System.nanoTime() - f.startedNanos;
-        boolean broken = ar.failed() && StuckWorkerPolicy.isBroken(ar.cause());
-        List<List<Tensor>> split = null;
-        ServingException error = null;
-        if (ar.succeeded()) {
-            try {
-                split = batch.split(ar.result().outputs());
-            } catch (RuntimeException e) {
-                error = new InferenceFailedException(key + ": " + e.getMessage(), e);
-            }
-        } else {
-            Throwable cause = ar.cause();
-            LOG.warn("{}: batch {} of {} item(s) failed: {}", key, batch.id(), batch.items(),
-                    cause.toString());
-            error = cause instanceof ServingException se
-                    ? se
-                    : new InferenceFailedException(key + " failed on its batch: " + cause.getMessage(),
-                            cause);
-        }
-        metrics.batch(batch.items(), computeNanos);
+    /** Makes {@code change} under the lock, dispatches, and acts on that once the lock is released. */
+    private void changeAndDispatch(Runnable change) {
         Effects fx = new Effects();
         synchronized (this) {
-            busy--;
-            if (broken) {
-                LOG.warn("{}: worker broken by {}; replacing it", key, ar.cause().toString());
-                metrics.workerReplaced(false);
-                fx.act(() -> scaler.stopWorker(worker, Future.succeededFuture()));
-                topUpLocked(fx);
-            } else {
-                idle.push(new IdleWorker(worker, System.nanoTime()));
-            }
-            avgBatchNanos = 0.8 * avgBatchNanos + 0.2 * computeNanos;
-            List<PendingRequest> requests = batch.requests();
-            for (int i = 0; i < requests.size(); i++) {
-                PendingRequest r = requests.get(i);
-                running.remove(r);
-                r.state = PendingRequest.State.DONE;
-                fx.answer(r.context,
-                        responder.ran(r, batch, computeNanos, split == null ? null : split.get(i), error));
-            }
+            change.run();
             dispatchLocked(fx);
         }
         fx.run();
     }
 
-    /**
-     * The worker of a batch far past its deadline was declared stuck ({@link StuckWorkerPolicy}).
-     * Its requests were answered at their deadlines; their facts are published now, not when (if
-     * ever) the batch returns.
-     */
+    /** The worker of a batch far past its deadline was declared stuck ({@link StuckWorkerPolicy}). */
     private void abandonLocked(Effects fx, Batch batch, StuckWorkerPolicy.InFlight f, long now) {
-        busy--;
-        ServingException late = new DeadlineExceededException(
-                key + ": deadline passed while the request was computing", true);
-        for (PendingRequest r : batch.requests()) {
-            running.remove(r);
-            r.state = PendingRequest.State.DONE;
-            if (r.answeredEarly == null) {
-                fx.answer(r.context, responder.answerEarly(r, late));
-            }
-            fx.answer(r.context, responder.ran(r, batch, now - f.startedNanos, null, late));
-        }
-        fx.act(() -> scaler.stopWorker(f.worker, f.ended.future()));
+        running.abandon(fx, batch, f, now);
         if (stuck.allSlotsHeld()) {
-            failQueuedLocked(fx, stuck.allStuck());
+            responder.failAll(fx, queue, stuck.allStuck());
         }
         topUpLocked(fx);
     }
@@ -519,9 +367,8 @@ public final class Batcher {
     /** Starts workers up to the minimum again after one was taken out of service. */
     private void topUpLocked(Effects fx) {
         int target = Math.min(config.minWorkers(), stuck.freeSlots());
-        if (!closed && modelLoaded && busy + idle.size() + starting < target) {
-            starting++;
-            fx.act(scaler::startWorker);
+        if (!closed && modelLoaded && slots.all() < target) {
+            slots.startOne(fx);
         }
     }
 
@@ -533,8 +380,8 @@ public final class Batcher {
                 return; // replaced by an earlier deadline
             }
             long now = System.nanoTime();
-            long next = queue.expireDue(now, r -> expire(fx, r, now));
-            next = Math.min(next, answerRunningLocked(fx, now, null));
+            long next = queue.expireDue(now, r -> responder.expire(fx, r, now));
+            next = Math.min(next, running.answerDue(fx, now, null));
             next = Math.min(next, stuck.sweep(now, (batch, f) -> abandonLocked(fx, batch, f, now)));
             dispatchLocked(fx);
             deadlines.watch(next);
@@ -543,67 +390,10 @@ public final class Batcher {
         fx.run();
     }
 
-    /**
-     * Answers, without waiting for their batch, the running requests whose deadline is at or before
-     * {@code now}: with {@code error}, or past their deadline if it is null. Returns the earliest
-     * deadline of the others.
-     */
-    private long answerRunningLocked(Effects fx, long now, ServingException error) {
-        long next = Long.MAX_VALUE;
-        for (PendingRequest r : running) {
-            if (r.answeredEarly != null) {
-                continue;
-            }
-            if (r.deadlineNanos <= now || error != null) {
-                fx.answer(r.context, responder.answerEarly(r, error != null ? error : new DeadlineExceededException(
-                        key + ": deadline passed while the request was computing", true)));
-            } else {
-                next = Math.min(next, r.deadlineNanos);
-            }
-        }
-        return next;
-    }
-
-    private List<BatchWorker> takeIdleLocked() {
-        List<BatchWorker> all = new ArrayList<>();
-        idle.forEach(w -> all.add(w.worker()));
-        idle.clear();
-        return all;
-    }
-
-    private void failQueuedLocked(Effects fx, ServingException error) {
-        long now = System.nanoTime();
-        queue.clear(r -> {
-            r.state = PendingRequest.State.DONE;
-            fx.answer(r.context, responder.notRun(r, error, now));
-        });
-    }
-
-    /** Fails a request that never ran because its deadline passed. */
-    private void expire(Effects fx, PendingRequest r, long now) {
-        r.state = PendingRequest.State.DONE;
-        fx.answer(r.context, responder.notRun(r, new DeadlineExceededException(key + ": deadline passed after "
-                + Duration.ofNanos(now - r.arrivalNanos).toMillis() + " ms in the queue; not run",
-                false), now));
-    }
-
-    private void refuse(Effects fx, PendingRequest r, ServingException error) {
-        r.state = PendingRequest.State.DONE;
-        fx.answer(r.context, responder.notRun(r, error, r.arrivalNanos));
-    }
-
     private void checkDrainedLocked(Effects fx) {
         // a worker still starting will be deployed: wait for it, so that its owner can stop it
-        if (closed && queue.isEmpty() && busy == 0 && starting == 0) {
+        if (closed && queue.isEmpty() && slots.noneBusyOrStarting()) {
             fx.act(drained::tryComplete);
         }
-    }
-
-    private Duration retryAfterLocked() {
-        int workers = Math.max(1, busy + idle.size());
-        double batchesAhead = (double) queue.items() / batchCap + 1;
-        long nanos = (long) (batchesAhead * avgBatchNanos / workers);
-        long seconds = Math.max(1, Math.min(60, (nanos + 999_999_999L) / 1_000_000_000L));
-        return Duration.ofSeconds(seconds);
     }
 }

@@ -9,6 +9,7 @@ import com.modelmarket.serving.RequestFacts;
 import com.modelmarket.serving.ServingException;
 import com.modelmarket.serving.metrics.ModelMetrics;
 import com.modelmarket.serving.model.Tensor;
+import java.time.Duration;
 import java.util.List;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -17,7 +18,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Builds the answer of a request: a task for its caller's context that publishes the request's
  * facts exactly once (metrics, then the listener) and then completes the caller's future. The
- * batcher decides answers under its lock and runs these tasks after releasing it.
+ * batcher decides answers under its lock and runs these tasks after releasing it; the ones for
+ * requests that never ran go straight into the locked section's {@link Effects}.
  */
 final class Responder {
 
@@ -50,6 +52,29 @@ final class Responder {
     /** A request that never ran: refused, expired in the queue, or failed with its queue. */
     Runnable notRun(PendingRequest r, ServingException error, long now) {
         return answer(r, null, error, facts(r, outcomeOf(error), now, 0, null));
+    }
+
+    /** Refuses a request on arrival: it never queued. */
+    void refuse(Effects fx, PendingRequest r, ServingException error) {
+        r.state = PendingRequest.State.DONE;
+        fx.answer(r.context, notRun(r, error, r.arrivalNanos));
+    }
+
+    /** Fails a request that never ran because its deadline passed while it queued. */
+    void expire(Effects fx, PendingRequest r, long now) {
+        r.state = PendingRequest.State.DONE;
+        fx.answer(r.context, notRun(r, new DeadlineExceededException(key + ": deadline passed after "
+                + Duration.ofNanos(now - r.arrivalNanos).toMillis() + " ms in the queue; not run",
+                false), now));
+    }
+
+    /** Fails every request still queued with {@code error}, emptying the queue. */
+    void failAll(Effects fx, RequestQueue queue, ServingException error) {
+        long now = System.nanoTime();
+        queue.clear(r -> {
+            r.state = PendingRequest.State.DONE;
+            fx.answer(r.context, notRun(r, error, now));
+        });
     }
 
     /** Answers a running request now (deadline, shutdown); its facts follow when its batch ends. */

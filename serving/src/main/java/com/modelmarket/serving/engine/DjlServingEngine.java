@@ -45,8 +45,9 @@ import org.slf4j.LoggerFactory;
  * ({@link InProcessRuntime}, trusted use only); {@link VersionWorkers} starts and stops the
  * workers on it.
  *
- * <p>Versions: each {@link ServedVersion} moves through its {@link VersionState}s only here, under
- * the engine's lock; a version is registered while it is in the version table.
+ * <p>Versions: each {@link ServedVersion} moves through its {@link VersionState}s only here and in
+ * {@link ModelLoads} (loading, unloading to make room or when idle), under the engine's lock; a
+ * version is registered while it is in the version table.
  *
  * <p>Faults: in-process, a worker stuck in a forward pass (its batch far past its deadline) gives
  * its compute permit back and keeps a spare thread until the pass returns, while a fresh worker
@@ -72,6 +73,7 @@ public final class DjlServingEngine implements ServingEngine, VersionWorkers.Ver
     private final ModelRuntime runtime;
     private final VersionWorkers workers;
     private final MemoryAccount memory;
+    private final ModelLoads loads;
     private final RequestListeners listeners = new RequestListeners();
     private final Map<ModelKey, ServedVersion> versions = new HashMap<>();
     private final long sweepTimer;
@@ -93,6 +95,7 @@ public final class DjlServingEngine implements ServingEngine, VersionWorkers.Ver
         this.runtime = runtime;
         this.workers = new VersionWorkers(vertx, runtime, this, config.shutdownTimeout());
         this.memory = new MemoryAccount(config.memoryBudgetBytes(), runtime.ownerOverheadBytes());
+        this.loads = new ModelLoads(this, runtime, memory, workers);
         runtime.onModelLost(this::modelLost);
         ModelMetrics.hostGauges(registry, runtime::hosts);
         this.sweepTimer = vertx.setPeriodic(config.idleCheckInterval().toMillis(), id -> sweepIdle());
@@ -250,63 +253,11 @@ public final class DjlServingEngine implements ServingEngine, VersionWorkers.Ver
         return versions.get(v.key) == v;
     }
 
-    // --- loading and memory ---------------------------------------------------------------------
+    // --- loading and memory (ModelLoads) ----------------------------------------------------
 
     /** The version's model, loading it (and making room for it) if it is not in memory. */
     private synchronized Future<ModelRuntime.Model> ensureLoaded(ServedVersion v) {
-        if (v.inMemoryOrLoading()) {
-            return v.model();
-        }
-        try {
-            memory.reserve(v, versions.values(), this::evictLocked);
-        } catch (RuntimeException e) {
-            return Future.failedFuture(e);
-        }
-        long start = System.nanoTime();
-        Future<ModelRuntime.Model> loading = runtime.load(v.key, v.artifact, v.manifest);
-        boolean cold = v.startLoading(loading);
-        loading.onComplete(ar -> {
-            synchronized (this) {
-                if (!v.awaits(loading)) { // unloaded, lost or released while loading
-                    if (ar.succeeded()) {
-                        ar.result().close();
-                    }
-                    return;
-                }
-                if (ar.failed()) {
-                    v.dropLoading();
-                    memory.discharge(v);
-                    return;
-                }
-                long nanos = System.nanoTime() - start;
-                v.finishLoading(new LoadReport(v.key, v.artifact.sha256(), v.artifact.sizeBytes(),
-                        Duration.ofNanos(nanos), v.memoryBytes, runtime.device()));
-                v.metrics.load(nanos, cold);
-                v.batcher.modelLoaded();
-                LOG.info("{} {} in {} ms ({} bytes)", cold ? "cold-started" : "loaded", v.key,
-                        nanos / 1_000_000, v.artifact.sizeBytes());
-            }
-        });
-        return loading;
-    }
-
-    /** The memory account's evictor: unloads an idle version unless it turned out busy. */
-    private boolean evictLocked(ServedVersion victim) {
-        List<BatchWorker> idle = victim.batcher.retireAll();
-        if (idle == null) {
-            return false;
-        }
-        LOG.info("unloading least recently used {} to make room", victim.key);
-        unloadModelLocked(victim, idle);
-        return true;
-    }
-
-    /** Frees a version's model (it stays registered; the next request reloads it). */
-    private void unloadModelLocked(ServedVersion v, List<BatchWorker> idle) {
-        ModelRuntime.Model model = v.unload();
-        memory.discharge(v);
-        workers.undeploy(v, idle).compose(x -> workers.stuckStopped(v))
-                .onComplete(ar -> VersionWorkers.closeUnlessStuck(v, model, ar));
+        return loads.ensureLoaded(v, versions.values());
     }
 
     /**
@@ -380,7 +331,7 @@ public final class DjlServingEngine implements ServingEngine, VersionWorkers.Ver
                 List<BatchWorker> rest = v.batcher.retireAll();
                 if (rest != null) {
                     LOG.info("{} idle for {}, unloading it", v.key, v.config.idleTimeout());
-                    unloadModelLocked(v, rest);
+                    loads.unloadModel(v, rest);
                 }
             }
         }
