@@ -1,5 +1,7 @@
 package com.modelmarket.bench.market;
 
+import static com.modelmarket.bench.market.BenchLog.log;
+
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import java.nio.file.Files;
@@ -9,7 +11,6 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -21,36 +22,26 @@ import java.util.Map;
  * metering off) and a plain FastAPI + PyTorch peer, under closed-loop and open-loop load. Writes
  * {@code bench/runs/<time>/results.{json,md}} and the generated block of {@code docs/benchmarks.md}.
  * Start it with {@code bench/run.sh}, which builds everything and pins this JVM to its core.
+ *
+ * <p>This class runs the phases in order; {@link BenchSystems} starts, checks, warms up and stops
+ * the systems under test, and {@link BenchScenarios} names what the load asks for.
  */
 public final class MarketBench {
 
-    /** Server variants: the name in the report and the settings that make it. */
-    private static final Map<String, Map<String, String>> VARIANTS = new LinkedHashMap<>();
-
-    static {
-        VARIANTS.put("on", Map.of());
-        VARIANTS.put("off", Map.of("MM_SERVING_MAX_BATCH_SIZE", "1"));
-        VARIANTS.put("nometer", Map.of("MM_METERING_ENABLED", "false"));
-    }
-
-    private static final Map<String, String> NAMES = Map.of("on", "batching on", "off", "batching off",
-            "nometer", "metering off", "peer", "peer");
-
     private final BenchOptions options;
     private final Path runDir;
-    private final Vertx vertx;
     private final LoadGenerator load;
     private final Report report = new Report();
     private final List<BenchModel> models = new ArrayList<>();
-    private final Map<String, ServerProcess> servers = new LinkedHashMap<>();
-    private final Map<String, String> apiKeys = new LinkedHashMap<>();
-    private PeerProcess peer;
+    private final BenchScenarios scenarios;
+    private final BenchSystems systems;
 
     private MarketBench(BenchOptions options, Path runDir, Vertx vertx) {
         this.options = options;
         this.runDir = runDir;
-        this.vertx = vertx;
         this.load = new LoadGenerator(vertx);
+        this.scenarios = new BenchScenarios(options, models);
+        this.systems = new BenchSystems(options, runDir, vertx, load, report, models, scenarios);
     }
 
     public static void main(String[] args) throws Exception {
@@ -83,11 +74,11 @@ public final class MarketBench {
         long ours0 = Machine.ourNanos(List.of());
         long t0 = System.nanoTime();
         try {
-            startSystems();
-            if (options.phases().contains("keyinfo") && servers.containsKey("on")) {
+            systems.start();
+            if (options.phases().contains("keyinfo") && systems.has("on")) {
                 for (int clients : options.clients()) {
-                    closed(servers.get("on"), "batching on", "key-info", LoadTarget.get("/api/v1/key-info",
-                            apiKeys.get("on")), clients);
+                    closed(systems.server("on"), "batching on", "key-info", LoadTarget.get("/api/v1/key-info",
+                            systems.apiKey("on")), clients);
                 }
             }
             if (options.phases().contains("closed")) {
@@ -96,20 +87,20 @@ public final class MarketBench {
             if (options.phases().contains("open")) {
                 openLoops();
             }
-            if (options.phases().contains("profile") && servers.containsKey("on")) {
+            if (options.phases().contains("profile") && systems.has("on")) {
                 profiles();
             }
-            if (options.phases().contains("overload") && servers.containsKey("on")) {
+            if (options.phases().contains("overload") && systems.has("on")) {
                 overload();
             }
             if (options.phases().contains("raw")) {
                 rawAgain();
             }
-            List<ProcessHandle> databases = servers.values().stream().flatMap(s -> s.helpers().stream()).toList();
+            List<ProcessHandle> databases = systems.helpers();
             report.othersCpuCores = ((Machine.busyNanos() - busy0) - (Machine.ourNanos(databases) - ours0))
                     / (double) (System.nanoTime() - t0);
         } finally {
-            stopSystems();
+            systems.stop();
         }
         report.finished = DateTimeFormatter.ISO_INSTANT.format(Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
         report.loadAfter = Machine.loadAverage();
@@ -141,7 +132,7 @@ public final class MarketBench {
      * and the lower single-item time of the two.
      */
     private void rawAgain() throws Exception {
-        awaitQuiet();
+        systems.awaitQuiet();
         for (BenchModel m : models) {
             RawLimit.Result first = report.raw.get(m.kind());
             if (first == null) {
@@ -157,113 +148,18 @@ public final class MarketBench {
         }
     }
 
-    private void startSystems() throws Exception {
-        for (String variant : VARIANTS.keySet()) {
-            if (options.systems().contains(variant)) {
-                servers.put(variant, ServerProcess.start(NAMES.get(variant), options.serverJar(), runDir,
-                        options.serverCpus(), VARIANTS.get(variant), options.serverJvmOptions()));
-                report.serverSettings.put(NAMES.get(variant), VARIANTS.get(variant));
-            }
-        }
-        if (options.systems().contains("peer")) {
-            peer = PeerProcess.start(options.peerScript(), runDir, options.serverCpus(), models);
-        }
-        for (Map.Entry<String, ServerProcess> e : servers.entrySet()) {
-            e.getValue().awaitReady(vertx);
-            try (Http http = new Http(vertx, e.getValue().port())) {
-                apiKeys.put(e.getKey(), MarketSetup.prepare(http, models));
-            }
-            log("%s ready on port %d (pid %d)", e.getValue().name(), e.getValue().port(), e.getValue().process().pid());
-        }
-        if (peer != null) {
-            peer.awaitReady(vertx);
-            report.peerVersions = peer.versions(vertx);
-            log("peer ready on port %d: %s", peer.port(), report.peerVersions.encode());
-        }
-        for (String scenario : scenarios()) {
-            for (SystemUnderTest sut : systems()) {
-                check(sut, scenario);
-            }
-        }
-        if (!options.serverWarmup().isZero()) {
-            for (SystemUnderTest sut : systems()) {
-                warmUp(sut);
-            }
-        }
-    }
-
-    /**
-     * Unmeasured load until the JIT has compiled the paths the runs take (on one core, C2 keeps
-     * compiling for tens of seconds and takes CPU from the server's own threads): per light
-     * scenario twice the warm-up at 64 clients and once at 1 client; per heavy scenario once at 16.
-     */
-    private void warmUp(SystemUnderTest sut) {
-        Duration w = options.serverWarmup();
-        for (String scenario : scenarios()) {
-            LoadTarget t = target(sut, scenario);
-            awaitQuiet();
-            if (scenario.startsWith("light")) {
-                load.closed(sut, scenario, t, 64, Duration.ZERO, w.multipliedBy(2));
-                load.closed(sut, scenario, t, 1, Duration.ZERO, w);
-            } else {
-                load.closed(sut, scenario, t, 16, Duration.ZERO, w);
-            }
-        }
-        log("%s warmed up (not measured)", sut.name());
-    }
-
-    /**
-     * Waits until every system is idle (under 10 % of a core over 500 ms), at most two minutes: a
-     * server may still be working off a queue its last clients left behind, and all of them share
-     * the same cores.
-     */
-    private void awaitQuiet() {
-        long until = System.nanoTime() + Duration.ofMinutes(2).toNanos();
-        while (System.nanoTime() < until) {
-            long before = systemsCpuNanos();
-            long t0 = System.nanoTime();
-            ManagedProcess.sleep(500);
-            double cores = (systemsCpuNanos() - before) / (double) (System.nanoTime() - t0);
-            if (cores < 0.1) {
-                return;
-            }
-        }
-        log("systems still busy after 2 minutes; measuring anyway");
-    }
-
-    private long systemsCpuNanos() {
-        long sum = 0;
-        for (SystemUnderTest sut : systems()) {
-            ProcessCpu.Snapshot s = ProcessCpu.snapshot(sut.process(), sut.helpers());
-            sum += s.processNanos() + s.childrenNanos();
-        }
-        return sum;
-    }
-
-    /** One request of each kind to each system, answered as asked (this also loads the models: cold starts happen here). */
-    private void check(SystemUnderTest sut, String scenario) {
-        BenchModel m = model(scenario);
-        LoadTarget t = target(sut, scenario);
-        try (Http http = new Http(vertx, sut.port())) {
-            String problem = m.problemWith(http.send(t.method(), t.uri(), null, t.headers(), t.body()), encoding(scenario));
-            if (problem != null) {
-                throw new IllegalStateException(sut.name() + ", " + scenario + ": " + problem);
-            }
-        }
-    }
-
     private void closedLoops() {
-        for (String scenario : scenarios()) {
+        for (String scenario : scenarios.all()) {
             for (int clients : options.clients()) {
-                for (SystemUnderTest sut : systems()) {
-                    closed(sut, sut.name(), scenario, target(sut, scenario), clients);
+                for (SystemUnderTest sut : systems.all()) {
+                    closed(sut, sut.name(), scenario, systems.target(sut, scenario), clients);
                 }
             }
         }
     }
 
     private LoadResult closed(SystemUnderTest sut, String system, String scenario, LoadTarget target, int clients) {
-        awaitQuiet();
+        systems.awaitQuiet();
         LoadResult r = load.closed(sut, scenario, target, clients, options.warmup(scenario), options.measure(scenario));
         report.closed.add(r);
         log("%-13s %-13s %3d clients: %8.1f req/s  p50 %7.2f ms  p99 %7.2f ms  items/pass %4.1f  cpu %.2f+%.2f ms/req %s",
@@ -277,16 +173,16 @@ public final class MarketBench {
     }
 
     private void openLoops() {
-        ServerProcess on = servers.get("on");
+        ServerProcess on = systems.server("on");
         if (on == null) {
             return;
         }
-        for (String scenario : openScenarios()) {
+        for (String scenario : scenarios.open()) {
             double best = best("batching on", scenario);
             report.openBest.put(on.name() + "/" + scenario, best);
             for (double fraction : options.openFractions()) {
-                awaitQuiet();
-                LoadResult r = load.open(on, scenario, target(on, scenario), fraction * best,
+                systems.awaitQuiet();
+                LoadResult r = load.open(on, scenario, systems.target(on, scenario), fraction * best,
                         options.clients().stream().mapToInt(Integer::intValue).max().orElse(64), options.warmup(scenario),
                         options.openMeasure());
                 report.open.add(r);
@@ -303,27 +199,27 @@ public final class MarketBench {
      */
     private void profiles() throws Exception {
         List<String[]> runs = new ArrayList<>();
-        for (String scenario : scenarios()) {
+        for (String scenario : scenarios.all()) {
             boolean light = scenario.startsWith("light");
             int clients = light ? 64 : 16;
             if (options.clients().contains(clients)) {
                 runs.add(new String[] {"on", scenario, Integer.toString(clients)});
-                if (light && servers.containsKey("nometer")) {
+                if (light && systems.has("nometer")) {
                     runs.add(new String[] {"nometer", scenario, Integer.toString(clients)});
                 }
             }
         }
         for (String[] run : runs) {
-            ServerProcess server = servers.get(run[0]);
+            ServerProcess server = systems.server(run[0]);
             String label = server.name() + ", " + run[1] + ", " + run[2] + " clients";
             Path file = runDir.resolve("profile-" + ServerProcess.slug(label) + ".jfr");
-            awaitQuiet();
+            systems.awaitQuiet();
             JfrProfile.start(server, file);
             LoadResult r;
             try {
                 // starting a recording deoptimises compiled code: warm up again, longer, under the recorder
                 Duration warmup = options.warmup(run[1]).plusSeconds(10);
-                r = load.closed(server, run[1], target(server, run[1]), Integer.parseInt(run[2]), warmup,
+                r = load.closed(server, run[1], systems.target(server, run[1]), Integer.parseInt(run[2]), warmup,
                         options.measure(run[1]));
             } finally {
                 JfrProfile.stop(server);
@@ -335,85 +231,16 @@ public final class MarketBench {
     }
 
     private void overload() {
-        ServerProcess on = servers.get("on");
-        String scenario = openScenarios().stream().filter(s -> s.startsWith("heavy")).findFirst().orElse(scenarios().get(0));
+        ServerProcess on = systems.server("on");
+        String scenario = scenarios.open().stream().filter(s -> s.startsWith("heavy")).findFirst().orElse(scenarios.all().get(0));
         double sustained = best("batching on", scenario);
-        awaitQuiet();
-        report.overload = OverloadTest.run(load, on, scenario, target(on, scenario), sustained, options);
+        systems.awaitQuiet();
+        report.overload = OverloadTest.run(load, on, scenario, systems.target(on, scenario), sustained, options);
         log("overload %s: %s", scenario, report.overload.overload().statuses());
-    }
-
-    private void stopSystems() {
-        servers.values().forEach(s -> report.serverGc.put(s.name(), s.gcSummary()));
-        if (peer != null) {
-            peer.stop(Duration.ofSeconds(10));
-        }
-        servers.values().forEach(s -> s.stop(Duration.ofSeconds(60)));
-        servers.values().forEach(ServerProcess::deleteData);
-    }
-
-    // ----------------------------------------------------------------------------------------- helpers
-
-    private List<SystemUnderTest> systems() {
-        List<SystemUnderTest> all = new ArrayList<>(servers.values());
-        if (peer != null) {
-            all.add(peer);
-        }
-        return all;
-    }
-
-    /** {@code light json}, {@code heavy json}, {@code heavy binary}: a model and a body encoding. */
-    private List<String> scenarios() {
-        List<String> all = new ArrayList<>();
-        options.lightEncodings().forEach(e -> all.add("light " + e));
-        options.heavyEncodings().forEach(e -> all.add("heavy " + e));
-        return all;
-    }
-
-    /** The open loop runs the light model's first encoding and the heavy model's last (binary by default). */
-    private List<String> openScenarios() {
-        List<String> all = new ArrayList<>();
-        if (!options.lightEncodings().isEmpty()) {
-            all.add("light " + options.lightEncodings().get(0));
-        }
-        if (!options.heavyEncodings().isEmpty()) {
-            all.add("heavy " + options.heavyEncodings().get(options.heavyEncodings().size() - 1));
-        }
-        return all;
     }
 
     private double best(String system, String scenario) {
         return report.closed.stream().filter(r -> r.system().equals(system) && r.scenario().equals(scenario))
                 .mapToDouble(LoadResult::requestsPerSecond).max().orElse(1);
-    }
-
-    private BenchModel model(String scenario) {
-        String kind = scenario.split(" ")[0];
-        return models.stream().filter(m -> m.kind().equals(kind)).findFirst().orElseThrow();
-    }
-
-    private static BenchModel.Encoding encoding(String scenario) {
-        return BenchModel.Encoding.valueOf(scenario.split(" ")[1].toUpperCase(Locale.ROOT));
-    }
-
-    private LoadTarget target(SystemUnderTest sut, String scenario) {
-        String key = sut instanceof ServerProcess s ? apiKeys.get(variantOf(s)) : null;
-        return model(scenario).inferTarget(key, encoding(scenario));
-    }
-
-    private String variantOf(ServerProcess server) {
-        return servers.entrySet().stream().filter(e -> e.getValue() == server).map(Map.Entry::getKey).findFirst()
-                .orElseThrow();
-    }
-
-    private static void log(String format, Object... args) {
-        System.err.printf(Locale.ROOT, "[%tT] " + format + "%n", prepend(java.time.LocalTime.now(), args));
-    }
-
-    private static Object[] prepend(Object first, Object[] rest) {
-        Object[] all = new Object[rest.length + 1];
-        all[0] = first;
-        System.arraycopy(rest, 0, all, 1, rest.length);
-        return all;
     }
 }
