@@ -7,7 +7,7 @@
 # The same jar runs twice on CPU 1 (BENCH_SERVER_CPUS), once with serving.sandbox=off (models in the
 # server's JVM) and once with serving.sandbox=bwrap (models in a sandboxed host process, which
 # inherits the same CPU), and once more with hosts and metering off, for metering's cost; wrk runs on
-# CPU 0 (BENCH_CLIENT_CPUS). BENCH_MODES picks a subset ("off bwrap"). For every point it prints the 200s
+# CPU 0 (BENCH_CLIENT_CPUS). BENCH_MODES picks a subset ("off bwrap"), BENCH_MODELS one model ("heavy"). For every point it prints the 200s
 # wrk counted, requests/s, p50/p99, and wrk's own CPU use, which shows whether the client was the limit.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -66,8 +66,12 @@ for mode in ${BENCH_MODES:-off bwrap bwrap-unmetered}; do
   point "$mode" light 16 "$RUN/light.json" application/json > /dev/null
   point "$mode" heavy 4 "$RUN/heavy.bin" application/octet-stream > /dev/null
   SECONDS_PER_POINT=$SECONDS_SAVED
-  for c in 1 16 64; do point "$mode" light "$c" "$RUN/light.json" application/json; done
-  for c in 1 16; do point "$mode" heavy "$c" "$RUN/heavy.bin" application/octet-stream; done
+  case " ${BENCH_MODELS:-light heavy} " in *" light "*)
+    for c in 1 16 64; do point "$mode" light "$c" "$RUN/light.json" application/json; done ;;
+  esac
+  case " ${BENCH_MODELS:-light heavy} " in *" heavy "*)
+    for c in 1 16; do point "$mode" heavy "$c" "$RUN/heavy.bin" application/octet-stream; done ;;
+  esac
   kill -TERM "$SERVER"; wait "$SERVER" || true
   SERVER=
 done
