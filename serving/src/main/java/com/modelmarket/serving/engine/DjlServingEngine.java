@@ -286,18 +286,19 @@ public final class DjlServingEngine implements ServingEngine, VersionWorkers.Ver
 
     @Override
     public boolean forgetIfLost(ServedVersion v) {
-        ModelRuntime.Model current;
+        ModelRuntime.Model current = null;
         synchronized (this) {
-            if (!registered(v) || !v.inMemoryOrLoading() || !v.model().succeeded()) {
+            if (!registered(v)) {
                 return false;
             }
-            current = v.model().result();
+            if (v.inMemoryOrLoading() && v.model().succeeded()) {
+                current = v.model().result();
+            }
         }
-        if (!runtime.isLost(current)) {
-            return false;
+        if (current != null && runtime.isLost(current)) {
+            modelLost(current);
         }
-        modelLost(current);
-        return true;
+        return true; // still registered: its current model is good, loading, or gone and forgotten
     }
 
     private void forgetAfterFailedLoad(ServedVersion v, Throwable err) {

@@ -36,7 +36,8 @@ final class VersionWorkers {
 
         /**
          * If {@code v}'s model is gone (its host died) but the news has not reached the engine yet,
-         * forgets it now, so that the next load starts afresh; whether it did.
+         * forgets it now, so that the next load starts afresh; whether {@code v} is still registered
+         * (and so worth a second try).
          */
         boolean forgetIfLost(ServedVersion v);
     }

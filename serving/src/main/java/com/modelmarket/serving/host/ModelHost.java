@@ -70,7 +70,16 @@ final class ModelHost {
     /** Model handles loaded (or loading) in this host. */
     final java.util.Set<String> handles = ConcurrentHashMap.newKeySet();
 
-    private record Call(Promise<Frame> promise, long deadlineNanos, String what) {}
+    private record Call(Promise<Frame> promise, long deadlineNanos, String what, long sentNanos, boolean batch) {}
+
+    /**
+     * A batch computing longer than this marks its host as one that runs long computations: the
+     * host is moved to the lowest scheduling priority (nice 19), so that another publisher's short
+     * calls are not kept waiting behind it on a busy core. Unprivileged processes can only lower
+     * their children's priority, so a demoted host stays so until it is replaced.
+     */
+    static final long DEMOTE_AFTER_NANOS = 50_000_000L;
+    private volatile boolean demoted;
 
     private ModelHost(String owner, String name, Path dir, Path modelsDir, int threads, Process process,
             SocketChannel channel) {
@@ -182,7 +191,7 @@ final class ModelHost {
         if (deathReason != null) {
             return Future.failedFuture(gone(deathReason));
         }
-        calls.put(id, new Call(promise, deadlineNanos, what));
+        calls.put(id, new Call(promise, deadlineNanos, what, System.nanoTime(), type == HostProtocol.RUN));
         if (deathReason != null) { // died while the call was registered
             Call c = calls.remove(id);
             if (c != null) {
@@ -197,6 +206,9 @@ final class ModelHost {
     void checkDeadlines(long now, long graceNanos) {
         for (Map.Entry<Long, Call> e : calls.entrySet()) {
             Call c = e.getValue();
+            if (!demoted && c.batch && now - c.sentNanos > DEMOTE_AFTER_NANOS) {
+                demote(c.what);
+            }
             if (c.deadlineNanos != Long.MAX_VALUE && now - c.deadlineNanos > graceNanos) {
                 Call overran = calls.remove(e.getKey());
                 if (overran != null) {
@@ -209,6 +221,37 @@ final class ModelHost {
                 return;
             }
         }
+    }
+
+    /** Lowers every process of the sandbox to nice 19, off the caller's thread. */
+    private void demote(String what) {
+        demoted = true;
+        List<Long> pids = new ArrayList<>(List.of(process.pid()));
+        process.descendants().forEach(h -> pids.add(h.pid()));
+        Thread t = new Thread(() -> {
+            // Linux schedules threads: every thread of every process of the sandbox, by its id
+            List<String> cmd = new ArrayList<>(List.of("renice", "-n", "19", "-p"));
+            for (long pid : pids) {
+                try (var tasks = Files.list(Path.of("/proc", "" + pid, "task"))) {
+                    tasks.forEach(task -> cmd.add(task.getFileName().toString()));
+                } catch (IOException e) {
+                    // gone meanwhile
+                }
+            }
+            try {
+                Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+                p.getInputStream().readAllBytes();
+                p.waitFor(5, TimeUnit.SECONDS);
+            } catch (IOException e) {
+                LOG.warn("model host {}: renice failed: {}", name, e.toString());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "host-demote-" + name);
+        t.setDaemon(true);
+        t.start();
+        LOG.info("model host {}: {} computes for more than {} ms; the host now runs at the lowest priority", name,
+                what, DEMOTE_AFTER_NANOS / 1_000_000);
     }
 
     boolean busy() {

@@ -328,7 +328,7 @@ class BatcherTest {
         Future<InferenceResult> r = submit(1, 1f);
         submit(1, 2f);
         assertEquals(1, scaleRequests.get(), "one worker asked for, not one per request");
-        Thread.sleep(5);
+        Thread.sleep(5); // lets measurable time pass before the model is in, not a wait for a condition
         batcher.modelLoaded();
         batcher.workerStarted(new EchoWorker().open());
         InferenceResult result = await(r);
@@ -399,12 +399,9 @@ class BatcherTest {
         return batcher;
     }
 
-    private static void waitFor(java.util.function.BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!condition.getAsBoolean()) {
-            assertTrue(System.nanoTime() < deadline, "condition not met within 10 s");
-            Thread.sleep(5);
-        }
+    private static void waitFor(java.util.function.BooleanSupplier condition) {
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
+                .pollInterval(java.time.Duration.ofMillis(5)).until(condition::getAsBoolean);
     }
 
     @Test
