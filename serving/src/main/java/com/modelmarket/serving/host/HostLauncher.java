@@ -155,6 +155,9 @@ public final class HostLauncher {
                 SCRATCH + "/djl", "--setenv", "MALLOC_ARENA_MAX", "2", "--setenv", "OMP_NUM_THREADS",
                 "" + intraOp));
         cmd.addAll(runtimeBinds);
+        // an empty /tmp first: class-path entries (a checkout under /tmp, say) may be bound inside it;
+        // it is made read-only at the end like the root
+        cmd.addAll(List.of("--tmpfs", "/tmp"));
         for (String entry : classPath) {
             cmd.addAll(List.of("--ro-bind", entry, entry));
         }
@@ -162,7 +165,7 @@ public final class HostLauncher {
                 "--ro-bind", modelsDir.toString(), MODELS,
                 "--bind", scratchDir.toString(), SCRATCH,
                 "--ro-bind", socket.toString(), SOCKET,
-                "--proc", "/proc", "--dev", "/dev", "--symlink", SCRATCH, "/tmp", "--chdir", SCRATCH,
+                "--proc", "/proc", "--dev", "/dev", "--chdir", SCRATCH, "--remount-ro", "/tmp",
                 // nothing but the scratch folder is writable: the root the binds hang from is read-only too
                 "--remount-ro", "/", "--"));
         // model code runs below the platform's own threads, so a busy model never delays an event loop
