@@ -72,10 +72,16 @@ class SigtermTest {
             publishVersion(api, owner, "sigterm-digits", "1.0.0", "digits_mlp");
             String key = api.post("/api/v1/api-keys", owner, new JsonObject().put("name", "k")).bodyAsJsonObject().getString("secret");
             List<Future<HttpResponse<Buffer>>> calls = new ArrayList<>();
+            io.vertx.core.Promise<Void> firstAnswer = io.vertx.core.Promise.promise();
             for (int i = 0; i < 40; i++) {
-                calls.add(api.request(HttpMethod.POST, "/v2/models/sigterm-digits/infer", key)
-                        .sendJsonObject(Publishing.manifest("digits_mlp").getJsonObject("example")));
+                Future<HttpResponse<Buffer>> call = api.request(HttpMethod.POST, "/v2/models/sigterm-digits/infer", key)
+                        .sendJsonObject(Publishing.manifest("digits_mlp").getJsonObject("example"));
+                call.onComplete(ar -> firstAnswer.tryComplete());
+                calls.add(call);
             }
+            // SIGTERM while the others are in flight, but only once the server has taken up the load:
+            // sent at once, the signal could beat every request to the server (all 40 then a clean 503)
+            Api.await(firstAnswer.future());
             long t0 = System.nanoTime();
             server.destroy(); // SIGTERM
             assertTrue(server.waitFor(Main.STOP_SECONDS + 15, TimeUnit.SECONDS), "the server did not stop in time");
