@@ -78,7 +78,7 @@ public final class Platform {
         PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         return Database.open(vertx, config).compose(database -> ServingEngine.create(vertx,
                         config.serving(), metrics)
-                .compose(serving -> UsageMeter.deploy(vertx, new PgUsageSink(vertx, database.appConnectOptions()),
+                .compose(serving -> UsageMeter.deploy(vertx, new PgUsageSink(vertx, database.appConnectOptions(), config.usageBuckets()),
                                 config.meteringOptions())
                         .compose(meter -> vertx.executeBlocking(() -> buildServices(vertx, config, database, serving, meter, metrics), false)
                                 .compose(services -> deployHttp(vertx, services)
@@ -97,7 +97,7 @@ public final class Platform {
                                           UsageMeter meter, PrometheusMeterRegistry metrics) throws Exception {
         KeyMaterial keys = KeyMaterial.loadOrCreate(config);
         MeteringMetrics.bind(meter, metrics);
-        TenantRepository tenants = new TenantRepository(database.pool());
+        TenantRepository tenants = new TenantRepository(database.pool(), config.usageBuckets());
         RefreshTokenRepository refreshTokens = new RefreshTokenRepository(database.pool());
         TokenService tokens = new TokenService(vertx, config, keys);
         PasswordHasher hasher = new PasswordHasher(config.argon2MemoryKib(), config.argon2Iterations(),
@@ -113,7 +113,8 @@ public final class Platform {
         CatalogService catalog = new CatalogService(vertx, database.pool(), new ArtifactValidator(serving, store, config.servingPool()), audit,
                 serving, config.maxUploadBytes(), changes);
         PlanService plans = new PlanService(database.pool(), catalog, audit, changes);
-        SubscriptionService subscriptions = new SubscriptionService(database.pool(), catalog, plans, audit, changes);
+        SubscriptionService subscriptions = new SubscriptionService(database.pool(), catalog, plans, audit, changes,
+                config.usageBuckets());
         UsageQueries usage = new UsageQueries(database.pool());
         InferenceService inference = new InferenceService(catalog, subscriptions, serving, store,
                 new RateLimiter(Clock.systemUTC()), new QuotaTracker(usage, Clock.systemUTC()), meter,

@@ -13,9 +13,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Group commits: all the records accepted since the last commit (up to {@link #MAX_COMMIT_RECORDS})
  * appended to the journal in one frame and one fsync, on a worker thread; then they are durable and
- * go to the {@link SinkPump}. If the journal refuses a commit, its records are retained in memory,
- * in their order and ahead of newer ones, and written straight to the sink while it is up (which
- * makes them durable). Meter context only, one commit at a time.
+ * go to the {@link SinkPump}. Each commit gets its {@link UsageCommit} id when it is made and keeps
+ * it. If the journal refuses a commit, it is retained in memory, whole and ahead of newer ones, and
+ * either journaled later or written straight to the sink while it is up (which makes it durable). Meter context only, one commit at a time.
  */
 final class GroupCommitter {
 
@@ -29,7 +29,11 @@ final class GroupCommitter {
     private final UsageIntake intake;
     private final MeterCounters counters;
     private final SinkPump pump;
-    private final ArrayDeque<Accepted> retained = new ArrayDeque<>();
+    /** A commit not yet durable (the journal refused it), with the callers waiting on it. */
+    private record Pending(UsageCommit commit, List<Accepted> accepted) {
+    }
+
+    private final ArrayDeque<Pending> retained = new ArrayDeque<>();
     private boolean committing;
     private boolean journalRefusing;
     private long lastCommitNanos;
@@ -72,24 +76,23 @@ final class GroupCommitter {
         return commitDone.future();
     }
 
-    /** One group commit of what waits (refused earlier first); true unless the journal refused it. */
+    /** One group commit (the oldest the journal refused, else what waits); true unless the journal refused it. */
     Future<Boolean> commitOnce() {
-        List<Accepted> batch = takePending(MAX_COMMIT_RECORDS);
-        if (batch.isEmpty()) {
+        Pending next = retained.isEmpty() ? takeNew(MAX_COMMIT_RECORDS) : retained.poll();
+        if (next == null) {
             return Future.succeededFuture(true);
         }
         committing = true;
         lastCommitNanos = System.nanoTime();
-        List<UsageRecord> records = recordsOf(batch);
-        return context.<Long>executeBlocking(() -> journal.append(records)).transform(ar -> {
+        return context.<Long>executeBlocking(() -> journal.append(next.commit)).transform(ar -> {
             committing = false;
             if (ar.succeeded()) {
-                committed(ar.result(), batch, records);
+                committed(ar.result(), next);
             } else {
-                keep(batch);
+                retained.addFirst(next);
                 if (!journalRefusing) {
                     journalRefusing = true;
-                    LOG.warn("usage journal refused a commit; keeping {} records in memory and writing them to the sink "
+                    LOG.warn("usage journal refused a commit; keeping {} commits in memory and writing them to the sink "
                             + "while it is up: {}", retained.size(), ar.cause().toString());
                 }
             }
@@ -102,29 +105,43 @@ final class GroupCommitter {
         });
     }
 
-    private void committed(long sequence, List<Accepted> batch, List<UsageRecord> records) {
-        counters.durable.addAndGet(records.size());
-        batch.forEach(Accepted::completeDurable);
+    private void committed(long sequence, Pending done) {
+        counters.durable.addAndGet(done.commit.size());
+        done.accepted.forEach(Accepted::completeDurable);
         if (journalRefusing) {
             journalRefusing = false;
             LOG.info("usage journal {} accepts records again", options.journalDirectory());
         }
-        pump.committed(sequence, records);
+        pump.committed(sequence, done.commit);
     }
 
-    /** Writes records the journal refused straight to the sink, which makes them durable; true if it succeeded. */
+    /**
+     * Writes commits the journal refused straight to the sink, which makes them durable; true if it
+     * succeeded. Whole commits, under the ids they were given, so a write that timed out but landed
+     * is not counted again when they are written or journaled later.
+     */
     Future<Boolean> writeRetained() {
-        List<Accepted> batch = new ArrayList<>();
-        while (batch.size() < options.batchSize() && !retained.isEmpty()) {
-            batch.add(retained.poll());
+        List<Pending> batch = new ArrayList<>();
+        int records = 0;
+        while (!retained.isEmpty() && (batch.isEmpty() || records + retained.peek().commit.size() <= options.batchSize())) {
+            Pending p = retained.poll();
+            batch.add(p);
+            records += p.commit.size();
         }
-        return pump.writeNotJournaled(recordsOf(batch)).map(ok -> {
+        List<UsageCommit> commits = new ArrayList<>(batch.size());
+        for (Pending p : batch) {
+            commits.add(p.commit);
+        }
+        int written = records;
+        return pump.writeNotJournaled(commits).map(ok -> {
             if (ok) {
-                counters.durable.addAndGet(batch.size());
-                intake.free(batch.size());
-                batch.forEach(Accepted::completeDurable);
+                counters.durable.addAndGet(written);
+                intake.free(written);
+                batch.forEach(p -> p.accepted.forEach(Accepted::completeDurable));
             } else {
-                keep(batch);
+                for (int i = batch.size() - 1; i >= 0; i--) {
+                    retained.addFirst(batch.get(i));
+                }
             }
             return ok;
         });
@@ -139,7 +156,10 @@ final class GroupCommitter {
     }
 
     private Future<Void> writeAllDirect() {
-        keep(takePending(Integer.MAX_VALUE));
+        Pending more;
+        while ((more = takeNew(MAX_COMMIT_RECORDS)) != null) {
+            retained.add(more);
+        }
         if (retained.isEmpty() || !pump.sinkAvailable()) {
             return Future.succeededFuture();
         }
@@ -148,7 +168,10 @@ final class GroupCommitter {
 
     /** After close: takes every record neither journaled nor written, retained or still incoming. */
     List<Accepted> takeLeftOver() {
-        List<Accepted> left = new ArrayList<>(retained);
+        List<Accepted> left = new ArrayList<>();
+        for (Pending p : retained) {
+            left.addAll(p.accepted);
+        }
         retained.clear();
         Accepted next;
         while ((next = intake.poll()) != null) {
@@ -157,11 +180,9 @@ final class GroupCommitter {
         return left;
     }
 
-    private List<Accepted> takePending(int max) {
-        List<Accepted> batch = new ArrayList<>(Math.min(max, retained.size() + intake.waiting()));
-        while (batch.size() < max && !retained.isEmpty()) {
-            batch.add(retained.poll());
-        }
+    /** Up to {@code max} newly accepted records as a commit under a fresh id; null if none wait. */
+    private Pending takeNew(int max) {
+        List<Accepted> batch = new ArrayList<>(Math.min(max, intake.waiting()));
         while (batch.size() < max) {
             Accepted next = intake.poll();
             if (next == null) {
@@ -169,14 +190,7 @@ final class GroupCommitter {
             }
             batch.add(next);
         }
-        return batch;
-    }
-
-    /** Puts records that are not durable back in front, in their order. */
-    private void keep(List<Accepted> batch) {
-        for (int i = batch.size() - 1; i >= 0; i--) {
-            retained.addFirst(batch.get(i));
-        }
+        return batch.isEmpty() ? null : new Pending(UsageCommit.of(recordsOf(batch)), batch);
     }
 
     private static List<UsageRecord> recordsOf(List<Accepted> batch) {

@@ -6,12 +6,17 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * A {@link UsageSink} in memory, for tests and development: deduplicates by request id like the
- * real one, and can be switched to fail or to hang to simulate a database outage.
+ * A {@link UsageSink} in memory, for tests and development: counts each commit id once (legacy
+ * commits once per request id) like the real one, and can be switched to fail or to hang to
+ * simulate a database outage. {@link #countedCount()} is what a bill would count;
+ * {@link #uniqueCount()} the distinct request ids among them, so the two differ only if a record
+ * was counted twice.
  */
 public final class InMemoryUsageSink implements UsageSink {
 
@@ -26,13 +31,15 @@ public final class InMemoryUsageSink implements UsageSink {
     }
 
     private final Map<String, UsageRecord> byRequestId = new ConcurrentHashMap<>();
+    private final Set<UUID> commits = ConcurrentHashMap.newKeySet();
+    private final AtomicLong counted = new AtomicLong();
     private final AtomicLong received = new AtomicLong();
     private final AtomicLong failedWrites = new AtomicLong();
     private final AtomicLong successfulWrites = new AtomicLong();
     private volatile Mode mode = Mode.UP;
 
     @Override
-    public Future<Void> write(List<UsageRecord> records) {
+    public Future<Void> write(List<UsageCommit> batch) {
         switch (mode) {
             case FAILING -> {
                 failedWrites.incrementAndGet();
@@ -43,10 +50,23 @@ public final class InMemoryUsageSink implements UsageSink {
                 return Promise.<Void>promise().future();
             }
             default -> {
-                for (UsageRecord record : records) {
-                    byRequestId.putIfAbsent(record.requestId(), record);
+                synchronized (this) {
+                    for (UsageCommit commit : batch) {
+                        received.addAndGet(commit.size());
+                        if (commit.legacy()) {
+                            for (UsageRecord record : commit.records()) {
+                                if (byRequestId.putIfAbsent(record.requestId(), record) == null) {
+                                    counted.incrementAndGet();
+                                }
+                            }
+                        } else if (commits.add(commit.id())) {
+                            counted.addAndGet(commit.size());
+                            for (UsageRecord record : commit.records()) {
+                                byRequestId.putIfAbsent(record.requestId(), record);
+                            }
+                        }
+                    }
                 }
-                received.addAndGet(records.size());
                 successfulWrites.incrementAndGet();
                 return Future.succeededFuture();
             }
@@ -65,6 +85,11 @@ public final class InMemoryUsageSink implements UsageSink {
     /** Distinct records stored (by request id). */
     public int uniqueCount() {
         return byRequestId.size();
+    }
+
+    /** Records counted: each commit once, each legacy record once. Equals {@link #uniqueCount()} unless a record was counted twice. */
+    public long countedCount() {
+        return counted.get();
     }
 
     /** Records received in successful writes, duplicates included. */

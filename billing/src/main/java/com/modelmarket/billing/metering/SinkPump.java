@@ -23,16 +23,8 @@ final class SinkPump {
 
     private static final Logger LOG = LoggerFactory.getLogger(UsageMeter.class);
 
-    /** Records of one group commit, in memory after their fsync, waiting for the sink. */
-    private static final class Chunk {
-        final long sequence;
-        final List<UsageRecord> records;
-        int next;
-
-        Chunk(long sequence, List<UsageRecord> records) {
-            this.sequence = sequence;
-            this.records = records;
-        }
+    /** One group commit, in memory after its fsync, waiting for the sink; {@code sequence} is its journal file. */
+    private record Chunk(long sequence, UsageCommit commit) {
     }
 
     private final Context context;
@@ -54,15 +46,15 @@ final class SinkPump {
         this.writer = writer;
     }
 
-    /** The records of group commit {@code sequence}, just fsynced: kept for the sink, or left to the journal if it is down. */
-    void committed(long sequence, List<UsageRecord> records) {
+    /** A group commit just fsynced to journal file {@code sequence}: kept for the sink, or left to the journal if it is down. */
+    void committed(long sequence, UsageCommit commit) {
         if (!writer.available()) {
-            intake.free(records.size());
+            intake.free(commit.size());
             markForReplay(List.of(sequence));
             return;
         }
-        inMemory.add(new Chunk(sequence, records));
-        inMemoryRecords += records.size();
+        inMemory.add(new Chunk(sequence, commit));
+        inMemoryRecords += commit.size();
         if (inMemoryRecords > options.windowRecords() / 2) {
             letGoOfDurable();
         }
@@ -76,26 +68,27 @@ final class SinkPump {
         return inMemoryRecords > 0;
     }
 
-    /** Writes one batch of durable records from memory; true if it succeeded. */
+    /**
+     * Writes one batch of durable commits from memory, whole commits up to {@code batchSize} records
+     * (at least one commit, however large); true if it succeeded.
+     */
     Future<Boolean> writeDurable() {
-        List<UsageRecord> batch = new ArrayList<>(Math.min(options.batchSize(), inMemoryRecords));
+        List<UsageCommit> batch = new ArrayList<>();
         Map<Long, Long> perFile = new LinkedHashMap<>();
-        while (batch.size() < options.batchSize() && !inMemory.isEmpty()) {
-            Chunk chunk = inMemory.peek();
-            int take = Math.min(options.batchSize() - batch.size(), chunk.records.size() - chunk.next);
-            batch.addAll(chunk.records.subList(chunk.next, chunk.next + take));
-            chunk.next += take;
-            perFile.merge(chunk.sequence, (long) take, Long::sum);
-            if (chunk.next == chunk.records.size()) {
-                inMemory.poll();
-            }
+        int records = 0;
+        while (!inMemory.isEmpty() && (batch.isEmpty() || records + inMemory.peek().commit.size() <= options.batchSize())) {
+            Chunk chunk = inMemory.poll();
+            batch.add(chunk.commit);
+            records += chunk.commit.size();
+            perFile.merge(chunk.sequence, (long) chunk.commit.size(), Long::sum);
         }
-        inMemoryRecords -= batch.size();
+        int written = records;
+        inMemoryRecords -= written;
         return writer.write(batch).transform(ar -> {
-            intake.free(batch.size());
+            intake.free(written);
             if (ar.succeeded()) {
                 writer.succeeded();
-                counters.written.addAndGet(batch.size());
+                counters.written.addAndGet(written);
                 context.executeBlocking(() -> {
                     for (Map.Entry<Long, Long> file : perFile.entrySet()) {
                         journal.confirm(file.getKey(), file.getValue());
@@ -118,12 +111,12 @@ final class SinkPump {
         return writeDurable().compose(ok -> ok ? writeWhatIsInMemory() : Future.succeededFuture());
     }
 
-    /** Writes records the journal refused straight to the sink; true if it took them. */
-    Future<Boolean> writeNotJournaled(List<UsageRecord> records) {
-        return writer.write(records).transform(ar -> {
+    /** Writes commits the journal refused straight to the sink; true if it took them. */
+    Future<Boolean> writeNotJournaled(List<UsageCommit> commits) {
+        return writer.write(commits).transform(ar -> {
             if (ar.succeeded()) {
                 writer.succeeded();
-                counters.written.addAndGet(records.size());
+                counters.written.addAndGet(UsageCommit.recordCount(commits));
                 return Future.succeededFuture(true);
             }
             sinkFailed(ar.cause());
@@ -142,14 +135,14 @@ final class SinkPump {
                 return Future.succeededFuture(false);
             }
             UsageJournal.Batch batch = read.result().get();
-            return writer.writeAll(batch.records(), 0).transform(sent -> {
+            return writer.writeAll(batch.commits(), 0).transform(sent -> {
                 if (sent.failed()) {
                     sinkFailed(sent.cause());
                     return Future.succeededFuture(false);
                 }
                 writer.succeeded();
-                counters.written.addAndGet(batch.records().size());
-                counters.replayed.addAndGet(batch.records().size());
+                counters.written.addAndGet(batch.recordCount());
+                counters.replayed.addAndGet(batch.recordCount());
                 return context.executeBlocking(() -> {
                     journal.remove(batch);
                     return true;

@@ -55,7 +55,7 @@ final class SinkWriter {
     }
 
     /** The sink's answer on the meter's context, or a failure after {@code writeTimeout}. */
-    Future<Void> write(List<UsageRecord> batch) {
+    Future<Void> write(List<UsageCommit> batch) {
         long started = System.nanoTime();
         Future<Void> write;
         try {
@@ -83,13 +83,19 @@ final class SinkWriter {
         });
     }
 
-    /** Writes {@code records} in batches of up to {@code batchSize}, one after the other. */
-    Future<Void> writeAll(List<UsageRecord> records, int from) {
-        if (from >= records.size()) {
+    /** Writes {@code commits} from index {@code from} in batches of whole commits up to {@code batchSize} records, one after the other. */
+    Future<Void> writeAll(List<UsageCommit> commits, int from) {
+        if (from >= commits.size()) {
             return Future.succeededFuture();
         }
-        int to = Math.min(records.size(), from + options.batchSize());
-        return write(records.subList(from, to)).compose(v -> writeAll(records, to));
+        int to = from;
+        int records = 0;
+        while (to < commits.size() && (to == from || records + commits.get(to).size() <= options.batchSize())) {
+            records += commits.get(to).size();
+            to++;
+        }
+        int next = to;
+        return write(commits.subList(from, to)).compose(v -> writeAll(commits, next));
     }
 
     /** The sink is down until {@code retryInterval} has passed. */

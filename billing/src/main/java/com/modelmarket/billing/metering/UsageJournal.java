@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.UUID;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -33,7 +34,8 @@ import org.slf4j.LoggerFactory;
  * let go of records before the sink had them (the sink down or slow), it {@link #markForReplay}s
  * their file; {@link #oldestToReplay} then reads such files back, oldest first, and {@link #remove}
  * deletes one once the sink has all of it. Files found on open (an earlier run's) are all replayed;
- * so are {@code usage-*.jsonl} files of the earlier JSON-lines format. A frame that is not whole
+ * so are files of the first binary format and {@code usage-*.jsonl} files of the earlier JSON-lines
+ * format, as legacy commits. A frame that is not whole
  * (the torn tail of a crash; it was never fsynced, so never counted durable) ends the file's reading.
  *
  * <p>Blocking I/O: call it from worker threads only. Methods are synchronized; the counters may be
@@ -44,8 +46,19 @@ final class UsageJournal implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(UsageJournal.class);
     private static final Pattern FILE_NAME = Pattern.compile("usage-(\\d{20})\\.(journal|jsonl)");
 
-    /** A journal file read for replay; {@code tornBytes} at its end were not a whole frame. */
-    record Batch(long sequence, Path file, List<UsageRecord> records, long tornBytes) {
+    /** A journal file read for replay, one commit a frame; {@code tornBytes} at its end were not a whole frame. */
+    record Batch(long sequence, Path file, List<UsageCommit> commits, long tornBytes) {
+
+        int recordCount() {
+            return UsageCommit.recordCount(commits);
+        }
+
+        /** Every record of the file, in order. */
+        List<UsageRecord> records() {
+            List<UsageRecord> all = new ArrayList<>(recordCount());
+            commits.forEach(c -> all.addAll(c.records()));
+            return all;
+        }
     }
 
     private static final class FileInfo {
@@ -95,7 +108,7 @@ final class UsageJournal implements AutoCloseable {
                     continue;
                 }
                 long size = Files.size(path);
-                if (size == 0 || (size <= UsageRecordCodec.FILE_HEADER.length && isBinary(path))) {
+                if (size == 0 || (size <= UsageRecordCodec.FILE_HEADER.length && isBinary(path))) { // both headers are 8 bytes
                     Files.delete(path);
                 } else {
                     files.put(Long.parseLong(name.group(1)), new FileInfo(path, size, countRecords(path), true));
@@ -107,15 +120,16 @@ final class UsageJournal implements AutoCloseable {
     }
 
     /**
-     * Appends the records as one frame and fsyncs it, or throws and leaves the journal as it was.
+     * Appends the commit as one frame and fsyncs it, or throws and leaves the journal as it was.
      *
-     * @return the sequence of the file they went to, for {@link #confirm} and {@link #markForReplay}
+     * @return the sequence of the file it went to, for {@link #confirm} and {@link #markForReplay}
      */
-    synchronized long append(List<UsageRecord> records) throws IOException {
+    synchronized long append(UsageCommit commit) throws IOException {
         if (closed) {
             throw new IOException("usage journal " + directory + " is closed");
         }
-        ByteBuffer frame = UsageRecordCodec.frame(records);
+        List<UsageRecord> records = commit.records();
+        ByteBuffer frame = UsageRecordCodec.frame(commit);
         int length = frame.remaining();
         if (pendingBytes + length > maxBytes) {
             throw new JournalFullException("usage journal " + directory + " holds " + pendingBytes
@@ -263,24 +277,28 @@ final class UsageJournal implements AutoCloseable {
 
     private Batch readFrames(long sequence, Path path) throws IOException {
         ByteBuffer in = ByteBuffer.wrap(Files.readAllBytes(path));
-        List<UsageRecord> records = new ArrayList<>();
-        if (!startsWithHeader(in)) {
+        List<UsageCommit> commits = new ArrayList<>();
+        int format = format(in);
+        if (format == 0) {
             LOG.warn("usage journal file {} has no header; nothing in it can be read", path);
-            return new Batch(sequence, path, records, in.limit());
+            return new Batch(sequence, path, commits, in.limit());
         }
         in.position(UsageRecordCodec.FILE_HEADER.length);
-        List<UsageRecord> frame;
-        while ((frame = UsageRecordCodec.readFrame(in)) != null) {
-            records.addAll(frame);
+        UsageCommit frame;
+        while ((frame = UsageRecordCodec.readFrame(in, format == 2)) != null) {
+            commits.add(frame);
         }
         long torn = in.remaining();
         if (torn > 0) {
             LOG.warn("usage journal file {} ends in {} bytes that are not a whole frame (a write cut short by a crash)", path, torn);
         }
-        return new Batch(sequence, path, records, torn);
+        return new Batch(sequence, path, commits, torn);
     }
 
-    /** A file of the earlier format, one JSON object a line; an unreadable line is skipped. */
+    /**
+     * A file of the first format, one JSON object a line; an unreadable line is skipped. Its records
+     * are one legacy commit (deduplicated by request id), whose id is derived from the file's bytes.
+     */
     private static Batch readJsonLines(long sequence, Path path) throws IOException {
         List<UsageRecord> records = new ArrayList<>();
         long skipped = 0;
@@ -296,16 +314,22 @@ final class UsageJournal implements AutoCloseable {
                 }
             }
         }
-        return new Batch(sequence, path, records, skipped);
+        List<UsageCommit> commits = records.isEmpty() ? List.of()
+                : List.of(new UsageCommit(UUID.nameUUIDFromBytes(Files.readAllBytes(path)), records, true));
+        return new Batch(sequence, path, commits, skipped);
     }
 
-    private static boolean startsWithHeader(ByteBuffer in) {
+    /** 2 for the current binary format, 1 for the first binary one (frames without commit ids), 0 for no header. */
+    private static int format(ByteBuffer in) {
         byte[] head = new byte[UsageRecordCodec.FILE_HEADER.length];
         if (in.limit() < head.length) {
-            return false;
+            return 0;
         }
         in.get(0, head);
-        return Arrays.equals(head, UsageRecordCodec.FILE_HEADER);
+        if (Arrays.equals(head, UsageRecordCodec.FILE_HEADER)) {
+            return 2;
+        }
+        return Arrays.equals(head, UsageRecordCodec.FILE_HEADER_V1) ? 1 : 0;
     }
 
     private static boolean isBinary(Path path) {
@@ -325,10 +349,14 @@ final class UsageJournal implements AutoCloseable {
             return lines;
         }
         ByteBuffer in = ByteBuffer.wrap(bytes);
+        int format = format(in);
+        if (format == 0) {
+            return 0;
+        }
         long records = 0;
         int position = UsageRecordCodec.FILE_HEADER.length;
         int count;
-        while ((count = UsageRecordCodec.countAt(in, position)) >= 0) {
+        while ((count = UsageRecordCodec.countAt(in, position, format == 2)) >= 0) {
             records += count;
             position += UsageRecordCodec.FRAME_HEADER_BYTES + in.getInt(position);
         }

@@ -7,8 +7,9 @@ import java.util.UUID;
 /**
  * One metered request.
  *
- * @param requestId unique per request (a UUID string is fine, at most 128 characters); sinks
- *     deduplicate on it, so writing a record twice counts it once
+ * @param requestId the request's id (a UUID string is fine; at most 128 characters, no control
+ *     characters), logged with the commit that counted it. Not what makes counting idempotent: that is
+ *     the {@link UsageCommit} id, so a caller that sends the same id twice is counted twice
  * @param tenantId the calling (consumer) tenant
  * @param apiKeyId the API key used; {@code null} when the call was made with a user's token
  * @param subscriptionId the subscription charged; {@code null} for calls to the tenant's own models
@@ -33,6 +34,9 @@ public record UsageRecord(
         Objects.requireNonNull(requestId, "requestId");
         if (requestId.isBlank() || requestId.length() > MAX_REQUEST_ID_LENGTH) {
             throw new IllegalArgumentException("requestId must be 1.." + MAX_REQUEST_ID_LENGTH + " characters");
+        }
+        if (requestId.chars().anyMatch(Character::isISOControl)) {
+            throw new IllegalArgumentException("requestId must not contain control characters");
         }
         Objects.requireNonNull(tenantId, "tenantId");
         Objects.requireNonNull(modelId, "modelId");

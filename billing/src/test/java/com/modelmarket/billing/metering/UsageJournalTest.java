@@ -26,6 +26,10 @@ class UsageJournalTest {
         return IntStream.range(0, size).mapToObj(i -> usage(prefix + i)).toList();
     }
 
+    private static UsageCommit commit(String prefix, int size) {
+        return UsageCommit.of(batch(prefix, size));
+    }
+
     private List<Path> files() throws Exception {
         try (var listing = Files.list(dir)) {
             return listing.sorted().toList();
@@ -38,7 +42,7 @@ class UsageJournalTest {
         List<UsageRecord> records = batch("a-", 5);
         try (UsageJournal journal = new UsageJournal(dir, 1 << 20, 1 << 16)) {
             journal.open();
-            long sequence = journal.append(records);
+            long sequence = journal.append(UsageCommit.of(records));
             assertEquals(5, journal.pendingRecords());
             assertTrue(journal.oldestToReplay().isEmpty(), "a file is replayed only once marked");
             journal.markForReplay(sequence);
@@ -47,7 +51,7 @@ class UsageJournalTest {
             assertEquals(0, read.tornBytes());
         }
         byte[] bytes = Files.readAllBytes(files().get(0));
-        assertEquals("MMUSAGE1", new String(bytes, 0, 8, StandardCharsets.US_ASCII));
+        assertEquals("MMUSAGE2", new String(bytes, 0, 8, StandardCharsets.US_ASCII));
     }
 
     @Test
@@ -55,8 +59,8 @@ class UsageJournalTest {
     void tornTail() throws Exception {
         try (UsageJournal journal = new UsageJournal(dir, 1 << 20, 1 << 16)) {
             journal.open();
-            journal.append(batch("a-", 3));
-            journal.append(batch("b-", 2));
+            journal.append(commit("a-", 3));
+            journal.append(commit("b-", 2));
         }
         Path file = files().get(0);
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
@@ -67,7 +71,7 @@ class UsageJournalTest {
             UsageJournal.Batch read = journal.oldestToReplay().orElseThrow();
             assertEquals(batch("a-", 3), read.records());
             assertTrue(read.tornBytes() > 0);
-            journal.append(batch("c-", 1));
+            journal.append(commit("c-", 1));
             assertEquals(2, files().size(), "appends go to a new file");
             journal.remove(read);
             assertEquals(1, files().size());
@@ -79,8 +83,8 @@ class UsageJournalTest {
     void corruptFrame() throws Exception {
         try (UsageJournal journal = new UsageJournal(dir, 1 << 20, 1 << 16)) {
             journal.open();
-            journal.append(batch("a-", 2));
-            journal.append(batch("b-", 2));
+            journal.append(commit("a-", 2));
+            journal.append(commit("b-", 2));
         }
         Path file = files().get(0);
         byte[] bytes = Files.readAllBytes(file);
@@ -97,9 +101,9 @@ class UsageJournalTest {
     void bounded() throws Exception {
         try (UsageJournal journal = new UsageJournal(dir, 600, 600)) {
             journal.open();
-            journal.append(batch("a-", 2));
+            journal.append(commit("a-", 2));
             long before = Files.size(files().get(0));
-            assertThrows(JournalFullException.class, () -> journal.append(batch("b-", 10)));
+            assertThrows(JournalFullException.class, () -> journal.append(commit("b-", 10)));
             assertEquals(before, Files.size(files().get(0)));
             assertEquals(2, journal.pendingRecords());
             assertEquals(before, journal.pendingBytes());
@@ -111,10 +115,10 @@ class UsageJournalTest {
     void confirmedFilesGo() throws Exception {
         try (UsageJournal journal = new UsageJournal(dir, 1 << 20, 1_000)) {
             journal.open();
-            long first = journal.append(batch("a-", 5));
+            long first = journal.append(commit("a-", 5));
             journal.confirm(first, 5);
             assertEquals(1, files().size(), "the active file stays until sealed");
-            long second = journal.append(batch("b-", 5)); // passes 1,000 bytes: a new file, the first sealed and deleted
+            long second = journal.append(commit("b-", 5)); // passes 1,000 bytes: a new file, the first sealed and deleted
             assertTrue(second > first);
             assertEquals(1, files().size());
             journal.confirm(second, 4);
@@ -140,8 +144,70 @@ class UsageJournalTest {
             assertEquals(3, journal.pendingRecords());
             UsageJournal.Batch read = journal.oldestToReplay().orElseThrow();
             assertEquals(records, read.records());
-            long next = journal.append(batch("n-", 1));
+            assertTrue(read.commits().stream().allMatch(UsageCommit::legacy), "deduplicated by request id, having no commit id");
+            long next = journal.append(commit("n-", 1));
             assertEquals(8, next, "sequences continue after the old files");
         }
+    }
+
+    @Test
+    @DisplayName("a replayed file gives back each commit whole, under the id it was appended with")
+    void commitIdsSurviveReplay() throws Exception {
+        List<UsageCommit> appended = List.of(commit("a-", 3), commit("b-", 1), commit("c-", 4));
+        try (UsageJournal journal = new UsageJournal(dir, 1 << 20, 1 << 16)) {
+            journal.open();
+            for (UsageCommit c : appended) {
+                journal.append(c);
+            }
+        }
+        for (int run = 0; run < 2; run++) {
+            try (UsageJournal journal = new UsageJournal(dir, 1 << 20, 1 << 16)) {
+                journal.open();
+                UsageJournal.Batch read = journal.oldestToReplay().orElseThrow();
+                assertEquals(appended, read.commits(), "run " + run);
+            }
+        }
+    }
+
+    @Test
+    @DisplayName("files of the first binary format (frames without commit ids) are replayed as legacy commits with ids derived from their bytes")
+    void legacyBinaryFrames() throws Exception {
+        List<UsageRecord> first = batch("v1a-", 2);
+        List<UsageRecord> second = batch("v1b-", 3);
+        java.io.ByteArrayOutputStream file = new java.io.ByteArrayOutputStream();
+        file.write(UsageRecordCodec.FILE_HEADER_V1);
+        file.write(v1Frame(first));
+        file.write(v1Frame(second));
+        Files.write(dir.resolve(String.format("usage-%020d.journal", 3)), file.toByteArray());
+        List<UsageCommit> seen = null;
+        for (int run = 0; run < 2; run++) {
+            try (UsageJournal journal = new UsageJournal(dir, 1 << 20, 1 << 16)) {
+                journal.open();
+                assertEquals(5, journal.pendingRecords());
+                UsageJournal.Batch read = journal.oldestToReplay().orElseThrow();
+                assertEquals(2, read.commits().size());
+                assertEquals(first, read.commits().get(0).records());
+                assertEquals(second, read.commits().get(1).records());
+                assertTrue(read.commits().stream().allMatch(UsageCommit::legacy));
+                if (seen != null) {
+                    assertEquals(seen, read.commits(), "the derived ids are the same every time the file is read");
+                }
+                seen = read.commits();
+            }
+        }
+        assertTrue(!seen.get(0).id().equals(seen.get(1).id()));
+    }
+
+    /** A frame of format 1: this format's frame without the commit id, its checksum recomputed. */
+    private static byte[] v1Frame(List<UsageRecord> records) {
+        java.nio.ByteBuffer v2 = UsageRecordCodec.frame(UsageCommit.of(records));
+        int payload = v2.getInt(0) - 16;
+        java.nio.ByteBuffer v1 = java.nio.ByteBuffer.allocate(UsageRecordCodec.FRAME_HEADER_BYTES + payload);
+        v1.putInt(payload).putInt(0);
+        v1.put(v2.array(), UsageRecordCodec.FRAME_HEADER_BYTES + 16, payload);
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(v1.array(), UsageRecordCodec.FRAME_HEADER_BYTES, payload);
+        v1.putInt(4, (int) crc.getValue());
+        return v1.array();
     }
 }

@@ -60,7 +60,7 @@ class UsageMeterPropertiesTest {
             if (healthy[0]) {
                 return store.write(records);
             }
-            List<UsageRecord> copy = List.copyOf(records);
+            List<UsageCommit> copy = List.copyOf(records);
             Promise<Void> answer = Promise.promise();
             switch (roll) {
                 case 0, 1 -> answer.fail("down");
@@ -157,6 +157,7 @@ class UsageMeterPropertiesTest {
         Set<String> stored = new HashSet<>();
         store.records().forEach(r -> stored.add(r.requestId()));
         assertEquals(recorded, stored, "stored ids must be exactly the recorded ones");
+        assertEquals(stored.size(), store.countedCount(), "a record was counted twice");
         for (String id : released) {
             assertTrue(!stored.contains(id), "a released call was metered: " + id);
         }

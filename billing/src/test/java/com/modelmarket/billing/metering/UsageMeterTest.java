@@ -167,7 +167,7 @@ class UsageMeterTest {
         UsageSink sometimes = records -> {
             if (hang[0]) {
                 Promise<Void> late = Promise.promise();
-                List<UsageRecord> copy = List.copyOf(records);
+                List<UsageCommit> copy = List.copyOf(records);
                 synchronized (hanging) {
                     hanging.add(late);
                 }
@@ -193,6 +193,7 @@ class UsageMeterTest {
         }
         eventually(() -> sink.uniqueCount() == 500 && meter.stats().journaled() == 0, () -> meter.stats().toString());
         assertEquals(500, sink.uniqueCount());
+        assertEquals(500, sink.countedCount(), "counted once although written more than once");
         assertTrue(sink.receivedCount() > 500, "the late answers and the replay both sent rows; stored once");
     }
 

@@ -1,6 +1,7 @@
 package com.modelmarket.marketplace.config;
 
 import com.modelmarket.billing.metering.UsageMeterOptions;
+import com.modelmarket.marketplace.metering.UsageBuckets;
 import com.modelmarket.serving.PoolConfig;
 import com.modelmarket.serving.ServingConfig;
 import java.nio.file.Path;
@@ -52,6 +53,7 @@ public record AppConfig(
         int billingPeriodDays,
         boolean meteringEnabled,
         UsageMeterOptions meteringOptions,
+        UsageBuckets usageBuckets,
         ServingConfig serving) {
 
     public AppConfig {
@@ -63,6 +65,10 @@ public record AppConfig(
         }
         if (managementPort < -1 || managementPort > 65535) {
             throw new IllegalArgumentException("management.port must be -1 (off) or between 0 and 65535");
+        }
+        if (billingPeriodDaySeconds > 0 && billingPeriodDaySeconds % usageBuckets.seconds() != 0) {
+            throw new IllegalArgumentException("billing.period-day-seconds must be a multiple of metering.rollup-seconds ("
+                    + usageBuckets.seconds() + "), so that usage rollups split periods exactly");
         }
         if (platformFeeBasisPoints < 0 || platformFeeBasisPoints > 10_000) {
             throw new IllegalArgumentException("billing.platform-fee-bp must be between 0 and 10000");

@@ -2,6 +2,7 @@ package com.modelmarket.marketplace.config;
 
 import com.modelmarket.serving.HostConfig;
 import com.modelmarket.billing.metering.UsageMeterOptions;
+import com.modelmarket.marketplace.metering.UsageBuckets;
 import com.modelmarket.serving.PoolConfig;
 import com.modelmarket.serving.ServingConfig;
 import java.io.IOException;
@@ -119,6 +120,7 @@ public final class ConfigLoader {
                         .withBatchSize(v.integer("metering.batch-size"))
                         .withJournalBounds(v.longValue("metering.journal-max-bytes"),
                                 Math.min(4L << 20, v.longValue("metering.journal-max-bytes"))),
+                new UsageBuckets(v.integer("metering.rollup-seconds")),
                 serving(v));
     }
 

@@ -32,8 +32,9 @@ final class InvoiceRepository {
     private static final String SEGMENTS = "SELECT g.id AS segment_id, g.subscription_id, g.tenant_id, g.active_from, g.active_to, "
             + "p.id AS plan_id, p.model_id, m.tenant_id AS publisher_id, p.type, p.currency, p.monthly_fee_minor, "
             + "p.included_calls, p.price_per_1000_minor, p.rate_limit_per_minute, "
-            + "(SELECT count(*) FROM usage_records u WHERE u.subscription_id = g.subscription_id AND u.outcome = 'success' "
-            + "  AND u.occurred_at >= greatest(g.active_from, $1) AND u.occurred_at < least(coalesce(g.active_to, 'infinity'), $2)) AS calls "
+            + "(SELECT coalesce(sum(u.calls), 0)::bigint FROM usage_rollups u WHERE u.subscription_id = g.subscription_id "
+            + "  AND u.outcome = 'success' "
+            + "  AND u.bucket >= greatest(g.active_from, $1) AND u.bucket < least(coalesce(g.active_to, 'infinity'), $2)) AS calls "
             + "FROM subscription_segments g JOIN plans p ON p.id = g.plan_id JOIN models m ON m.id = p.model_id "
             + "WHERE g.active_from < $2 AND (g.active_to IS NULL OR g.active_to > $1) AND (g.active_to IS NULL OR g.active_to > g.active_from) "
             + "AND ($3::uuid IS NULL OR g.tenant_id = $3::uuid)";

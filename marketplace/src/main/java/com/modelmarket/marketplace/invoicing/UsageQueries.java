@@ -15,9 +15,9 @@ import java.time.ZoneOffset;
 import java.util.UUID;
 
 /**
- * Usage as tenants see it, aggregated straight from the metered records (so dashboards always
- * equal the raw sums, current within the meter's flush interval): per day, model and API key; and
- * the quota state of each subscription.
+ * Usage as tenants see it, summed from the usage rollups the meter adds into (migration
+ * V9; so dashboards always equal what is billed, current within the meter's flush interval): per
+ * day, model and API key; and the quota state of each subscription.
  */
 public final class UsageQueries {
 
@@ -30,7 +30,7 @@ public final class UsageQueries {
     /** The calls metered for a tenant and model since {@code start} (what a free plan's month has used). */
     public Future<Long> countSince(UUID tenantId, UUID modelId, Instant start) {
         return TenantScope.tenant(pool, tenantId, c -> c
-                .preparedQuery("SELECT count(*) FROM usage_records WHERE tenant_id = $1 AND model_id = $2 AND occurred_at >= $3")
+                .preparedQuery("SELECT coalesce(sum(calls), 0)::bigint FROM usage_rollups WHERE tenant_id = $1 AND model_id = $2 AND bucket >= $3")
                 .execute(Tuple.of(tenantId, modelId, start.atOffset(ZoneOffset.UTC))))
                 .map(rows -> rows.iterator().next().getLong(0));
     }
@@ -39,16 +39,16 @@ public final class UsageQueries {
     public Future<JsonArray> summary(Principal caller, LocalDate from, LocalDate to) {
         Instant start = from.atStartOfDay(ZoneOffset.UTC).toInstant();
         Instant end = to.plusDays(1).atStartOfDay(ZoneOffset.UTC).toInstant();
-        return TenantScope.tenant(pool, caller.tenantId(), c -> c.preparedQuery("SELECT (u.occurred_at AT TIME ZONE 'UTC')::date AS day, u.model_id, m.slug, v.version, "
-                        + "p.name AS plan_name, u.api_key_id, k.name AS key_name, count(*) AS calls, "
-                        + "count(*) FILTER (WHERE u.outcome = 'success') AS billable, "
-                        + "sum(u.items) AS items, sum(u.compute_nanos) AS compute_nanos "
-                        + "FROM usage_records u JOIN models m ON m.id = u.model_id "
+        return TenantScope.tenant(pool, caller.tenantId(), c -> c.preparedQuery("SELECT (u.bucket AT TIME ZONE 'UTC')::date AS day, u.model_id, m.slug, v.version, "
+                        + "p.name AS plan_name, u.api_key_id, k.name AS key_name, sum(u.calls)::bigint AS calls, "
+                        + "coalesce(sum(u.calls) FILTER (WHERE u.outcome = 'success'), 0)::bigint AS billable, "
+                        + "sum(u.items)::bigint AS items, sum(u.compute_nanos)::bigint AS compute_nanos "
+                        + "FROM usage_rollups u JOIN models m ON m.id = u.model_id "
                         + "LEFT JOIN model_versions v ON v.id = u.version_id LEFT JOIN api_keys k ON k.id = u.api_key_id "
                         + "LEFT JOIN subscription_segments g ON g.subscription_id = u.subscription_id "
-                        + " AND u.occurred_at >= g.active_from AND (g.active_to IS NULL OR u.occurred_at < g.active_to) "
+                        + " AND u.bucket >= g.active_from AND (g.active_to IS NULL OR u.bucket < g.active_to) "
                         + "LEFT JOIN plans p ON p.id = g.plan_id "
-                        + "WHERE u.tenant_id = $1 AND u.occurred_at >= $2 AND u.occurred_at < $3 "
+                        + "WHERE u.tenant_id = $1 AND u.bucket >= $2 AND u.bucket < $3 "
                         + "GROUP BY 1, 2, 3, 4, 5, 6, 7 ORDER BY 1, 3, 4, 7")
                 .execute(Tuple.of(caller.tenantId(), start.atOffset(ZoneOffset.UTC), end.atOffset(ZoneOffset.UTC))))
                 .map(rows -> {
@@ -77,8 +77,8 @@ public final class UsageQueries {
         Instant start = month.atDay(1).atStartOfDay(ZoneOffset.UTC).toInstant();
         Instant reset = month.plusMonths(1).atDay(1).atStartOfDay(ZoneOffset.UTC).toInstant();
         return TenantScope.tenant(pool, caller.tenantId(), c -> c.preparedQuery("SELECT s.id, m.slug, p.name, p.type, p.included_calls, p.rate_limit_per_minute, "
-                        + "(SELECT count(*) FROM usage_records u WHERE u.tenant_id = s.tenant_id AND u.model_id = s.model_id "
-                        + " AND u.occurred_at >= $2) AS used "
+                        + "(SELECT coalesce(sum(u.calls), 0)::bigint FROM usage_rollups u WHERE u.tenant_id = s.tenant_id "
+                        + " AND u.model_id = s.model_id AND u.bucket >= $2) AS used "
                         + "FROM subscriptions s JOIN plans p ON p.id = s.plan_id JOIN models m ON m.id = s.model_id "
                         + "WHERE s.tenant_id = $1 AND s.status = 'active' ORDER BY m.slug")
                 .execute(Tuple.of(caller.tenantId(), start.atOffset(ZoneOffset.UTC))))

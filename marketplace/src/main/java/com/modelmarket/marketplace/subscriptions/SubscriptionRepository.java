@@ -1,6 +1,7 @@
 package com.modelmarket.marketplace.subscriptions;
 
 import com.modelmarket.marketplace.plans.Plan;
+import com.modelmarket.marketplace.metering.UsageBuckets;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
@@ -16,6 +17,12 @@ import java.util.UUID;
  * client the caller scoped to the tenant (row-level security) and filters by the tenant id too.
  */
 final class SubscriptionRepository {
+
+    private final UsageBuckets buckets;
+
+    SubscriptionRepository(UsageBuckets buckets) {
+        this.buckets = buckets;
+    }
 
     private static final String SELECT = "SELECT s.id, s.tenant_id, s.model_id, m.slug AS model_slug, s.plan_id, p.name AS plan_name, "
             + "p.type AS plan_type, s.status, s.started_at, s.ended_at FROM subscriptions s "
@@ -79,17 +86,28 @@ final class SubscriptionRepository {
                 });
     }
 
-    /** Starts the segment of the subscription's time on {@code planId}, which billing prorates. */
+    /**
+     * Starts the segment of the subscription's time on {@code planId}, which billing prorates. Segments
+     * begin and end on boundaries of the usage rollups' buckets ({@link UsageBuckets}), so that the
+     * calls of a segment are summed exactly: a start rounds down to its bucket.
+     */
     Future<Void> openSegment(SqlClient tx, UUID subscriptionId, UUID tenantId, UUID planId) {
         return tx.preparedQuery("INSERT INTO subscription_segments (subscription_id, tenant_id, plan_id, active_from) "
-                        + "VALUES ($1, $2, $3, now())")
+                        + "VALUES ($1, $2, $3, " + buckets.floorSql("now()") + ")")
                 .execute(Tuple.of(subscriptionId, tenantId, planId)).mapEmpty();
     }
 
-    Future<Void> closeSegment(SqlClient tx, UUID subscriptionId) {
-        return tx.preparedQuery("UPDATE subscription_segments SET active_to = now() WHERE subscription_id = $1 AND active_to IS NULL")
+    /**
+     * Ends the open segment: where the next segment starts when the plan changes (so the bucket of a
+     * change is billed on the new plan), or at the end of the current bucket when the subscription
+     * ends (no call after it is let through, so none is billed).
+     */
+    Future<Void> closeSegment(SqlClient tx, UUID subscriptionId, boolean subscriptionEnds) {
+        return tx.preparedQuery("UPDATE subscription_segments SET active_to = " + (subscriptionEnds ? buckets.ceilSql("now()") : buckets.floorSql("now()"))
+                        + " WHERE subscription_id = $1 AND active_to IS NULL")
                 .execute(Tuple.of(subscriptionId)).mapEmpty();
     }
+
 
     private static Optional<Subscription> first(RowSet<Row> rows) {
         return rows.size() == 0 ? Optional.empty() : Optional.of(from(rows.iterator().next()));

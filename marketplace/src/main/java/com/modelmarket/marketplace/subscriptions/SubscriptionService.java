@@ -12,6 +12,7 @@ import com.modelmarket.marketplace.errors.InvalidFieldException;
 import com.modelmarket.marketplace.errors.NotFoundException;
 import com.modelmarket.marketplace.plans.Plan;
 import com.modelmarket.marketplace.plans.PlanService;
+import com.modelmarket.marketplace.metering.UsageBuckets;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.pgclient.PgException;
@@ -28,13 +29,15 @@ import java.util.UUID;
 public final class SubscriptionService {
 
     private final Pool pool;
-    private final SubscriptionRepository repository = new SubscriptionRepository();
+    private final SubscriptionRepository repository;
     private final CatalogService catalog;
     private final PlanService plans;
     private final AuditLog audit;
     private final CatalogChanges changes;
 
-    public SubscriptionService(Pool pool, CatalogService catalog, PlanService plans, AuditLog audit, CatalogChanges changes) {
+    public SubscriptionService(Pool pool, CatalogService catalog, PlanService plans, AuditLog audit, CatalogChanges changes,
+                               UsageBuckets buckets) {
+        this.repository = new SubscriptionRepository(buckets);
         this.changes = changes;
         this.pool = pool;
         this.catalog = catalog;
@@ -71,7 +74,7 @@ public final class SubscriptionService {
                     if (sub.planId().equals(planId)) {
                         return Future.succeededFuture(sub);
                     }
-                    return repository.closeSegment(tx, subscriptionId)
+                    return repository.closeSegment(tx, subscriptionId, false)
                             .compose(v -> repository.openSegment(tx, subscriptionId, p.tenantId(), planId))
                             .compose(v -> repository.changePlan(tx, p.tenantId(), subscriptionId, planId))
                             .compose(v -> audit.record(tx, p.tenantId(), actor, "subscription.change", "subscription",
@@ -83,7 +86,7 @@ public final class SubscriptionService {
     public Future<Subscription> cancel(Actor actor, UUID subscriptionId) {
         Principal p = requireManager(actor);
         return changes.inTransaction(pool, p.tenantId(), tx -> active(tx, p.tenantId(), subscriptionId)
-                .compose(sub -> repository.closeSegment(tx, subscriptionId)
+                .compose(sub -> repository.closeSegment(tx, subscriptionId, true)
                         .compose(v -> repository.cancel(tx, p.tenantId(), subscriptionId))
                         .compose(v -> audit.record(tx, p.tenantId(), actor, "subscription.cancel", "subscription", subscriptionId,
                                 new JsonObject().put("model", sub.modelSlug())))

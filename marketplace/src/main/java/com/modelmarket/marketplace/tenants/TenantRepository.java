@@ -2,6 +2,7 @@ package com.modelmarket.marketplace.tenants;
 
 import com.modelmarket.marketplace.tenants.Role;
 import com.modelmarket.marketplace.db.TenantScope;
+import com.modelmarket.marketplace.metering.UsageBuckets;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
@@ -23,7 +24,10 @@ public final class TenantRepository {
 
     private final Pool pool;
 
-    public TenantRepository(Pool pool) {
+    private final UsageBuckets buckets;
+
+    public TenantRepository(Pool pool, UsageBuckets buckets) {
+        this.buckets = buckets;
         this.pool = pool;
     }
 
@@ -152,7 +156,8 @@ public final class TenantRepository {
                         .compose(v -> tx.preparedQuery("WITH ended AS (UPDATE subscriptions SET status = 'cancelled', "
                                 + "ended_at = now() WHERE status = 'active' AND (tenant_id = $1 "
                                 + "OR model_id IN (SELECT id FROM models WHERE tenant_id = $1)) RETURNING id, tenant_id), "
-                                + "closed AS (UPDATE subscription_segments SET active_to = now() WHERE active_to IS NULL "
+                                + "closed AS (UPDATE subscription_segments SET active_to = " + buckets.ceilSql("now()") + " " // on a bucket boundary (SubscriptionRepository)
+                                + "WHERE active_to IS NULL "
                                 + "AND subscription_id IN (SELECT id FROM ended)) "
                                 + "INSERT INTO audit_log (tenant_id, action, target_type, target_id, details) "
                                 + "SELECT tenant_id, 'subscription.cancel', 'subscription', id::text, "

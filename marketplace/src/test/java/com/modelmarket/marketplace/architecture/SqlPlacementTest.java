@@ -20,8 +20,8 @@ class SqlPlacementTest {
     /** Table owners that are not called *Repository, each with its reason. */
     private static final Map<String, String> OWNERS = Map.of(
             "AuditLog", "owns audit_log: appends entries in the caller's transaction and reads them",
-            "UsageQueries", "the read side of usage_records: usage summaries and a month's count for quotas",
-            "PgUsageSink", "the write side of usage_records: the meter's batched, idempotent inserts");
+            "UsageQueries", "the read side of usage_rollups: usage summaries and a month's count for quotas",
+            "PgUsageSink", "the write side of usage_rollups and usage_commits: the meter's batched, idempotent commits");
 
     private static final Pattern SQL_LITERAL = Pattern.compile("\"\\s*(SELECT|INSERT|UPDATE|DELETE|WITH)\\s");
 

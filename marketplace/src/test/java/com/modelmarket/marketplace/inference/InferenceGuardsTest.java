@@ -13,6 +13,7 @@ import static org.awaitility.Awaitility.await;
 import java.time.Duration;
 import com.modelmarket.marketplace.Platform;
 import com.modelmarket.marketplace.db.DbTarget;
+import com.modelmarket.marketplace.support.Sql;
 import com.modelmarket.marketplace.support.Api;
 import com.modelmarket.marketplace.support.Publishing;
 import com.modelmarket.marketplace.support.StartedPlatform;
@@ -196,7 +197,7 @@ class InferenceGuardsTest {
         assertProblem(Api.await(api.request(HttpMethod.POST, "/v2/models/guard-tensor/infer", s.key())
                 .putHeader("Content-Type", "application/json").sendBuffer(Buffer.buffer("{\"inputs\": [{"))), 400);
         await("refused requests are not metered").during(Duration.ofMillis(1500)).atMost(Duration.ofSeconds(5))
-                .untilAsserted(() -> assertEquals(Set.of(), meteredRequestIds(s.tenantId())));
+                .untilAsserted(() -> assertMetered(s.tenantId(), Set.of()));
     }
 
     private static JsonObject input(JsonObject request) {
@@ -223,9 +224,9 @@ class InferenceGuardsTest {
         assertProblem(api.post("/v2/models/guard-meter/infer", null, request()), 401);
         assertTrue(statuses.contains(400) && statuses.contains(429) && statuses.contains(200), statuses.toString());
         await("every served request is metered").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(200))
-                .untilAsserted(() -> assertEquals(served, meteredRequestIds(s.tenantId())));
+                .untilAsserted(() -> assertMetered(s.tenantId(), served));
         await("no late or duplicate records").during(Duration.ofMillis(1200)).atMost(Duration.ofSeconds(5))
-                .untilAsserted(() -> assertEquals(served, meteredRequestIds(s.tenantId())));
+                .untilAsserted(() -> assertMetered(s.tenantId(), served));
     }
 
     @Test
@@ -257,18 +258,12 @@ class InferenceGuardsTest {
         }
     }
 
-    private static Set<String> meteredRequestIds(String tenantId) throws Exception {
+    /** What was metered for the tenant: exactly the served request ids, each once, and as many calls in the rollups. */
+    private static void assertMetered(String tenantId, Set<String> served) {
         DbTarget db = platform.services().database().target();
-        Set<String> ids = new HashSet<>();
-        try (Connection c = DriverManager.getConnection(db.jdbcUrl(), db.user(), db.password());
-             PreparedStatement q = c.prepareStatement("SELECT request_id FROM usage_records WHERE tenant_id = ?::uuid")) {
-            q.setString(1, tenantId);
-            try (ResultSet rs = q.executeQuery()) {
-                while (rs.next()) {
-                    ids.add(rs.getString(1));
-                }
-            }
-        }
-        return ids;
+        List<String> logged = Sql.meteredRequestIds(db, tenantId);
+        assertEquals(served, new HashSet<>(logged), "request ids in the tenant's usage commit log");
+        assertEquals(served.size(), logged.size(), "a request counted twice: " + logged);
+        assertEquals(served.size(), Sql.meteredCalls(db, tenantId), "calls metered for the tenant");
     }
 }

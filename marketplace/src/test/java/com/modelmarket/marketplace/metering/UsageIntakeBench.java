@@ -28,7 +28,7 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 /**
  * The intake's sustained rate into PostgreSQL: records pushed through a {@link UsageMeter} (journal
  * with group commit, then {@link PgUsageSink}) as fast as the meter lets them in, until every row
- * is in {@code usage_records}. Not part of the test command; run it pinned to one core, the
+ * is counted in {@code usage_rollups}. Not part of the test command; run it pinned to one core, the
  * embedded PostgreSQL (a child of this JVM) on the same one:
  *
  * <pre>taskset -c 1 mvn -B -ntp -o -pl marketplace -am test -Dtest=UsageIntakeBench -Dmm.metering.bench=true \
@@ -38,7 +38,7 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 class UsageIntakeBench {
 
     @Test
-    @DisplayName("bench: records/s sustained from the meter into usage_records")
+    @DisplayName("bench: records/s sustained from the meter into the usage rollups")
     void intake() throws Exception {
         int total = Integer.getInteger("mm.bench.records", 1_000_000);
         Vertx vertx = Vertx.vertx();
@@ -51,7 +51,8 @@ class UsageIntakeBench {
         try {
             UUID tenant = UUID.randomUUID();
             Sql.execute(db, "INSERT INTO tenants (id, name, slug) VALUES ('" + tenant + "', 'Bench', 'bench-" + tenant.toString().substring(0, 8) + "')");
-            PgUsageSink sink = new PgUsageSink(vertx, platform.services().database().appConnectOptions());
+            PgUsageSink sink = new PgUsageSink(vertx, platform.services().database().appConnectOptions(),
+                    platform.services().config().usageBuckets());
             UsageMeterOptions options = platform.services().config().meteringOptions().withGroupCommitInterval(
                     java.time.Duration.ofMillis(50));
             options = new UsageMeterOptions(data.resolve("bench-journal"), options.groupCommitInterval(), false,
@@ -83,7 +84,7 @@ class UsageIntakeBench {
                     total, seconds, total / seconds, (offered - started) / 1e9, meter.stats().refused(), meter.stats().sinkWrites(),
                     meter.stats().sinkWriteNanos() / 1e6 / Math.max(1, meter.stats().sinkWrites()), options.batchSize(),
                     options.groupCommitInterval().toMillis());
-            assertEquals(total, Sql.count(db, "SELECT count(*) FROM usage_records"));
+            assertEquals(total, Sql.meteredCalls(db));
             meter.close().await(30, TimeUnit.SECONDS);
             sink.close().await(10, TimeUnit.SECONDS);
         } finally {

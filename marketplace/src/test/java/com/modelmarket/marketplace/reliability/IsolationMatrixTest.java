@@ -42,6 +42,7 @@ import org.junit.jupiter.api.Test;
  */
 @StartedPlatform({
         "billing.period-day-seconds=1",
+        "metering.rollup-seconds=1",
         "billing.period-days=2",
         "billing.close-grace-seconds=100000"})
 class IsolationMatrixTest {

@@ -67,6 +67,7 @@ class RestartDurabilityTest {
         Map<String, String> overrides = new HashMap<>(TestPlatform.baseOverrides(dir.resolve("data")));
         overrides.put("db.url", TestDatabases.url(db));
         overrides.put("billing.period-day-seconds", "1");
+        overrides.put("metering.rollup-seconds", "1"); // the test's one-second "days" need one-second usage buckets
         overrides.put("billing.period-days", "6");
         overrides.put("billing.close-grace-seconds", "100000"); // the test closes its period itself
         overrides.put("billing.platform-fee-bp", "1500");
@@ -144,9 +145,8 @@ class RestartDurabilityTest {
             // the meter's journal, if any, is replayed at start, within a flush interval or so
             await("metered request ids = answered ones").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100))
                     .untilAsserted(() -> assertEquals(answered, requestIds(db, consumerTenant)));
-            assertEquals(CALLS, Sql.count(db, "SELECT count(*) FROM usage_records WHERE tenant_id = ?::uuid", consumerTenant));
-            assertEquals(CALLS, Sql.count(db, "SELECT count(DISTINCT request_id) FROM usage_records WHERE tenant_id = ?::uuid",
-                    consumerTenant), "no duplicates");
+            assertEquals(CALLS, Sql.meteredCalls(db, consumerTenant));
+            assertEquals(CALLS, Sql.meteredRequestIds(db, consumerTenant).size(), "no duplicates in the commit log");
 
             // the same sessions and keys are honoured: they were signed and hashed with keys kept in the data directory
             Map<String, String> after = observe(api, db, publisher, consumer, consumerTenant, period);
@@ -191,7 +191,8 @@ class RestartDurabilityTest {
         seen.put("rows: billing period", rows(db, "SELECT p.* FROM billing_periods p WHERE period_start = ?", start));
         seen.put("rows: invoices", rows(db, "SELECT i.* FROM invoices i"));
         seen.put("rows: invoice lines", rows(db, "SELECT l.* FROM invoice_lines l"));
-        seen.put("rows: usage", rows(db, "SELECT u.* FROM usage_records u WHERE tenant_id = ?::uuid", consumerTenant));
+        seen.put("rows: usage", rows(db, "SELECT u.* FROM usage_rollups u WHERE tenant_id = ?::uuid", consumerTenant));
+        seen.put("rows: usage commits", rows(db, "SELECT c.* FROM usage_commits c"));
         seen.put("rows: models", rows(db, "SELECT m.* FROM models m"));
         seen.put("rows: versions", rows(db, "SELECT v.* FROM model_versions v"));
         seen.put("rows: aliases", rows(db, "SELECT a.* FROM model_aliases a"));
@@ -235,26 +236,15 @@ class RestartDurabilityTest {
         }
     }
 
+    /** The tenant's request ids in the usage commit log. */
     private static Set<String> requestIds(DbTarget db, String tenant) {
-        try (var c = DriverManager.getConnection(db.jdbcUrl(), db.user(), db.password());
-             var q = c.prepareStatement("SELECT request_id FROM usage_records WHERE tenant_id = ?::uuid")) {
-            q.setString(1, tenant);
-            Set<String> ids = new HashSet<>();
-            try (var rs = q.executeQuery()) {
-                while (rs.next()) {
-                    ids.add(rs.getString(1));
-                }
-            }
-            return ids;
-        } catch (java.sql.SQLException e) {
-            throw new IllegalStateException(e);
-        }
+        return new HashSet<>(Sql.meteredRequestIds(db, tenant));
     }
 
     private static void awaitUsage(DbTarget db, String tenant, long expected) {
         await("usage records of " + tenant).atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100))
                 .untilAsserted(() -> assertEquals(expected,
-                        Sql.count(db, "SELECT count(*) FROM usage_records WHERE tenant_id = ?::uuid", tenant)));
+                        Sql.meteredCalls(db, tenant)));
     }
 
     /** A graceful stop delivers every record to the database: nothing is left for the next start to replay. */

@@ -53,7 +53,9 @@ class RowLevelSecurityTest {
             Probe.owned("plans", "id"),
             Probe.owned("subscriptions", "id"),
             Probe.owned("subscription_segments", "id"),
-            Probe.owned("usage_records", "request_id"),
+            Probe.owned("usage_rollups", "model_id"),
+            Probe.owned("usage_records_v1", "request_id"),
+            Probe.owned("usage_commits", "commit_id"),
             Probe.owned("invoices", "id"),
             Probe.owned("audit_log", "id"),
             // both tenants uploaded the same bytes: one row each
@@ -139,8 +141,11 @@ class RowLevelSecurityTest {
                         + "', 'k', 'mmk_evil', 'evil', decode(repeat('ab', 32), 'hex'), '{inference}')",
                 "INSERT INTO models (tenant_id, kind, slug, name, task, visibility) VALUES ('" + b
                         + "', 'model', 'evil-model', 'Evil', 'regression', 'public')",
-                "INSERT INTO usage_records (request_id, tenant_id, model_id, version_id, items, compute_nanos, outcome, occurred_at) "
+                "INSERT INTO usage_rollups (tenant_id, model_id, version_id, outcome, bucket, calls, items, compute_nanos) "
+                        + "VALUES ('" + b + "', gen_random_uuid(), gen_random_uuid(), 'success', date_trunc('minute', now()), 1, 1, 1)",
+                "INSERT INTO usage_records_v1 (request_id, tenant_id, model_id, version_id, items, compute_nanos, outcome, occurred_at) "
                         + "VALUES ('evil', '" + b + "', gen_random_uuid(), gen_random_uuid(), 1, 1, 'success', now())",
+                "INSERT INTO usage_commits (commit_id, tenant_id, records, request_ids) VALUES (gen_random_uuid(), '" + b + "', 1, 'evil')",
                 "UPDATE audit_log SET tenant_id = '" + b + "' WHERE tenant_id = '" + tenantA + "'",
                 "UPDATE models SET tenant_id = '" + b + "' WHERE tenant_id = '" + tenantA + "'");
         for (String sql : writes) {
@@ -211,7 +216,12 @@ class RowLevelSecurityTest {
                 + "RETURNING id", t, model, plan);
         insert("INSERT INTO subscription_segments (subscription_id, tenant_id, plan_id, active_from) VALUES (?::uuid, ?::uuid, ?::uuid, "
                 + "now()) RETURNING id", sub, t, plan);
-        insert("INSERT INTO usage_records (request_id, tenant_id, subscription_id, model_id, version_id, items, compute_nanos, outcome, "
+        insert("INSERT INTO usage_rollups (tenant_id, subscription_id, model_id, version_id, outcome, bucket, calls, items, "
+                + "compute_nanos) VALUES (?::uuid, ?::uuid, ?::uuid, ?::uuid, 'success', date_trunc('minute', now()), 1, 1, 1) "
+                + "RETURNING model_id", t, sub, model, version);
+        insert("INSERT INTO usage_commits (commit_id, tenant_id, records, request_ids) VALUES (gen_random_uuid(), ?::uuid, 1, ?) "
+                + "RETURNING commit_id", t, "rls-" + slug);
+        insert("INSERT INTO usage_records_v1 (request_id, tenant_id, subscription_id, model_id, version_id, items, compute_nanos, outcome, "
                 + "occurred_at) VALUES (?, ?::uuid, ?::uuid, ?::uuid, ?::uuid, 1, 1, 'success', now()) RETURNING request_id",
                 "rls-" + slug, t, sub, model, version);
         insert("INSERT INTO billing_periods (period_start, period_end) VALUES ('2020-01-01 00:00:00+00', '2020-02-01 00:00:00+00') ON CONFLICT DO NOTHING "

@@ -92,7 +92,7 @@ class SigtermTest {
             Map<String, Long> outcomes = calls.stream().collect(Collectors.groupingBy(SigtermTest::outcome, TreeMap::new, Collectors.counting()));
             long answered = outcomes.getOrDefault("200", 0L);
             long refused = outcomes.getOrDefault("503", 0L);
-            long metered = com.modelmarket.marketplace.support.Sql.count(db, "SELECT count(*) FROM usage_records");
+            long metered = com.modelmarket.marketplace.support.Sql.meteredCalls(db);
             System.out.println("SigtermTest: stopped in " + stopMillis + " ms, exit 0, answers " + outcomes + ", metered " + metered);
             assertEquals(calls.size(), answered + refused, () -> "every request sent before SIGTERM gets an answer, 200 or a clean 503: "
                     + outcomes + "; log:\n" + tail(log));

@@ -39,4 +39,36 @@ public final class Sql {
             throw new IllegalStateException(sql, e);
         }
     }
+
+    /** Calls metered in all (each commit of the usage meter counted once: the rollups). */
+    public static long meteredCalls(DbTarget db) {
+        return count(db, "SELECT coalesce(sum(calls), 0) FROM usage_rollups");
+    }
+
+    /** Calls metered for one tenant. */
+    public static long meteredCalls(DbTarget db, Object tenant) {
+        return count(db, "SELECT coalesce(sum(calls), 0) FROM usage_rollups WHERE tenant_id = ?::uuid", tenant.toString());
+    }
+
+    /** The request ids of every metered call, from the usage commit log, one entry per counted call (so a duplicate shows). */
+    public static java.util.List<String> meteredRequestIds(DbTarget db) {
+        return meteredRequestIds(db, null);
+    }
+
+    /** The same for one tenant ({@code null}: all). */
+    public static java.util.List<String> meteredRequestIds(DbTarget db, Object tenant) {
+        String sql = "SELECT string_to_table(request_ids, chr(10)) FROM usage_commits"
+                + (tenant == null ? "" : " WHERE tenant_id = '" + java.util.UUID.fromString(tenant.toString()) + "'");
+        try (Connection c = DriverManager.getConnection(db.jdbcUrl(), db.user(), db.password());
+             PreparedStatement q = c.prepareStatement(sql);
+             ResultSet rs = q.executeQuery()) {
+            java.util.List<String> ids = new java.util.ArrayList<>();
+            while (rs.next()) {
+                ids.add(rs.getString(1));
+            }
+            return ids;
+        } catch (Exception e) {
+            throw new IllegalStateException(sql, e);
+        }
+    }
 }
