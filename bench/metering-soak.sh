@@ -13,7 +13,7 @@
 #   outage  the embedded PostgreSQL is frozen (SIGSTOP) for 30 s in the middle, then thawed: equal too
 #   kill    kill -9 of the server in the middle, then a restart: metered >= answered - one
 #           group-commit window of records, and metered <= answered + 64 (calls in flight, whose
-#           answers were lost with the process); request ids are the primary key: none twice
+#           answers were lost with the process); each group commit counts once: none twice
 # SOAK_METERING=false runs the server with metering off (for metering's cost in docs/benchmarks.md;
 # the comparison then fails by design). Builds with Maven unless SOAK_SKIP_BUILD=1. Needs curl, jq, wrk (installed with apt-get if missing).
 set -euo pipefail

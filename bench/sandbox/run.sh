@@ -49,7 +49,7 @@ trap '[ -n "$SERVER" ] && kill -TERM "$SERVER" 2>/dev/null && wait "$SERVER" 2>/
 # off: in-process; bwrap: model hosts; bwrap-unmetered: model hosts with metering switched off (its cost)
 for mode in ${BENCH_MODES:-off bwrap bwrap-unmetered}; do
   PORT=$((PORT + 1))
-  DATA="$RUN/data-$mode"
+  DATA="$RUN/data-$mode-$PORT" # a mode may be listed twice (to see drift): fresh data each time
   metered=true
   [ "$mode" = bwrap-unmetered ] && metered=false
   MM_HTTP_PORT=$PORT MM_HTTP_HOST=127.0.0.1 MM_MANAGEMENT_PORT=0 MM_DATA_DIR="$DATA" MM_DEMO_ENABLED=false \
