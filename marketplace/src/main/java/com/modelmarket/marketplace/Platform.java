@@ -20,6 +20,9 @@ import com.modelmarket.marketplace.invoicing.Periods;
 import com.modelmarket.marketplace.invoicing.UsageQueries;
 import com.modelmarket.marketplace.metering.MeteringMetrics;
 import com.modelmarket.marketplace.metering.PgUsageSink;
+import com.modelmarket.marketplace.training.DatasetService;
+import com.modelmarket.marketplace.training.TrainingService;
+import com.modelmarket.serving.training.CsvLimits;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import com.modelmarket.marketplace.auth.AccessTokenHandler;
@@ -81,6 +84,12 @@ public final class Platform {
                 .compose(serving -> UsageMeter.deploy(vertx, new PgUsageSink(vertx, database.appConnectOptions(), config.usageBuckets()),
                                 config.meteringOptions())
                         .compose(meter -> vertx.executeBlocking(() -> buildServices(vertx, config, database, serving, meter, metrics), false)
+                                .compose(services -> services.training().failInterrupted().map(ended -> {
+                                    if (ended > 0) {
+                                        LOG.warn("{} training job(s) left open by the last run ended as failed (interrupted)", ended);
+                                    }
+                                    return services;
+                                }))
                                 .compose(services -> deployHttp(vertx, services)
                                         .compose(http -> {
                                             long closing = scheduleClosing(vertx, services);
@@ -116,7 +125,11 @@ public final class Platform {
         SubscriptionService subscriptions = new SubscriptionService(database.pool(), catalog, plans, audit, changes,
                 config.usageBuckets());
         UsageQueries usage = new UsageQueries(database.pool());
-        InferenceService inference = new InferenceService(catalog, subscriptions, serving, store,
+        DatasetService datasets = new DatasetService(vertx, database.pool(), catalog, store, audit,
+                new CsvLimits(config.maxUploadBytes(), CsvLimits.DEFAULT.maxColumns(), CsvLimits.DEFAULT.minRowsPerClass()));
+        TrainingService training = new TrainingService(database.pool(), catalog, subscriptions, datasets, store, audit,
+                config.training());
+                InferenceService inference = new InferenceService(catalog, subscriptions, serving, store,
                 new RateLimiter(Clock.systemUTC()), new QuotaTracker(usage, Clock.systemUTC()), meter,
                 new TensorCodec.Limits(config.inferenceMaxItems(), config.inferenceMaxElements()), config.servingPool(),
                 config.meteringEnabled(), changes);
@@ -126,7 +139,7 @@ public final class Platform {
                 new InvoicingService(database.pool(), config.billingPeriodDaySeconds() > 0
                         ? new Periods(config.billingPeriodDaySeconds(), config.billingPeriodDays()) : Periods.calendarMonths(),
                         config.platformFeeBasisPoints()),
-                usage);
+                usage, datasets, training);
     }
 
     /** Closes ended billing periods: checked every minute (every period-day in short test cycles). */
@@ -193,6 +206,10 @@ public final class Platform {
         long started = System.nanoTime();
         vertx.cancelTimer(closingTimer);
         return http.drain().drain(vertx, Duration.ofSeconds(HttpVerticle.DRAIN_SECONDS))
+                .eventually(() -> vertx.executeBlocking(() -> {
+                    services.training().close(); // running jobs stop between two steps; the next start marks them interrupted
+                    return null;
+                }, false))
                 .eventually(() -> services.serving().close())
                 .eventually(() -> Future.join(http.instances().stream()
                         .map(instance -> instance.shutdown(SHUTDOWN_GRACE)).toList()))

@@ -11,6 +11,7 @@ import com.modelmarket.marketplace.inference.InferenceRoutes;
 import com.modelmarket.marketplace.invoicing.InvoicingRoutes;
 import com.modelmarket.marketplace.plans.PlanRoutes;
 import com.modelmarket.marketplace.subscriptions.SubscriptionRoutes;
+import com.modelmarket.marketplace.training.TrainingRoutes;
 import com.modelmarket.marketplace.members.MemberRoutes;
 import io.vertx.core.Vertx;
 import io.vertx.ext.web.Router;
@@ -47,5 +48,6 @@ final class RouteTable implements ApiRoutes {
         new PlanRoutes(services.plans(), services.accessTokens()).mount(router);
         new SubscriptionRoutes(services.subscriptions(), services.audit(), services.accessTokens()).mount(router);
         new InvoicingRoutes(services.invoicing(), services.usage(), services.accessTokens()).mount(router);
+        new TrainingRoutes(vertx, services.datasets(), services.training(), services.accessTokens()).mount(router);
     }
 }

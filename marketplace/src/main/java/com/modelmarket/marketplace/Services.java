@@ -5,6 +5,8 @@ import com.modelmarket.marketplace.apikeys.ApiKeyService;
 import com.modelmarket.marketplace.inference.InferenceService;
 import com.modelmarket.marketplace.invoicing.InvoicingService;
 import com.modelmarket.marketplace.invoicing.UsageQueries;
+import com.modelmarket.marketplace.training.DatasetService;
+import com.modelmarket.marketplace.training.TrainingService;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import com.modelmarket.marketplace.audit.AuditLog;
 import com.modelmarket.marketplace.auth.AccessTokenHandler;
@@ -40,5 +42,7 @@ public record Services(
         InferenceService inference,
         PrometheusMeterRegistry metrics,
         InvoicingService invoicing,
-        UsageQueries usage) {
+        UsageQueries usage,
+        DatasetService datasets,
+        TrainingService training) {
 }

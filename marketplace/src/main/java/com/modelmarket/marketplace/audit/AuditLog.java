@@ -32,6 +32,15 @@ public final class AuditLog {
                 .mapEmpty();
     }
 
+    /** An action the platform took on its own (no user, no request): a job found interrupted at start, for example. */
+    public Future<Void> recordByPlatform(SqlClient tx, UUID tenantId, String action, String targetType, Object targetId,
+                                        JsonObject details) {
+        return tx.preparedQuery("INSERT INTO audit_log (tenant_id, actor_user_id, action, target_type, target_id, "
+                        + "details, client_address, request_id) VALUES ($1, NULL, $2, $3, $4, $5, 'local', NULL)")
+                .execute(Tuple.of(tenantId, action, targetType, String.valueOf(targetId), details == null ? new JsonObject() : details))
+                .mapEmpty();
+    }
+
     /** Newest first; {@code beforeId} pages backwards (0 for the newest). */
     public Future<JsonObject> list(Principal caller, long beforeId, int limit) {
         if (!caller.role().canManageTenant()) {

@@ -192,7 +192,8 @@ public final class CatalogService {
      * hash nobody uploaded: a public model card shows its artifact's hash, and the hash alone must
      * not be enough to publish a copy.
      */
-    private Future<StoredArtifact> ownUpload(UUID tenant, String pointer, String sha256) {
+    /** An upload of the tenant's with this SHA-256 (404 naming {@code pointer} otherwise): what it may build on. */
+    public Future<StoredArtifact> ownUpload(UUID tenant, String pointer, String sha256) {
         return TenantScope.tenant(repository.pool(), tenant, c -> uploads.owns(c, tenant, sha256)).compose(owned -> {
             Optional<StoredArtifact> stored = owned ? validator.store().find(sha256) : Optional.empty();
             return stored.map(Future::succeededFuture).orElseGet(() -> Future.failedFuture(NotFoundException.at(pointer,
@@ -317,6 +318,72 @@ public final class CatalogService {
                 .orElseGet(() -> Future.failedFuture(new NotFoundException("Model"))));
     }
 
+    /** The framework of models the platform trained (training jobs); their versions are trained-model artifacts. */
+    public static final String TRAINED_FRAMEWORK = "modelmarket-trained";
+
+    /**
+     * Where a training job may write: the caller's own trained model {@code slug} (a new version of it),
+     * or nothing yet (a new model will be made); 409 if another organisation has the slug, or the
+     * caller's model of that slug was not made by training (its inputs are not the dataset's).
+     */
+    public Future<Optional<CatalogModel>> trainingTarget(UUID tenant, String slug) {
+        return TenantScope.tenant(repository.pool(), tenant, c -> repository.findOwned(c, tenant, slug, false)
+                .compose(own -> {
+                    if (own.isPresent()) {
+                        if (own.get().kind() != ModelKind.MODEL || !TRAINED_FRAMEWORK.equals(own.get().framework())) {
+                            return Future.failedFuture(new ConflictException("Your model '" + slug
+                                    + "' was not made by training; choose a new name for the trained model"));
+                        }
+                        return Future.succeededFuture(own);
+                    }
+                    return repository.slugTaken(c, slug).compose(taken -> taken
+                            ? Future.failedFuture(new ConflictException("The slug '" + slug + "' is taken"))
+                            : Future.succeededFuture(Optional.<CatalogModel>empty()));
+                }));
+    }
+
+    /** The highest version of a model of the caller's, drafts included ("0.0.0" if it has none). */
+    public Future<String> highestVersion(UUID tenant, UUID modelId) {
+        return TenantScope.tenant(repository.pool(), tenant, c -> repository.versions(c, modelId, true)).map(versions ->
+                versions.stream().map(v -> SemVer.parse("/version", v.version())).max(SemVer::compareTo)
+                        .orElse(new SemVer(0, 0, 0)).toString());
+    }
+
+    /**
+     * A training job's result as a new, published version of the caller's model {@code slug} (made,
+     * private, if it does not exist): the artifact goes through the same store, validation and
+     * measurement as an upload; {@code training} (the platform's metrics, curve, dataset and
+     * hyperparameters) is kept in the version's manifest, where the model card shows it. Publishing
+     * moves {@code latest} when the version is the highest. On any failure nothing is left: no
+     * version, the model loaded for validation unloaded (a model made for it stays, empty).
+     */
+    public Future<ModelVersion> publishTrained(Actor actor, String slug, String name, String task, String versionText,
+                                               StoredArtifact artifact, JsonObject manifest, JsonObject training) {
+        UUID tenant = actor.principal().tenantId();
+        SemVer version = SemVer.parse("/target/version", versionText);
+        UUID versionId = UUID.randomUUID();
+        return trainingTarget(tenant, slug).compose(found -> found.isPresent() ? Future.succeededFuture(found.get())
+                : createModel(actor, new CardInput(Optional.of("model"), Optional.of(slug), Optional.of(name),
+                        Optional.of("Trained by ModelMarket on your data"), Optional.of(""), Optional.of(task),
+                        Optional.of(List.of("trained")), Optional.of(""), Optional.of(TRAINED_FRAMEWORK), Optional.of("private"),
+                        Optional.empty(), Optional.empty(), Optional.empty())))
+                .compose(model -> validator.validate(tenant, model.id(), versionId, artifact, manifest)
+                        .compose(measured -> changes.inTransaction(repository.pool(), tenant, tx -> repository.insertVersion(tx,
+                                        versionId, model.id(), tenant, version, measured.artifact().sha256(),
+                                        measured.artifact().sizeBytes(), measured.manifest().toJson().put("training", training),
+                                        measured.load().loadTime().toMillis(), measured.singleItemLatencyMicros(),
+                                        actor.principal().userId())
+                                .compose(v -> audit.record(tx, tenant, actor, "version.create", "model_version", v.id(),
+                                        new JsonObject().put("model", model.slug()).put("version", v.version())
+                                                .put("sha256", v.artifactSha256()).put("trainingJob", training.getString("jobId")))
+                                        .map(x -> v))))
+                        .compose(v -> changeState(actor, slug, v.version(), VersionState.PUBLISHED))
+                        .recover(err -> {
+                            engine.unload(ArtifactValidator.keyOf(tenant, model.id(), versionId));
+                            return mapConflict(err);
+                        }));
+    }
+
     private static void validateCard(CatalogRepository.Card c) {
         if (ModelKind.parse(c.kind()).isEmpty()) {
             throw new InvalidFieldException("/kind", "must be one of " + CatalogModel.KINDS);
@@ -330,8 +397,15 @@ public final class CatalogService {
         if (!CatalogModel.VISIBILITIES.contains(c.visibility())) {
             throw new InvalidFieldException("/visibility", "must be one of " + CatalogModel.VISIBILITIES);
         }
-        if (ModelKind.parse(c.kind()).orElseThrow() == ModelKind.ALGORITHM && c.algorithmSpec() == null) {
-            throw new InvalidFieldException("/algorithm", "an algorithm needs its hyperparameters and expected data");
+        if (ModelKind.parse(c.kind()).orElseThrow() == ModelKind.ALGORITHM) {
+            if (c.algorithmSpec() == null) {
+                throw new InvalidFieldException("/algorithm", "an algorithm needs its training recipe");
+            }
+            try {
+                com.modelmarket.serving.training.TrainingRecipe.fromJson(c.algorithmSpec());
+            } catch (com.modelmarket.serving.training.InvalidFieldException e) {
+                throw new InvalidFieldException("/algorithm" + e.pointer(), e.getMessage());
+            }
         }
     }
 

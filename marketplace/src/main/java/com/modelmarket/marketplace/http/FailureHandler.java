@@ -4,7 +4,9 @@ import com.modelmarket.billing.metering.MeteringBacklogException;
 import com.modelmarket.marketplace.errors.BadRequestException;
 import com.modelmarket.marketplace.errors.BundleRefusedException;
 import com.modelmarket.marketplace.errors.ConflictException;
+import com.modelmarket.marketplace.errors.DatasetRefusedException;
 import com.modelmarket.marketplace.errors.DomainException;
+import com.modelmarket.marketplace.errors.TrainingBusyException;
 import com.modelmarket.marketplace.errors.ForbiddenException;
 import com.modelmarket.marketplace.errors.InvalidFieldException;
 import com.modelmarket.marketplace.errors.InvalidTensorException;
@@ -174,6 +176,24 @@ public final class FailureHandler {
         }
         if (e instanceof NotReadyException) {
             return new Problem(503, "not-ready", "Not ready", detail);
+        }
+        if (e instanceof DatasetRefusedException refused) {
+            Problem problem = new Problem(422, "dataset-refused", "Dataset refused", detail).with("reason", refused.reason());
+            if (refused.line() > 0) {
+                problem.with("line", refused.line());
+            }
+            if (refused.row() > 0) {
+                problem.with("row", refused.row());
+            }
+            if (refused.column() != null) {
+                problem.with("column", refused.column());
+            }
+            return problem;
+        }
+        if (e instanceof TrainingBusyException busy) {
+            return busy.perTenant() ? Problem.tooManyRequests(detail, busy.retryAfterSeconds())
+                    : new Problem(503, "training-busy", "Training queue full", detail, java.util.List.of(),
+                            java.util.Map.of("Retry-After", Long.toString(busy.retryAfterSeconds())));
         }
         return Problems.forStatus(500);
     }

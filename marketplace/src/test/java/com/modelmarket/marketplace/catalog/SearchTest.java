@@ -40,9 +40,9 @@ class SearchTest {
         createModel(api, publisher, slug, "public", new JsonObject().put("kind", "algorithm").put("name", name)
                 .put("summary", summary).put("description", description).put("task", task)
                 .put("tags", new JsonArray(List.of(tags)))
-                .put("algorithm", new JsonObject().put("hyperparameters", new JsonArray()
-                        .add(new JsonObject().put("name", "learningRate").put("type", "float").put("default", 0.01)))
-                        .put("data", new JsonObject().put("format", "csv").put("target", "label"))));
+                .put("algorithm", new JsonObject().put("task", "classification").put("architecture", new JsonObject().put("kind", "linear"))
+                        .put("hyperparameters", new JsonObject().put("learningRate", new JsonObject().put("type", "double")
+                                .put("default", 0.01).put("min", 0.0001).put("max", 1.0)))));
     }
 
     private static List<String> slugs(JsonObject page) {

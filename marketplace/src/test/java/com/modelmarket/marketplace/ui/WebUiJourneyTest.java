@@ -69,7 +69,7 @@ class WebUiJourneyTest {
     private static String publisher;
 
     @BeforeAll
-    static void start(Platform started, Api client) {
+    static void start(Platform started, Api client) throws IOException {
         Browser.assumeInstalled();
         platform = started;
         api = client;
@@ -89,10 +89,11 @@ class WebUiJourneyTest {
         plan(api, publisher, "diabetes-progression", new JsonObject().put("name", "Pro").put("type", "monthly")
                 .put("currency", "USD").put("monthlyFeeMinor", 4900).put("includedCalls", 100_000)
                 .put("pricePer1000Minor", 30).put("rateLimitPerMinute", 6000));
-        createModel(api, publisher, "kmeans-clustering", "public", new JsonObject().put("kind", "algorithm")
-                .put("name", "k-means Clustering").put("task", "other").put("summary", "Groups your rows into k clusters, trained on your data")
-                .put("algorithm", new JsonObject().put("hyperparameters", new JsonObject().put("k", 8).put("iterations", 100))
-                        .put("data", new JsonObject().put("format", "csv").put("columns", "numeric features"))));
+        createModel(api, publisher, "logistic-regression", "public", new JsonObject().put("kind", "algorithm")
+                .put("name", "Logistic Regression").put("task", "tabular-classification")
+                .put("summary", "Learns a linear classifier from your labelled rows")
+                .put("algorithm", new JsonObject(java.nio.file.Files.readString(
+                        java.nio.file.Path.of("..", "serving", "fixtures", "recipes", "logistic_regression.json")))));
         browser = Browser.start(platform.port());
     }
 
@@ -374,7 +375,7 @@ class WebUiJourneyTest {
     void phoneWidthAndLabels() {
         try {
             browser.driver().manage().window().setSize(new Dimension(390, 844));
-            for (String route : List.of("/signup", "/login", "/algorithms/kmeans-clustering", "/models/handwritten-digits", "/")) {
+            for (String route : List.of("/signup", "/login", "/algorithms/logistic-regression", "/models/handwritten-digits", "/")) {
                 checkPhonePage(route);
             }
             browser.awaitText(By.cssSelector("li[data-slug='handwritten-digits'] .price"), "Free");

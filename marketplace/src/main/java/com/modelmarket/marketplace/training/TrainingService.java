@@ -1,0 +1,409 @@
+package com.modelmarket.marketplace.training;
+
+import com.modelmarket.marketplace.audit.Actor;
+import com.modelmarket.marketplace.audit.AuditLog;
+import com.modelmarket.marketplace.auth.Principal;
+import com.modelmarket.marketplace.catalog.CatalogModel;
+import com.modelmarket.marketplace.catalog.CatalogService;
+import com.modelmarket.marketplace.catalog.ModelKind;
+import com.modelmarket.marketplace.db.TenantScope;
+import com.modelmarket.marketplace.errors.ConflictException;
+import com.modelmarket.marketplace.errors.ForbiddenException;
+import com.modelmarket.marketplace.errors.InvalidFieldException;
+import com.modelmarket.marketplace.errors.NotFoundException;
+import com.modelmarket.marketplace.errors.TrainingBusyException;
+import com.modelmarket.marketplace.subscriptions.SubscriptionService;
+import com.modelmarket.serving.store.ModelStore;
+import com.modelmarket.serving.store.StoredArtifact;
+import com.modelmarket.serving.training.CsvDataset;
+import com.modelmarket.serving.training.Hyperparameters;
+import com.modelmarket.serving.training.RecipeTrainer;
+import com.modelmarket.serving.training.TrainingFailedException;
+import com.modelmarket.serving.training.TrainingOptions;
+import com.modelmarket.serving.training.TrainingProgress;
+import com.modelmarket.serving.training.TrainingRecipe;
+import com.modelmarket.serving.training.TrainingResult;
+import com.modelmarket.serving.training.TrainingTask;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Training jobs: checks a job (algorithm the caller may use, its own dataset of the recipe's task,
+ * hyperparameters against the recipe's schema, a target model name), queues it on this node's
+ * bounded training pool and runs it there — never on an event loop — into a new private model
+ * version through {@link CatalogService#publishTrained}. States {@code queued → running →
+ * succeeded | failed | cancelled}, each change audited; progress is written per epoch.
+ *
+ * <p>Bounds: {@code threads} jobs run at once, {@code maxQueued} more wait (503 beyond), and a
+ * tenant may have {@code maxOpenPerTenant} open (429 beyond); all per node. A job cancelled while
+ * queued never starts; a running one stops between two steps. A job still open when the node
+ * stops, or found open at start (the node died), ends failed, "interrupted": its partial work is
+ * never stored (the artifact is written only after training succeeded, and the version only after
+ * it validated).
+ */
+public final class TrainingService implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(TrainingService.class);
+    static final String INTERRUPTED = "interrupted: the server stopped while the job was open; start it again";
+
+    private final Pool pool;
+    private final CatalogService catalog;
+    private final SubscriptionService subscriptions;
+    private final DatasetService datasets;
+    private final ModelStore store;
+    private final AuditLog audit;
+    private final TrainingSettings settings;
+    private final TrainingJobRepository jobs = new TrainingJobRepository();
+    private final ExecutorService executor;
+    private final AtomicInteger open = new AtomicInteger();
+    private final Map<UUID, AtomicInteger> openPerTenant = new ConcurrentHashMap<>();
+    private final Map<UUID, AtomicBoolean> cancels = new ConcurrentHashMap<>();
+    private final RecipeTrainer trainer = new RecipeTrainer();
+    private volatile boolean closing;
+
+    public TrainingService(Pool pool, CatalogService catalog, SubscriptionService subscriptions, DatasetService datasets,
+                           ModelStore store, AuditLog audit, TrainingSettings settings) {
+        this.pool = pool;
+        this.catalog = catalog;
+        this.subscriptions = subscriptions;
+        this.datasets = datasets;
+        this.store = store;
+        this.audit = audit;
+        this.settings = settings;
+        AtomicInteger n = new AtomicInteger();
+        this.executor = Executors.newFixedThreadPool(settings.threads(), r -> {
+            Thread t = new Thread(r, "mm-training-" + n.incrementAndGet());
+            t.setDaemon(true);
+            t.setPriority(Thread.MIN_PRIORITY); // inference's threads come first
+            return t;
+        });
+    }
+
+    /** A job as the caller asks for it. */
+    public record Input(String algorithm, UUID datasetId, JsonObject hyperparameters, String targetModel,
+                        Optional<String> targetName, Optional<String> targetVersion) {
+    }
+
+    /** At start: jobs an earlier run left open end as failed ("interrupted"), each audited. */
+    public Future<Integer> failInterrupted() {
+        return TenantScope.system(pool, tx -> jobs.failInterrupted(tx, INTERRUPTED).compose(ended -> {
+            Future<Void> chain = Future.succeededFuture();
+            for (UUID[] job : ended) {
+                chain = chain.compose(v -> audit.recordByPlatform(tx, job[0], "training.fail", "training_job", job[1],
+                        new JsonObject().put("reason", INTERRUPTED)));
+            }
+            return chain.map(v -> ended.size());
+        }));
+    }
+
+    public Future<TrainingJob> create(Actor actor, Input in) {
+        Principal p = DatasetService.requireTrainer(actor.principal());
+        UUID tenant = p.tenantId();
+        return catalog.visible(tenant, in.algorithm()).compose(algorithm -> {
+            if (algorithm.kind() != ModelKind.ALGORITHM) {
+                return Future.failedFuture(new InvalidFieldException("/algorithm", "'" + in.algorithm() + "' is a model, not an algorithm"));
+            }
+            TrainingRecipe recipe;
+            Hyperparameters hp;
+            try {
+                recipe = TrainingRecipe.fromJson(algorithm.algorithmSpec());
+                hp = recipe.resolve(in.hyperparameters());
+            } catch (com.modelmarket.serving.training.InvalidFieldException e) {
+                return Future.failedFuture(new InvalidFieldException("/hyperparameters" + e.pointer(), e.getMessage()));
+            }
+            Future<Optional<UUID>> entitled = algorithm.tenantId().equals(tenant) ? Future.succeededFuture(Optional.empty())
+                    : subscriptions.entitlement(tenant, algorithm.id()).compose(e -> e.isPresent()
+                            ? Future.succeededFuture(Optional.of(e.get().subscriptionId()))
+                            : Future.failedFuture(new ForbiddenException("Subscribe to the algorithm '" + algorithm.slug()
+                                    + "' before training with it")));
+            return entitled.compose(subscription -> datasets.get(p, in.datasetId())
+                    .recover(err -> Future.failedFuture(err instanceof NotFoundException
+                            ? NotFoundException.at("/datasetId", "/datasetId: no dataset of yours has this id") : err))
+                    .compose(dataset -> {
+                        if (!dataset.task().equals(recipe.task().jsonName())) {
+                            return Future.failedFuture(new InvalidFieldException("/datasetId", "the dataset is for "
+                                    + dataset.task() + ", the algorithm trains " + recipe.task().jsonName()));
+                        }
+                        return target(tenant, in).compose(version -> admit(tenant).compose(v -> TenantScope.tenant(pool, tenant,
+                                        tx -> jobs.insert(tx, tenant, algorithm.id(), subscription.orElse(null), dataset.id(),
+                                                        recipe.toJson(), hp.toJson(), in.targetModel(), version, p.userId())
+                                                .compose(job -> audit.record(tx, tenant, actor, "training.create", "training_job",
+                                                        job.id(), new JsonObject().put("algorithm", algorithm.slug())
+                                                                .put("dataset", dataset.id().toString())
+                                                                .put("target", in.targetModel() + "@" + version)).map(x -> job)))
+                                .onFailure(err -> release(tenant))
+                                .onSuccess(job -> submit(new Run(job, actor, dataset, recipe, hp, algorithm,
+                                        in.targetName().orElse(in.targetModel()))))));
+                    }));
+        });
+    }
+
+    public Future<List<TrainingJob>> list(Principal caller) {
+        return TenantScope.tenant(pool, caller.tenantId(), c -> jobs.list(c, caller.tenantId()));
+    }
+
+    public Future<TrainingJob> get(Principal caller, UUID id) {
+        return TenantScope.tenant(pool, caller.tenantId(), c -> jobs.find(c, caller.tenantId(), id))
+                .compose(found -> found.map(Future::succeededFuture)
+                        .orElseGet(() -> Future.failedFuture(new NotFoundException("Training job"))));
+    }
+
+    /**
+     * Cancels an open job: a queued one ends at once; a running one is asked to stop and ends
+     * between two steps (within a second or two). 409 if it had ended.
+     */
+    public Future<TrainingJob> cancel(Actor actor, UUID id) {
+        Principal p = DatasetService.requireTrainer(actor.principal());
+        return get(p, id).compose(job -> {
+            if (job.state().finished()) {
+                return Future.failedFuture(new ConflictException("The job has ended (" + job.state().wire() + ")"));
+            }
+            AtomicBoolean flag = cancels.get(id);
+            if (flag != null) {
+                flag.set(true);
+            }
+            if (job.state() == JobState.QUEUED) {
+                return finish(job, actor, JobState.CANCELLED, "cancelled by " + actor.principal().userId(), null, null, null)
+                        .compose(v -> get(p, id));
+            }
+            return TenantScope.tenant(pool, p.tenantId(), tx -> audit.record(tx, p.tenantId(), actor, "training.cancel",
+                    "training_job", id, new JsonObject())).compose(v -> get(p, id));
+        });
+    }
+
+    /** The target version: given (and higher than any the model has), or 1.0.0 for a new model, the next minor for an old one. */
+    private Future<String> target(UUID tenant, Input in) {
+        if (!in.targetModel().matches("[a-z0-9][a-z0-9-]{0,62}")) {
+            return Future.failedFuture(new InvalidFieldException("/target/model",
+                    "must be lower-case letters, digits and '-', at most 63 characters"));
+        }
+        return catalog.trainingTarget(tenant, in.targetModel()).compose(existing -> {
+            if (existing.isEmpty()) {
+                return Future.succeededFuture(in.targetVersion().orElse("1.0.0"));
+            }
+            CatalogModel model = existing.get();
+            return catalog.highestVersion(tenant, model.id()).map(highest -> {
+                String[] parts = highest.split("\\.");
+                String next = parts[0] + "." + (Integer.parseInt(parts[1]) + 1) + ".0";
+                return in.targetVersion().orElse(next);
+            });
+        });
+    }
+
+    /** Takes a place in the pool for the tenant, or refuses: 429 over the tenant's bound, 503 when the node's queue is full. */
+    private Future<Void> admit(UUID tenant) {
+        if (closing) {
+            return Future.failedFuture(new TrainingBusyException("The server is shutting down", false, 5));
+        }
+        AtomicInteger mine = openPerTenant.computeIfAbsent(tenant, t -> new AtomicInteger());
+        if (mine.incrementAndGet() > settings.maxOpenPerTenant()) {
+            mine.decrementAndGet();
+            return Future.failedFuture(new TrainingBusyException("Your organisation already has " + settings.maxOpenPerTenant()
+                    + " training job(s) queued or running; wait for one to end", true, 30));
+        }
+        if (open.incrementAndGet() > settings.threads() + settings.maxQueued()) {
+            open.decrementAndGet();
+            mine.decrementAndGet();
+            return Future.failedFuture(new TrainingBusyException("The training queue is full", false, 30));
+        }
+        return Future.succeededFuture();
+    }
+
+    private void release(UUID tenant) {
+        open.decrementAndGet();
+        AtomicInteger mine = openPerTenant.get(tenant);
+        if (mine != null) {
+            mine.decrementAndGet();
+        }
+    }
+
+    /** What a queued job needs to run. */
+    private record Run(TrainingJob job, Actor actor, Dataset dataset, TrainingRecipe recipe, Hyperparameters hp,
+                       CatalogModel algorithm, String targetName) {
+    }
+
+    private void submit(Run run) {
+        AtomicBoolean cancelled = new AtomicBoolean();
+        cancels.put(run.job().id(), cancelled);
+        try {
+            executor.execute(() -> {
+                try {
+                    execute(run, cancelled);
+                } catch (Exception e) { // NOPMD: a job's failure must not kill the pool's thread
+                    LOG.error("training job {} failed unexpectedly", run.job().id(), e);
+                } finally {
+                    cancels.remove(run.job().id());
+                    release(run.job().tenantId());
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            cancels.remove(run.job().id());
+            release(run.job().tenantId());
+            finish(run.job(), run.actor(), JobState.FAILED, INTERRUPTED, null, null, null);
+        }
+    }
+
+    /** Runs on a training thread: blocking waits on the database are fine here, never on an event loop. */
+    private void execute(Run run, AtomicBoolean cancelled) throws Exception {
+        TrainingJob job = run.job();
+        UUID tenant = job.tenantId();
+        boolean started = await(TenantScope.tenant(pool, tenant, tx -> jobs.start(tx, tenant, job.id()).compose(ok -> ok
+                ? audit.record(tx, tenant, run.actor(), "training.start", "training_job", job.id(), new JsonObject()).map(true)
+                : Future.succeededFuture(false))));
+        if (!started || closing) {
+            return; // cancelled while it waited, or the node is stopping (close() ends it)
+        }
+        AtomicReference<Future<Void>> writes = new AtomicReference<>(Future.succeededFuture());
+        long startedNanos = System.nanoTime();
+        TrainingOptions options = TrainingOptions.DEFAULT
+                .withTimeLimit(settings.maxJobTime())
+                .withCancellation(() -> cancelled.get() || closing)
+                .withProgress(progress -> {
+                    JsonObject json = progressJson(progress);
+                    // one write after the other, in epoch order
+                    writes.updateAndGet(previous -> previous.transform(ar -> TenantScope.tenant(pool, tenant,
+                            tx -> jobs.progress(tx, tenant, job.id(), json))));
+                });
+        options = new TrainingOptions(settings.heldOutFraction(), options.timeLimit(), options.cancelled(), options.progress());
+        TrainingResult result = null;
+        Path temp = null;
+        try {
+            CsvDataset data;
+            try {
+                data = datasets.load(run.dataset());
+            } catch (com.modelmarket.serving.training.DatasetRefusedException e) {
+                throw new IllegalStateException("the dataset cannot be read any more: " + e.getMessage(), e);
+            }
+            result = trainer.train(run.recipe(), run.hp(), data, options);
+            awaitQuietly(writes.get());
+            temp = Files.createTempFile("mm-trained-", ".zip");
+            result.model().save(temp);
+            StoredArtifact artifact;
+            try (InputStream in = Files.newInputStream(temp)) {
+                artifact = store.put(in, Long.MAX_VALUE);
+            }
+            await(catalog.recordUpload(run.actor().principal(), artifact));
+            JsonObject training = trainingJson(run, result, data);
+            JsonObject manifest = result.model().manifestJson(job.targetSlug()).put("artifact", "trained-model");
+            String task = run.recipe().task() == TrainingTask.CLASSIFICATION ? "tabular-classification" : "regression";
+            var version = await(catalog.publishTrained(run.actor(), job.targetSlug(), run.targetName(), task,
+                    job.targetVersion(), artifact, manifest, training));
+            await(finish(job, run.actor(), JobState.SUCCEEDED, null, training.put("model", job.targetSlug())
+                    .put("version", version.version()), version.modelId(), version.id()));
+            LOG.info("training job {} succeeded in {} ms: {}@{}", job.id(),
+                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startedNanos), job.targetSlug(), version.version());
+        } catch (TrainingFailedException e) {
+            awaitQuietly(writes.get());
+            JobState end = e.reason() == TrainingFailedException.Reason.CANCELLED && !closing ? JobState.CANCELLED : JobState.FAILED;
+            String reason = closing ? INTERRUPTED : switch (e.reason()) {
+                case CANCELLED -> "cancelled";
+                case TIME_LIMIT -> "time limit: the job ran past " + settings.maxJobTime().toSeconds() + " s";
+                case DIVERGED -> "the loss became NaN or infinite: " + e.getMessage();
+                case ENGINE_ERROR -> "the training engine failed: " + e.getMessage();
+            };
+            awaitQuietly(finish(job, run.actor(), end, reason, null, null, null));
+        } catch (Exception e) { // NOPMD: whatever went wrong, the job ends and says why
+            awaitQuietly(writes.get());
+            LOG.warn("training job {} failed: {}", job.id(), e.toString());
+            awaitQuietly(finish(job, run.actor(), JobState.FAILED, closing ? INTERRUPTED : failure(e), null, null, null));
+        } finally {
+            if (temp != null) {
+                Files.deleteIfExists(temp);
+            }
+            if (result != null) {
+                result.model().close();
+            }
+        }
+    }
+
+    private Future<Void> finish(TrainingJob job, Actor actor, JobState state, String reason, JsonObject result, UUID modelId,
+                                UUID versionId) {
+        UUID tenant = job.tenantId();
+        return TenantScope.tenant(pool, tenant, tx -> jobs.finish(tx, tenant, job.id(), state, reason, result, modelId, versionId)
+                .compose(ended -> ended ? audit.record(tx, tenant, actor, "training." + switch (state) {
+                    case SUCCEEDED -> "succeed";
+                    case CANCELLED -> "cancel";
+                    default -> "fail";
+                }, "training_job", job.id(), new JsonObject().put("state", state.wire()).put("reason", reason))
+                        : Future.succeededFuture()));
+    }
+
+    private static String failure(Throwable e) {
+        Throwable cause = e;
+        while (cause instanceof java.util.concurrent.ExecutionException && cause.getCause() != null) {
+            cause = cause.getCause();
+        }
+        String message = cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
+        return "the job failed: " + message;
+    }
+
+    private static JsonObject progressJson(TrainingProgress p) {
+        return p.toJson();
+    }
+
+    private JsonObject trainingJson(Run run, TrainingResult r, CsvDataset data) {
+        JsonArray heldOut = new JsonArray();
+        for (int i : r.split().heldOut()) {
+            heldOut.add(i);
+        }
+        JsonArray curve = new JsonArray();
+        r.curve().forEach(p -> curve.add(p.toJson()));
+        return new JsonObject()
+                .put("jobId", run.job().id().toString())
+                .put("algorithm", run.algorithm().slug())
+                .put("dataset", new JsonObject().put("id", run.dataset().id().toString()).put("name", run.dataset().name())
+                        .put("rows", data.rowCount()).put("sha256", run.dataset().sha256()))
+                .put("hyperparameters", r.hyperparameters().toJson())
+                .put("metrics", r.metrics().toJson())
+                .put("curve", curve)
+                .put("split", new JsonObject().put("train", r.split().train().length)
+                        .put("validation", r.split().validation().length).put("heldOutRows", heldOut))
+                .put("epochsRun", r.epochsRun()).put("bestEpoch", r.bestEpoch()).put("stoppedEarly", r.stoppedEarly())
+                .put("elapsedMillis", r.elapsed().toMillis());
+    }
+
+    private static <T> T await(Future<T> future) throws Exception {
+        return future.toCompletionStage().toCompletableFuture().get(5, TimeUnit.MINUTES);
+    }
+
+    private static void awaitQuietly(Future<?> future) {
+        try {
+            future.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        } catch (Exception e) { // NOPMD: progress and bookkeeping writes are best effort here
+            LOG.debug("training bookkeeping write failed: {}", e.toString());
+        }
+    }
+
+    /** Stops taking jobs, asks running ones to stop (they end failed, "interrupted") and waits a little for them. */
+    @Override
+    public void close() {
+        closing = true;
+        cancels.values().forEach(flag -> flag.set(true));
+        executor.shutdown();
+        try {
+            if (!executor.awaitTermination(10, TimeUnit.SECONDS)) {
+                executor.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,34 @@
+package com.modelmarket.marketplace.training;
+
+import java.time.Duration;
+
+/**
+ * The training pool's bounds ({@code training.*} in modelmarket.properties).
+ *
+ * @param threads jobs that run at once on this node (each on its own thread)
+ * @param maxQueued jobs waiting for a thread on this node; beyond, a new job is refused with 503
+ * @param maxOpenPerTenant jobs one tenant may have queued or running at once; beyond, 429
+ * @param maxJobTime a job running longer fails with "time limit"
+ * @param heldOutFraction the share of a dataset's rows kept out of training for the platform's metrics
+ */
+public record TrainingSettings(int threads, int maxQueued, int maxOpenPerTenant, Duration maxJobTime, double heldOutFraction) {
+
+    public TrainingSettings {
+        if (threads < 1 || threads > 64) {
+            throw new IllegalArgumentException("training.threads must be 1..64");
+        }
+        if (maxQueued < 0 || maxOpenPerTenant < 1) {
+            throw new IllegalArgumentException("training.max-queued must be >= 0 and training.max-open-per-tenant >= 1");
+        }
+        if (maxJobTime.isNegative() || maxJobTime.isZero()) {
+            throw new IllegalArgumentException("training.max-job-seconds must be positive");
+        }
+        if (!(heldOutFraction > 0 && heldOutFraction < 0.9)) {
+            throw new IllegalArgumentException("training.held-out-fraction must be in (0, 0.9)");
+        }
+    }
+
+    public static TrainingSettings defaults() {
+        return new TrainingSettings(1, 16, 2, Duration.ofMinutes(30), 0.2);
+    }
+}

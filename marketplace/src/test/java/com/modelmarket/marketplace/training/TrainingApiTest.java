@@ -1,0 +1,273 @@
+package com.modelmarket.marketplace.training;
+
+import static com.modelmarket.marketplace.support.Api.accessToken;
+import static com.modelmarket.marketplace.support.Api.assertProblem;
+import static com.modelmarket.marketplace.support.Publishing.createModel;
+import static com.modelmarket.marketplace.support.Publishing.freePlan;
+import static com.modelmarket.marketplace.support.Publishing.upload;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.modelmarket.marketplace.Platform;
+import com.modelmarket.marketplace.db.DbTarget;
+import com.modelmarket.marketplace.support.Api;
+import com.modelmarket.marketplace.support.Sql;
+import com.modelmarket.marketplace.support.StartedPlatform;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The training journey through the HTTP API only: a publisher's algorithm (a recipe), a consumer's
+ * CSV as a dataset, a job, and the private model it makes, served by {@code /v2} with the
+ * consumer's key. The held-out rows the platform measured on are inferred again here, and the
+ * accuracy it reported must be exactly what those answers give.
+ */
+@StartedPlatform
+@Tag("slow")
+class TrainingApiTest {
+
+    private static final Path DATASETS = Path.of("..", "serving", "fixtures", "datasets");
+    private static final Path RECIPES = Path.of("..", "serving", "fixtures", "recipes");
+
+    private static Api api;
+    private static DbTarget db;
+    private static String consumer;
+    private static String consumerKey;
+    private static String other;
+    private static String otherKey;
+
+    @BeforeAll
+    static void start(Platform platform, Api client) throws Exception {
+        api = client;
+        db = platform.services().database().target();
+        String publisher = accessToken(api.signUp("Recipe Labs", "owner@recipes.test", "publisher-password"));
+        algorithm(publisher, "mlp-classifier", "mlp_classifier", "tabular-classification");
+        algorithm(publisher, "mlp-regressor", "mlp_regressor", "regression");
+        consumer = accessToken(api.signUp("Trainer Co", "owner@trainer.test", "consumer-password"));
+        consumerKey = key(consumer);
+        for (String algorithm : List.of("mlp-classifier", "mlp-regressor")) {
+            String plan = freePlan(api, publisher, algorithm).getString("id");
+            HttpResponse<Buffer> sub = api.post("/api/v1/subscriptions", consumer, new JsonObject().put("model", algorithm).put("planId", plan));
+            assertEquals(201, sub.statusCode(), sub.bodyAsString());
+        }
+        other = accessToken(api.signUp("Other Co", "owner@other-trainer.test", "other-password"));
+        otherKey = key(other);
+        String otherPlan = api.get("/api/v1/models/mlp-classifier/plans", other).bodyAsJsonObject().getJsonArray("items")
+                .getJsonObject(0).getString("id");
+        assertEquals(201, api.post("/api/v1/subscriptions", other, new JsonObject().put("model", "mlp-classifier")
+                .put("planId", otherPlan)).statusCode());
+    }
+
+    private static void algorithm(String publisher, String slug, String recipe, String task) throws Exception {
+        createModel(api, publisher, slug, "public", new JsonObject().put("kind", "algorithm").put("task", task)
+                .put("algorithm", new JsonObject(Files.readString(RECIPES.resolve(recipe + ".json")))));
+    }
+
+    private static String key(String token) {
+        return api.post("/api/v1/api-keys", token, new JsonObject().put("name", "k")).bodyAsJsonObject().getString("secret");
+    }
+
+    private static JsonObject dataset(String token, String file, String label, String task) throws Exception {
+        String sha = upload(api, token, Files.readAllBytes(DATASETS.resolve(file)));
+        HttpResponse<Buffer> r = api.post("/api/v1/datasets", token, new JsonObject().put("uploadSha256", sha)
+                .put("name", file).put("labelColumn", label).put("task", task));
+        assertEquals(201, r.statusCode(), r.bodyAsString());
+        return r.bodyAsJsonObject();
+    }
+
+    private static JsonObject train(String token, JsonObject body) {
+        HttpResponse<Buffer> r = api.post("/api/v1/training-jobs", token, body);
+        assertEquals(201, r.statusCode(), r.bodyAsString());
+        String id = r.bodyAsJsonObject().getString("id");
+        await("job " + id + " ends").atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(250))
+                .until(() -> !List.of("queued", "running").contains(api.get("/api/v1/training-jobs/" + id, token)
+                        .bodyAsJsonObject().getString("state")));
+        return api.get("/api/v1/training-jobs/" + id, token).bodyAsJsonObject();
+    }
+
+    /** The CSV's data rows, split into cells. */
+    private static List<String[]> rows(String file) throws Exception {
+        List<String> lines = Files.readAllLines(DATASETS.resolve(file));
+        List<String[]> out = new ArrayList<>();
+        for (String line : lines.subList(1, lines.size())) {
+            if (!line.isBlank()) {
+                out.add(line.split(",", -1));
+            }
+        }
+        return out;
+    }
+
+    private static JsonObject features(String[] row, int labelIndex) {
+        JsonArray data = new JsonArray();
+        for (int i = 0; i < row.length; i++) {
+            if (i != labelIndex) {
+                data.add(Double.parseDouble(row[i]));
+            }
+        }
+        return new JsonObject().put("inputs", new JsonArray().add(new JsonObject().put("name", "features")
+                .put("datatype", "FP32").put("shape", new JsonArray().add(1).add(data.size())).put("data", data)));
+    }
+
+    private static int argmax(JsonArray values) {
+        int best = 0;
+        for (int i = 1; i < values.size(); i++) {
+            if (values.getDouble(i) > values.getDouble(best)) {
+                best = i;
+            }
+        }
+        return best;
+    }
+
+    @Test
+    @DisplayName("breast cancer: a served private model whose held-out accuracy (>= 0.93) is exactly what /v2 answers on those rows")
+    void breastCancerJourney() throws Exception {
+        JsonObject data = dataset(consumer, "breast_cancer.csv", "label", "classification");
+        assertEquals(569, data.getInteger("rows"));
+        assertEquals(2, data.getJsonArray("classes").size(), data.encode());
+        assertEquals(30, data.getJsonArray("features").size());
+        assertEquals(5, data.getJsonObject("preview").getJsonArray("rows").size());
+
+        JsonObject job = train(consumer, new JsonObject().put("algorithm", "mlp-classifier").put("datasetId", data.getString("id"))
+                .put("target", new JsonObject().put("model", "my-cancer")));
+        assertEquals("succeeded", job.getString("state"), job.encode());
+        JsonObject result = job.getJsonObject("result");
+        double accuracy = result.getJsonObject("metrics").getDouble("accuracy");
+        assertTrue(accuracy >= 0.93, "held-out accuracy " + accuracy);
+        assertEquals("1.0.0", result.getString("version"));
+        assertTrue(job.getJsonArray("curve").size() > 0, "the curve was written per epoch");
+
+        // /v2 with the tenant's own key, on exactly the held-out rows the platform measured
+        List<String[]> rows = rows("breast_cancer.csv");
+        int label = rows.get(0).length - 1;
+        JsonArray labels = result.getJsonObject("metrics").getJsonArray("labels");
+        JsonArray heldOut = result.getJsonObject("split").getJsonArray("heldOutRows");
+        int correct = 0;
+        for (Object o : heldOut) {
+            String[] row = rows.get((Integer) o);
+            HttpResponse<Buffer> r = api.post("/v2/models/my-cancer/infer", consumerKey, features(row, label));
+            assertEquals(200, r.statusCode(), r.bodyAsString());
+            JsonArray p = r.bodyAsJsonObject().getJsonArray("outputs").getJsonObject(0).getJsonArray("data");
+            correct += labels.getString(argmax(p)).equals(row[label]) ? 1 : 0;
+        }
+        assertEquals(accuracy, correct / (double) heldOut.size(), 1e-12, "the reported accuracy counts these answers");
+
+        // the card shows what the platform measured
+        JsonObject page = api.get("/api/v1/models/my-cancer", consumer).bodyAsJsonObject();
+        assertEquals("private", page.getString("visibility"));
+        JsonObject training = page.getJsonArray("versions").getJsonObject(0).getJsonObject("manifest").getJsonObject("training");
+        assertNotNull(training, page.encode());
+        assertEquals(accuracy, training.getJsonObject("metrics").getDouble("accuracy"));
+
+        // another tenant sees none of it
+        assertProblem(api.get("/api/v1/datasets/" + data.getString("id"), other), 404);
+        assertProblem(api.get("/api/v1/training-jobs/" + job.getString("id"), other), 404);
+        assertProblem(api.get("/api/v1/training-jobs/" + job.getString("id") + "/events", other), 404);
+        assertProblem(api.get("/api/v1/models/my-cancer", other), 404);
+        assertProblem(api.post("/v2/models/my-cancer/infer", otherKey, features(rows.get(0), label)), 404);
+        assertEquals(0, api.get("/api/v1/datasets", other).bodyAsJsonObject().getJsonArray("items").size());
+        assertEquals(0, api.get("/api/v1/training-jobs", other).bodyAsJsonObject().getJsonArray("items").size());
+        // nor can it train on the dataset, although it may use the algorithm
+        JsonObject notFound = assertProblem(api.post("/api/v1/training-jobs", other, new JsonObject().put("algorithm", "mlp-classifier")
+                .put("datasetId", data.getString("id")).put("target", new JsonObject().put("model", "stolen"))), 404);
+        assertEquals("/datasetId", notFound.getString("pointer"), notFound.encode());
+    }
+
+    @Test
+    @DisplayName("diabetes regression R² >= 0.35; the same seed twice gives the same metrics; retraining makes 1.1.0 and latest moves")
+    void regressionDeterministicAndRetrain() throws Exception {
+        JsonObject data = dataset(consumer, "diabetes.csv", "target", "regression");
+        JsonObject body = new JsonObject().put("algorithm", "mlp-regressor").put("datasetId", data.getString("id"))
+                .put("target", new JsonObject().put("model", "my-diabetes"));
+        JsonObject first = train(consumer, body);
+        assertEquals("succeeded", first.getString("state"), first.encode());
+        double r2 = first.getJsonObject("result").getJsonObject("metrics").getDouble("r2");
+        assertTrue(r2 >= 0.35, "R² " + r2);
+
+        JsonObject second = train(consumer, body.copy().put("target", new JsonObject().put("model", "my-diabetes")));
+        assertEquals("succeeded", second.getString("state"), second.encode());
+        assertEquals("1.1.0", second.getJsonObject("result").getString("version"), "a new version of the same model");
+        assertEquals(first.getJsonObject("result").getJsonObject("metrics"), second.getJsonObject("result").getJsonObject("metrics"),
+                "same data, recipe and seed: same metrics");
+        JsonObject page = api.get("/api/v1/models/my-diabetes", consumer).bodyAsJsonObject();
+        assertEquals("1.1.0", page.getJsonObject("aliases").getString("latest"), page.encode());
+    }
+
+    @Test
+    @DisplayName("bad CSVs and bad hyperparameters are refused naming the row/column or field; nothing is created")
+    void refusals() throws Exception {
+        long datasets = Sql.count(db, "SELECT count(*) FROM datasets");
+        long jobs = Sql.count(db, "SELECT count(*) FROM training_jobs");
+        for (String bad : List.of("bad_column_count.csv", "bad_non_numeric.csv", "bad_nan.csv", "bad_inf.csv", "bad_empty.csv",
+                "bad_header_only.csv")) {
+            String sha = upload(api, consumer, Files.readAllBytes(DATASETS.resolve(bad)));
+            JsonObject problem = assertProblem(api.post("/api/v1/datasets", consumer, new JsonObject().put("uploadSha256", sha)
+                    .put("name", bad).put("labelColumn", "label").put("task", "classification")), 422);
+            assertEquals("dataset-refused", problem.getString("type").replaceAll(".*/", ""), problem.encode());
+            assertNotNull(problem.getString("reason"), problem.encode());
+            if (!bad.startsWith("bad_empty") && !bad.startsWith("bad_header")) {
+                assertTrue(problem.containsKey("row") || problem.containsKey("line"), bad + ": " + problem.encode());
+            }
+        }
+        String sha = upload(api, consumer, Files.readAllBytes(DATASETS.resolve("wine.csv")));
+        JsonObject unknownColumn = assertProblem(api.post("/api/v1/datasets", consumer, new JsonObject().put("uploadSha256", sha)
+                .put("name", "wine").put("labelColumn", "no-such-column").put("task", "classification")), 422);
+        assertEquals("no-such-column", unknownColumn.getString("column"), unknownColumn.encode());
+        assertProblem(api.post("/api/v1/datasets", consumer, new JsonObject().put("uploadSha256", "0".repeat(64))
+                .put("name", "x").put("labelColumn", "label").put("task", "classification")), 404);
+        assertEquals(datasets, Sql.count(db, "SELECT count(*) FROM datasets"), "no dataset from a refused file");
+
+        JsonObject wine = dataset(consumer, "wine.csv", "label", "classification");
+        JsonObject base = new JsonObject().put("algorithm", "mlp-classifier").put("datasetId", wine.getString("id"))
+                .put("target", new JsonObject().put("model", "my-wine"));
+        JsonObject tooMany = assertProblem(api.post("/api/v1/training-jobs", consumer,
+                base.copy().put("hyperparameters", new JsonObject().put("epochs", 100_000))), 400);
+        assertTrue(tooMany.getString("detail").startsWith("/hyperparameters/epochs"), tooMany.encode());
+        assertProblem(api.post("/api/v1/training-jobs", consumer,
+                base.copy().put("hyperparameters", new JsonObject().put("noSuchKnob", 1))), 400);
+        assertProblem(api.post("/api/v1/training-jobs", consumer, base.copy().put("algorithm", "mlp-regressor")), 400);
+        assertProblem(api.post("/api/v1/training-jobs", consumer,
+                base.copy().put("target", new JsonObject().put("model", "Not A Slug"))), 400);
+        assertEquals(jobs, Sql.count(db, "SELECT count(*) FROM training_jobs"), "no job from a refused request");
+    }
+
+    @Test
+    @DisplayName("wine >= 0.90; a cancelled job ends cancelled and leaves no model version")
+    void wineAndCancel() throws Exception {
+        JsonObject wine = dataset(consumer, "wine.csv", "label", "classification");
+        JsonObject ok = train(consumer, new JsonObject().put("algorithm", "mlp-classifier").put("datasetId", wine.getString("id"))
+                .put("target", new JsonObject().put("model", "my-wine-ok")));
+        assertEquals("succeeded", ok.getString("state"), ok.encode());
+        assertTrue(ok.getJsonObject("result").getJsonObject("metrics").getDouble("accuracy") >= 0.90, ok.encode());
+
+        HttpResponse<Buffer> r = api.post("/api/v1/training-jobs", consumer, new JsonObject().put("algorithm", "mlp-classifier")
+                .put("datasetId", wine.getString("id")).put("hyperparameters", new JsonObject().put("epochs", 500)
+                        .put("batchSize", 1).put("earlyStoppingPatience", 0))
+                .put("target", new JsonObject().put("model", "my-wine-cancelled")));
+        assertEquals(201, r.statusCode(), r.bodyAsString());
+        String id = r.bodyAsJsonObject().getString("id");
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(() ->
+                api.get("/api/v1/training-jobs/" + id, consumer).bodyAsJsonObject().getString("state").equals("running"));
+        long asked = System.nanoTime();
+        assertEquals(202, api.post("/api/v1/training-jobs/" + id + "/cancel", consumer, null).statusCode());
+        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50)).until(() ->
+                api.get("/api/v1/training-jobs/" + id, consumer).bodyAsJsonObject().getString("state").equals("cancelled"));
+        System.out.println("TrainingApiTest cancel took " + (System.nanoTime() - asked) / 1_000_000 + " ms");
+        JsonObject cancelled = api.get("/api/v1/training-jobs/" + id, consumer).bodyAsJsonObject();
+        assertEquals(null, cancelled.getString("versionId"), cancelled.encode());
+        assertProblem(api.get("/api/v1/models/my-wine-cancelled", consumer), 404);
+        assertProblem(api.post("/api/v1/training-jobs/" + id + "/cancel", consumer, null), 409);
+    }
+}
