@@ -404,7 +404,7 @@ public final class CatalogService {
             try {
                 com.modelmarket.serving.training.TrainingRecipe.fromJson(c.algorithmSpec());
             } catch (com.modelmarket.serving.training.InvalidFieldException e) {
-                throw new InvalidFieldException("/algorithm" + e.pointer(), e.getMessage());
+                throw new InvalidFieldException("/algorithm" + e.pointer(), e.detail());
             }
         }
     }

@@ -127,7 +127,7 @@ public final class TrainingService implements AutoCloseable {
                 recipe = TrainingRecipe.fromJson(algorithm.algorithmSpec());
                 hp = recipe.resolve(in.hyperparameters());
             } catch (com.modelmarket.serving.training.InvalidFieldException e) {
-                return Future.failedFuture(new InvalidFieldException("/hyperparameters" + e.pointer(), e.getMessage()));
+                return Future.failedFuture(new InvalidFieldException(e.pointer(), e.detail()));
             }
             Future<Optional<UUID>> entitled = algorithm.tenantId().equals(tenant) ? Future.succeededFuture(Optional.empty())
                     : subscriptions.entitlement(tenant, algorithm.id()).compose(e -> e.isPresent()

@@ -7,10 +7,17 @@ package com.modelmarket.serving.training;
 public final class InvalidFieldException extends TrainingException {
 
     private final String pointer;
+    private final String detail;
 
     InvalidFieldException(String pointer, String detail) {
         super(pointer + ": " + detail);
         this.pointer = pointer;
+        this.detail = detail;
+    }
+
+    /** What is wrong with the field, without its pointer. */
+    public String detail() {
+        return detail;
     }
 
     /** The JSON pointer of the bad field. */
