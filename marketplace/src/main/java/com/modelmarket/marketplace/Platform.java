@@ -157,7 +157,8 @@ public final class Platform {
             return Future.succeededFuture(Optional.empty());
         }
         return DemoCatalog.ensure(vertx, new DemoCatalog.Market(config, services.tenants(), services.auth(),
-                services.catalog(), services.plans(), services.subscriptions(), services.modelStore()));
+                services.catalog(), services.plans(), services.subscriptions(), services.modelStore(), services.datasets(),
+                services.training()));
     }
 
     private static Future<Http> deployHttp(Vertx vertx, Services services) {

@@ -38,6 +38,16 @@ class PlatformLifecycleTest {
             assertEquals(200, api.get("/health/ready", null).statusCode());
             api.signUp("Persistent Org", "persist@org.test", "persist-password");
             assertDemoCatalog(api, first);
+            String consumer = api.login(DemoCatalog.CONSUMER_EMAIL, first.demoCredentials().orElseThrow().consumerPassword())
+                    .getString("accessToken");
+            org.awaitility.Awaitility.await("the demo job ends").atMost(java.time.Duration.ofMinutes(3))
+                    .pollInterval(java.time.Duration.ofMillis(500)).until(() -> !java.util.List.of("queued", "running")
+                            .contains(api.get("/api/v1/training-jobs", consumer).bodyAsJsonObject().getJsonArray("items")
+                                    .getJsonObject(0).getString("state")));
+            JsonObject job = api.get("/api/v1/training-jobs", consumer).bodyAsJsonObject().getJsonArray("items").getJsonObject(0);
+            assertEquals("succeeded", job.getString("state"), job.encode());
+            JsonObject model = api.get("/api/v1/models/demo-breast-cancer", consumer).bodyAsJsonObject();
+            assertEquals("1.0.0", model.getJsonObject("aliases").getString("latest"), model.encode());
         } finally {
             TestPlatform.stop(first);
         }
@@ -61,14 +71,25 @@ class PlatformLifecycleTest {
         DemoCatalog.Credentials demo = platform.demoCredentials().orElseThrow();
         JsonObject catalog = api.get("/api/v1/catalog?publisher=demo-publisher&limit=50", null).bodyAsJsonObject();
         assertTrue(catalog.getJsonArray("items").size() >= 3, catalog.encode());
+        int algorithms = 0;
         for (Object item : catalog.getJsonArray("items")) {
             JsonObject card = (JsonObject) item;
+            if ("algorithm".equals(card.getString("kind"))) {
+                algorithms++;
+                assertTrue(card.getJsonArray("priceTypes").contains("free"), card.encode());
+                continue;
+            }
             assertEquals("1.0.0", card.getString("latestVersion"), card.encode());
             assertTrue(card.getJsonArray("priceTypes").size() >= 2, card.encode());
         }
+        assertEquals(3, algorithms, "three trainable algorithms: " + catalog.encode());
         String consumer = api.login(DemoCatalog.CONSUMER_EMAIL, demo.consumerPassword()).getString("accessToken");
         JsonObject subscriptions = api.get("/api/v1/subscriptions", consumer).bodyAsJsonObject();
-        assertEquals("digits-mlp", subscriptions.getJsonArray("items").getJsonObject(0).getString("model"));
+        assertTrue(subscriptions.getJsonArray("items").stream().anyMatch(o -> "digits-mlp".equals(((JsonObject) o).getString("model"))),
+                subscriptions.encode());
+        // the demo consumer's first training job, queued at the first start
+        JsonObject jobs = api.get("/api/v1/training-jobs", consumer).bodyAsJsonObject();
+        assertEquals(1, jobs.getJsonArray("items").size(), jobs.encode());
         api.login(DemoCatalog.PUBLISHER_EMAIL, demo.publisherPassword());
     }
 

@@ -15,6 +15,8 @@ import com.modelmarket.marketplace.subscriptions.SubscriptionService;
 import com.modelmarket.marketplace.tenants.TenantRepository;
 import com.modelmarket.serving.store.ModelStore;
 import com.modelmarket.serving.store.StoredArtifact;
+import com.modelmarket.marketplace.training.DatasetService;
+import com.modelmarket.marketplace.training.TrainingService;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -64,12 +66,34 @@ public final class DemoCatalog {
                             + "ten standardised features: age, sex, BMI, blood pressure and six serum measurements).",
                     "regression", List.of("tabular", "health", "regression"), new JsonObject().put("r2", 0.45)));
 
+    /** A demo algorithm: a recipe from serving/fixtures/recipes, and its card. */
+    private record DemoAlgorithm(String recipe, String slug, String name, String summary, String description, String task,
+                                 List<String> tags) {
+    }
+
+    private static final List<DemoAlgorithm> ALGORITHMS = List.of(
+            new DemoAlgorithm("mlp_classifier", "tabular-mlp-classifier", "Tabular classifier (MLP)",
+                    "Trains a two-layer neural network on your labelled CSV and serves it as your own model.",
+                    "Upload a CSV with numeric feature columns and a label column; the platform standardises the "
+                            + "features, trains an MLP (hidden sizes, learning rate, epochs and early stopping are yours "
+                            + "to set) and measures it on rows it never trained on.", "tabular-classification",
+                    List.of("tabular", "classification", "mlp", "trainable")),
+            new DemoAlgorithm("logistic_regression", "logistic-regression", "Logistic regression",
+                    "A linear (softmax) classifier trained on your CSV: fast, small and easy to reason about.",
+                    "One linear layer with softmax cross-entropy and Adam. A strong baseline for tabular data.",
+                    "tabular-classification", List.of("tabular", "classification", "linear", "trainable")),
+            new DemoAlgorithm("mlp_regressor", "tabular-mlp-regressor", "Tabular regressor (MLP)",
+                    "Predicts a number from your CSV's numeric columns with a small neural network.",
+                    "An MLP with one hidden layer, L2 loss, Adam and early stopping; measured by MAE, RMSE and R² on "
+                            + "held-out rows.", "regression", List.of("tabular", "regression", "mlp", "trainable")));
+
     private DemoCatalog() {
     }
 
     /** What seeding the demo catalog uses: the services it publishes, signs up and subscribes through. */
     public record Market(AppConfig config, TenantRepository tenants, AuthService auth, CatalogService catalog,
-                         PlanService plans, SubscriptionService subscriptions, ModelStore modelStore) {
+                         PlanService plans, SubscriptionService subscriptions, ModelStore modelStore, DatasetService datasets,
+                         TrainingService training) {
     }
 
     /** The demo logins, as printed at start-up. */
@@ -110,12 +134,15 @@ public final class DemoCatalog {
             for (DemoModel m : MODELS) {
                 chain = chain.compose(v -> publish(vertx, s, publisher, m));
             }
+            for (DemoAlgorithm a : ALGORITHMS) {
+                chain = chain.compose(v -> publishAlgorithm(vertx, s, publisher, a));
+            }
             return chain;
         }).compose(v -> s.auth().signUp("Demo Consumer", CONSUMER_EMAIL, "Demo Consumer", consumerPassword)).compose(con -> {
             Actor consumer = Actor.system(new Principal(con.owner().id(), con.tenant().id(), Role.OWNER, con.session().userId()));
-            return s.plans().list(Optional.of(consumer.principal()), "digits-mlp").compose(plans -> s.subscriptions()
-                    .subscribe(consumer, "digits-mlp", plans.stream().filter(Plan::free).findFirst()
-                            .orElseThrow().id()));
+            return subscribeFree(s, consumer, "digits-mlp")
+                    .compose(v -> subscribeFree(s, consumer, "tabular-mlp-classifier"))
+                    .compose(v -> trainDemoJob(vertx, s, consumer));
         }).map(v -> new Credentials(publisherPassword, consumerPassword));
     }
 
@@ -149,6 +176,44 @@ public final class DemoCatalog {
                             new PlanInput("Pro", com.modelmarket.billing.PlanType.MONTHLY, "EUR", 4900, 100_000, 30, 6000)))
                     .mapEmpty();
         });
+    }
+
+    private static Future<Void> subscribeFree(Market s, Actor consumer, String slug) {
+        return s.plans().list(Optional.of(consumer.principal()), slug).compose(plans -> s.subscriptions()
+                .subscribe(consumer, slug, plans.stream().filter(Plan::free).findFirst().orElseThrow().id())).mapEmpty();
+    }
+
+    private static Future<Void> publishAlgorithm(Vertx vertx, Market s, Actor publisher, DemoAlgorithm a) {
+        return vertx.executeBlocking(() -> {
+            try (InputStream in = resource("recipes/" + a.recipe() + ".json")) {
+                return new JsonObject(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+            }
+        }, false).compose(recipe -> s.catalog().createModel(publisher, new CardInput(Optional.of("algorithm"),
+                        Optional.of(a.slug()), Optional.of(a.name()), Optional.of(a.summary()), Optional.of(a.description()),
+                        Optional.of(a.task()), Optional.of(a.tags()), Optional.of("MIT"), Optional.empty(), Optional.of("public"),
+                        Optional.empty(), Optional.of(recipe), Optional.empty())))
+                .compose(model -> s.plans().create(publisher, a.slug(),
+                        new PlanInput("Free", com.modelmarket.billing.PlanType.FREE, "EUR", 0, 1000, 0, 60)))
+                .mapEmpty();
+    }
+
+    /**
+     * The demo consumer's first training job: the breast-cancer data set (scikit-learn's) as a dataset,
+     * the MLP classifier with its defaults, into the private model {@code demo-breast-cancer}. It runs
+     * on the training pool in the background; by the time someone signs in it has usually finished.
+     */
+    private static Future<Void> trainDemoJob(Vertx vertx, Market s, Actor consumer) {
+        return vertx.executeBlocking(() -> {
+            try (InputStream in = resource("datasets/breast_cancer.csv")) {
+                return s.modelStore().put(in, s.config().maxUploadBytes());
+            }
+        }, false).compose(csv -> s.catalog().recordUpload(consumer.principal(), csv))
+                .compose(csv -> s.datasets().create(consumer, new DatasetService.Input(csv.sha256(), "Breast cancer (scikit-learn)",
+                        "label", "classification")))
+                .compose(dataset -> s.training().create(consumer, new TrainingService.Input("tabular-mlp-classifier", dataset.id(),
+                        new JsonObject(), "demo-breast-cancer", Optional.of("Breast cancer classifier (trained on demo data)"),
+                        Optional.empty())))
+                .mapEmpty();
     }
 
     private static InputStream resource(String name) throws IOException {
