@@ -14,15 +14,22 @@ public final class ModelRejectedException extends ServingException {
         MANIFEST,
         /** The stored file is missing or no longer matches its SHA-256. */
         HASH,
-        /** The file is not a TorchScript archive (random bytes, a pickle, a state dict, truncated). */
+        /**
+         * The file is not an archive of the kind its manifest declares: not TorchScript (random bytes,
+         * a pickle, a state dict, truncated), or not a trained model (other entries, another format
+         * or version, truncated).
+         */
         FORMAT,
         /** The archive's code calls file, process or non-ATen operators (read before anything runs). */
         UNSAFE_OP,
-        /** PyTorch could not load the archive. */
+        /** PyTorch could not load the archive, or a trained model's parameters do not fit its block. */
         LOAD,
         /** Running the manifest's example input failed. */
         EXAMPLE,
-        /** The example's outputs do not match the declared output schema. */
+        /**
+         * The example's outputs do not match the declared output schema, or a trained model's
+         * features and outputs do not fit the manifest's one input and one output.
+         */
         SCHEMA,
         /** The model does not fit in the engine's memory budget. */
         MEMORY;

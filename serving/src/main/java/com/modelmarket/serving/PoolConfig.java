@@ -8,7 +8,8 @@ import java.util.Objects;
  * How one model version is served.
  *
  * @param minWorkers workers kept while loaded; 0 lets an idle model unload itself entirely
- * @param maxWorkers workers (each with its own predictor) the version may run concurrently
+ * @param maxWorkers workers the version may run concurrently (for TorchScript, each forward pass
+ *     running at once has its own predictor)
  * @param idleTimeout how long a worker above {@code minWorkers} may sit idle before it stops
  * @param maxBatchSize most items one forward pass may carry; 1 turns batching off
  * @param maxBatchDelay how long requests that queued behind busy workers may wait for more to
@@ -16,6 +17,7 @@ import java.util.Objects;
  * @param maxQueue most items that may wait; beyond it requests fail fast as overloaded
  * @param defaultTimeout deadline for requests that bring none; zero for no deadline
  * @param memoryBytes memory charged against the engine budget; 0 estimates it from the file size
+ *     and the manifest's artifact kind
  * @param calibrationBudget time the first worker may spend timing batches of 1, 2, 4, ... {@code
  *     maxBatchSize} synthetic items to find the batch size past which items/s stops improving
  *     (heavy models on a CPU get slower per item in big batches); zero turns calibration off and

@@ -10,8 +10,10 @@ import java.util.Optional;
 import java.util.function.Consumer;
 
 /**
- * Serves TorchScript model versions with a worker pool and dynamic batching. Knows nothing of HTTP
- * or tenants. Every method returns at once and is safe to call from an event loop; futures
+ * Serves model versions with a worker pool and dynamic batching: TorchScript archives, and
+ * archives made by the platform's trainer ({@code training.TrainedModel}), each loaded as the kind
+ * its manifest's {@code artifact} declares ({@link com.modelmarket.serving.model.ArtifactKind}).
+ * Knows nothing of HTTP or tenants. Every method returns at once and is safe to call from an event loop; futures
  * complete on the caller's context. Failures are {@link ServingException} subtypes.
  */
 public interface ServingEngine {

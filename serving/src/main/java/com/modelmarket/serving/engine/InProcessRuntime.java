@@ -5,8 +5,8 @@ import ai.djl.engine.Engine;
 import com.modelmarket.serving.ModelKey;
 import com.modelmarket.serving.ServingConfig;
 import com.modelmarket.serving.batch.BatchWorker;
-import com.modelmarket.serving.model.LoadedModel;
 import com.modelmarket.serving.model.ModelManifest;
+import com.modelmarket.serving.model.ModelRunner;
 import com.modelmarket.serving.model.ModelValidator;
 import com.modelmarket.serving.model.TorchRuntime;
 import com.modelmarket.serving.store.StoredArtifact;
@@ -25,9 +25,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Models inside the platform's own JVM (serving.sandbox=off): worker verticles each owning a DJL
- * predictor, {@code workerThreads} compute permits and spare threads for stuck workers. Model
- * code then runs beside every secret of the platform: for trusted, single-tenant use only.
+ * Models inside the platform's own JVM (serving.sandbox=off): worker verticles running their
+ * version's {@link ModelRunner} (TorchScript or a trained model), {@code workerThreads} compute
+ * permits and spare threads for stuck workers. Model code then runs beside every secret of the
+ * platform: for trusted, single-tenant use only.
  */
 public final class InProcessRuntime implements ModelRuntime {
 
@@ -45,7 +46,7 @@ public final class InProcessRuntime implements ModelRuntime {
     private final AtomicInteger sparesLent = new AtomicInteger();
     private final Map<BatchWorker, String> deployments = new ConcurrentHashMap<>();
 
-    private record InMemory(ModelKey key, LoadedModel loaded) implements Model {
+    private record InMemory(ModelKey key, ModelRunner loaded) implements Model {
         @Override
         public void close() {
             loaded.close();

@@ -1,6 +1,7 @@
 package com.modelmarket.serving.engine;
 
 import com.modelmarket.serving.OverloadedException;
+import com.modelmarket.serving.model.ArtifactKind;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.Comparator;
@@ -24,6 +25,11 @@ final class MemoryAccount {
         boolean evict(ServedVersion victim);
     }
 
+    /** A trained model's bytes per byte of its archive: see {@link #estimateBytes}. */
+    static final long TRAINED_MODEL_FACTOR = 3;
+    /** A trained model's fixed cost: see {@link #estimateBytes}. */
+    static final long TRAINED_MODEL_OVERHEAD_BYTES = 2L << 20;
+
     private final long budgetBytes;
     private final long ownerOverheadBytes;
     private final Set<ServedVersion> charged = new HashSet<>();
@@ -34,6 +40,26 @@ final class MemoryAccount {
     MemoryAccount(long budgetBytes, long ownerOverheadBytes) {
         this.budgetBytes = budgetBytes;
         this.ownerOverheadBytes = ownerOverheadBytes;
+    }
+
+    /**
+     * What a version costs when its pool configuration does not say: estimated from its file.
+     *
+     * <ul>
+     *   <li>TorchScript: the file's size. The archive is mostly its weights, which PyTorch holds once
+     *       in native memory; activations are the model's business and not foreseeable here.
+     *   <li>A trained model: {@value #TRAINED_MODEL_FACTOR} times the archive's size plus {@value
+     *       #TRAINED_MODEL_OVERHEAD_BYTES} bytes. Its parameters are held on the heap (the bytes
+     *       {@code TrainedModel.writeTo} writes back, plus a second copy while loading) and once
+     *       natively; the fixed part covers the block, its manager and the activations of a
+     *       batch, which for these small MLPs stay well under a megabyte.
+     * </ul>
+     */
+    static long estimateBytes(ArtifactKind kind, long fileBytes) {
+        return switch (kind) {
+            case TORCHSCRIPT -> fileBytes;
+            case TRAINED_MODEL -> fileBytes * TRAINED_MODEL_FACTOR + TRAINED_MODEL_OVERHEAD_BYTES;
+        };
     }
 
     long budgetBytes() {

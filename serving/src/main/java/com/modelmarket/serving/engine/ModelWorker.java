@@ -1,13 +1,10 @@
 package com.modelmarket.serving.engine;
 
-import ai.djl.inference.Predictor;
-import ai.djl.ndarray.NDList;
 import com.modelmarket.serving.InferenceFailedException;
 import com.modelmarket.serving.ModelKey;
 import com.modelmarket.serving.batch.Batch;
 import com.modelmarket.serving.batch.BatchOutput;
-import com.modelmarket.serving.batch.BatchWorker;
-import com.modelmarket.serving.model.LoadedModel;
+import com.modelmarket.serving.model.ModelRunner;
 import com.modelmarket.serving.model.Tensor;
 import com.modelmarket.serving.model.TorchErrors;
 import io.vertx.core.Future;
@@ -19,10 +16,10 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * A worker verticle (deployed with {@code ThreadingModel.WORKER}) owning one DJL predictor. Vert.x
- * runs a worker verticle's tasks one at a time, so the predictor, which is not thread-safe, is
- * never used concurrently; it is created in {@link #start()} and closed in {@link #stop()}, both
- * on the verticle's context, after any batch still running.
+ * A worker verticle (deployed with {@code ThreadingModel.WORKER}) running its version's batches on
+ * the version's shared {@link ModelRunner}, one at a time: Vert.x runs a worker verticle's tasks
+ * in order. The runner keeps what is not thread-safe (a DJL predictor per concurrent call) to
+ * itself, and replaces a predictor that saw an exception.
  *
  * <p>Every forward pass holds one of the engine's compute permits, so no more passes run at once
  * than there are worker threads, although the thread pool has spare threads for stuck workers. A
@@ -32,30 +29,14 @@ import java.util.concurrent.atomic.AtomicBoolean;
 final class ModelWorker extends VerticleBase implements ModelRuntime.Worker {
 
     private final ModelKey key;
-    private final LoadedModel model;
+    private final ModelRunner model;
     private final Semaphore computePermits;
     private final AtomicBoolean holdsPermit = new AtomicBoolean();
-    private Predictor<NDList, NDList> predictor;
 
-    ModelWorker(ModelKey key, LoadedModel model, Semaphore computePermits) {
+    ModelWorker(ModelKey key, ModelRunner model, Semaphore computePermits) {
         this.key = key;
         this.model = model;
         this.computePermits = computePermits;
-    }
-
-    @Override
-    public Future<?> start() {
-        predictor = model.newPredictor();
-        return Future.succeededFuture();
-    }
-
-    @Override
-    public Future<?> stop() {
-        if (predictor != null) {
-            predictor.close();
-            predictor = null;
-        }
-        return Future.succeededFuture();
     }
 
     @Override
@@ -66,8 +47,8 @@ final class ModelWorker extends VerticleBase implements ModelRuntime.Worker {
     }
 
     /**
-     * Times synthetic batches of 1, 2, 4, ... items on this worker's predictor, on its thread,
-     * before the worker takes real batches.
+     * Times synthetic batches of 1, 2, 4, ... items on this worker's thread, before the worker
+     * takes real batches.
      */
     @Override
     public Future<BatchCalibration.Result> calibrate(int maxBatchSize, Duration budget) {
@@ -79,7 +60,6 @@ final class ModelWorker extends VerticleBase implements ModelRuntime.Worker {
                         System::nanoTime));
             } catch (Throwable t) { // NOPMD: a model that fails on zeros keeps the configured cap
                 promise.fail(t);
-                renewPredictorQuietly();
             } finally {
                 releasePermit();
             }
@@ -91,7 +71,7 @@ final class ModelWorker extends VerticleBase implements ModelRuntime.Worker {
         List<Tensor> inputs = BatchCalibration.syntheticInputs(model.manifest(), size)
                 .orElseThrow(() -> new IllegalStateException("no synthetic input for " + key));
         long start = System.nanoTime();
-        model.run(predictor, inputs);
+        model.run(inputs);
         return System.nanoTime() - start;
     }
 
@@ -115,45 +95,20 @@ final class ModelWorker extends VerticleBase implements ModelRuntime.Worker {
         acquirePermit();
         long start = System.nanoTime();
         try {
-            List<Tensor> outputs = model.run(predictor, batch.mergedInputs());
+            List<Tensor> outputs = model.run(batch.mergedInputs());
             OutputCheck.check(key, model.manifest(), outputs);
             releasePermit();
             promise.complete(new BatchOutput(outputs, System.nanoTime() - start));
         } catch (Throwable t) { // NOPMD: the batch must be answered whatever happened
             releasePermit();
-            Throwable cause = t;
-            if (!(t instanceof Error)) {
-                // an Error breaks the worker: it is stopped, and its predictor closed, as a whole
-                try {
-                    renewPredictor();
-                } catch (RuntimeException | Error e) { // NOPMD: reported through the batch
-                    cause = new BrokenException(key + ": the predictor could not be renewed: " + e, t);
-                }
-            }
-            promise.fail(t instanceof InferenceFailedException && cause == t
+            // an Error in the cause breaks the worker: the batcher stops it and starts another
+            promise.fail(t instanceof InferenceFailedException
                     ? t
                     : new InferenceFailedException(key + ": the model failed on a batch of " + batch.items()
-                            + " item(s): " + TorchErrors.brief(t), cause));
+                            + " item(s): " + TorchErrors.brief(t), t));
             if (t instanceof VirtualMachineError e) {
                 throw e;
             }
-        }
-    }
-
-    /** A predictor that saw an exception is replaced, so the next batch starts clean. */
-    private void renewPredictor() {
-        try {
-            predictor.close();
-        } finally {
-            predictor = model.newPredictor();
-        }
-    }
-
-    private void renewPredictorQuietly() {
-        try {
-            renewPredictor();
-        } catch (RuntimeException e) {
-            predictor = null; // the batcher will find this worker broken on its first batch
         }
     }
 }

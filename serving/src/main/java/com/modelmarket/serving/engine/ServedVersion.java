@@ -50,7 +50,8 @@ final class ServedVersion {
         this.artifact = artifact;
         this.manifest = manifest;
         this.config = config;
-        this.memoryBytes = config.memoryBytes() > 0 ? config.memoryBytes() : artifact.sizeBytes();
+        this.memoryBytes = config.memoryBytes() > 0 ? config.memoryBytes()
+                : MemoryAccount.estimateBytes(manifest.artifact(), artifact.sizeBytes());
         this.metrics = metrics;
         this.batcher = batcherFor.apply(this);
     }

@@ -2,12 +2,11 @@ package com.modelmarket.serving.host;
 
 import ai.djl.Device;
 import ai.djl.engine.Engine;
-import ai.djl.inference.Predictor;
-import ai.djl.ndarray.NDList;
 import com.modelmarket.serving.host.HostProtocol.Frame;
 import com.modelmarket.serving.host.HostProtocol.Writer;
-import com.modelmarket.serving.model.LoadedModel;
 import com.modelmarket.serving.model.ModelManifest;
+import com.modelmarket.serving.model.ModelRunner;
+import com.modelmarket.serving.model.ModelValidator;
 import com.modelmarket.serving.model.Tensor;
 import com.modelmarket.serving.model.TorchErrors;
 import com.modelmarket.serving.model.TorchRuntime;
@@ -25,13 +24,13 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
 /**
  * The model host: a separate process (started by {@link HostLauncher}, inside the sandbox) that
- * runs the TorchScript code of one publisher tenant. It connects to the platform over the
+ * runs the models of one publisher tenant: TorchScript code, or trained models, each a {@link
+ * ModelRunner} of the kind its manifest declares. It connects to the platform over the
  * Unix-domain socket it is given, loads models, runs batches and calibrations on a fixed pool of
  * compute threads (the tenant's share of the compute slots) and answers each call by its id.
  *
@@ -50,10 +49,7 @@ public final class HostMain {
     private final SocketChannel channel;
     private final Device device;
     private final ExecutorService compute;
-    private final Map<String, Hosted> models = new ConcurrentHashMap<>();
-
-    /** A loaded model and the predictors its calls reuse, one per call at a time. */
-    private record Hosted(LoadedModel model, ConcurrentLinkedQueue<Predictor<NDList, NDList>> idle) {}
+    private final Map<String, ModelRunner> models = new ConcurrentHashMap<>();
 
     private HostMain(SocketChannel channel, Device device, int threads) {
         this.channel = channel;
@@ -127,66 +123,50 @@ public final class HostMain {
         String handle = r.string();
         Path file = Path.of(r.string());
         ModelManifest manifest = ModelManifest.fromJson(new JsonObject(r.string()));
-        LoadedModel model;
+        ModelRunner model;
         try {
-            model = LoadedModel.load(file, manifest, device);
+            model = ModelRunner.load(file, manifest, device);
         } catch (Exception e) { // NOPMD: reported as the load check
             return new Writer(HostProtocol.FAILED, frame.id()).string("load")
-                    .string("PyTorch cannot load it: " + TorchErrors.brief(e));
+                    .string(ModelValidator.loadFailure(manifest, e));
         }
         List<Tensor> outputs;
-        try (Predictor<NDList, NDList> predictor = model.newPredictor()) {
-            outputs = model.run(predictor, manifest.example());
+        try {
+            outputs = model.run(manifest.example());
         } catch (Exception e) { // NOPMD: reported as the example check
             model.close();
             return new Writer(HostProtocol.FAILED, frame.id()).string("example")
                     .string("the example input fails: " + TorchErrors.brief(e));
         }
-        Hosted previous = models.put(handle, new Hosted(model, new ConcurrentLinkedQueue<>()));
+        ModelRunner previous = models.put(handle, model);
         if (previous != null) {
-            close(previous);
+            previous.close();
         }
         return new Writer(HostProtocol.LOADED, frame.id()).tensors(outputs);
     }
 
     private Writer run(Frame frame) throws Exception {
         HostProtocol.Reader r = frame.reader();
-        Hosted hosted = hosted(r.string());
+        ModelRunner model = hosted(r.string());
         List<Tensor> inputs = r.tensors();
-        Predictor<NDList, NDList> predictor = borrow(hosted);
         long start = System.nanoTime();
-        List<Tensor> outputs;
-        try {
-            outputs = hosted.model().run(predictor, inputs);
-        } catch (Exception e) {
-            predictor.close(); // a predictor that saw an exception is not reused
-            throw e;
-        }
+        List<Tensor> outputs = model.run(inputs);
         long nanos = System.nanoTime() - start;
-        hosted.idle().add(predictor);
         return new Writer(HostProtocol.OUTPUT, frame.id()).i64(nanos).tensors(outputs);
     }
 
     private Writer calibrate(Frame frame) throws Exception {
         HostProtocol.Reader r = frame.reader();
-        Hosted hosted = hosted(r.string());
+        ModelRunner model = hosted(r.string());
         int maxBatchSize = r.i32();
         Duration budget = Duration.ofNanos(r.i64());
-        Predictor<NDList, NDList> predictor = borrow(hosted);
-        BatchCalibration.Result result;
-        try {
-            result = BatchCalibration.run(size -> {
-                List<Tensor> inputs = BatchCalibration.syntheticInputs(hosted.model().manifest(), size)
-                        .orElseThrow(() -> new IllegalStateException("no synthetic input"));
-                long start = System.nanoTime();
-                hosted.model().run(predictor, inputs);
-                return System.nanoTime() - start;
-            }, maxBatchSize, budget, System::nanoTime);
-        } catch (Exception e) {
-            predictor.close();
-            throw e;
-        }
-        hosted.idle().add(predictor);
+        BatchCalibration.Result result = BatchCalibration.run(size -> {
+            List<Tensor> inputs = BatchCalibration.syntheticInputs(model.manifest(), size)
+                    .orElseThrow(() -> new IllegalStateException("no synthetic input"));
+            long start = System.nanoTime();
+            model.run(inputs);
+            return System.nanoTime() - start;
+        }, maxBatchSize, budget, System::nanoTime);
         Writer w = new Writer(HostProtocol.CALIBRATED, frame.id()).i32(result.cap())
                 .i32(result.itemsPerSecond().size());
         result.itemsPerSecond().forEach((size, rate) -> w.i32(size).f64(rate));
@@ -194,32 +174,20 @@ public final class HostMain {
     }
 
     private Writer unload(Frame frame) throws IOException {
-        Hosted hosted = models.remove(frame.reader().string());
-        if (hosted != null) {
-            // calls still running on it finish first: they hold the model's predictors
-            compute.execute(() -> close(hosted));
+        ModelRunner model = models.remove(frame.reader().string());
+        if (model != null) {
+            // after the calls queued before it; the platform unloads only once the model's workers stopped
+            compute.execute(model::close);
         }
         return new Writer(HostProtocol.DONE, frame.id());
     }
 
-    private Hosted hosted(String handle) {
-        Hosted hosted = models.get(handle);
-        if (hosted == null) {
+    private ModelRunner hosted(String handle) {
+        ModelRunner model = models.get(handle);
+        if (model == null) {
             throw new IllegalStateException("no model " + handle + " in this host");
         }
-        return hosted;
-    }
-
-    private static Predictor<NDList, NDList> borrow(Hosted hosted) {
-        Predictor<NDList, NDList> p = hosted.idle().poll();
-        return p != null ? p : hosted.model().newPredictor();
-    }
-
-    private static void close(Hosted hosted) {
-        for (Predictor<NDList, NDList> p = hosted.idle().poll(); p != null; p = hosted.idle().poll()) {
-            p.close();
-        }
-        hosted.model().close();
+        return model;
     }
 
     private void send(Writer w) throws IOException {

@@ -11,11 +11,10 @@ import com.modelmarket.serving.HostConfig;
 import com.modelmarket.serving.HostStatus;
 import com.modelmarket.serving.batch.BatchWorker;
 import com.modelmarket.serving.host.HostProtocol.Frame;
+import com.modelmarket.serving.model.ArtifactCheck;
 import com.modelmarket.serving.model.ModelManifest;
 import com.modelmarket.serving.model.ModelValidator;
 import com.modelmarket.serving.model.Tensor;
-import com.modelmarket.serving.model.TorchScriptArchive;
-import com.modelmarket.serving.model.TorchScriptCode;
 import com.modelmarket.serving.engine.ModelRuntime;
 import com.modelmarket.serving.store.ModelStore;
 import com.modelmarket.serving.store.StoredArtifact;
@@ -44,6 +43,10 @@ import org.slf4j.LoggerFactory;
  * into the host with a deadline; a host whose call overruns its deadline by the kill grace is
  * killed and its models count as lost, to be loaded again in a fresh host by the next request.
  * A host computes on at most {@code maxShare} of the worker threads.
+ *
+ * <p>Both artifact kinds run in hosts. Before a host sees a file, the platform checks it here as
+ * the kind its manifest declares ({@link ArtifactCheck}); a trained model carries no code, but
+ * loading it through the same path keeps one way of loading, batching and failing.
  */
 public final class HostedRuntime implements ModelRuntime {
 
@@ -121,10 +124,7 @@ public final class HostedRuntime implements ModelRuntime {
         }
         return blocking.executeBlocking(() -> {
             ModelStore.verify(artifact);
-            TorchScriptArchive.check(artifact.path());
-            if (config.staticCheck()) {
-                TorchScriptCode.check(artifact.path());
-            }
+            ArtifactCheck.check(artifact.path(), manifest, config.staticCheck());
             return artifact;
         }, false).compose(a -> host(key.owner())).compose(host -> {
             String handle = key.toString();

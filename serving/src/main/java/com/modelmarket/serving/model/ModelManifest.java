@@ -16,17 +16,21 @@ import java.util.stream.Collectors;
 
 /**
  * What a model version promises: its named inputs and outputs (in the order the TorchScript
- * {@code forward} takes and returns them) and an example input that must run.
+ * {@code forward} takes and returns them), an example input that must run, and the kind of file
+ * it is served from ({@link ArtifactKind}).
  *
- * <p>JSON form: {@code {"name", "inputs": [spec], "outputs": [spec], "example": {"inputs":
- * [tensor]}}}, with specs as in {@link TensorSpec#toJson()} and tensors in Open Inference Protocol
- * form. Other top-level keys are ignored.
+ * <p>JSON form: {@code {"name", "artifact", "inputs": [spec], "outputs": [spec], "example":
+ * {"inputs": [tensor]}}}, with specs as in {@link TensorSpec#toJson()} and tensors in Open
+ * Inference Protocol form. {@code artifact} is {@code "torchscript"} (the default when absent) or
+ * {@code "trained-model"}; {@link #toJson()} writes it only when it is not the default, so the
+ * manifests of TorchScript versions read as they always did. Other top-level keys are ignored.
  */
-public record ModelManifest(
-        String name, List<TensorSpec> inputs, List<TensorSpec> outputs, List<Tensor> example) {
+public record ModelManifest(String name, List<TensorSpec> inputs, List<TensorSpec> outputs,
+        List<Tensor> example, ArtifactKind artifact) {
 
     public ModelManifest {
         Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(artifact, "artifact");
         inputs = List.copyOf(inputs);
         outputs = List.copyOf(outputs);
         example = List.copyOf(example);
@@ -35,6 +39,16 @@ public record ModelManifest(
             throw new ModelRejectedException(Check.MANIFEST, problem.get());
         }
         example = ordered(inputs, example);
+    }
+
+    /** A manifest of a TorchScript model. */
+    public ModelManifest(String name, List<TensorSpec> inputs, List<TensorSpec> outputs, List<Tensor> example) {
+        this(name, inputs, outputs, example, ArtifactKind.TORCHSCRIPT);
+    }
+
+    /** The same promises for a file of another kind. */
+    public ModelManifest withArtifact(ArtifactKind kind) {
+        return new ModelManifest(name, inputs, outputs, example, kind);
     }
 
     public Optional<TensorSpec> output(String outputName) {
@@ -99,8 +113,11 @@ public record ModelManifest(
     public JsonObject toJson() {
         JsonArray ex = new JsonArray();
         example.forEach(t -> ex.add(t.toJson()));
-        return new JsonObject()
-                .put("name", name)
+        JsonObject json = new JsonObject().put("name", name);
+        if (artifact != ArtifactKind.TORCHSCRIPT) {
+            json.put("artifact", artifact.jsonName());
+        }
+        return json
                 .put("inputs", specsToJson(inputs))
                 .put("outputs", specsToJson(outputs))
                 .put("example", new JsonObject().put("inputs", ex));
@@ -120,6 +137,7 @@ public record ModelManifest(
     public static ModelManifest fromJson(JsonObject json) {
         try {
             String name = json.getString("name", "model");
+            ArtifactKind artifact = artifact(json.getValue("artifact"));
             List<TensorSpec> inputs = specs(json.getJsonArray("inputs"), "inputs");
             List<TensorSpec> outputs = specs(json.getJsonArray("outputs"), "outputs");
             JsonObject example = json.getJsonObject("example");
@@ -130,10 +148,17 @@ public record ModelManifest(
                     tensors.add(Tensor.fromJson(exampleInputs.getJsonObject(i)));
                 }
             }
-            return new ModelManifest(name, inputs, outputs, tensors);
+            return new ModelManifest(name, inputs, outputs, tensors, artifact);
         } catch (IllegalArgumentException | ClassCastException | NullPointerException e) {
             throw new ModelRejectedException(Check.MANIFEST, e.getMessage(), e);
         }
+    }
+
+    private static ArtifactKind artifact(Object value) {
+        if (value != null && !(value instanceof String)) {
+            throw new IllegalArgumentException("artifact must be a string, not " + value);
+        }
+        return ArtifactKind.fromJsonName((String) value);
     }
 
     private static List<TensorSpec> specs(JsonArray arr, String field) {

@@ -1,8 +1,6 @@
 package com.modelmarket.serving.model;
 
 import ai.djl.Device;
-import ai.djl.inference.Predictor;
-import ai.djl.ndarray.NDList;
 import com.modelmarket.serving.ModelRejectedException;
 import com.modelmarket.serving.ModelRejectedException.Check;
 import com.modelmarket.serving.store.ModelStore;
@@ -12,10 +10,12 @@ import java.util.Optional;
 
 /**
  * Loads a model only after it passes every check, in order: the stored file still has its hash
- * ({@link Check#HASH}); it is a TorchScript archive ({@link Check#FORMAT}); PyTorch loads it
- * ({@link Check#LOAD}); the manifest's example runs ({@link Check#EXAMPLE}); and its outputs match
- * the declared outputs in number, type, shape and label count ({@link Check#SCHEMA}). The example
- * run doubles as the warm-up of the loaded model. Blocking: call it from a worker thread.
+ * ({@link Check#HASH}); it is an archive of the kind its manifest declares ({@link Check#FORMAT},
+ * and for a trained model its features and outputs fit the manifest, {@link Check#SCHEMA}: see
+ * {@link ArtifactCheck}); it loads ({@link Check#LOAD}); the manifest's example runs ({@link
+ * Check#EXAMPLE}); and its outputs match the declared outputs in number, type, shape and label
+ * count ({@link Check#SCHEMA}). The example run doubles as the warm-up of the loaded model.
+ * Blocking: call it from a worker thread.
  */
 public final class ModelValidator {
 
@@ -28,19 +28,21 @@ public final class ModelValidator {
     /**
      * @throws ModelRejectedException naming the failed check and why
      */
-    public LoadedModel load(StoredArtifact artifact, ModelManifest manifest) {
+    public ModelRunner load(StoredArtifact artifact, ModelManifest manifest) {
         ModelStore.verify(artifact);
-        TorchScriptArchive.check(artifact.path());
-        LoadedModel model;
+        ArtifactCheck.check(artifact.path(), manifest, false);
+        ModelRunner model;
         try {
-            model = LoadedModel.load(artifact.path(), manifest, device);
+            model = ModelRunner.load(artifact.path(), manifest, device);
+        } catch (ModelRejectedException e) {
+            throw e;
         } catch (Exception e) {
-            throw new ModelRejectedException(Check.LOAD, "PyTorch cannot load it: " + TorchErrors.brief(e), e);
+            throw new ModelRejectedException(Check.LOAD, loadFailure(manifest, e), e);
         }
-        try (Predictor<NDList, NDList> predictor = model.newPredictor()) {
+        try {
             List<Tensor> outputs;
             try {
-                outputs = model.run(predictor, manifest.example());
+                outputs = model.run(manifest.example());
             } catch (Exception e) {
                 throw new ModelRejectedException(Check.EXAMPLE, "the example input fails: " + TorchErrors.brief(e), e);
             }
@@ -52,6 +54,16 @@ public final class ModelValidator {
             model.close();
             throw e;
         }
+    }
+
+    /** What a failed load says, by the kind of file. */
+    public static String loadFailure(ModelManifest manifest, Exception e) {
+        return switch (manifest.artifact()) {
+            case TORCHSCRIPT -> "PyTorch cannot load it: " + TorchErrors.brief(e);
+            // the archive's own reason is on top; its cause (a DJL or stream error) says less
+            case TRAINED_MODEL -> "the trained model cannot be loaded: "
+                    + (e.getMessage() != null ? e.getMessage() : e.toString());
+        };
     }
 
     /** Why outputs computed for {@code manifest.example()} break the manifest, if they do. */

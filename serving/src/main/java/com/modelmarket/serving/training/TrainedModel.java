@@ -12,7 +12,6 @@ import ai.djl.training.initializer.Initializer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -24,12 +23,9 @@ import java.nio.file.StandardCopyOption;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Map;
 import java.util.zip.ZipEntry;
-import java.util.zip.ZipInputStream;
 import java.util.zip.ZipOutputStream;
 
 /**
@@ -48,17 +44,19 @@ import java.util.zip.ZipOutputStream;
  *       define, which {@link #load} rebuilds.
  * </ul>
  *
- * <p>Not thread-safe: like a DJL {@code Predictor}, one per worker. Close it to free its native
- * memory.
+ * <p>Thread-safe by serialisation: {@link #predict} and {@link #close} are synchronized on the
+ * model, so the calls of several workers on one model run one after another. The block, its
+ * parameters and the manager every call's arrays hang from are shared, and DJL promises nothing
+ * about concurrent use of one block; a forward pass of these small blocks takes microseconds, so
+ * one model per worker would cost memory for no throughput worth having. Close it to free its
+ * native memory; a call after {@code close} fails.
  */
 public final class TrainedModel implements AutoCloseable {
 
     public static final String FORMAT = "modelmarket.trained-model";
     public static final int FORMAT_VERSION = 1;
-    static final String META_ENTRY = "trained-model.json";
-    static final String PARAMS_ENTRY = "model.params";
-    private static final long MAX_META_BYTES = 4L << 20;
-    private static final long MAX_PARAMS_BYTES = 512L << 20;
+    /** The manifest's {@code artifact} for this format (the library stays free of the engine's types). */
+    static final String MANIFEST_ARTIFACT = "trained-model";
     // a fixed local time: setTime would convert through the JVM's time zone and change the bytes
     private static final java.time.LocalDateTime ZIP_TIME = java.time.LocalDateTime.of(1980, 1, 1, 0, 0);
 
@@ -70,6 +68,7 @@ public final class TrainedModel implements AutoCloseable {
     private final byte[] params;
     private final NDManager manager;
     private final Block block;
+    private boolean closed;
 
     TrainedModel(TrainingRecipe recipe, Hyperparameters hyperparameters, List<String> featureNames,
             List<String> labels, Standardization standardization, byte[] params) {
@@ -88,19 +87,23 @@ public final class TrainedModel implements AutoCloseable {
         } catch (IOException | MalformedModelException | RuntimeException e) {
             manager.close();
             throw new ArtifactRejectedException("the parameters do not fit the recipe's block: "
-                    + e.getMessage(), e);
+                    + (e.getMessage() != null ? e.getMessage() : e.toString()), e);
         }
     }
 
     /**
-     * Runs a batch of raw rows (features in {@link #featureNames()} order, NaN = missing).
+     * Runs a batch of raw rows (features in {@link #featureNames()} order, NaN = missing). Calls
+     * on one model run one at a time.
      *
      * @return per row: probabilities per label (classification) or {@code [value]} (regression)
      */
-    public float[][] predict(float[][] rows) {
+    public synchronized float[][] predict(float[][] rows) {
         int f = featureNames.size();
         int k = outputCount();
         float[][] out = new float[rows.length][];
+        if (closed) {
+            throw new IllegalStateException("the trained model is closed");
+        }
         if (rows.length == 0) {
             return out;
         }
@@ -172,8 +175,10 @@ public final class TrainedModel implements AutoCloseable {
      * features} (FP32, {@code [-1, N]}, columns in {@link #featureNames()} order) and one output,
      * {@code probabilities} ({@code [-1, labels]}, with the label names as the spec's {@code
      * labels}) or {@code value} ({@code [-1, 1]}). The example row is the training split's feature
-     * means. The other top-level keys ({@code features}, {@code task}) are for cards and clients;
-     * {@link com.modelmarket.serving.model.ModelManifest#fromJson} ignores them.
+     * means. {@code "artifact": "trained-model"} tells the engine to load the archive as what it
+     * is ({@link com.modelmarket.serving.model.ArtifactKind#TRAINED_MODEL}). The other top-level
+     * keys ({@code features}, {@code task}) are for cards and clients; {@link
+     * com.modelmarket.serving.model.ModelManifest#fromJson} ignores them.
      */
     public JsonObject manifestJson(String name) {
         int n = featureNames.size();
@@ -190,6 +195,7 @@ public final class TrainedModel implements AutoCloseable {
         }
         return new JsonObject()
                 .put("name", name)
+                .put("artifact", MANIFEST_ARTIFACT)
                 .put("task", task().jsonName())
                 .put("inputs", new JsonArray().add(new JsonObject().put("name", "features")
                         .put("datatype", "FP32").put("shape", new JsonArray().add(-1).add(n))))
@@ -205,8 +211,8 @@ public final class TrainedModel implements AutoCloseable {
         MessageDigest digest = sha256();
         DigestOutputStream hashing = new DigestOutputStream(out, digest);
         ZipOutputStream zip = new ZipOutputStream(hashing);
-        writeEntry(zip, META_ENTRY, describe().encodePrettily().getBytes(StandardCharsets.UTF_8));
-        writeEntry(zip, PARAMS_ENTRY, params);
+        writeEntry(zip, TrainedModelArchive.META_ENTRY, describe().encodePrettily().getBytes(StandardCharsets.UTF_8));
+        writeEntry(zip, TrainedModelArchive.PARAMS_ENTRY, params);
         zip.finish();
         hashing.flush();
         return HexFormat.of().formatHex(digest.digest());
@@ -244,32 +250,8 @@ public final class TrainedModel implements AutoCloseable {
 
     /** Reads an archive from a stream (see {@link #load}). */
     public static TrainedModel read(InputStream in) throws IOException {
-        Map<String, byte[]> entries = new HashMap<>();
-        try (ZipInputStream zip = new ZipInputStream(in)) {
-            for (ZipEntry e = zip.getNextEntry(); e != null; e = zip.getNextEntry()) {
-                String name = e.getName();
-                long cap = name.equals(META_ENTRY) ? MAX_META_BYTES
-                        : name.equals(PARAMS_ENTRY) ? MAX_PARAMS_BYTES : -1;
-                if (cap < 0 || entries.containsKey(name)) {
-                    throw new ArtifactRejectedException("unexpected entry '" + name + "' in a trained model");
-                }
-                entries.put(name, readCapped(zip, cap, name));
-            }
-        } catch (java.util.zip.ZipException e) {
-            throw new ArtifactRejectedException("not a zip archive: " + e.getMessage(), e);
-        }
-        if (!entries.containsKey(META_ENTRY) || !entries.containsKey(PARAMS_ENTRY)) {
-            throw new ArtifactRejectedException("a trained model needs " + META_ENTRY + " and " + PARAMS_ENTRY);
-        }
-        JsonObject meta;
-        try {
-            meta = new JsonObject(new String(entries.get(META_ENTRY), StandardCharsets.UTF_8));
-        } catch (RuntimeException e) {
-            throw new ArtifactRejectedException(META_ENTRY + " is not JSON", e);
-        }
-        if (!FORMAT.equals(meta.getString("format")) || !Integer.valueOf(FORMAT_VERSION).equals(meta.getInteger("formatVersion"))) {
-            throw new ArtifactRejectedException("not a " + FORMAT + " version " + FORMAT_VERSION + " archive");
-        }
+        TrainedModelArchive.Contents entries = TrainedModelArchive.read(in);
+        JsonObject meta = entries.meta();
         try {
             TrainingRecipe recipe = TrainingRecipe.fromJson(meta.getJsonObject("recipe"));
             JsonObject hp = meta.getJsonObject("hyperparameters");
@@ -284,30 +266,17 @@ public final class TrainedModel implements AutoCloseable {
                 throw new ArtifactRejectedException("features or labels do not fit the task");
             }
             Standardization s = Standardization.fromJson(meta.getJsonObject("standardization"), features.size());
-            return new TrainedModel(recipe, hyper, features, labels, s, entries.get(PARAMS_ENTRY));
+            return new TrainedModel(recipe, hyper, features, labels, s, entries.params());
         } catch (ArtifactRejectedException e) {
             throw e;
         } catch (RuntimeException e) {
-            throw new ArtifactRejectedException(META_ENTRY + " is incomplete: " + e.getMessage(), e);
+            throw new ArtifactRejectedException(TrainedModelArchive.META_ENTRY + " is incomplete: "
+                    + e.getMessage(), e);
         }
     }
 
     private static List<String> strings(JsonArray a) {
         return a.stream().map(o -> (String) o).toList();
-    }
-
-    private static byte[] readCapped(InputStream in, long cap, String name) throws IOException {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        byte[] buf = new byte[64 * 1024];
-        long total = 0;
-        for (int n = in.read(buf); n >= 0; n = in.read(buf)) {
-            total += n;
-            if (total > cap) {
-                throw new ArtifactRejectedException(name + " is larger than " + cap + " bytes");
-            }
-            out.write(buf, 0, n);
-        }
-        return out.toByteArray();
     }
 
     private static void writeEntry(ZipOutputStream zip, String name, byte[] bytes) throws IOException {
@@ -327,7 +296,8 @@ public final class TrainedModel implements AutoCloseable {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
+        closed = true;
         manager.close();
     }
 }

@@ -29,7 +29,9 @@
  *       com.modelmarket.serving.training.DataSplit}) or a {@link
  *       com.modelmarket.serving.training.TrainingFailedException} with a reason ({@code CANCELLED,
  *       TIME_LIMIT, DIVERGED, ENGINE_ERROR}).
- *   <li>{@link com.modelmarket.serving.training.TrainedModel}: the servable model and its archive.
+ *   <li>{@link com.modelmarket.serving.training.TrainedModel}: the servable model and its archive;
+ *       {@link com.modelmarket.serving.training.TrainedModelArchive}: the archive's layout, checked
+ *       without DJL (the serving platform checks a stored file with it before anything loads it).
  * </ul>
  *
  * <h2>Artifact format: {@code modelmarket.trained-model} version 1</h2>
@@ -56,6 +58,20 @@
  * outputs, so replaying the held-out rows ({@link com.modelmarket.serving.training.DataSplit#heldOut})
  * through the served model reproduces them.
  *
+ * <h2>Serving</h2>
+ *
+ * The serving engine serves these archives like TorchScript: put the zip in the {@code
+ * ModelStore}, parse {@code manifestJson(name)} with {@code ModelManifest.fromJson} (it declares
+ * {@code "artifact": "trained-model"}) and call {@code ServingEngine.load}. The platform checks the
+ * archive ({@code model.ArtifactCheck}: the layout above, {@code FORMAT}; features and outputs
+ * against the manifest, {@code SCHEMA}); the model host (or the in-process runtime) loads it with
+ * {@link com.modelmarket.serving.training.TrainedModel#load}, runs the manifest's example, and
+ * serves batches of rows through {@code model.TrainedModelRunner}, with the same batching,
+ * calibration, deadlines and memory budget as TorchScript (estimated at three times the archive
+ * plus 2 MiB, see {@code engine.MemoryAccount}). A manifest declares one kind and its file is
+ * checked and loaded only as that kind: a TorchScript file declared a trained model, or a trained
+ * model declared TorchScript, is refused.
+ *
  * <h2>Determinism and threads</h2>
  *
  * Split, standardisation, initial weights and batch order come from the seed through Java
@@ -63,18 +79,13 @@
  * dropout runs in one process are not reproducible (recipes without dropout always are). The
  * trainer does not change PyTorch's thread settings: whoever owns the training pool starts the
  * engine ({@code TorchRuntime.start}) with one intra-op thread, as the tests do; results are
- * reproducible with one intra-op thread.
+ * reproducible with one intra-op thread. A {@link com.modelmarket.serving.training.TrainedModel}
+ * serialises its {@code predict} calls (one at a time per model), so the workers of one served
+ * version may share it.
  *
  * <h2>Integration points still missing</h2>
  *
  * <ol>
- *   <li><b>Serving the second artifact kind.</b> The engine's model hosts load TorchScript only.
- *       They need an artifact kind in the version record ({@code torchscript | trained-model}) and
- *       a {@code LoadedModel} variant that wraps {@link
- *       com.modelmarket.serving.training.TrainedModel} (one per worker: not thread-safe), with the
- *       same validation (run the manifest example, check shapes), memory accounting (params size
- *       plus the block's activations) and batching. The zip goes through {@code ModelStore.put}
- *       like an upload; the manifest comes from {@code manifestJson}.
  *   <li><b>HTTP API</b> (marketplace): datasets (upload through the existing streamed upload path
  *       into {@code CsvDataset.parse}, list/show/delete, tenant-private), algorithms (publish =
  *       {@code TrainingRecipe.fromJson}, 422 naming the pointer), jobs ({@code POST} with
@@ -86,7 +97,10 @@
  *       cancelled} as an enum in a repository that owns its table, audit of each change, cancel by
  *       flipping the {@code BooleanSupplier}, the plan's time limit as {@code
  *       TrainingOptions.timeLimit}; on restart mark running jobs failed ("interrupted"). On success
- *       store the artifact and create the private model version; on failure store nothing.
+ *       store the artifact ({@code ModelStore.put}, like an upload) and create the private model
+ *       version with the manifest from {@code manifestJson}, whose {@code artifact} the version
+ *       record must keep (the marketplace stores {@code ModelManifest.toJson()}, which writes it);
+ *       on failure store nothing.
  *   <li><b>Billing</b>: meter a job once by its id (compute time = {@code TrainingResult.elapsed}).
  *   <li><b>UI and demo catalog</b>: the recipes in {@code serving/fixtures/recipes} and the data sets
  *       from {@code serving/fixtures/datasets/make_datasets.py} are ready for the demo publisher.

@@ -18,6 +18,11 @@ import com.modelmarket.serving.OverloadedException;
 import com.modelmarket.serving.PoolConfig;
 import com.modelmarket.serving.batch.Batcher;
 import com.modelmarket.serving.metrics.ModelMetrics;
+import com.modelmarket.serving.model.ArtifactKind;
+import com.modelmarket.serving.model.DataType;
+import com.modelmarket.serving.model.ModelManifest;
+import com.modelmarket.serving.model.Tensor;
+import com.modelmarket.serving.model.TensorSpec;
 import com.modelmarket.serving.store.StoredArtifact;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Future;
@@ -46,12 +51,29 @@ class VersionStateTest {
         public void close() {}
     }
 
+    /** A one-in, one-out manifest: only its artifact kind matters here. */
+    private static final ModelManifest MANIFEST = new ModelManifest("m",
+            List.of(new TensorSpec("x", DataType.FP32, -1, 1)), List.of(new TensorSpec("y", DataType.FP32, -1, 1)),
+            List.of(Tensor.ofFloats("x", new long[] {1, 1}, 0f)));
+
     private static ServedVersion version(String owner, String name, long bytes) {
+        return version(owner, name, bytes, MANIFEST);
+    }
+
+    private static ServedVersion version(String owner, String name, long bytes, ModelManifest manifest) {
         ModelKey key = new ModelKey(owner, name, "1");
         ModelMetrics metrics = new ModelMetrics(new SimpleMeterRegistry(), key);
         PoolConfig pool = PoolConfig.defaults();
-        return new ServedVersion(key, new StoredArtifact("0".repeat(64), bytes, Path.of("x.pt")), null, pool,
+        return new ServedVersion(key, new StoredArtifact("0".repeat(64), bytes, Path.of("x.pt")), manifest, pool,
                 metrics, v -> new Batcher(null, key, pool, () -> {}, metrics, facts -> {}));
+    }
+
+    @Test
+    @DisplayName("a version's memory is estimated by its artifact kind when the pool does not say")
+    void memoryEstimate() {
+        assertEquals(1000, version("acme", "ts", 1000).memoryBytes);
+        assertEquals(3 * 1000 + (2L << 20),
+                version("acme", "tm", 1000, MANIFEST.withArtifact(ArtifactKind.TRAINED_MODEL)).memoryBytes);
     }
 
     private static LoadReport report(ServedVersion v) {

@@ -1,6 +1,7 @@
 package com.modelmarket.serving.model;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -59,5 +60,32 @@ class ModelManifestTest {
             assertEquals(Check.MANIFEST, e.check());
             assertTrue(e.reason() != null && !e.reason().isBlank());
         }
+    }
+
+    @Test
+    @DisplayName("the artifact kind defaults to torchscript, which toJson leaves out; trained-model round-trips")
+    void artifactKind() throws IOException {
+        JsonObject json = fixture("digits_mlp");
+        ModelManifest torchScript = ModelManifest.fromJson(json);
+        assertEquals(ArtifactKind.TORCHSCRIPT, torchScript.artifact());
+        assertEquals(torchScript, ModelManifest.fromJson(json.copy().put("artifact", "torchscript")));
+        assertFalse(torchScript.toJson().containsKey("artifact"));
+
+        ModelManifest trained = ModelManifest.fromJson(json.copy().put("artifact", "trained-model"));
+        assertEquals(ArtifactKind.TRAINED_MODEL, trained.artifact());
+        assertEquals("trained-model", trained.toJson().getString("artifact"));
+        assertEquals(trained, ModelManifest.fromJson(new JsonObject(trained.toJson().encode())));
+        assertEquals(trained, torchScript.withArtifact(ArtifactKind.TRAINED_MODEL));
+    }
+
+    @ParameterizedTest(name = "artifact {0}")
+    @ValueSource(strings = {"\"pytorch\"", "\"TorchScript\"", "\"\"", "1", "true", "{}"})
+    @DisplayName("an unknown artifact kind is refused on the manifest check, naming the field")
+    void unknownArtifactKind(String value) throws IOException {
+        JsonObject json = fixture("digits_mlp");
+        json.put("artifact", new JsonObject("{\"v\": " + value + "}").getValue("v"));
+        ModelRejectedException e = assertThrows(ModelRejectedException.class, () -> ModelManifest.fromJson(json));
+        assertEquals(Check.MANIFEST, e.check());
+        assertTrue(e.reason().contains("artifact"), e.reason());
     }
 }

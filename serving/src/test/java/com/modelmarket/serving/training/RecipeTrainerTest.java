@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.modelmarket.serving.model.ArtifactKind;
 import com.modelmarket.serving.model.ModelManifest;
 import com.modelmarket.serving.model.TorchRuntime;
 import com.modelmarket.serving.training.TrainingFailedException.Reason;
@@ -163,6 +164,7 @@ class RecipeTrainerTest {
             assertEquals(r.hyperparameters(), loaded.hyperparameters());
             // the serving manifest derived from it passes the engine's manifest checks
             ModelManifest manifest = ModelManifest.fromJson(loaded.manifestJson("cancer"));
+            assertEquals(ArtifactKind.TRAINED_MODEL, manifest.artifact());
             assertEquals("features", manifest.inputs().get(0).name());
             assertArrayEquals(new long[] {-1, 30}, manifest.inputs().get(0).shape());
             assertEquals("probabilities", manifest.outputs().get(0).name());
