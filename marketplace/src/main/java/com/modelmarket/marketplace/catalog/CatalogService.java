@@ -152,6 +152,7 @@ public final class CatalogService {
                         return Future.failedFuture(new ConflictException("Version " + version + " already exists; versions are immutable"));
                     }
                     return source(tenant, artifactSha, manifest, bundleSha)
+                            .compose(src -> uploadedKind(src))
                             .compose(src -> validator.validate(model.tenantId(), model.id(), versionId, src.artifact(), src.manifest()))
                             .compose(measured -> changes.inTransaction(repository.pool(), tenant, tx -> repository.insertVersion(tx, versionId,
                                             model.id(), tenant, version, measured.artifact().sha256(), measured.artifact().sizeBytes(),
@@ -168,6 +169,16 @@ public final class CatalogService {
     }
 
     private record Source(StoredArtifact artifact, JsonObject manifest) {
+    }
+
+    /** Uploads are TorchScript: a trained-model artifact is made only by the platform's own training jobs. */
+    private static Future<Source> uploadedKind(Source src) {
+        Object kind = src.manifest().getValue("artifact");
+        if (kind != null && !"torchscript".equals(kind)) {
+            return Future.failedFuture(new InvalidFieldException("/manifest/artifact",
+                    "uploaded versions are TorchScript; trained models are made by training jobs (/api/v1/training-jobs)"));
+        }
+        return Future.succeededFuture(src);
     }
 
     private Future<Source> source(UUID tenant, Optional<String> artifactSha, Optional<JsonObject> manifest,

@@ -241,6 +241,14 @@ class TrainingApiTest {
         assertProblem(api.post("/api/v1/training-jobs", consumer,
                 base.copy().put("target", new JsonObject().put("model", "Not A Slug"))), 400);
         assertEquals(jobs, Sql.count(db, "SELECT count(*) FROM training_jobs"), "no job from a refused request");
+
+        // an upload cannot pass for a trained model: that kind is made only by training jobs
+        createModel(api, consumer, "not-really-trained", "private", new JsonObject());
+        String pt = upload(api, consumer, com.modelmarket.marketplace.support.Publishing.fixtureBytes("digits_mlp.pt"));
+        JsonObject kind = assertProblem(api.post("/api/v1/models/not-really-trained/versions", consumer, new JsonObject()
+                .put("version", "1.0.0").put("artifactSha256", pt)
+                .put("manifest", com.modelmarket.marketplace.support.Publishing.manifest("digits_mlp").put("artifact", "trained-model"))), 400);
+        assertTrue(kind.getString("detail").startsWith("/manifest/artifact"), kind.encode());
     }
 
     @Test
