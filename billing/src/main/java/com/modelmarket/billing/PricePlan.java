@@ -15,7 +15,9 @@ import java.util.UUID;
  *   <li>PAY_AS_YOU_GO: only {@code pricePer1000Minor}; fee and included calls are zero.</li>
  *   <li>MONTHLY: fee, included calls and overage price all apply.</li>
  * </ul>
- * {@code rateLimitPerMinute} applies to every type; zero means no per-minute limit.
+ * {@code rateLimitPerMinute} applies to every type; zero means no per-minute limit. {@code training}
+ * prices an algorithm's training jobs ({@link TrainingPrice}): a FREE plan charges nothing for them
+ * (its {@code includedMinutes} is a cap), a PAY_AS_YOU_GO plan includes no minutes.
  */
 public record PricePlan(
         UUID planId,
@@ -26,9 +28,18 @@ public record PricePlan(
         long monthlyFeeMinor,
         long includedCalls,
         long pricePer1000Minor,
-        int rateLimitPerMinute) {
+        int rateLimitPerMinute,
+        TrainingPrice training) {
+
+    /** A plan that prices calls only (a model's). */
+    public PricePlan(UUID planId, UUID modelId, UUID publisherTenantId, PlanType type, String currency, long monthlyFeeMinor,
+                     long includedCalls, long pricePer1000Minor, int rateLimitPerMinute) {
+        this(planId, modelId, publisherTenantId, type, currency, monthlyFeeMinor, includedCalls, pricePer1000Minor,
+                rateLimitPerMinute, TrainingPrice.NONE);
+    }
 
     public PricePlan {
+        Objects.requireNonNull(training, "training");
         Objects.requireNonNull(planId, "planId");
         Objects.requireNonNull(modelId, "modelId");
         Objects.requireNonNull(publisherTenantId, "publisherTenantId");
@@ -42,10 +53,13 @@ public record PricePlan(
             case FREE -> {
                 requireZero(type, "monthlyFeeMinor", monthlyFeeMinor);
                 requireZero(type, "pricePer1000Minor", pricePer1000Minor);
+                requireZero(type, "training.perJobMinor", training.perJobMinor());
+                requireZero(type, "training.perMinuteMinor", training.perMinuteMinor());
             }
             case PAY_AS_YOU_GO -> {
                 requireZero(type, "monthlyFeeMinor", monthlyFeeMinor);
                 requireZero(type, "includedCalls", includedCalls);
+                requireZero(type, "training.includedMinutes", training.includedMinutes());
             }
             case MONTHLY -> {
                 // every field applies

@@ -21,7 +21,8 @@ import java.util.UUID;
  * @param unitPricePer1000 the price per 1,000 charged calls
  * @param fee the prorated flat fee (0 unless MONTHLY)
  * @param usageAmount the charge for {@code quantity} calls
- * @param amount {@code fee + usageAmount}
+ * @param training the segment's training jobs and what they cost ({@link TrainingCharge#NONE} for a model's)
+ * @param amount {@code fee + usageAmount + training.amount}
  */
 public record InvoiceLine(
         UUID subscriptionId,
@@ -40,7 +41,20 @@ public record InvoiceLine(
         Money unitPricePer1000,
         Money fee,
         Money usageAmount,
+        TrainingCharge training,
         Money amount) {
+
+    /**
+     * The training part of a line: {@code jobs} succeeded jobs and {@code computeMillis} of their
+     * training compute, {@code includedMillis} of it included (prorated, MONTHLY only),
+     * {@code chargedMillis} beyond, and the {@code amount} charged for jobs and minutes.
+     */
+    public record TrainingCharge(long jobs, long computeMillis, long includedMillis, long chargedMillis, Money amount) {
+
+        public static TrainingCharge none(String currency) {
+            return new TrainingCharge(0, 0, 0, 0, new Money(0, currency));
+        }
+    }
 
     public InvoiceLine {
         Objects.requireNonNull(subscriptionId, "subscriptionId");
@@ -51,8 +65,10 @@ public record InvoiceLine(
         Objects.requireNonNull(description, "description");
         Objects.requireNonNull(activeFrom, "activeFrom");
         Objects.requireNonNull(activeTo, "activeTo");
-        if (!fee.plus(usageAmount).equals(amount)) {
-            throw new IllegalArgumentException("line amount " + amount + " is not fee " + fee + " + usage " + usageAmount);
+        Objects.requireNonNull(training, "training");
+        if (!fee.plus(usageAmount).plus(training.amount()).equals(amount)) {
+            throw new IllegalArgumentException("line amount " + amount + " is not fee " + fee + " + usage " + usageAmount
+                    + " + training " + training.amount());
         }
         if (!unitPricePer1000.currency().equals(amount.currency())) {
             throw new IllegalArgumentException("unit price and amount differ in currency");

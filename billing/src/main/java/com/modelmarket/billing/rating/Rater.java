@@ -26,7 +26,15 @@ import java.util.UUID;
  *   PAY_AS_YOU_GO  fee = 0   included = 0                              quantity = calls                     usage = round(quantity × pricePer1000 / 1000)
  *   MONTHLY        fee = round(monthlyFee × d / D)
  *                            included = round(includedCalls × d / D)   quantity = max(0, calls − included)  usage = round(quantity × pricePer1000 / 1000)
- *   amount = fee + usage
+ *   amount = fee + usage + training
+ * </pre>
+ * Training (algorithm plans, {@link com.modelmarket.billing.TrainingPrice}), for {@code jobs}
+ * succeeded jobs with {@code ms} milliseconds of training compute in the segment:
+ * <pre>
+ *   FREE           training = 0                       (includedMinutes is a cap, enforced when a job starts)
+ *   PAY_AS_YOU_GO  training = jobs × perJob + round(ms × perMinute / 60,000)
+ *   MONTHLY        includedMs = round(includedMinutes × 60,000 × d / D)
+ *                  training = jobs × perJob + round(max(0, ms − includedMs) × perMinute / 60,000)
  * </pre>
  * <b>Currencies:</b> one invoice per currency. A tenant subscribed to models priced in USD and in
  * EUR gets two invoices for the period, each with its own total; amounts are never converted.
@@ -53,6 +61,27 @@ public final class Rater {
      */
     public static List<Invoice> rate(UUID tenantId, BillingPeriod period, List<SubscriptionSegment> segments,
             Map<SubscriptionSegment, Long> calls) {
+        return rate(tenantId, period, segments, calls, Map.of());
+    }
+
+    /** Training jobs in a segment: how many succeeded, and their training compute. */
+    public record TrainingUsage(long jobs, long computeMillis) {
+
+        public static final TrainingUsage NONE = new TrainingUsage(0, 0);
+
+        public TrainingUsage {
+            if (jobs < 0 || computeMillis < 0) {
+                throw new IllegalArgumentException("training usage must not be negative");
+            }
+        }
+    }
+
+    /**
+     * As {@link #rate(UUID, BillingPeriod, List, Map)}, with the training jobs of each segment (jobs
+     * that succeeded in the period and in the segment); a segment without an entry trained nothing.
+     */
+    public static List<Invoice> rate(UUID tenantId, BillingPeriod period, List<SubscriptionSegment> segments,
+            Map<SubscriptionSegment, Long> calls, Map<SubscriptionSegment, TrainingUsage> training) {
         Objects.requireNonNull(tenantId, "tenantId");
         Objects.requireNonNull(period, "period");
         requireConsistent(tenantId, segments);
@@ -63,10 +92,13 @@ public final class Rater {
                 continue;
             }
             rated.add(segment);
-            InvoiceLine line = rateSegment(period, segment, calls.getOrDefault(segment, 0L));
+            InvoiceLine line = rateSegment(period, segment, calls.getOrDefault(segment, 0L),
+                    training.getOrDefault(segment, TrainingUsage.NONE));
             linesByCurrency.computeIfAbsent(line.currency(), c -> new ArrayList<>()).add(line);
         }
-        for (SubscriptionSegment segment : calls.keySet()) {
+        Set<SubscriptionSegment> given = new HashSet<>(calls.keySet());
+        given.addAll(training.keySet());
+        for (SubscriptionSegment segment : given) {
             if (!rated.contains(segment)) {
                 throw new IllegalArgumentException("usage given for a segment that is not active in " + period + ": " + segment);
             }
@@ -85,6 +117,11 @@ public final class Rater {
      * @throws IllegalArgumentException if the segment does not overlap the period or calls is negative
      */
     public static InvoiceLine rateSegment(BillingPeriod period, SubscriptionSegment segment, long calls) {
+        return rateSegment(period, segment, calls, TrainingUsage.NONE);
+    }
+
+    /** As {@link #rateSegment(BillingPeriod, SubscriptionSegment, long)}, with the segment's training jobs. */
+    public static InvoiceLine rateSegment(BillingPeriod period, SubscriptionSegment segment, long calls, TrainingUsage training) {
         if (calls < 0) {
             throw new IllegalArgumentException("calls must not be negative, got " + calls);
         }
@@ -110,13 +147,14 @@ public final class Rater {
         long usage = Rounding.multiplyDivideHalfUp(quantity, plan.pricePer1000Minor(), 1000);
         Money feeMoney = new Money(fee, currency);
         Money usageMoney = new Money(usage, currency);
+        InvoiceLine.TrainingCharge trainingCharge = chargeTraining(plan, training, d, periodDays);
         return new InvoiceLine(
                 segment.subscriptionId(),
                 plan.planId(),
                 plan.modelId(),
                 plan.publisherTenantId(),
                 plan.type(),
-                describe(plan, d, periodDays, calls, included, quantity),
+                describe(plan, d, periodDays, calls, included, quantity) + describeTraining(trainingCharge),
                 segment.activeFrom().isAfter(period.start()) ? segment.activeFrom() : period.start(),
                 segment.activeTo() == null || segment.activeTo().isAfter(period.end()) ? period.end() : segment.activeTo(),
                 d,
@@ -127,7 +165,41 @@ public final class Rater {
                 plan.pricePer1000(),
                 feeMoney,
                 usageMoney,
-                feeMoney.plus(usageMoney));
+                trainingCharge,
+                feeMoney.plus(usageMoney).plus(trainingCharge.amount()));
+    }
+
+    private static InvoiceLine.TrainingCharge chargeTraining(PricePlan plan, TrainingUsage t, int d, int periodDays) {
+        String currency = plan.currency();
+        if (t.jobs() == 0 && t.computeMillis() == 0) {
+            return InvoiceLine.TrainingCharge.none(currency);
+        }
+        long included = 0;
+        long charged = 0;
+        long amount = 0;
+        switch (plan.type()) {
+            case FREE -> included = t.computeMillis(); // within the cap, which was enforced when the jobs started
+            case PAY_AS_YOU_GO -> charged = t.computeMillis();
+            case MONTHLY -> {
+                included = Math.min(t.computeMillis(),
+                        Rounding.multiplyDivideHalfUp(Math.multiplyExact(plan.training().includedMinutes(), 60_000L), d, periodDays));
+                charged = t.computeMillis() - included;
+            }
+        }
+        if (plan.type() != com.modelmarket.billing.PlanType.FREE) {
+            amount = Math.addExact(Math.multiplyExact(t.jobs(), plan.training().perJobMinor()),
+                    Rounding.multiplyDivideHalfUp(charged, plan.training().perMinuteMinor(), 60_000));
+        }
+        return new InvoiceLine.TrainingCharge(t.jobs(), t.computeMillis(), included, charged, new Money(amount, currency));
+    }
+
+    private static String describeTraining(InvoiceLine.TrainingCharge t) {
+        if (t.jobs() == 0 && t.computeMillis() == 0) {
+            return "";
+        }
+        return "; " + grouped(t.jobs()) + " training job" + (t.jobs() == 1 ? "" : "s") + ", "
+                + BigDecimal.valueOf(t.computeMillis(), 3).divide(BigDecimal.valueOf(60), 2, java.math.RoundingMode.HALF_UP)
+                        .toPlainString() + " min of training compute";
     }
 
     private static void requireConsistent(UUID tenantId, List<SubscriptionSegment> segments) {

@@ -54,6 +54,35 @@ class RaterExamplesTest {
     }
 
     @Test
+    @DisplayName("an algorithm's plans price training jobs: per job and per minute of compute, minus the included minutes")
+    void trainingJobs() {
+        PricePlan payg = new PricePlan(UUID.randomUUID(), UUID.randomUUID(), PUBLISHER, PlanType.PAY_AS_YOU_GO, "USD", 0, 0, 0, 0,
+                new com.modelmarket.billing.TrainingPrice(100, 60, 0));
+        InvoiceLine a = Rater.rateSegment(APRIL, segment(UUID.randomUUID(), payg, "2025-04-01T00:00:00Z", null), 0,
+                new Rater.TrainingUsage(2, 90_500));
+        assertEquals(usd(291), a.training().amount());     // 2 × 100 + 90,500 ms × 60 / 60,000 = 200 + 90.5 → 291
+        assertEquals(usd(291), a.amount());
+        assertEquals("Pay as you go, 30/30 days: 0 calls at 0.00 USD per 1,000; 2 training jobs, 1.51 min of training compute",
+                a.description());
+
+        PricePlan monthly = new PricePlan(UUID.randomUUID(), UUID.randomUUID(), PUBLISHER, PlanType.MONTHLY, "USD", 1_000, 0, 0, 0,
+                new com.modelmarket.billing.TrainingPrice(0, 100, 10));
+        InvoiceLine b = Rater.rateSegment(APRIL, segment(UUID.randomUUID(), monthly, "2025-04-16T00:00:00Z", null), 0,
+                new Rater.TrainingUsage(1, 15 * 60_000));
+        assertEquals(300_000, b.training().includedMillis()); // 10 min × 15/30 days = 5 min
+        assertEquals(600_000, b.training().chargedMillis());
+        assertEquals(usd(1_000), b.training().amount());     // 10 min × 100
+        assertEquals(usd(500 + 1_000), b.amount());          // half the fee + training
+
+        PricePlan free = new PricePlan(UUID.randomUUID(), UUID.randomUUID(), PUBLISHER, PlanType.FREE, "USD", 0, 0, 0, 0,
+                new com.modelmarket.billing.TrainingPrice(0, 0, 60));
+        assertEquals(usd(0), Rater.rateSegment(APRIL, segment(UUID.randomUUID(), free, "2025-04-01T00:00:00Z", null), 0,
+                new Rater.TrainingUsage(3, 3_600_000)).amount());
+        assertThrows(IllegalArgumentException.class, () -> new PricePlan(UUID.randomUUID(), UUID.randomUUID(), PUBLISHER,
+                PlanType.FREE, "USD", 0, 0, 0, 0, new com.modelmarket.billing.TrainingPrice(1, 0, 0)), "a free plan charges nothing");
+    }
+
+    @Test
     @DisplayName("a plan change at noon ends one line and starts another; the day of the change is on both")
     void planChangeMidDay() {
         UUID subscription = UUID.randomUUID();

@@ -77,8 +77,14 @@ class RatingPropertiesTest {
                     calls.put(segment, randomCalls(random));
                 }
             }
-            List<Invoice> tenantInvoices = Rater.rate(tenant, period, segments, calls);
-            checkInvoices(period, tenant, segments, calls, tenantInvoices);
+            Map<SubscriptionSegment, Rater.TrainingUsage> training = new HashMap<>();
+            for (SubscriptionSegment segment : segments) {
+                if (oracleDays(period, segment) > 0 && random.nextInt(3) == 0) {
+                    training.put(segment, new Rater.TrainingUsage(random.nextInt(20), randomMillis(random)));
+                }
+            }
+            List<Invoice> tenantInvoices = Rater.rate(tenant, period, segments, calls, training);
+            checkInvoices(period, tenant, segments, calls, training, tenantInvoices);
             invoices.addAll(tenantInvoices);
         }
         int basisPoints = switch (random.nextInt(5)) {
@@ -90,7 +96,7 @@ class RatingPropertiesTest {
     }
 
     private static void checkInvoices(BillingPeriod period, UUID tenant, List<SubscriptionSegment> segments,
-            Map<SubscriptionSegment, Long> calls, List<Invoice> invoices) {
+            Map<SubscriptionSegment, Long> calls, Map<SubscriptionSegment, Rater.TrainingUsage> training, List<Invoice> invoices) {
         Map<String, Integer> expectedLines = new TreeMap<>();
         for (SubscriptionSegment segment : segments) {
             if (oracleDays(period, segment) > 0) {
@@ -110,13 +116,15 @@ class RatingPropertiesTest {
                         .filter(s -> s.subscriptionId().equals(line.subscriptionId()) && s.plan().planId().equals(line.planId())
                                 && clip(period, s.activeFrom()).equals(line.activeFrom()))
                         .findFirst().orElseThrow();
-                checkLine(period, segment, calls.getOrDefault(segment, 0L), line);
+                checkLine(period, segment, calls.getOrDefault(segment, 0L),
+                        training.getOrDefault(segment, Rater.TrainingUsage.NONE), line);
             }
             assertEquals(sum, invoice.total().minorUnits(), "invoice total is the sum of its lines");
         }
     }
 
-    private static void checkLine(BillingPeriod period, SubscriptionSegment segment, long calls, InvoiceLine line) {
+    private static void checkLine(BillingPeriod period, SubscriptionSegment segment, long calls, Rater.TrainingUsage training,
+            InvoiceLine line) {
         PricePlan plan = segment.plan();
         long d = oracleDays(period, segment);
         long bigD = period.days();
@@ -141,7 +149,24 @@ class RatingPropertiesTest {
         assertEquals(quantity, line.quantity(), "charged calls");
         assertEquals(new Money(fee, plan.currency()), line.fee(), "prorated fee");
         assertEquals(new Money(usage, plan.currency()), line.usageAmount(), "usage amount");
-        assertEquals(new Money(fee + usage, plan.currency()), line.amount(), "line amount");
+        // training: jobs × per job + the minutes beyond the prorated included ones at the per-minute price
+        long includedMs = switch (plan.type()) {
+            case FREE -> training.computeMillis();
+            case PAY_AS_YOU_GO -> 0;
+            case MONTHLY -> Math.min(training.computeMillis(), halfUp(BigDecimal.valueOf(plan.training().includedMinutes())
+                    .multiply(BigDecimal.valueOf(60_000)).multiply(BigDecimal.valueOf(d)), bigD));
+        };
+        long chargedMs = training.computeMillis() - includedMs;
+        long trainingMinor = plan.type() == PlanType.FREE ? 0
+                : BigDecimal.valueOf(training.jobs()).multiply(BigDecimal.valueOf(plan.training().perJobMinor()))
+                        .add(BigDecimal.valueOf(halfUp(BigDecimal.valueOf(chargedMs)
+                                .multiply(BigDecimal.valueOf(plan.training().perMinuteMinor())), 60_000))).longValueExact();
+        assertEquals(training.jobs(), line.training().jobs(), "training jobs");
+        assertEquals(training.computeMillis(), line.training().computeMillis(), "training compute");
+        assertEquals(includedMs, line.training().includedMillis(), "included training compute");
+        assertEquals(chargedMs, line.training().chargedMillis(), "charged training compute");
+        assertEquals(new Money(trainingMinor, plan.currency()), line.training().amount(), "training amount");
+        assertEquals(new Money(fee + usage + trainingMinor, plan.currency()), line.amount(), "line amount");
         assertEquals(plan.pricePer1000(), line.unitPricePer1000());
         assertEquals(plan.modelId(), line.modelId());
         assertEquals(plan.publisherTenantId(), line.publisherTenantId());
@@ -235,8 +260,22 @@ class RatingPropertiesTest {
         long fee = type == PlanType.MONTHLY ? amount(random) : 0;
         long included = type == PlanType.PAY_AS_YOU_GO ? 0 : randomCalls(random);
         long per1000 = type == PlanType.FREE ? 0 : amount(random);
+        com.modelmarket.billing.TrainingPrice training = random.nextBoolean() ? com.modelmarket.billing.TrainingPrice.NONE
+                : new com.modelmarket.billing.TrainingPrice(type == PlanType.FREE ? 0 : amount(random),
+                        type == PlanType.FREE ? 0 : amount(random),
+                        type == PlanType.PAY_AS_YOU_GO ? 0 : random.nextInt(10_000));
         return new PricePlan(uuid(random), model.id(), model.publisher(), type, model.currency(), fee, included, per1000,
-                random.nextInt(1_000));
+                random.nextInt(1_000), training);
+    }
+
+    /** Training compute of a segment: none, seconds, hours, or months of it. */
+    private static long randomMillis(Random random) {
+        return switch (random.nextInt(4)) {
+            case 0 -> random.nextInt(3);
+            case 1 -> random.nextInt(120_000);
+            case 2 -> random.nextInt(36_000_000);
+            default -> (long) random.nextInt(1_000_000) * 60_000L;
+        };
     }
 
     /** Small amounts (where rounding shows) as often as large ones. */

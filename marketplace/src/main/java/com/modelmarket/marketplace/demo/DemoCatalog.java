@@ -193,7 +193,11 @@ public final class DemoCatalog {
                         Optional.of(a.task()), Optional.of(a.tags()), Optional.of("MIT"), Optional.empty(), Optional.of("public"),
                         Optional.empty(), Optional.of(recipe), Optional.empty())))
                 .compose(model -> s.plans().create(publisher, a.slug(),
-                        new PlanInput("Free", com.modelmarket.billing.PlanType.FREE, "EUR", 0, 1000, 0, 60)))
+                        new PlanInput("Free", com.modelmarket.billing.PlanType.FREE, "EUR", 0, 1000, 0, 60,
+                                new com.modelmarket.billing.TrainingPrice(0, 0, 60))))
+                .compose(plan -> s.plans().create(publisher, a.slug(),
+                        new PlanInput("Pay per training", com.modelmarket.billing.PlanType.PAY_AS_YOU_GO, "EUR", 0, 0, 0, 60,
+                                new com.modelmarket.billing.TrainingPrice(50, 20, 0))))
                 .mapEmpty();
     }
 

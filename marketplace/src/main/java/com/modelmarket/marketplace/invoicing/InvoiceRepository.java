@@ -3,9 +3,11 @@ package com.modelmarket.marketplace.invoicing;
 import com.modelmarket.billing.Money;
 import com.modelmarket.billing.PlanType;
 import com.modelmarket.billing.PricePlan;
+import com.modelmarket.billing.TrainingPrice;
 import com.modelmarket.billing.rating.BillingPeriod;
 import com.modelmarket.billing.rating.Invoice;
 import com.modelmarket.billing.rating.InvoiceLine;
+import com.modelmarket.billing.rating.Rater;
 import com.modelmarket.billing.rating.SubscriptionSegment;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
@@ -26,12 +28,18 @@ import java.util.UUID;
 final class InvoiceRepository {
 
     /** A period's rating input: the segments active in it and their billable calls. */
-    record RatingInput(List<SubscriptionSegment> segments, Map<SubscriptionSegment, Long> calls) {
+    record RatingInput(List<SubscriptionSegment> segments, Map<SubscriptionSegment, Long> calls,
+                       Map<SubscriptionSegment, Rater.TrainingUsage> training) {
     }
 
     private static final String SEGMENTS = "SELECT g.id AS segment_id, g.subscription_id, g.tenant_id, g.active_from, g.active_to, "
             + "p.id AS plan_id, p.model_id, m.tenant_id AS publisher_id, p.type, p.currency, p.monthly_fee_minor, "
-            + "p.included_calls, p.price_per_1000_minor, p.rate_limit_per_minute, "
+            + "p.included_calls, p.price_per_1000_minor, p.rate_limit_per_minute, p.training_per_job_minor, "
+            + "p.training_per_minute_minor, p.training_included_minutes, "
+            + "(SELECT count(*) FROM training_usage t WHERE t.subscription_id = g.subscription_id "
+            + "  AND t.occurred_at >= greatest(g.active_from, $1) AND t.occurred_at < least(coalesce(g.active_to, 'infinity'), $2)) AS jobs, "
+            + "(SELECT coalesce(sum(t.compute_millis), 0)::bigint FROM training_usage t WHERE t.subscription_id = g.subscription_id "
+            + "  AND t.occurred_at >= greatest(g.active_from, $1) AND t.occurred_at < least(coalesce(g.active_to, 'infinity'), $2)) AS training_millis, "
             + "(SELECT coalesce(sum(u.calls), 0)::bigint FROM usage_rollups u WHERE u.subscription_id = g.subscription_id "
             + "  AND u.outcome = 'success' "
             + "  AND u.bucket >= greatest(g.active_from, $1) AND u.bucket < least(coalesce(g.active_to, 'infinity'), $2)) AS calls "
@@ -43,18 +51,23 @@ final class InvoiceRepository {
         return client.preparedQuery(SEGMENTS).execute(Tuple.of(odt(period.start()), odt(period.end()), tenantOrNull)).map(rows -> {
             List<SubscriptionSegment> segments = new ArrayList<>();
             Map<SubscriptionSegment, Long> calls = new HashMap<>();
+            Map<SubscriptionSegment, Rater.TrainingUsage> training = new HashMap<>();
             for (Row r : rows) {
                 PricePlan plan = new PricePlan(r.getUUID("plan_id"), r.getUUID("model_id"), r.getUUID("publisher_id"),
                         PlanType.valueOf(r.getString("type").toUpperCase(Locale.ROOT)), r.getString("currency"),
                         r.getLong("monthly_fee_minor"), r.getLong("included_calls"), r.getLong("price_per_1000_minor"),
-                        r.getInteger("rate_limit_per_minute"));
+                        r.getInteger("rate_limit_per_minute"), new TrainingPrice(r.getLong("training_per_job_minor"),
+                                r.getLong("training_per_minute_minor"), r.getLong("training_included_minutes")));
                 OffsetDateTime to = r.getOffsetDateTime("active_to");
                 SubscriptionSegment s = new SubscriptionSegment(r.getUUID("subscription_id"), r.getUUID("tenant_id"), plan,
                         r.getOffsetDateTime("active_from").toInstant(), to == null ? null : to.toInstant());
                 segments.add(s);
                 calls.merge(s, r.getLong("calls"), Long::sum);
+                if (r.getLong("jobs") > 0) {
+                    training.put(s, new Rater.TrainingUsage(r.getLong("jobs"), r.getLong("training_millis")));
+                }
             }
-            return new RatingInput(segments, calls);
+            return new RatingInput(segments, calls, training);
         });
     }
 
@@ -90,15 +103,17 @@ final class InvoiceRepository {
                                 l.publisherTenantId(), l.kind().name().toLowerCase(Locale.ROOT), l.description(),
                                 odt(l.activeFrom()), odt(l.activeTo()), l.activeDays(), l.periodDays(), l.calls(),
                                 l.includedCalls(), l.quantity(), l.unitPricePer1000().minorUnits(), l.fee().minorUnits(),
-                                l.usageAmount().minorUnits(), l.amount().minorUnits()}));
+                                l.usageAmount().minorUnits(), l.amount().minorUnits(), l.training().jobs(),
+                                l.training().computeMillis(), l.training().amount().minorUnits()}));
                     }
                     if (lines.isEmpty()) {
                         return Future.succeededFuture();
                     }
                     return tx.preparedQuery("INSERT INTO invoice_lines (invoice_id, line_no, subscription_id, plan_id, model_id, "
                                     + "publisher_tenant_id, kind, description, active_from, active_to, active_days, period_days, "
-                                    + "calls, included_calls, quantity, unit_price_per_1000_minor, fee_minor, usage_minor, amount_minor) "
-                                    + "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)")
+                                    + "calls, included_calls, quantity, unit_price_per_1000_minor, fee_minor, usage_minor, amount_minor, "
+                                    + "training_jobs, training_compute_millis, training_minor) "
+                                    + "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)")
                             .executeBatch(lines).mapEmpty();
                 });
     }
@@ -108,6 +123,7 @@ final class InvoiceRepository {
             + "'modelId', l.model_id, 'model', m.slug, 'subscriptionId', l.subscription_id, 'activeDays', l.active_days, "
             + "'periodDays', l.period_days, 'calls', l.calls, 'includedCalls', l.included_calls, 'quantity', l.quantity, "
             + "'unitPricePer1000Minor', l.unit_price_per_1000_minor, 'feeMinor', l.fee_minor, 'usageMinor', l.usage_minor, "
+            + "'trainingJobs', l.training_jobs, 'trainingComputeMillis', l.training_compute_millis, 'trainingMinor', l.training_minor, "
             + "'amountMinor', l.amount_minor) ORDER BY l.line_no) FILTER (WHERE l.line_no IS NOT NULL), '[]') AS lines "
             + "FROM invoices i LEFT JOIN invoice_lines l ON l.invoice_id = i.id LEFT JOIN models m ON m.id = l.model_id "
             + "WHERE i.tenant_id = $1 ";

@@ -46,10 +46,11 @@ public final class InvoicingRoutes {
         if (to.isBefore(from) || from.plusDays(366).isBefore(to)) {
             throw new BadRequestException("from must not be after to, and the range is at most 366 days");
         }
-        usage.summary(Principal.of(ctx), from, to).onSuccess(items -> {
+        Principal caller = Principal.of(ctx);
+        usage.summary(caller, from, to).compose(items -> usage.training(caller, from, to).map(training -> {
             if (!csv) {
-                Responses.items(ctx, items);
-                return;
+                Responses.json(ctx, 200, new JsonObject().put("items", items).put("training", training));
+                return null;
             }
             StringBuilder out = new StringBuilder("day,model,version,plan,api_key,calls,billable_calls,items,compute_ms\n");
             for (Object o : items) {
@@ -61,7 +62,8 @@ public final class InvoicingRoutes {
                         .append(r.getLong("computeMillis")).append('\n');
             }
             Csv.send(ctx, "usage-" + from + "-" + to + ".csv", out.toString());
-        }).onFailure(ctx::fail);
+            return null;
+        })).onFailure(ctx::fail);
     }
 
     private void quotas(RoutingContext ctx) {

@@ -158,8 +158,14 @@ public final class InvoicingService {
         List<Invoice> invoices = new ArrayList<>();
         byTenant.forEach((tenant, segments) -> {
             Map<com.modelmarket.billing.rating.SubscriptionSegment, Long> calls = new java.util.HashMap<>();
-            segments.forEach(s -> calls.put(s, input.calls().getOrDefault(s, 0L)));
-            invoices.addAll(Rater.rate(tenant, period, segments, calls));
+            Map<com.modelmarket.billing.rating.SubscriptionSegment, Rater.TrainingUsage> training = new java.util.HashMap<>();
+            segments.forEach(s -> {
+                calls.put(s, input.calls().getOrDefault(s, 0L));
+                if (input.training().containsKey(s)) {
+                    training.put(s, input.training().get(s));
+                }
+            });
+            invoices.addAll(Rater.rate(tenant, period, segments, calls, training));
         });
         return invoices;
     }
@@ -174,6 +180,8 @@ public final class InvoicingService {
                     .put("periodDays", l.periodDays()).put("calls", l.calls()).put("includedCalls", l.includedCalls())
                     .put("quantity", l.quantity()).put("unitPricePer1000Minor", l.unitPricePer1000().minorUnits())
                     .put("feeMinor", l.fee().minorUnits()).put("usageMinor", l.usageAmount().minorUnits())
+                    .put("trainingJobs", l.training().jobs()).put("trainingComputeMillis", l.training().computeMillis())
+                    .put("trainingMinor", l.training().amount().minorUnits())
                     .put("amountMinor", l.amount().minorUnits()));
         }
         return new JsonObject().put("id", null).put("number", null).put("status", "draft")

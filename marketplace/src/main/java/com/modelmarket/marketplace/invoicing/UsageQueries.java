@@ -71,6 +71,27 @@ public final class UsageQueries {
                 });
     }
 
+    /** Training jobs metered (succeeded) per UTC day and algorithm, between {@code from} and {@code to} (inclusive days). */
+    public Future<JsonArray> training(Principal caller, LocalDate from, LocalDate to) {
+        Instant start = from.atStartOfDay(ZoneOffset.UTC).toInstant();
+        Instant end = to.plusDays(1).atStartOfDay(ZoneOffset.UTC).toInstant();
+        return TenantScope.tenant(pool, caller.tenantId(), c -> c.preparedQuery("SELECT (t.occurred_at AT TIME ZONE 'UTC')::date "
+                        + "AS day, m.slug, count(*) AS jobs, sum(t.compute_millis)::bigint AS compute_millis, "
+                        + "count(*) FILTER (WHERE t.subscription_id IS NOT NULL) AS billable_jobs "
+                        + "FROM training_usage t JOIN models m ON m.id = t.algorithm_id WHERE t.tenant_id = $1 "
+                        + "AND t.occurred_at >= $2 AND t.occurred_at < $3 GROUP BY 1, 2 ORDER BY 1, 2")
+                .execute(Tuple.of(caller.tenantId(), start.atOffset(ZoneOffset.UTC), end.atOffset(ZoneOffset.UTC))))
+                .map(rows -> {
+                    JsonArray items = new JsonArray();
+                    for (Row r : rows) {
+                        items.add(new JsonObject().put("day", r.getLocalDate("day").toString()).put("algorithm", r.getString("slug"))
+                                .put("jobs", r.getLong("jobs")).put("billableJobs", r.getLong("billable_jobs"))
+                                .put("computeMillis", r.getLong("compute_millis")));
+                    }
+                    return items;
+                });
+    }
+
     /** Each active subscription's allowance this month (UTC): used, included, remaining, when it resets. */
     public Future<JsonArray> quotas(Principal caller) {
         YearMonth month = YearMonth.now(ZoneOffset.UTC);

@@ -16,15 +16,16 @@ import java.util.UUID;
  */
 final class PlanRepository {
 
-    private static final String COLUMNS = "p.id, p.model_id, p.tenant_id, p.name, p.type, p.currency, p.monthly_fee_minor, "
-            + "p.included_calls, p.price_per_1000_minor, p.rate_limit_per_minute, p.created_at, p.archived_at";
+    private static final String COLUMNS = Plan.COLUMNS;
 
     Future<Plan> insert(SqlClient tx, UUID modelId, UUID tenantId, PlanService.PlanInput in) {
         return tx.preparedQuery("INSERT INTO plans AS p (model_id, tenant_id, name, type, currency, "
-                        + "monthly_fee_minor, included_calls, price_per_1000_minor, rate_limit_per_minute) "
-                        + "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING " + COLUMNS)
+                        + "monthly_fee_minor, included_calls, price_per_1000_minor, rate_limit_per_minute, training_per_job_minor, "
+                        + "training_per_minute_minor, training_included_minutes) "
+                        + "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING " + COLUMNS)
                 .execute(Tuple.from(new Object[] {modelId, tenantId, in.name(), Plan.wire(in.type()), in.currency(),
-                        in.monthlyFeeMinor(), in.includedCalls(), in.pricePer1000Minor(), in.rateLimitPerMinute()}))
+                        in.monthlyFeeMinor(), in.includedCalls(), in.pricePer1000Minor(), in.rateLimitPerMinute(),
+                        in.training().perJobMinor(), in.training().perMinuteMinor(), in.training().includedMinutes()}))
                 .map(rows -> from(rows.iterator().next()));
     }
 
@@ -61,9 +62,6 @@ final class PlanRepository {
     }
 
     private static Plan from(Row r) {
-        return new Plan(r.getUUID("id"), r.getUUID("model_id"), r.getUUID("tenant_id"), r.getString("name"),
-                Plan.storedType(r.getString("type")), r.getString("currency"), r.getLong("monthly_fee_minor"), r.getLong("included_calls"),
-                r.getLong("price_per_1000_minor"), r.getInteger("rate_limit_per_minute"),
-                r.getOffsetDateTime("created_at"), r.getOffsetDateTime("archived_at"));
+        return Plan.from(r);
     }
 }

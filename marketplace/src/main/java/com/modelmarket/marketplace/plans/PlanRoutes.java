@@ -39,7 +39,10 @@ public final class PlanRoutes {
                 b.requiredString("currency", 3), b.longValue("monthlyFeeMinor", 0, 0, Long.MAX_VALUE / 1000),
                 b.longValue("includedCalls", 0, 0, Long.MAX_VALUE / 1000),
                 b.longValue("pricePer1000Minor", 0, 0, Long.MAX_VALUE / 1000),
-                (int) b.longValue("rateLimitPerMinute", 60, 1, 1_000_000));
+                (int) b.longValue("rateLimitPerMinute", 60, 1, 1_000_000),
+                new com.modelmarket.billing.TrainingPrice(b.longValue("trainingPerJobMinor", 0, 0, Long.MAX_VALUE / 1000),
+                        b.longValue("trainingPerMinuteMinor", 0, 0, Long.MAX_VALUE / 1000),
+                        b.longValue("includedTrainingMinutes", 0, 0, 10_000_000)));
         plans.create(Actor.of(ctx), ctx.pathParam("model"), in)
                 .onSuccess(plan -> Responses.json(ctx, 201, plan.toJson()))
                 .onFailure(ctx::fail);

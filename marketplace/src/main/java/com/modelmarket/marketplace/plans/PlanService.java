@@ -1,6 +1,7 @@
 package com.modelmarket.marketplace.plans;
 
 import com.modelmarket.billing.PlanType;
+import com.modelmarket.billing.TrainingPrice;
 import com.modelmarket.marketplace.audit.Actor;
 import com.modelmarket.marketplace.audit.AuditLog;
 import com.modelmarket.marketplace.auth.Principal;
@@ -36,8 +37,16 @@ public final class PlanService {
 
     /** A plan as a publisher defines it. */
     public record PlanInput(String name, PlanType type, String currency, long monthlyFeeMinor, long includedCalls,
-                            long pricePer1000Minor, int rateLimitPerMinute) {
+                            long pricePer1000Minor, int rateLimitPerMinute, TrainingPrice training) {
+
+        /** A plan that prices calls only. */
+        public PlanInput(String name, PlanType type, String currency, long monthlyFeeMinor, long includedCalls,
+                         long pricePer1000Minor, int rateLimitPerMinute) {
+            this(name, type, currency, monthlyFeeMinor, includedCalls, pricePer1000Minor, rateLimitPerMinute, TrainingPrice.NONE);
+        }
+
         public PlanInput {
+            java.util.Objects.requireNonNull(training, "training");
             if (type == null) {
                 throw new InvalidFieldException("/type", "must be one of " + Plan.TYPES);
             }
@@ -50,6 +59,13 @@ public final class PlanService {
             if (rateLimitPerMinute < 1 || rateLimitPerMinute > 1_000_000) {
                 throw new InvalidFieldException("/rateLimitPerMinute", "must be between 1 and 1000000");
             }
+            if (type == PlanType.FREE && (training.perJobMinor() != 0 || training.perMinuteMinor() != 0)) {
+                throw new InvalidFieldException("/trainingPerMinuteMinor", "a free plan charges nothing for training; "
+                        + "cap it with includedTrainingMinutes");
+            }
+            if (type == PlanType.PAY_AS_YOU_GO && training.includedMinutes() != 0) {
+                throw new InvalidFieldException("/includedTrainingMinutes", "a pay-as-you-go plan includes no training minutes");
+            }
             switch (type) {
                 case FREE -> {
                     if (monthlyFeeMinor != 0 || pricePer1000Minor != 0 || includedCalls < 1) {
@@ -57,8 +73,10 @@ public final class PlanService {
                     }
                 }
                 case PAY_AS_YOU_GO -> {
-                    if (monthlyFeeMinor != 0 || includedCalls != 0 || pricePer1000Minor < 1) {
-                        throw new InvalidFieldException("/pricePer1000Minor", "a pay-as-you-go plan has only a price per 1,000 calls (> 0)");
+                    boolean pricesTraining = training.perJobMinor() > 0 || training.perMinuteMinor() > 0;
+                    if (monthlyFeeMinor != 0 || includedCalls != 0 || (pricePer1000Minor < 1 && !pricesTraining)) {
+                        throw new InvalidFieldException("/pricePer1000Minor", "a pay-as-you-go plan has only a price per 1,000 calls "
+                                + "(> 0), or for an algorithm, training prices (trainingPerJobMinor, trainingPerMinuteMinor)");
                     }
                 }
                 case MONTHLY -> {

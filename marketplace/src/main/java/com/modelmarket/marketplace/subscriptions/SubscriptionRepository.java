@@ -72,8 +72,7 @@ final class SubscriptionRepository {
 
     /** The tenant's active subscription to a model, with its plan. */
     Future<Optional<SubscriptionService.Entitlement>> entitlement(SqlClient client, UUID tenantId, UUID modelId) {
-        return client.preparedQuery("SELECT s.id AS subscription_id, p.id, p.model_id, p.tenant_id, p.name, p.type, p.currency, p.monthly_fee_minor, "
-                        + "p.included_calls, p.price_per_1000_minor, p.rate_limit_per_minute, p.created_at, p.archived_at "
+        return client.preparedQuery("SELECT s.id AS subscription_id, " + Plan.COLUMNS + " "
                         + "FROM subscriptions s JOIN plans p ON p.id = s.plan_id "
                         + "WHERE s.tenant_id = $1 AND s.model_id = $2 AND s.status = 'active'")
                 .execute(Tuple.of(tenantId, modelId))
@@ -120,9 +119,6 @@ final class SubscriptionRepository {
     }
 
     private static Plan planFrom(Row r) {
-        return new Plan(r.getUUID("id"), r.getUUID("model_id"), r.getUUID("tenant_id"), r.getString("name"),
-                com.modelmarket.marketplace.plans.Plan.storedType(r.getString("type")), r.getString("currency"), r.getLong("monthly_fee_minor"), r.getLong("included_calls"),
-                r.getLong("price_per_1000_minor"), r.getInteger("rate_limit_per_minute"),
-                r.getOffsetDateTime("created_at"), r.getOffsetDateTime("archived_at"));
+        return Plan.from(r);
     }
 }

@@ -70,6 +70,24 @@ final class TrainingJobRepository {
                 .map(r -> r.rowCount() == 1);
     }
 
+    /**
+     * Meters a succeeded job: one row per job id (a second call adds nothing), in the same transaction
+     * as its end, so a job is billed once and only if it succeeded.
+     */
+    Future<Void> meter(SqlClient tx, UUID tenantId, UUID jobId, UUID algorithmId, UUID subscriptionId, long computeMillis) {
+        return tx.preparedQuery("INSERT INTO training_usage (job_id, tenant_id, algorithm_id, subscription_id, compute_millis, "
+                        + "occurred_at) VALUES ($1, $2, $3, $4, $5, now()) ON CONFLICT (job_id) DO NOTHING")
+                .execute(Tuple.of(jobId, tenantId, algorithmId, subscriptionId, computeMillis)).mapEmpty();
+    }
+
+    /** Training compute a tenant used with an algorithm since {@code since} (a free plan's month). */
+    Future<Long> usedMillisSince(SqlClient c, UUID tenantId, UUID algorithmId, java.time.Instant since) {
+        return c.preparedQuery("SELECT coalesce(sum(compute_millis), 0)::bigint FROM training_usage WHERE tenant_id = $1 "
+                        + "AND algorithm_id = $2 AND occurred_at >= $3")
+                .execute(Tuple.of(tenantId, algorithmId, since.atOffset(java.time.ZoneOffset.UTC)))
+                .map(rows -> rows.iterator().next().getLong(0));
+    }
+
     /** At start: every job left open by an earlier run ends as failed; their tenants and ids, for the audit log. */
     Future<List<UUID[]>> failInterrupted(SqlClient tx, String reason) {
         return tx.preparedQuery("UPDATE training_jobs SET state = 'failed', reason = $1, finished_at = now() "

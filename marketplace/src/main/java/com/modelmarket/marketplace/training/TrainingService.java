@@ -129,12 +129,13 @@ public final class TrainingService implements AutoCloseable {
             } catch (com.modelmarket.serving.training.InvalidFieldException e) {
                 return Future.failedFuture(new InvalidFieldException(e.pointer(), e.detail()));
             }
-            Future<Optional<UUID>> entitled = algorithm.tenantId().equals(tenant) ? Future.succeededFuture(Optional.empty())
+            Future<Optional<SubscriptionService.Entitlement>> entitled = algorithm.tenantId().equals(tenant)
+                    ? Future.succeededFuture(Optional.empty())
                     : subscriptions.entitlement(tenant, algorithm.id()).compose(e -> e.isPresent()
-                            ? Future.succeededFuture(Optional.of(e.get().subscriptionId()))
+                            ? Future.succeededFuture(e)
                             : Future.failedFuture(new ForbiddenException("Subscribe to the algorithm '" + algorithm.slug()
                                     + "' before training with it")));
-            return entitled.compose(subscription -> datasets.get(p, in.datasetId())
+            return entitled.compose(entitlement -> timeLimit(tenant, algorithm, entitlement).compose(limit -> datasets.get(p, in.datasetId())
                     .recover(err -> Future.failedFuture(err instanceof NotFoundException
                             ? NotFoundException.at("/datasetId", "/datasetId: no dataset of yours has this id") : err))
                     .compose(dataset -> {
@@ -143,7 +144,8 @@ public final class TrainingService implements AutoCloseable {
                                     + dataset.task() + ", the algorithm trains " + recipe.task().jsonName()));
                         }
                         return target(tenant, in).compose(version -> admit(tenant).compose(v -> TenantScope.tenant(pool, tenant,
-                                        tx -> jobs.insert(tx, tenant, algorithm.id(), subscription.orElse(null), dataset.id(),
+                                        tx -> jobs.insert(tx, tenant, algorithm.id(),
+                                                        entitlement.map(SubscriptionService.Entitlement::subscriptionId).orElse(null), dataset.id(),
                                                         recipe.toJson(), hp.toJson(), in.targetModel(), version, p.userId())
                                                 .compose(job -> audit.record(tx, tenant, actor, "training.create", "training_job",
                                                         job.id(), new JsonObject().put("algorithm", algorithm.slug())
@@ -151,10 +153,35 @@ public final class TrainingService implements AutoCloseable {
                                                                 .put("target", in.targetModel() + "@" + version)).map(x -> job)))
                                 .onFailure(err -> release(tenant))
                                 .onSuccess(job -> submit(new Run(job, actor, dataset, recipe, hp, algorithm,
-                                        in.targetName().orElse(in.targetModel()))))));
-                    }));
+                                        in.targetName().orElse(in.targetModel()), limit)))));
+                    })));
         });
     }
+
+    /**
+     * The job's time limit: {@code training.max-job-seconds}, or less on a free plan with a monthly
+     * training-minute cap: what is left of it this month (UTC). A cap used up refuses the job (429).
+     */
+    private Future<java.time.Duration> timeLimit(UUID tenant, CatalogModel algorithm,
+                                                 Optional<SubscriptionService.Entitlement> entitlement) {
+        if (entitlement.isEmpty() || !entitlement.get().plan().free() || entitlement.get().plan().training().includedMinutes() == 0) {
+            return Future.succeededFuture(settings.maxJobTime());
+        }
+        long capMillis = entitlement.get().plan().training().includedMinutes() * 60_000L;
+        java.time.YearMonth month = java.time.YearMonth.now(java.time.ZoneOffset.UTC);
+        java.time.Instant start = month.atDay(1).atStartOfDay(java.time.ZoneOffset.UTC).toInstant();
+        return TenantScope.tenant(pool, tenant, c -> jobs.usedMillisSince(c, tenant, algorithm.id(), start)).compose(used -> {
+            long left = capMillis - used;
+            if (left <= 0) {
+                return Future.failedFuture(new com.modelmarket.marketplace.errors.QuotaExhaustedException("The free plan's "
+                        + entitlement.get().plan().training().includedMinutes() + " training minutes this month are used up",
+                        month.plusMonths(1).atDay(1).atStartOfDay(java.time.ZoneOffset.UTC).toInstant()));
+            }
+            java.time.Duration remaining = java.time.Duration.ofMillis(left);
+            return Future.succeededFuture(remaining.compareTo(settings.maxJobTime()) < 0 ? remaining : settings.maxJobTime());
+        });
+    }
+
 
     public Future<List<TrainingJob>> list(Principal caller) {
         return TenantScope.tenant(pool, caller.tenantId(), c -> jobs.list(c, caller.tenantId()));
@@ -237,7 +264,7 @@ public final class TrainingService implements AutoCloseable {
 
     /** What a queued job needs to run. */
     private record Run(TrainingJob job, Actor actor, Dataset dataset, TrainingRecipe recipe, Hyperparameters hp,
-                       CatalogModel algorithm, String targetName) {
+                       CatalogModel algorithm, String targetName, java.time.Duration timeLimit) {
     }
 
     private void submit(Run run) {
@@ -274,7 +301,7 @@ public final class TrainingService implements AutoCloseable {
         AtomicReference<Future<Void>> writes = new AtomicReference<>(Future.succeededFuture());
         long startedNanos = System.nanoTime();
         TrainingOptions options = TrainingOptions.DEFAULT
-                .withTimeLimit(settings.maxJobTime())
+                .withTimeLimit(run.timeLimit())
                 .withCancellation(() -> cancelled.get() || closing)
                 .withProgress(progress -> {
                     JsonObject json = progressJson(progress);
@@ -306,8 +333,10 @@ public final class TrainingService implements AutoCloseable {
             String task = run.recipe().task() == TrainingTask.CLASSIFICATION ? "tabular-classification" : "regression";
             var version = await(catalog.publishTrained(run.actor(), job.targetSlug(), run.targetName(), task,
                     job.targetVersion(), artifact, manifest, training));
+            long computeMillis = result.elapsed().toMillis();
             await(finish(job, run.actor(), JobState.SUCCEEDED, null, training.put("model", job.targetSlug())
-                    .put("version", version.version()), version.modelId(), version.id()));
+                    .put("version", version.version()).put("computeMillis", computeMillis), version.modelId(), version.id(),
+                    computeMillis));
             LOG.info("training job {} succeeded in {} ms: {}@{}", job.id(),
                     TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startedNanos), job.targetSlug(), version.version());
         } catch (TrainingFailedException e) {
@@ -315,7 +344,8 @@ public final class TrainingService implements AutoCloseable {
             JobState end = e.reason() == TrainingFailedException.Reason.CANCELLED && !closing ? JobState.CANCELLED : JobState.FAILED;
             String reason = closing ? INTERRUPTED : switch (e.reason()) {
                 case CANCELLED -> "cancelled";
-                case TIME_LIMIT -> "time limit: the job ran past " + settings.maxJobTime().toSeconds() + " s";
+                case TIME_LIMIT -> "time limit: the job ran past " + run.timeLimit().toMillis() / 1000.0 + " s"
+                        + (run.timeLimit().equals(settings.maxJobTime()) ? "" : " (what was left of the plan's training minutes)");
                 case DIVERGED -> "the loss became NaN or infinite: " + e.getMessage();
                 case ENGINE_ERROR -> "the training engine failed: " + e.getMessage();
             };
@@ -336,8 +366,20 @@ public final class TrainingService implements AutoCloseable {
 
     private Future<Void> finish(TrainingJob job, Actor actor, JobState state, String reason, JsonObject result, UUID modelId,
                                 UUID versionId) {
+        return finish(job, actor, state, reason, result, modelId, versionId, null);
+    }
+
+    /**
+     * Ends an open job, audited; a succeeded one is metered in the same transaction (by its id, once),
+     * so it is billed if and only if it is recorded as succeeded.
+     */
+    private Future<Void> finish(TrainingJob job, Actor actor, JobState state, String reason, JsonObject result, UUID modelId,
+                                UUID versionId, Long meteredMillis) {
         UUID tenant = job.tenantId();
         return TenantScope.tenant(pool, tenant, tx -> jobs.finish(tx, tenant, job.id(), state, reason, result, modelId, versionId)
+                .compose(ended -> ended && meteredMillis != null
+                        ? jobs.meter(tx, tenant, job.id(), job.algorithmId(), job.subscriptionId(), meteredMillis).map(true)
+                        : Future.succeededFuture(ended))
                 .compose(ended -> ended ? audit.record(tx, tenant, actor, "training." + switch (state) {
                     case SUCCEEDED -> "succeed";
                     case CANCELLED -> "cancel";
