@@ -2,7 +2,7 @@ package com.modelmarket.marketplace.config;
 
 import com.modelmarket.billing.metering.UsageMeterOptions;
 import com.modelmarket.marketplace.metering.UsageBuckets;
-import com.modelmarket.marketplace.training.TrainingSettings;
+
 import com.modelmarket.serving.PoolConfig;
 import com.modelmarket.serving.ServingConfig;
 import java.nio.file.Path;

@@ -3,7 +3,7 @@ package com.modelmarket.marketplace.config;
 import com.modelmarket.serving.HostConfig;
 import com.modelmarket.billing.metering.UsageMeterOptions;
 import com.modelmarket.marketplace.metering.UsageBuckets;
-import com.modelmarket.marketplace.training.TrainingSettings;
+
 import com.modelmarket.serving.PoolConfig;
 import com.modelmarket.serving.ServingConfig;
 import java.io.IOException;
@@ -124,7 +124,7 @@ public final class ConfigLoader {
                 new UsageBuckets(v.integer("metering.rollup-seconds")),
                 new TrainingSettings(v.integer("training.threads"), v.integer("training.max-queued"),
                         v.integer("training.max-open-per-tenant"), Duration.ofSeconds(v.longValue("training.max-job-seconds")),
-                        Double.parseDouble(v.string("training.held-out-fraction"))),
+                        Double.parseDouble(v.string("training.held-out-fraction")), v.integer("training.nice")),
                 serving(v));
     }
 

@@ -6,6 +6,7 @@ import com.modelmarket.marketplace.auth.Principal;
 import com.modelmarket.marketplace.catalog.CatalogModel;
 import com.modelmarket.marketplace.catalog.CatalogService;
 import com.modelmarket.marketplace.catalog.ModelKind;
+import com.modelmarket.marketplace.config.TrainingSettings;
 import com.modelmarket.marketplace.db.TenantScope;
 import com.modelmarket.marketplace.errors.ConflictException;
 import com.modelmarket.marketplace.errors.ForbiddenException;
@@ -90,9 +91,11 @@ public final class TrainingService implements AutoCloseable {
         this.settings = settings;
         AtomicInteger n = new AtomicInteger();
         this.executor = Executors.newFixedThreadPool(settings.threads(), r -> {
-            Thread t = new Thread(r, "mm-training-" + n.incrementAndGet());
+            Thread t = new Thread(() -> {
+                ThreadNiceness.lowerCurrentThread(settings.nice()); // inference's threads come first
+                r.run();
+            }, "mm-training-" + n.incrementAndGet());
             t.setDaemon(true);
-            t.setPriority(Thread.MIN_PRIORITY); // inference's threads come first
             return t;
         });
     }

@@ -1,4 +1,4 @@
-package com.modelmarket.marketplace.training;
+package com.modelmarket.marketplace.config;
 
 import java.time.Duration;
 
@@ -10,8 +10,10 @@ import java.time.Duration;
  * @param maxOpenPerTenant jobs one tenant may have queued or running at once; beyond, 429
  * @param maxJobTime a job running longer fails with "time limit"
  * @param heldOutFraction the share of a dataset's rows kept out of training for the platform's metrics
+ * @param nice the nice value training threads give themselves (0..19; 0: as the rest of the JVM)
  */
-public record TrainingSettings(int threads, int maxQueued, int maxOpenPerTenant, Duration maxJobTime, double heldOutFraction) {
+public record TrainingSettings(int threads, int maxQueued, int maxOpenPerTenant, Duration maxJobTime, double heldOutFraction,
+                               int nice) {
 
     public TrainingSettings {
         if (threads < 1 || threads > 64) {
@@ -23,12 +25,15 @@ public record TrainingSettings(int threads, int maxQueued, int maxOpenPerTenant,
         if (maxJobTime.isNegative() || maxJobTime.isZero()) {
             throw new IllegalArgumentException("training.max-job-seconds must be positive");
         }
+        if (nice < 0 || nice > 19) {
+            throw new IllegalArgumentException("training.nice must be 0..19");
+        }
         if (!(heldOutFraction > 0 && heldOutFraction < 0.9)) {
             throw new IllegalArgumentException("training.held-out-fraction must be in (0, 0.9)");
         }
     }
 
     public static TrainingSettings defaults() {
-        return new TrainingSettings(1, 16, 2, Duration.ofMinutes(30), 0.2);
+        return new TrainingSettings(1, 16, 2, Duration.ofMinutes(30), 0.2, 19);
     }
 }
