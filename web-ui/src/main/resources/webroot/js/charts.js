@@ -69,13 +69,13 @@ export function stackedBarChart({ title, series, categories, value, unit = 'call
 
 /**
  * Lines over numbered steps (a training curve's epochs). xs: [1, 2, …]; series: [{key, label,
- * values}] with one value per x, null where a series has none (it is skipped, the line goes on).
+ * values, color?}] with one value per x, null where a series has none (it is skipped, the line goes on).
  * The y range is the values' own (padded), or [yMin, yMax] where given; format(number) → how values read.
  */
 export function lineChart({ title, xs, series, xLabel = 'Epoch', format = String, yMin, yMax, id }) {
   const width = 720;
   const height = 220;
-  const margin = { top: 12, right: 16, bottom: 38, left: 64 };
+  const margin = { top: 12, right: 16, bottom: 42, left: 68 };
   const plotW = width - margin.left - margin.right;
   const plotH = height - margin.top - margin.bottom;
   const finite = series.flatMap((s) => s.values).filter(isValue);
@@ -109,17 +109,17 @@ export function lineChart({ title, xs, series, xLabel = 'Epoch', format = String
   for (const tick of [lo, (lo + hi) / 2, hi]) {
     chart.append(
       svg('line', { x1: margin.left, x2: width - margin.right, y1: y(tick), y2: y(tick), stroke: '#d1d9e0', 'stroke-width': 1 }),
-      svg('text', { x: margin.left - 6, y: y(tick) + 4, 'text-anchor': 'end', 'font-size': 11, fill: '#59636e' }, format(tick)));
+      svg('text', { x: margin.left - 6, y: y(tick) + 4, 'text-anchor': 'end', 'font-size': 13, fill: '#59636e' }, format(tick)));
   }
   const labelEvery = Math.max(1, Math.ceil(xs.length / 10));
   xs.forEach((v, i) => {
     if (i % labelEvery === 0 || i === xs.length - 1) {
-      chart.append(svg('text', { x: x(v), y: height - 20, 'text-anchor': 'middle', 'font-size': 11, fill: '#59636e' }, String(v)));
+      chart.append(svg('text', { x: x(v), y: height - 22, 'text-anchor': 'middle', 'font-size': 13, fill: '#59636e' }, String(v)));
     }
   });
-  chart.append(svg('text', { x: width - margin.right, y: height - 4, 'text-anchor': 'end', 'font-size': 11, fill: '#59636e' }, xLabel));
+  chart.append(svg('text', { x: width - margin.right, y: height - 4, 'text-anchor': 'end', 'font-size': 13, fill: '#59636e' }, xLabel));
   series.forEach((s, si) => {
-    const color = PALETTE[si % PALETTE.length];
+    const color = s.color || PALETTE[si % PALETTE.length];
     const points = xs.map((v, i) => [v, s.values[i]]).filter(([, value]) => isValue(value));
     if (points.length > 1) {
       chart.append(svg('polyline', {
@@ -137,7 +137,7 @@ export function lineChart({ title, xs, series, xLabel = 'Epoch', format = String
 
   const legend = h('ul', { class: 'legend' }, series.map((s, si) => {
     const swatch = h('span', { class: 'swatch', 'aria-hidden': 'true' });
-    swatch.style.background = PALETTE[si % PALETTE.length];
+    swatch.style.background = s.color || PALETTE[si % PALETTE.length];
     return h('li', {}, swatch, s.label);
   }));
   const numbers = table([xLabel, ...series.map((s) => s.label)],

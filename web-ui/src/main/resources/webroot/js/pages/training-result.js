@@ -5,7 +5,7 @@
 // CSV: like everything else they go in as text.
 
 import { h, table } from '../dom.js';
-import { lineChart } from '../charts.js';
+import { PALETTE, lineChart } from '../charts.js';
 import { count, duration, figure, percent } from '../format.js';
 
 const METRIC_NAMES = { accuracy: 'Validation accuracy', r2: 'Validation R²' };
@@ -79,7 +79,7 @@ export function trainingCurves(curve) {
       title: `${METRIC_NAMES[metric] || `Validation ${metric || 'metric'}`} per epoch`,
       id: 'metric-chart',
       xs,
-      series: [{ key: 'metric', label: METRIC_NAMES[metric] || metric || 'metric', values: points.map((p) => p.validationMetric) }],
+      series: [{ key: 'metric', label: METRIC_NAMES[metric] || metric || 'metric', values: points.map((p) => p.validationMetric), color: PALETTE[2] }],
       format: metric === 'accuracy' ? (v) => percent(v) : (v) => figure(v),
       yMax: metric === 'accuracy' ? 1 : undefined,
     }) : h('p', { class: 'hint' }, 'No validation rows (validation fraction 0): only the training loss is known per epoch.'));

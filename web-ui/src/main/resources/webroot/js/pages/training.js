@@ -82,22 +82,10 @@ export async function trainingJobPage({ args: [id] }) {
   if (!currentSession()) return signInFirst('Training job', `/training-jobs/${id}`);
   const job = await get(`/api/v1/training-jobs/${enc(id)}`);
   const dataset = job.datasetId ? await getOrNull(`/api/v1/datasets/${enc(job.datasetId)}`).catch(() => null) : null;
-  const status = h('div', { id: 'job-status', 'aria-live': 'polite' });
   const curves = h('div', { id: 'job-curves' });
   const result = h('div', { id: 'job-result' });
   const messages = messageSlot();
-  const view = h('article', { class: 'training-job', dataset: { job: job.id } },
-    h('h1', {}, `Training ${job.target.model}`),
-    h('p', { class: 'meta' }, 'Algorithm ', link(`/algorithms/${enc(job.algorithm)}`, job.algorithm), ' · dataset ',
-      dataset ? h('strong', {}, dataset.name) : h('span', { class: 'hint' }, 'deleted'),
-      ` · into ${job.target.model} ${job.target.version || ''} · started ${dateTime(job.createdAt)} · `, link('/training', 'All jobs')),
-    status,
-    messages.el,
-    section('Curves', curves),
-    result);
-
-  let cancelling = false;
-  async function cancel() {
+  const status = jobStatus(async () => {
     const ok = await confirmDialog({
       title: 'Cancel this training job?',
       body: h('p', {}, 'It stops between two steps; nothing it learnt so far is kept.'),
@@ -106,18 +94,27 @@ export async function trainingJobPage({ args: [id] }) {
       danger: true,
     });
     if (!ok) return;
-    cancelling = true;
+    status.cancelling(true);
     try {
       show(await post(`/api/v1/training-jobs/${enc(job.id)}/cancel`));
     } catch (err) {
-      cancelling = false;
+      status.cancelling(false);
       messages.error(err);
     }
-  }
+  });
+  const view = h('article', { class: 'training-job', dataset: { job: job.id } },
+    h('h1', {}, `Training ${job.target.model}`),
+    h('p', { class: 'meta' }, 'Algorithm ', link(`/algorithms/${enc(job.algorithm)}`, job.algorithm), ' · dataset ',
+      dataset ? h('strong', {}, dataset.name) : h('span', { class: 'hint' }, 'deleted'),
+      ` · into ${job.target.model} ${job.target.version || ''} · started ${dateTime(job.createdAt)} · `, link('/training', 'All jobs')),
+    status.el,
+    messages.el,
+    section('Curves', curves),
+    result);
 
   let lastCurve = -1;
   function show(current) {
-    status.replaceChildren(...statusParts(current, cancel, cancelling).filter(Boolean));
+    status.update(current);
     const curve = current.curve || [];
     if (curve.length !== lastCurve) {
       lastCurve = curve.length;
@@ -135,43 +132,71 @@ export async function trainingJobPage({ args: [id] }) {
   return view;
 }
 
-function statusParts(job, cancel, cancelling) {
-  const p = job.progress || {};
-  const open = OPEN.has(job.state);
-  const bar = h('progress', { id: 'job-progress', max: String(Math.max(1, p.epochs || (job.hyperparameters || {}).epochs || 1)), 'aria-labelledby': 'job-progress-text' });
-  let words;
-  if (job.state === 'queued') {
-    words = 'Waiting for a free training slot…'; // no value: an indeterminate bar
-  } else if (job.state === 'succeeded') {
-    bar.value = bar.max;
-    const r = job.result || {};
-    words = `Done after ${count(r.epochsRun || p.epoch)} of ${count(p.epochs || r.epochsRun)} epochs${r.stoppedEarly ? ` (stopped early: no better validation loss after epoch ${count(r.bestEpoch)})` : ''}.`;
-  } else {
-    bar.value = p.epoch || 0;
-    words = p.epochs ? `Epoch ${count(p.epoch)} of ${count(p.epochs)} · step ${count(p.step)} of ${count(p.totalSteps)}` : 'Starting…';
+/**
+ * The job's state, progress bar, times and Cancel button. The elements stay and only their content
+ * changes with each update, so the button under a person's pointer (or focus) is never replaced.
+ */
+function jobStatus(onCancel) {
+  const state = h('strong', { id: 'job-state' });
+  const bar = h('progress', { id: 'job-progress', max: '1', 'aria-labelledby': 'job-progress-text' });
+  const words = h('p', { id: 'job-progress-text', class: 'upload-status' });
+  const times = h('p', { id: 'job-times', class: 'hint' });
+  const latest = h('p', { id: 'job-latest', class: 'hint' });
+  const cancel = h('button', { type: 'button', class: 'danger', id: 'job-cancel', on: { click: onCancel } }, 'Cancel');
+  const actions = h('div', { class: 'actions' }, cancel);
+  const reason = h('div', { id: 'job-ending' });
+  const el = h('div', { id: 'job-status' }, h('p', { role: 'status' }, 'State: ', state), bar, words, times, latest, actions, reason);
+  let ended = false;
+
+  function update(job) {
+    const p = job.progress || {};
+    state.replaceChildren(badge(job.state, STATE_BADGES[job.state]));
+    bar.max = Math.max(1, p.epochs || (job.hyperparameters || {}).epochs || 1);
+    if (job.state === 'queued') {
+      bar.removeAttribute('value'); // an indeterminate bar
+      words.textContent = 'Waiting for a free training slot…';
+    } else if (job.state === 'succeeded') {
+      const r = job.result || {};
+      bar.value = bar.max;
+      words.textContent = `Done after ${count(r.epochsRun || p.epoch)} of ${count(p.epochs || r.epochsRun)} epochs`
+        + `${r.stoppedEarly ? ` (stopped early: no better validation loss after epoch ${count(r.bestEpoch)})` : ''}.`;
+    } else {
+      bar.value = p.epoch || 0;
+      words.textContent = p.epochs ? `Epoch ${count(p.epoch)} of ${count(p.epochs)} · step ${count(p.step)} of ${count(p.totalSteps)}` : 'Starting…';
+    }
+    const elapsed = job.state === 'succeeded' && job.result ? job.result.elapsedMillis : p.elapsedMs;
+    times.textContent = [
+      elapsed !== undefined && elapsed !== null ? `elapsed ${duration(elapsed)}` : null,
+      job.state === 'running' && p.remainingMs !== undefined && p.remainingMs !== null ? `about ${duration(p.remainingMs)} left` : null,
+    ].filter(Boolean).join(' · ');
+    latest.textContent = p.epoch ? `Last epoch: ${lastEpoch(p)}` : '';
+    times.hidden = !times.textContent;
+    latest.hidden = !latest.textContent;
+    ended = !OPEN.has(job.state);
+    actions.hidden = ended;
+    if (ended) cancel.disabled = true;
+    if (job.reason && job.state !== 'succeeded' && !reason.hasChildNodes()) {
+      reason.append(job.state === 'failed'
+        ? h('div', { class: 'alert error', role: 'alert' }, h('strong', {}, 'Why it failed: '), h('span', { id: 'job-reason' }, job.reason))
+        : infoBox(h('span', { id: 'job-reason' }, `Cancelled: ${job.reason}`)));
+    }
   }
-  const times = [];
-  const elapsed = job.state === 'succeeded' && job.result ? job.result.elapsedMillis : p.elapsedMs;
-  if (elapsed !== undefined && elapsed !== null) times.push(`elapsed ${duration(elapsed)}`);
-  if (job.state === 'running' && p.remainingMs !== undefined) times.push(`about ${duration(p.remainingMs)} left`);
-  const latest = p.epoch ? [
+
+  function cancelling(yes) {
+    cancel.disabled = yes || ended;
+    cancel.textContent = yes ? 'Cancelling…' : 'Cancel';
+  }
+
+  return { el, update, cancelling };
+}
+
+function lastEpoch(p) {
+  const metric = p.metric === 'accuracy' ? `accuracy ${percent(p.validationMetric)}` : `${p.metric === 'r2' ? 'R²' : p.metric} ${figure(p.validationMetric)}`;
+  return [
     `train loss ${figure(p.trainLoss)}`,
     p.validationLoss !== null && p.validationLoss !== undefined ? `validation loss ${figure(p.validationLoss)}` : null,
-    p.validationMetric !== null && p.validationMetric !== undefined
-      ? `validation ${p.metric === 'accuracy' ? `accuracy ${percent(p.validationMetric)}` : `${p.metric === 'r2' ? 'R²' : p.metric} ${figure(p.validationMetric)}`}` : null,
-  ].filter(Boolean).join(' · ') : '';
-  return [
-    h('p', {}, 'State: ', h('strong', { id: 'job-state' }, badge(job.state, STATE_BADGES[job.state]))),
-    bar,
-    h('p', { id: 'job-progress-text', class: 'upload-status' }, words),
-    times.length ? h('p', { id: 'job-times', class: 'hint' }, times.join(' · ')) : null,
-    latest ? h('p', { id: 'job-latest', class: 'hint' }, `Last epoch: ${latest}`) : null,
-    open ? h('div', { class: 'actions' }, h('button', { type: 'button', class: 'danger', id: 'job-cancel', disabled: cancelling || null, on: { click: cancel } },
-      cancelling ? 'Cancelling…' : 'Cancel')) : null,
-    job.reason && job.state !== 'succeeded' ? (job.state === 'failed'
-      ? h('div', { class: 'alert error', role: 'alert' }, h('strong', {}, 'Why it failed: '), h('span', { id: 'job-reason' }, job.reason))
-      : infoBox(h('span', { id: 'job-reason' }, `Cancelled: ${job.reason}`))) : null,
-  ];
+    p.validationMetric !== null && p.validationMetric !== undefined ? `validation ${metric}` : null,
+  ].filter(Boolean).join(' · ');
 }
 
 function resultHead(result) {

@@ -132,7 +132,7 @@ class TrainingJourneyTest {
                 + (String.valueOf(job.getString("reason")).contains("TorchScript")
                         ? " (this branch's engine does not serve trained-model archives yet: it needs the trained-serving work)" : ""));
         assertEquals(Long.parseLong(browser.find(By.id("job-progress")).getAttribute("max")), progress(), "a finished job's bar is full");
-        assertTrue(browser.all(By.id("job-cancel")).isEmpty(), "nothing to cancel once it ended");
+        assertFalse(browser.driver().findElement(By.id("job-cancel")).isDisplayed(), "nothing to cancel once it ended");
         assertFalse(browser.all(By.cssSelector("#loss-chart svg polyline[data-series='train']")).isEmpty(), "a train loss line");
         assertFalse(browser.all(By.cssSelector("#loss-chart svg polyline[data-series='validation']")).isEmpty(), "a validation loss line");
         browser.find(By.cssSelector("#metric-chart svg"));
@@ -224,7 +224,7 @@ class TrainingJourneyTest {
         assertTrue(browser.confirmDialog().contains("Cancel this training job?"));
         browser.awaitText(By.id("job-state"), "cancelled", JOB_PATIENCE);
         assertFalse(browser.text(By.id("job-reason")).isBlank());
-        assertTrue(browser.all(By.id("job-cancel")).isEmpty());
+        assertFalse(browser.driver().findElement(By.id("job-cancel")).isDisplayed(), "nothing to cancel once it ended");
 
         browser.click(By.linkText("Training"));
         browser.awaitRendered("/training");
@@ -233,6 +233,19 @@ class TrainingJourneyTest {
         String datasets = browser.text(By.id("dataset-list"));
         assertTrue(datasets.contains("wine") && datasets.contains("178"), datasets);
         assertEquals(Boolean.TRUE, browser.js("return window.__xss === undefined;"));
+    }
+
+    @Test
+    @DisplayName("an organisation without a subscription is asked to subscribe first; once it subscribed on the page, the form appears")
+    void subscribeFirst() {
+        api.signUp("Newcomer Co", "owner@newcomer.test", "newcomer-password");
+        browser.logIn("owner@newcomer.test", "newcomer-password", "/algorithms/mlp-classifier");
+        browser.awaitText(By.id("train-subscribe-first"), "Subscribe to one of this algorithm's plans");
+        assertTrue(browser.all(By.id("train-file")).isEmpty(), "no form before the subscription");
+        browser.click(By.cssSelector("button.subscribe[data-plan='Free']"));
+        browser.confirmDialog();
+        browser.awaitText(By.id("subscription-status"), "subscribed on the Free plan");
+        browser.find(By.id("train-file"));
     }
 
     @Test
