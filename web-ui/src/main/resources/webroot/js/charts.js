@@ -86,9 +86,11 @@ export function lineChart({ title, xs, series, xLabel = 'Epoch', format = String
     hi = yMax !== undefined ? yMax : 1;
   }
   if (hi - lo < 1e-12) {
+    // one flat line: give it room, below a fixed top (an accuracy of 100%) and above a fixed bottom
     const pad = Math.abs(hi) > 0 ? Math.abs(hi) * 0.05 : 0.5;
-    lo -= pad;
-    hi += pad;
+    if (yMax === undefined) hi += pad;
+    if (yMin === undefined) lo -= pad;
+    if (hi - lo < 1e-12) lo -= pad;
   } else {
     const pad = (hi - lo) * 0.06;
     if (yMin === undefined) lo = lo >= 0 && lo - pad < 0 ? 0 : lo - pad;
@@ -109,15 +111,15 @@ export function lineChart({ title, xs, series, xLabel = 'Epoch', format = String
   for (const tick of [lo, (lo + hi) / 2, hi]) {
     chart.append(
       svg('line', { x1: margin.left, x2: width - margin.right, y1: y(tick), y2: y(tick), stroke: '#d1d9e0', 'stroke-width': 1 }),
-      svg('text', { x: margin.left - 6, y: y(tick) + 4, 'text-anchor': 'end', 'font-size': 13, fill: '#59636e' }, format(tick)));
+      svg('text', { x: margin.left - 6, y: y(tick) + 4, 'text-anchor': 'end', 'font-size': 15, fill: '#59636e' }, format(tick)));
   }
   const labelEvery = Math.max(1, Math.ceil(xs.length / 10));
   xs.forEach((v, i) => {
     if (i % labelEvery === 0 || i === xs.length - 1) {
-      chart.append(svg('text', { x: x(v), y: height - 22, 'text-anchor': 'middle', 'font-size': 13, fill: '#59636e' }, String(v)));
+      chart.append(svg('text', { x: x(v), y: height - 22, 'text-anchor': 'middle', 'font-size': 15, fill: '#59636e' }, String(v)));
     }
   });
-  chart.append(svg('text', { x: width - margin.right, y: height - 4, 'text-anchor': 'end', 'font-size': 13, fill: '#59636e' }, xLabel));
+  chart.append(svg('text', { x: width - margin.right, y: height - 4, 'text-anchor': 'end', 'font-size': 15, fill: '#59636e' }, xLabel));
   series.forEach((s, si) => {
     const color = s.color || PALETTE[si % PALETTE.length];
     const points = xs.map((v, i) => [v, s.values[i]]).filter(([, value]) => isValue(value));

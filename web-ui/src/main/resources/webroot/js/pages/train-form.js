@@ -25,7 +25,7 @@ const HP_LABELS = {
  * ?target=slug in the route (the "Retrain" link of a trained model) the target is pre-filled.
  */
 export function trainSection(page, { params, navigate }) {
-  const el = h('div', { id: 'train' });
+  const el = h('div', { id: 'train' }, h('p', { class: 'loading' }, 'Loading…'));
   const target = params && params.get('target');
 
   async function refresh() {
