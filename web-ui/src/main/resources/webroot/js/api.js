@@ -119,7 +119,7 @@ export async function logOut() {
 }
 
 /** A fetch of the API with the access token; throws ApiError for any non-2xx answer. */
-export async function request(method, path, { body, headers = {}, auth = true, retry = true } = {}) {
+export async function request(method, path, { body, headers = {}, auth = true, retry = true, signal } = {}) {
   const sent = { Accept: 'application/json, application/problem+json', ...headers };
   if (body !== undefined) sent['Content-Type'] = 'application/json';
   if (auth && session) sent.Authorization = `Bearer ${session.accessToken}`;
@@ -130,12 +130,14 @@ export async function request(method, path, { body, headers = {}, auth = true, r
       headers: sent,
       body: body === undefined ? undefined : JSON.stringify(body),
       credentials: 'same-origin',
+      signal,
     });
   } catch (e) {
+    if (e.name === 'AbortError') throw e;
     throw new ApiError(0, { title: 'The server could not be reached', detail: `${e.message}. Check your connection and try again.` });
   }
   if (response.status === 401 && auth && session && retry) {
-    if (await refreshSession()) return request(method, path, { body, headers, auth, retry: false });
+    if (await refreshSession()) return request(method, path, { body, headers, auth, retry: false, signal });
   }
   if (!response.ok) throw await ApiError.from(response);
   return response;

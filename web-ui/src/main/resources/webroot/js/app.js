@@ -13,6 +13,7 @@ import { orgPage } from './pages/org.js';
 import { publisherPage } from './pages/publisher.js';
 import { manageModelPage } from './pages/manage-model.js';
 import { auditPage } from './pages/audit.js';
+import { trainingJobPage, trainingPage } from './pages/training.js';
 
 const ROUTES = [
   [/^\/$/, catalogPage, 'Catalog'],
@@ -28,6 +29,8 @@ const ROUTES = [
   [/^\/publisher$/, publisherPage, 'Publisher console'],
   [/^\/publisher\/models\/([^/]+)$/, manageModelPage, 'Manage model'],
   [/^\/audit$/, auditPage, 'Audit log'],
+  [/^\/training$/, trainingPage, 'Training'],
+  [/^\/training-jobs\/([^/]+)$/, trainingJobPage, 'Training job'],
 ];
 
 let renderCount = 0;
@@ -83,11 +86,12 @@ let navigatedByUser = false;
 function updateNav(path) {
   const nav = document.getElementById('site-nav');
   const session = currentSession();
-  const item = (route, text) => link(route, text, { 'aria-current': route === path || (route !== '/' && path.startsWith(`${route}/`)) ? 'page' : null });
+  const here = (route) => route === path || (route !== '/' && path.startsWith(`${route}/`));
+  const item = (route, text, also = []) => link(route, text, { 'aria-current': here(route) || also.some(here) ? 'page' : null });
   const items = [item('/', 'Catalog')];
   if (session) {
     if (canManage(session)) items.push(item('/subscriptions', 'Subscriptions'), item('/keys', 'API keys'));
-    items.push(item('/usage', 'Usage'), item('/invoices', 'Invoices'), item('/org', 'Organisation'));
+    items.push(item('/training', 'Training', ['/training-jobs']), item('/usage', 'Usage'), item('/invoices', 'Invoices'), item('/org', 'Organisation'));
     if (canPublish(session)) items.push(item('/publisher', 'Publisher'));
     const who = session.email || 'signed in';
     const org = session.tenant ? ` · ${session.tenant.name}` : '';

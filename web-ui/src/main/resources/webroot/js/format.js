@@ -126,3 +126,30 @@ export function compareVersions(a, b) {
   }
   return 0;
 }
+
+/** A length of time for people: "850 ms", "12 s", "3 min 5 s", "1 h 2 min". */
+export function duration(ms) {
+  const n = Number(ms);
+  if (!Number.isFinite(n) || n < 0) return '–';
+  if (n < 1000) return `${Math.round(n)} ms`;
+  const s = Math.round(n / 1000);
+  if (s < 60) return `${s} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return s % 60 ? `${m} min ${s % 60} s` : `${m} min`;
+  return m % 60 ? `${Math.floor(m / 60)} h ${m % 60} min` : `${Math.floor(m / 60)} h`;
+}
+
+/** A measured figure with a few significant digits ("0.0123", "12.3", "1,234"); "–" when there is none. */
+export function figure(value, digits = 3) {
+  const n = Number(value);
+  if (value === null || value === undefined || !Number.isFinite(n)) return '–';
+  if (n !== 0 && Math.abs(n) < 10 ** -digits) return n.toExponential(digits - 1);
+  return new Intl.NumberFormat(undefined, { maximumSignificantDigits: Math.max(digits, Math.ceil(Math.log10(Math.abs(n) + 1))) }).format(n);
+}
+
+/** A share in [0, 1] as a percentage: 0.9565 → "95.7%". */
+export function percent(share, digits = 1) {
+  const n = Number(share);
+  if (share === null || share === undefined || !Number.isFinite(n)) return '–';
+  return `${(n * 100).toFixed(digits)}%`;
+}

@@ -1,5 +1,6 @@
 // A model (or algorithm) page: the rendered model card, schema, versions, plans with subscribe /
-// change / cancel, the playground and ready-to-copy example calls.
+// change / cancel, the playground and ready-to-copy example calls; on an algorithm's page the form
+// that trains it on the reader's data, on a trained model's page what its training measured.
 
 import { canManage, currentSession, del, get, patch, post } from '../api.js';
 import { badge, confirmDialog, copyButton, flash, h, link, messageSlot, section, table, uid } from '../dom.js';
@@ -8,10 +9,12 @@ import { renderMarkdown } from '../markdown.js';
 import { curlExample, javascriptExample, pythonExample } from '../examples.js';
 import { publishersSeen } from './catalog.js';
 import { playground } from './playground.js';
+import { trainSection } from './train-form.js';
+import { trainingCurves, trainingResult } from './training-result.js';
 
 const enc = encodeURIComponent;
 
-export async function modelPage({ args: [slug] }) {
+export async function modelPage({ args: [slug], params, navigate }) {
   const page = await get(`/api/v1/models/${enc(slug)}`);
   const plans = await get(`/api/v1/models/${enc(slug)}/plans`).then((r) => r.items).catch(() => []);
   const isModel = page.kind !== 'algorithm';
@@ -19,17 +22,21 @@ export async function modelPage({ args: [slug] }) {
   const latest = page.versions.find((v) => v.version === (page.aliases || {}).latest)
     || highest(serving) || highest(page.versions);
   const manifest = latest ? latest.manifest : null;
+  const training = isModel && manifest && manifest.training && typeof manifest.training === 'object' ? manifest.training : null;
+  const train = page.algorithm ? trainSection(page, { params, navigate }) : null;
 
   return h('article', { class: 'model', dataset: { slug: page.slug } },
     header(page, latest),
+    training ? section('Measured by the platform', trainedSection(page, latest, training)) : null,
     section('Model card', description(page)),
     page.claimedMetrics && Object.keys(page.claimedMetrics).length ? section('Claimed metrics',
       h('p', { class: 'hint' }, 'As stated by the publisher.'),
       table(['Metric', 'Value'], Object.entries(page.claimedMetrics).map(([k, v]) => [k, typeof v === 'object' ? JSON.stringify(v) : String(v)]))) : null,
     page.algorithm ? algorithmSection(page.algorithm) : null,
+    train ? section('Train on your data', train.el) : null,
     isModel && manifest ? section('Inputs and outputs', schema(manifest, latest.version)) : null,
     isModel ? section('Versions', versionsTable(page)) : null,
-    section('Plans', plansSection(page, plans)),
+    section('Plans', plansSection(page, plans, train ? train.refresh : () => {})),
     isModel ? section('Playground', playground(page)) : null,
     isModel && manifest && serving.length ? section('Call it from code', examples(page.slug, manifest)) : null);
 }
@@ -63,6 +70,28 @@ function description(page) {
   if (page.description && page.description.trim()) body.append(renderMarkdown(page.description));
   else body.append(h('p', { class: 'hint' }, 'The publisher has not written a description yet.'));
   return body;
+}
+
+/** What training measured for the latest version of a trained model, and the way to train it again. */
+function trainedSection(page, latest, training) {
+  const retrain = page.owned && training.algorithm
+    ? h('p', {}, link(`/algorithms/${enc(training.algorithm)}?target=${enc(page.slug)}`, 'Retrain with new data',
+      { id: 'retrain-link', class: 'button secondary' }), ' ',
+    h('span', { class: 'hint' }, `The same algorithm on another CSV, into version ${nextMinor(latest.version)} of this model.`))
+    : null;
+  return h('div', { id: 'training-result' },
+    h('p', {}, `Version ${latest.version} was trained by ModelMarket with the algorithm `,
+      training.algorithm ? link(`/algorithms/${enc(training.algorithm)}`, training.algorithm) : '?',
+      training.jobId ? [' (', link(`/training-jobs/${enc(training.jobId)}`, 'training job', { id: 'training-job-link' }), ')'] : '', '.'),
+    trainingResult(training),
+    retrain,
+    Array.isArray(training.curve) && training.curve.length ? h('details', { class: 'curves-details' },
+      h('summary', {}, 'Training curves'), trainingCurves(training.curve)) : null);
+}
+
+function nextMinor(version) {
+  const [major, minor] = String(version).split('.').map(Number);
+  return Number.isFinite(minor) ? `${major}.${minor + 1}.0` : 'a new version';
 }
 
 function algorithmSection(spec) {
@@ -99,7 +128,7 @@ function versionsTable(page) {
     ]), { numeric: [4, 5, 6] }));
 }
 
-function plansSection(page, plans) {
+function plansSection(page, plans, onSubscriptionChange) {
   const container = h('div', { id: 'plans' });
   const messages = messageSlot();
 
@@ -157,6 +186,7 @@ function plansSection(page, plans) {
       flash(`Subscribed to ${page.name} on the ${plan.name} plan.`);
       messages.clear();
       await render();
+      onSubscriptionChange();
     } catch (err) {
       messages.error(err);
     }
@@ -200,6 +230,7 @@ function plansSection(page, plans) {
       flash(`Your subscription to ${page.name} is cancelled.`);
       messages.clear();
       await render();
+      onSubscriptionChange();
     } catch (err) {
       messages.error(err);
     }

@@ -168,6 +168,28 @@ final class Browser implements AutoCloseable {
                 });
     }
 
+    /** Waits as long as given (a training job, say) until the element's text contains the words; returns the whole text. */
+    String awaitText(By by, String words, Duration patience) {
+        return new WebDriverWait(driver, patience, Duration.ofMillis(100))
+                .withMessage(() -> "waiting " + patience.toSeconds() + " s for '" + words + "' in " + by + "; page says: " + bodyText())
+                .ignoring(org.openqa.selenium.StaleElementReferenceException.class)
+                .ignoring(org.openqa.selenium.NoSuchElementException.class)
+                .until(d -> {
+                    String text = d.findElement(by).getText();
+                    return text.contains(words) ? text : null;
+                });
+    }
+
+    /** Signs in on the login page and waits until the app shows the route {@code next}. */
+    void logIn(String email, String password, String next) {
+        open("/login?next=" + next);
+        type(By.id("login-email"), email);
+        type(By.id("login-password"), password);
+        click(By.id("login-submit"));
+        awaitText(By.id("who"), email);
+        awaitRendered(next);
+    }
+
     String bodyText() {
         try {
             return driver.findElement(By.tagName("body")).getText();
