@@ -41,7 +41,7 @@ def start(base):
                                                              "task": "classification"})["id"]
     job = call(base, "POST", "/api/v1/training-jobs", token, {
         "algorithm": "bench-mlp", "datasetId": dataset,
-        "hyperparameters": {"epochs": 500, "batchSize": 8, "earlyStoppingPatience": 0, "hiddenSizes": [64, 32]},
+        "hyperparameters": {"epochs": 500, "batchSize": 1, "earlyStoppingPatience": 0, "hiddenSizes": [64, 32]},
         "target": {"model": "bench-trained"}})["id"]
     print(f"TOKEN={token}")
     print(f"JOB={job}")

@@ -4,7 +4,7 @@
 #
 #   bench/training/run.sh [SECONDS]      default 20 s per point; BENCH_SKIP_BUILD=1 skips the build
 #
-# One server (model hosts, metering on, training.threads=1 at training.nice=19) on CPU 1
+# One server (model hosts, metering on, training.threads=1, training.cpu-priority as configured (idle)) on CPU 1
 # (BENCH_SERVER_CPUS), the light model published and subscribed by bench/sandbox/setup.py, wrk -t1
 # on CPU 0 (BENCH_CLIENT_CPUS) with one-item JSON inference at 1, 16 and 64 clients: first with no
 # job, then the same points while one long training job (bench/training/job.py: an MLP on breast
@@ -26,7 +26,7 @@ PORT=18190
 BASE="http://127.0.0.1:$PORT"
 echo "run directory $RUN; commit $(git rev-parse --short HEAD); $(date -u +%FT%TZ); load $(cut -d' ' -f1-3 /proc/loadavg)"
 MM_HTTP_PORT=$PORT MM_HTTP_HOST=127.0.0.1 MM_MANAGEMENT_PORT=0 MM_DATA_DIR="$RUN/data" MM_DEMO_ENABLED=false \
-  MM_HTTP_MAX_CONNECTIONS_PER_ADDRESS=1024 \
+  MM_HTTP_MAX_CONNECTIONS_PER_ADDRESS=1024 MM_TRAINING_CPU_PRIORITY="${BENCH_TRAINING_PRIORITY:-idle}" \
   taskset -c "$SERVER_CPUS" java -Xms1g -Xmx2g -jar marketplace/target/modelmarket.jar > "$RUN/server.log" 2>&1 &
 SERVER=$!
 trap 'kill -TERM "$SERVER" 2>/dev/null && wait "$SERVER" 2>/dev/null || true' EXIT
@@ -61,7 +61,15 @@ for _ in $(seq 1 100); do
   sleep 0.2
 done
 BEFORE=$(/usr/bin/python3 bench/training/job.py "$BASE" state "$TOKEN" "$JOB")
+# the scheduling priorities in play: the server's training threads, and every model host's processes
+echo "scheduling class and nice of the server's training threads: $(ps -L -o cls=,ni=,comm= -p "$SERVER" | awk '$3 ~ /^mm-training/ {print $1 "/" $2}' | sort | uniq -c | tr '\n' ' ')"
+for h in $(pgrep -f 'serving.host.HostMain' || true); do echo "model host process $h: nice $(ps -o ni= -p "$h" | tr -d ' ')"; done
+bench/training/threads.sh "$SERVER" > "$RUN/threads-before.txt"
 for c in 1 16 64; do point "one job" "$c"; done
+bench/training/threads.sh "$SERVER" > "$RUN/threads-after.txt"
+echo "CPU seconds by thread name during the points with a job (server, its children, model hosts):"
+join -a2 -e0 -o 0,1.2,2.2 "$RUN/threads-before.txt" "$RUN/threads-after.txt" \
+  | awk '{d = ($3 - $2) / 100; if (d >= 0.5) printf "  %-22s %.1f\n", $1, d}' | sort -k2 -nr | head -12
 AFTER=$(/usr/bin/python3 bench/training/job.py "$BASE" state "$TOKEN" "$JOB")
 echo "job during the points: from '$BEFORE' to '$AFTER' (state, epoch/epochs)"
 case "$AFTER" in running*) ;; *) echo "the job was no longer running at the end: the comparison is not valid"; exit 1 ;; esac

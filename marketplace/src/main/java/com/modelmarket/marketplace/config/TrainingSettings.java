@@ -10,10 +10,11 @@ import java.time.Duration;
  * @param maxOpenPerTenant jobs one tenant may have queued or running at once; beyond, 429
  * @param maxJobTime a job running longer fails with "time limit"
  * @param heldOutFraction the share of a dataset's rows kept out of training for the platform's metrics
- * @param nice the nice value training threads give themselves (0..19; 0: as the rest of the JVM)
+ * @param cpuPriority how training threads lower their CPU priority: {@code idle} (SCHED_IDLE: only
+ *     CPU time nothing else wants), {@code low} (nice 19) or {@code normal}
  */
 public record TrainingSettings(int threads, int maxQueued, int maxOpenPerTenant, Duration maxJobTime, double heldOutFraction,
-                               int nice) {
+                               String cpuPriority) {
 
     public TrainingSettings {
         if (threads < 1 || threads > 64) {
@@ -25,8 +26,8 @@ public record TrainingSettings(int threads, int maxQueued, int maxOpenPerTenant,
         if (maxJobTime.isNegative() || maxJobTime.isZero()) {
             throw new IllegalArgumentException("training.max-job-seconds must be positive");
         }
-        if (nice < 0 || nice > 19) {
-            throw new IllegalArgumentException("training.nice must be 0..19");
+        if (!java.util.List.of("idle", "low", "normal").contains(cpuPriority)) {
+            throw new IllegalArgumentException("training.cpu-priority must be idle, low or normal");
         }
         if (!(heldOutFraction > 0 && heldOutFraction < 0.9)) {
             throw new IllegalArgumentException("training.held-out-fraction must be in (0, 0.9)");
@@ -34,6 +35,6 @@ public record TrainingSettings(int threads, int maxQueued, int maxOpenPerTenant,
     }
 
     public static TrainingSettings defaults() {
-        return new TrainingSettings(1, 16, 2, Duration.ofMinutes(30), 0.2, 19);
+        return new TrainingSettings(1, 16, 2, Duration.ofMinutes(30), 0.2, "idle");
     }
 }

@@ -92,7 +92,7 @@ public final class TrainingService implements AutoCloseable {
         AtomicInteger n = new AtomicInteger();
         this.executor = Executors.newFixedThreadPool(settings.threads(), r -> {
             Thread t = new Thread(() -> {
-                ThreadNiceness.lowerCurrentThread(settings.nice()); // inference's threads come first
+                ThreadNiceness.lowerCurrentThread(settings.cpuPriority()); // inference's threads come first
                 r.run();
             }, "mm-training-" + n.incrementAndGet());
             t.setDaemon(true);

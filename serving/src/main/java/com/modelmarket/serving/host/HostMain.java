@@ -44,6 +44,9 @@ import java.util.concurrent.Executors;
  */
 public final class HostMain {
 
+    /** The name of the threads that run models (the platform reads their CPU time to tell computing from waiting). */
+    static final String COMPUTE_THREAD = "host-compute";
+
     private static final int MAX_FRAME = Integer.MAX_VALUE - 64;
 
     private final SocketChannel channel;
@@ -55,7 +58,7 @@ public final class HostMain {
         this.channel = channel;
         this.device = device;
         this.compute = Executors.newFixedThreadPool(threads, r -> {
-            Thread t = new Thread(r, "host-compute");
+            Thread t = new Thread(r, COMPUTE_THREAD);
             t.setDaemon(true);
             return t;
         });

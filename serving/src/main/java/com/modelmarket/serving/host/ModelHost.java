@@ -79,7 +79,20 @@ final class ModelHost {
      * their children's priority, so a demoted host stays so until it is replaced.
      */
     static final long DEMOTE_AFTER_NANOS = 50_000_000L;
+    /**
+     * A batch past {@link #DEMOTE_AFTER_NANOS} only starts a look at the host's CPU time over this
+     * window: the host is demoted if it computed for at least {@link #DEMOTE_CPU_SHARE} of it. A light
+     * model's batch that merely waited for a busy core (a warm-up, a saturated node, a training job
+     * beside it) is then not mistaken for a long computation, which would put the host at the lowest
+     * priority for good.
+     */
+    static final long DEMOTE_PROBE_NANOS = 100_000_000L;
+    static final double DEMOTE_CPU_SHARE = 0.3;
+    /** Linux's USER_HZ, the unit of utime/stime in /proc/<pid>/stat. */
+    private static final long TICKS_PER_SECOND = 100;
     private volatile boolean demoted;
+    private long probeSinceNanos = -1;
+    private long probeCpuTicks;
 
     private ModelHost(String owner, String name, Path dir, Path modelsDir, int threads, Process process,
             SocketChannel channel) {
@@ -207,7 +220,7 @@ final class ModelHost {
         for (Map.Entry<Long, Call> e : calls.entrySet()) {
             Call c = e.getValue();
             if (!demoted && c.batch && now - c.sentNanos > DEMOTE_AFTER_NANOS) {
-                demote(c.what);
+                considerDemotion(c.what, now);
             }
             if (c.deadlineNanos != Long.MAX_VALUE && now - c.deadlineNanos > graceNanos) {
                 Call overran = calls.remove(e.getKey());
@@ -221,6 +234,59 @@ final class ModelHost {
                 return;
             }
         }
+    }
+
+    /** A batch runs long: demote the host if, over a probe window, it used the CPU rather than waited for it. */
+    private void considerDemotion(String what, long now) {
+        if (probeSinceNanos < 0 || now - probeSinceNanos > 10 * DEMOTE_PROBE_NANOS) {
+            probeSinceNanos = now;
+            probeCpuTicks = cpuTicks();
+            return;
+        }
+        long window = now - probeSinceNanos;
+        if (window < DEMOTE_PROBE_NANOS) {
+            return;
+        }
+        long ticks = cpuTicks() - probeCpuTicks;
+        double share = ticks * (1e9 / TICKS_PER_SECOND) / window;
+        if (share >= DEMOTE_CPU_SHARE) {
+            demote(what);
+        } else {
+            LOG.debug("model host {}: {} runs long but the host computed {}% of the last {} ms; not demoted", name, what,
+                    Math.round(share * 100), window / 1_000_000);
+            probeSinceNanos = now;
+            probeCpuTicks = ticks + probeCpuTicks;
+        }
+    }
+
+    /**
+     * CPU time of the sandbox's compute threads ({@code host-compute}, and PyTorch's threads they
+     * started, which inherit the name), in ticks: the model's own work, not the host JVM's JIT
+     * compiler or collector warming up. 0 where /proc cannot tell (no demotion then).
+     */
+    private long cpuTicks() {
+        List<Long> pids = new ArrayList<>(List.of(process.pid()));
+        process.descendants().forEach(h -> pids.add(h.pid()));
+        long total = 0;
+        for (long pid : pids) {
+            try (var tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
+                for (Path task : (Iterable<Path>) tasks::iterator) {
+                    try {
+                        if (!Files.readString(task.resolve("comm")).startsWith(HostMain.COMPUTE_THREAD)) {
+                            continue;
+                        }
+                        String stat = Files.readString(task.resolve("stat"));
+                        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                        total += Long.parseLong(fields[11]) + Long.parseLong(fields[12]); // utime, stime (fields 14 and 15)
+                    } catch (IOException | RuntimeException e) {
+                        // the thread ended meanwhile
+                    }
+                }
+            } catch (IOException | RuntimeException e) {
+                // the process ended meanwhile, or no /proc
+            }
+        }
+        return total;
     }
 
     /** Lowers every process of the sandbox to nice 19, off the caller's thread. */
