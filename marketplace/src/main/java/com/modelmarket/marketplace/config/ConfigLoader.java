@@ -124,7 +124,7 @@ public final class ConfigLoader {
                 new UsageBuckets(v.integer("metering.rollup-seconds")),
                 new TrainingSettings(v.integer("training.threads"), v.integer("training.max-queued"),
                         v.integer("training.max-open-per-tenant"), Duration.ofSeconds(v.longValue("training.max-job-seconds")),
-                        Double.parseDouble(v.string("training.held-out-fraction")), v.string("training.cpu-priority")),
+                        Double.parseDouble(v.string("training.held-out-fraction")), v.string("training.cpu-priority"), v.integer("training.pytorch-threads")),
                 serving(v));
     }
 

@@ -12,9 +12,10 @@ import java.time.Duration;
  * @param heldOutFraction the share of a dataset's rows kept out of training for the platform's metrics
  * @param cpuPriority how training threads lower their CPU priority: {@code idle} (SCHED_IDLE: only
  *     CPU time nothing else wants), {@code low} (nice 19) or {@code normal}
+ * @param pytorchThreads PyTorch's intra-op threads in this JVM (0: the engine's default, one per core)
  */
 public record TrainingSettings(int threads, int maxQueued, int maxOpenPerTenant, Duration maxJobTime, double heldOutFraction,
-                               String cpuPriority) {
+                               String cpuPriority, int pytorchThreads) {
 
     public TrainingSettings {
         if (threads < 1 || threads > 64) {
@@ -26,6 +27,9 @@ public record TrainingSettings(int threads, int maxQueued, int maxOpenPerTenant,
         if (maxJobTime.isNegative() || maxJobTime.isZero()) {
             throw new IllegalArgumentException("training.max-job-seconds must be positive");
         }
+        if (pytorchThreads < 0 || pytorchThreads > 256) {
+            throw new IllegalArgumentException("training.pytorch-threads must be 0..256");
+        }
         if (!java.util.List.of("idle", "low", "normal").contains(cpuPriority)) {
             throw new IllegalArgumentException("training.cpu-priority must be idle, low or normal");
         }
@@ -35,6 +39,6 @@ public record TrainingSettings(int threads, int maxQueued, int maxOpenPerTenant,
     }
 
     public static TrainingSettings defaults() {
-        return new TrainingSettings(1, 16, 2, Duration.ofMinutes(30), 0.2, "idle");
+        return new TrainingSettings(1, 16, 2, Duration.ofMinutes(30), 0.2, "idle", 0);
     }
 }
