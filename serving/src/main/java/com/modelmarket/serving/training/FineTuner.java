@@ -127,6 +127,16 @@ public final class FineTuner {
         }
     }
 
+    /**
+     * Whether {@code rows} fit a model of {@code manifest}, checked before the model is touched (the
+     * platform checks it too, before it sends the rows to a model host).
+     *
+     * @throws FineTuneRefusedException saying why not
+     */
+    public static void checkFits(ModelManifest manifest, FineTuneRows rows) {
+        checkRows(FineTuneShape.of(manifest), rows);
+    }
+
     private static void checkRows(FineTuneShape shape, FineTuneRows rows) {
         if (rows.count() < 4) {
             throw new FineTuneRefusedException("fine-tuning needs at least 4 rows, not " + rows.count());
