@@ -2,11 +2,15 @@ package com.modelmarket.serving;
 
 import com.modelmarket.serving.model.ModelManifest;
 import com.modelmarket.serving.store.StoredArtifact;
+import com.modelmarket.serving.training.FineTuneRows;
+import com.modelmarket.serving.training.FineTuneSettings;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
 /**
@@ -41,6 +45,24 @@ public interface ServingEngine {
      * loaded first (a cold start, reported in the facts).
      */
     Future<InferenceResult> infer(ModelKey key, InferenceRequest request);
+
+    /**
+     * Fine-tunes a TorchScript artifact on labelled rows, where its owner's code runs: in a model
+     * host of {@code baseKey.owner()} (with serving.sandbox=off, in this JVM: trusted use only). The
+     * version need not be loaded. The run holds one of the owner's compute threads until it ends.
+     * {@code cancelled} is polled every 200 ms on an event loop: keep it cheap. Past {@code
+     * timeLimit} the run stops between two steps; if it overruns the limit by the kill grace (a
+     * forward pass that does not return), its host is killed like an overrunning batch.
+     *
+     * @return the tuned TorchScript file (the caller's to store, load like an upload, and delete)
+     *     and the base and tuned held-out metrics; fails with {@code FineTuneRefusedException} (the
+     *     model is not tabular, or the rows do not fit it), {@code TrainingFailedException}
+     *     (cancelled, time limit, diverged, engine error), {@link DeadlineExceededException} (its
+     *     host was killed past the limit), {@link OverloadedException} or {@link
+     *     ModelRejectedException} (the artifact fails the platform's checks)
+     */
+    Future<FineTuneResult> fineTune(ModelKey baseKey, StoredArtifact base, ModelManifest manifest, FineTuneRows rows,
+            FineTuneSettings settings, Duration timeLimit, BooleanSupplier cancelled);
 
     /** Stops accepting requests for the version, drains it, frees it and forgets it. */
     Future<Void> unload(ModelKey key);

@@ -5,7 +5,13 @@ import com.modelmarket.serving.InferenceRequest;
 import com.modelmarket.serving.InferenceResult;
 import com.modelmarket.serving.InvalidInputException;
 import com.modelmarket.serving.LoadReport;
+import com.modelmarket.serving.FineTuneResult;
 import com.modelmarket.serving.ModelKey;
+import com.modelmarket.serving.model.ArtifactKind;
+import com.modelmarket.serving.training.FineTuneRefusedException;
+import com.modelmarket.serving.training.FineTuneRows;
+import com.modelmarket.serving.training.FineTuneSettings;
+import java.util.function.BooleanSupplier;
 import com.modelmarket.serving.ModelNotLoadedException;
 import com.modelmarket.serving.ModelRejectedException;
 import com.modelmarket.serving.ModelRejectedException.Check;
@@ -104,6 +110,19 @@ public final class DjlServingEngine implements ServingEngine, VersionWorkers.Ver
     }
 
     // --- ServingEngine --------------------------------------------------------------------------
+
+    @Override
+    public synchronized Future<FineTuneResult> fineTune(ModelKey baseKey, StoredArtifact base, ModelManifest manifest,
+            FineTuneRows rows, FineTuneSettings settings, Duration timeLimit, BooleanSupplier cancelled) {
+        if (closing) {
+            return Future.failedFuture(shuttingDown());
+        }
+        if (manifest.artifact() != ArtifactKind.TORCHSCRIPT) {
+            return Future.failedFuture(new FineTuneRefusedException("only TorchScript models can be fine-tuned; "
+                    + baseKey + " is a platform-trained model: train it again instead"));
+        }
+        return runtime.fineTune(baseKey, base, manifest, rows, settings, timeLimit, cancelled);
+    }
 
     @Override
     public synchronized Future<LoadReport> load(

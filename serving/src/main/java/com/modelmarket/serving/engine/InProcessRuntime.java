@@ -2,7 +2,18 @@ package com.modelmarket.serving.engine;
 
 import ai.djl.Device;
 import ai.djl.engine.Engine;
+import com.modelmarket.serving.FineTuneResult;
 import com.modelmarket.serving.ModelKey;
+import com.modelmarket.serving.model.ArtifactCheck;
+import com.modelmarket.serving.store.ModelStore;
+import com.modelmarket.serving.training.FineTuneReport;
+import com.modelmarket.serving.training.FineTuneRows;
+import com.modelmarket.serving.training.FineTuneSettings;
+import com.modelmarket.serving.training.FineTuner;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.function.BooleanSupplier;
 import com.modelmarket.serving.ServingConfig;
 import com.modelmarket.serving.batch.BatchWorker;
 import com.modelmarket.serving.model.ModelManifest;
@@ -70,6 +81,29 @@ public final class InProcessRuntime implements ModelRuntime {
     @Override
     public Future<Model> load(ModelKey key, StoredArtifact artifact, ModelManifest manifest) {
         return loader.executeBlocking(() -> new InMemory(key, validator.load(artifact, manifest)), false);
+    }
+
+    /**
+     * Trusted mode: the fine-tuner runs in this JVM, on the loader pool, writing to a temporary
+     * file; the artifact passes the same file checks as for a load first.
+     */
+    @Override
+    public Future<FineTuneResult> fineTune(ModelKey baseKey, StoredArtifact base, ModelManifest manifest,
+            FineTuneRows rows, FineTuneSettings settings, Duration timeLimit, BooleanSupplier cancelled) {
+        return loader.executeBlocking(() -> {
+            ModelStore.verify(base);
+            ArtifactCheck.check(base.path(), manifest, config.hosts().staticCheck());
+            FineTuner.checkFits(manifest, rows);
+            Path out = Files.createTempFile("modelmarket-finetuned-", ".pt");
+            try {
+                FineTuneReport report = new FineTuner().fineTune(base.path(), manifest, rows, settings, cancelled,
+                        timeLimit, out);
+                return new FineTuneResult(out, report);
+            } catch (RuntimeException e) {
+                Files.deleteIfExists(out);
+                throw e;
+            }
+        }, false);
     }
 
     @Override

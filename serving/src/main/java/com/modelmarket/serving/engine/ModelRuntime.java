@@ -1,5 +1,6 @@
 package com.modelmarket.serving.engine;
 
+import com.modelmarket.serving.FineTuneResult;
 import com.modelmarket.serving.HostConfig;
 import com.modelmarket.serving.HostStatus;
 import com.modelmarket.serving.ModelKey;
@@ -8,12 +9,15 @@ import com.modelmarket.serving.batch.BatchWorker;
 import com.modelmarket.serving.host.HostedRuntime;
 import com.modelmarket.serving.model.ModelManifest;
 import com.modelmarket.serving.store.StoredArtifact;
+import com.modelmarket.serving.training.FineTuneRows;
+import com.modelmarket.serving.training.FineTuneSettings;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.List;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
 /**
@@ -59,6 +63,13 @@ public interface ModelRuntime {
     Future<Model> load(ModelKey key, StoredArtifact artifact, ModelManifest manifest);
 
     Future<Worker> startWorker(Model model);
+
+    /**
+     * Fine-tunes a TorchScript artifact where its code may run; see {@link
+     * com.modelmarket.serving.ServingEngine#fineTune}.
+     */
+    Future<FineTuneResult> fineTune(ModelKey baseKey, StoredArtifact base, ModelManifest manifest, FineTuneRows rows,
+            FineTuneSettings settings, Duration timeLimit, BooleanSupplier cancelled);
 
     /** Stops a worker; its last batch has returned or been given up. */
     Future<Void> stopWorker(BatchWorker worker);

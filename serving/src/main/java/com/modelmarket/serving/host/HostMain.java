@@ -11,6 +11,12 @@ import com.modelmarket.serving.model.Tensor;
 import com.modelmarket.serving.model.TorchErrors;
 import com.modelmarket.serving.model.TorchRuntime;
 import com.modelmarket.serving.engine.BatchCalibration;
+import com.modelmarket.serving.training.FineTuneRefusedException;
+import com.modelmarket.serving.training.FineTuneReport;
+import com.modelmarket.serving.training.FineTuneRows;
+import com.modelmarket.serving.training.FineTuneSettings;
+import com.modelmarket.serving.training.FineTuner;
+import com.modelmarket.serving.training.TrainingFailedException;
 import io.vertx.core.json.JsonObject;
 import java.io.BufferedInputStream;
 import java.io.IOException;
@@ -26,11 +32,13 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The model host: a separate process (started by {@link HostLauncher}, inside the sandbox) that
  * runs the models of one publisher tenant: TorchScript code, or trained models, each a {@link
- * ModelRunner} of the kind its manifest declares. It connects to the platform over the
+ * ModelRunner} of the kind its manifest declares, and fine-tunes TorchScript models ({@link
+ * FineTuner}, writing the result into /scratch). It connects to the platform over the
  * Unix-domain socket it is given, loads models, runs batches and calibrations on a fixed pool of
  * compute threads (the tenant's share of the compute slots) and answers each call by its id.
  *
@@ -53,6 +61,8 @@ public final class HostMain {
     private final Device device;
     private final ExecutorService compute;
     private final Map<String, ModelRunner> models = new ConcurrentHashMap<>();
+    /** Fine-tuning jobs running, by name, with their cancellation flags. */
+    private final Map<String, AtomicBoolean> jobs = new ConcurrentHashMap<>();
 
     private HostMain(SocketChannel channel, Device device, int threads) {
         this.channel = channel;
@@ -95,6 +105,8 @@ public final class HostMain {
                 case HostProtocol.RUN -> compute.execute(() -> answer(frame, this::run));
                 case HostProtocol.CALIBRATE -> compute.execute(() -> answer(frame, this::calibrate));
                 case HostProtocol.UNLOAD -> answer(frame, this::unload);
+                case HostProtocol.FINETUNE -> compute.execute(() -> answer(frame, this::fineTune));
+                case HostProtocol.CANCEL -> answer(frame, this::cancel);
                 default -> throw new IOException("unknown frame type " + frame.type());
             }
         }
@@ -174,6 +186,58 @@ public final class HostMain {
                 .i32(result.itemsPerSecond().size());
         result.itemsPerSecond().forEach((size, rate) -> w.i32(size).f64(rate));
         return w.i64(result.spentNanos()).string(result.stoppedBecause() == null ? "" : result.stoppedBecause());
+    }
+
+    private Writer fineTune(Frame frame) throws IOException {
+        HostProtocol.Reader r = frame.reader();
+        String job = r.string();
+        Path file = Path.of(r.string());
+        ModelManifest manifest = ModelManifest.fromJson(new JsonObject(r.string()));
+        List<Tensor> tensors = r.tensors();
+        String settingsJson = r.string();
+        Duration limit = Duration.ofNanos(r.i64());
+        if (!job.matches("[A-Za-z0-9-]{1,64}")) {
+            throw new IOException("job name " + job);
+        }
+        AtomicBoolean cancelled = new AtomicBoolean();
+        jobs.put(job, cancelled);
+        try {
+            FineTuneSettings settings = FineTuneSettings.fromJson(new JsonObject(settingsJson));
+            FineTuneReport report = new FineTuner().fineTune(file, manifest, rows(tensors), settings,
+                    cancelled::get, limit, Path.of(HostLauncher.SCRATCH, job + ".pt"));
+            return new Writer(HostProtocol.FINETUNED, frame.id()).string(report.toJson().encode());
+        } catch (FineTuneRefusedException | IllegalArgumentException e) {
+            return new Writer(HostProtocol.FAILED, frame.id()).string("finetune-refused").string(e.getMessage());
+        } catch (TrainingFailedException e) {
+            return new Writer(HostProtocol.FAILED, frame.id()).string("finetune-" + e.reason().name())
+                    .string(e.getMessage());
+        } finally {
+            jobs.remove(job);
+        }
+    }
+
+    /** Features FP32 [n, N] and labels FP32 [n], as the platform sends them. */
+    private static FineTuneRows rows(List<Tensor> tensors) {
+        if (tensors.size() != 2 || tensors.get(0).rank() != 2 || tensors.get(1).rank() != 1
+                || tensors.get(0).dim(0) != tensors.get(1).dim(0)) {
+            throw new IllegalArgumentException("fine-tuning takes features [n, N] and labels [n]");
+        }
+        int n = (int) tensors.get(0).dim(0);
+        int width = (int) tensors.get(0).dim(1);
+        float[] flat = tensors.get(0).toFloats();
+        float[][] features = new float[n][];
+        for (int i = 0; i < n; i++) {
+            features[i] = java.util.Arrays.copyOfRange(flat, i * width, (i + 1) * width);
+        }
+        return new FineTuneRows(features, tensors.get(1).toFloats());
+    }
+
+    private Writer cancel(Frame frame) throws IOException {
+        AtomicBoolean flag = jobs.get(frame.reader().string());
+        if (flag != null) {
+            flag.set(true);
+        }
+        return new Writer(HostProtocol.DONE, frame.id());
     }
 
     private Writer unload(Frame frame) throws IOException {

@@ -28,6 +28,14 @@ public final class HostProtocol {
     public static final byte RUN = 2;
     public static final byte CALIBRATE = 3;
     public static final byte UNLOAD = 4;
+    /**
+     * Fine-tunes a model file under /models: job name (a plain file name the platform chose), model
+     * path, manifest JSON, tensors [features FP32 [n, N], labels FP32 [n]], settings JSON, time
+     * limit in nanoseconds. Answered FINETUNED (report JSON; the model is /scratch/JOB.pt) or FAILED.
+     */
+    public static final byte FINETUNE = 5;
+    /** Asks the fine-tuning job named in the body to stop at its next step; answered DONE. */
+    public static final byte CANCEL = 6;
     // host → platform
     public static final byte HELLO = 10;
     public static final byte LOADED = 12;
@@ -35,6 +43,7 @@ public final class HostProtocol {
     public static final byte FAILED = 15;
     public static final byte CALIBRATED = 16;
     public static final byte DONE = 17;
+    public static final byte FINETUNED = 18;
 
     /** Most tensors one message may carry. */
     static final int MAX_TENSORS = 64;

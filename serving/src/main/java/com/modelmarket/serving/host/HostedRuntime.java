@@ -1,7 +1,12 @@
 package com.modelmarket.serving.host;
 
 import com.modelmarket.serving.DeadlineExceededException;
+import com.modelmarket.serving.FineTuneResult;
 import com.modelmarket.serving.ModelKey;
+import com.modelmarket.serving.training.FineTuneRows;
+import com.modelmarket.serving.training.FineTuneSettings;
+import com.modelmarket.serving.training.FineTuner;
+import java.util.function.BooleanSupplier;
 import com.modelmarket.serving.ModelNotLoadedException;
 import com.modelmarket.serving.ModelRejectedException;
 import com.modelmarket.serving.ModelRejectedException.Check;
@@ -141,6 +146,31 @@ public final class HostedRuntime implements ModelRuntime {
                                         ? ar.result() : null, ar.cause()));
                     });
         });
+    }
+
+    /**
+     * The artifact's platform checks, then the job in the owner's host ({@link HostedFineTune}).
+     * While it runs the host is busy, so it is not stopped as idle.
+     */
+    @Override
+    public Future<FineTuneResult> fineTune(ModelKey key, StoredArtifact base, ModelManifest manifest,
+            FineTuneRows rows, FineTuneSettings settings, Duration timeLimit, BooleanSupplier cancelled) {
+        if (unavailable != null) {
+            return Future.failedFuture(new OverloadedException("models cannot be fine-tuned: the sandbox for "
+                    + "publisher code is unavailable on this server (" + unavailable + ")", Duration.ofSeconds(30)));
+        }
+        if (closing) {
+            return Future.failedFuture(new OverloadedException("the serving engine is shutting down", Duration.ofSeconds(5)));
+        }
+        return blocking.executeBlocking(() -> {
+            FineTuner.checkFits(manifest, rows);
+            ModelStore.verify(base);
+            ArtifactCheck.check(base.path(), manifest, config.staticCheck());
+            return base;
+        }, false).compose(a -> host(key.owner())).compose(host -> blocking
+                .executeBlocking(() -> HostFiles.link(base, host.modelsDir), false)
+                .compose(file -> HostedFineTune.run(vertx, blocking, host, file, key, manifest, rows, settings,
+                        timeLimit, cancelled)));
     }
 
     private Future<Model> loaded(ModelKey key, ModelManifest manifest, ModelHost host, String handle, Path file,

@@ -14,22 +14,37 @@ import java.util.Random;
 public record DataSplit(int[] train, int[] validation, int[] heldOut) {
 
     static DataSplit of(CsvDataset data, double heldOutFraction, double validationFraction, long seed) {
+        int[] classes = null;
+        if (data.task() == TrainingTask.CLASSIFICATION) {
+            classes = new int[data.rowCount()];
+            for (int r = 0; r < classes.length; r++) {
+                classes[r] = data.classIndex(r);
+            }
+        }
+        return of(data.rowCount(), classes, data.classes().size(), heldOutFraction, validationFraction, seed);
+    }
+
+    /**
+     * The same split for rows known only by count and, for classification, their class indices
+     * ({@code classes} null for regression).
+     */
+    static DataSplit of(int rowCount, int[] classes, int classCount, double heldOutFraction,
+            double validationFraction, long seed) {
         Random random = new Random(seed ^ 0x5DEECE66DL);
         List<int[]> groups = new ArrayList<>();
-        if (data.task() == TrainingTask.CLASSIFICATION) {
-            int k = data.classes().size();
+        if (classes != null) {
             List<List<Integer>> byClass = new ArrayList<>();
-            for (int c = 0; c < k; c++) {
+            for (int c = 0; c < classCount; c++) {
                 byClass.add(new ArrayList<>());
             }
-            for (int r = 0; r < data.rowCount(); r++) {
-                byClass.get(data.classIndex(r)).add(r);
+            for (int r = 0; r < rowCount; r++) {
+                byClass.get(classes[r]).add(r);
             }
             for (List<Integer> g : byClass) {
                 groups.add(g.stream().mapToInt(Integer::intValue).toArray());
             }
         } else {
-            int[] all = new int[data.rowCount()];
+            int[] all = new int[rowCount];
             Arrays.setAll(all, i -> i);
             groups.add(all);
         }

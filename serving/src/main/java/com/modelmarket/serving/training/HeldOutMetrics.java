@@ -44,6 +44,24 @@ public sealed interface HeldOutMetrics {
         }
     }
 
+    /** Reads what {@link #toJson} wrote (a model host's answer: the caller bounds its size). */
+    static HeldOutMetrics fromJson(JsonObject json) {
+        if ("regression".equals(json.getString("task"))) {
+            return new Regression(json.getDouble("mae"), json.getDouble("rmse"), json.getDouble("r2"));
+        }
+        JsonArray matrix = json.getJsonArray("confusionMatrix");
+        long[][] confusion = new long[matrix.size()][];
+        for (int i = 0; i < confusion.length; i++) {
+            JsonArray row = matrix.getJsonArray(i);
+            confusion[i] = new long[row.size()];
+            for (int j = 0; j < confusion[i].length; j++) {
+                confusion[i][j] = row.getLong(j);
+            }
+        }
+        List<String> labels = json.getJsonArray("labels").stream().map(String::valueOf).toList();
+        return new Classification(labels, json.getDouble("accuracy"), json.getDouble("macroF1"), confusion);
+    }
+
     /** The predicted class of one row of probabilities: the first largest. */
     static int argmax(float[] probabilities) {
         int best = 0;

@@ -17,7 +17,8 @@ public final class TrainingFailedException extends TrainingException {
 
     private final Reason reason;
 
-    TrainingFailedException(Reason reason, String message) {
+    /** Also made by the platform for a run that failed in a model host, from the host's reason. */
+    public TrainingFailedException(Reason reason, String message) {
         super(message);
         this.reason = reason;
     }

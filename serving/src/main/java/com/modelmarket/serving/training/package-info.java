@@ -104,8 +104,15 @@
  *   <li><b>Billing</b>: meter a job once by its id (compute time = {@code TrainingResult.elapsed}).
  *   <li><b>UI and demo catalog</b>: the recipes in {@code serving/fixtures/recipes} and the data sets
  *       from {@code serving/fixtures/datasets/make_datasets.py} are ready for the demo publisher.
- *   <li><b>Fine-tuning TorchScript</b> (the issue's second kind) is not here: it runs publisher code
- *       and belongs in the sandboxed model hosts.
+ *   <li><b>Fine-tuning TorchScript</b> (the issue's second kind): {@link
+ *       com.modelmarket.serving.training.FineTuner} is the library, but it runs publisher code, so
+ *       the platform calls it only through {@code ServingEngine.fineTune}, which runs it in the
+ *       owner's sandboxed model host (frames {@code FINETUNE}/{@code CANCEL}, answered {@code
+ *       FINETUNED} or {@code FAILED}) or, with serving.sandbox=off, in the JVM (trusted mode). Only
+ *       tabular models fine-tune (one FP32 {@code [-1, N]} input, one FP32 {@code [-1, K]} output:
+ *       a classifier with {@code labels}, or a one-value regressor); inputs stay raw, the model's
+ *       own preprocessing is inside it. The tuned file is as untrusted as an upload: store it and
+ *       load it like one. Not wired yet: jobs, billing and UI for it.
  * </ol>
  */
 package com.modelmarket.serving.training;
