@@ -132,7 +132,7 @@ public final class Platform {
         DatasetService datasets = new DatasetService(vertx, database.pool(), catalog, store, audit,
                 new CsvLimits(config.maxUploadBytes(), CsvLimits.DEFAULT.maxColumns(), CsvLimits.DEFAULT.minRowsPerClass()));
         TrainingService training = new TrainingService(database.pool(), catalog, subscriptions, datasets, store, audit,
-                config.training());
+                config.training(), serving);
                 InferenceService inference = new InferenceService(catalog, subscriptions, serving, store,
                 new RateLimiter(Clock.systemUTC()), new QuotaTracker(usage, Clock.systemUTC()), meter,
                 new TensorCodec.Limits(config.inferenceMaxItems(), config.inferenceMaxElements()), config.servingPool(),

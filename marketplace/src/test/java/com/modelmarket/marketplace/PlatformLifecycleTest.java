@@ -82,7 +82,7 @@ class PlatformLifecycleTest {
             assertEquals("1.0.0", card.getString("latestVersion"), card.encode());
             assertTrue(card.getJsonArray("priceTypes").size() >= 2, card.encode());
         }
-        assertEquals(3, algorithms, "three trainable algorithms: " + catalog.encode());
+        assertEquals(4, algorithms, "three recipes and one fine-tuning algorithm: " + catalog.encode());
         String consumer = api.login(DemoCatalog.CONSUMER_EMAIL, demo.consumerPassword()).getString("accessToken");
         JsonObject subscriptions = api.get("/api/v1/subscriptions", consumer).bodyAsJsonObject();
         assertTrue(subscriptions.getJsonArray("items").stream().anyMatch(o -> "digits-mlp".equals(((JsonObject) o).getString("model"))),

@@ -412,12 +412,64 @@ public final class CatalogService {
             if (c.algorithmSpec() == null) {
                 throw new InvalidFieldException("/algorithm", "an algorithm needs its training recipe");
             }
-            try {
-                com.modelmarket.serving.training.TrainingRecipe.fromJson(c.algorithmSpec());
-            } catch (com.modelmarket.serving.training.InvalidFieldException e) {
-                throw new InvalidFieldException("/algorithm" + e.pointer(), e.detail());
+            if (c.algorithmSpec().containsKey("fineTune")) {
+                validateFineTune(c.algorithmSpec());
+            } else {
+                try {
+                    com.modelmarket.serving.training.TrainingRecipe.fromJson(c.algorithmSpec());
+                } catch (com.modelmarket.serving.training.InvalidFieldException e) {
+                    throw new InvalidFieldException("/algorithm" + e.pointer(), e.detail());
+                }
             }
         }
+    }
+
+    /**
+     * A fine-tuning algorithm: {@code {"task", "fineTune": {"model": slug, "version": "x.y.z"},
+     * "hyperparameters": {...}}} — the publisher offers one of its TorchScript models to be tuned on
+     * buyers' rows; the schema's defaults must be valid fine-tuning settings. The model itself is
+     * checked when a job starts (it must be the publisher's and still serve).
+     */
+    private static void validateFineTune(JsonObject spec) {
+        for (String key : spec.fieldNames()) {
+            if (!List.of("task", "fineTune", "hyperparameters", "description").contains(key)) {
+                throw new InvalidFieldException("/algorithm/" + key, "not a field of a fine-tuning algorithm");
+            }
+        }
+        if (!List.of("classification", "regression").contains(String.valueOf(spec.getValue("task")))) {
+            throw new InvalidFieldException("/algorithm/task", "must be classification or regression");
+        }
+        if (!(spec.getValue("fineTune") instanceof JsonObject ft) || !(ft.getValue("model") instanceof String model)
+                || !model.matches("[a-z0-9][a-z0-9-]{0,62}") || !(ft.getValue("version") instanceof String v)) {
+            throw new InvalidFieldException("/algorithm/fineTune", "must be {\"model\": a model slug of yours, \"version\": \"1.0.0\"}");
+        }
+        SemVer.parse("/algorithm/fineTune/version", v);
+        Object hp = spec.getValue("hyperparameters");
+        if (hp != null && !(hp instanceof JsonObject)) {
+            throw new InvalidFieldException("/algorithm/hyperparameters", "must be an object");
+        }
+        JsonObject defaults = new JsonObject();
+        if (hp instanceof JsonObject h) {
+            for (String name : h.fieldNames()) {
+                if (h.getValue(name) instanceof JsonObject field && field.containsKey("default")) {
+                    defaults.put(name, field.getValue("default"));
+                }
+            }
+        }
+        try {
+            com.modelmarket.serving.training.FineTuneSettings.fromJson(defaults);
+        } catch (IllegalArgumentException e) {
+            throw new InvalidFieldException("/algorithm/hyperparameters", e.getMessage());
+        }
+    }
+
+    /** A serving version of a model of {@code owner}'s, with its full manifest: the base of a fine-tuning job. */
+    public Future<ModelVersion> ownServingVersion(UUID owner, String slug, String version) {
+        return TenantScope.tenant(repository.pool(), owner, c -> owned(c, owner, slug).compose(model ->
+                repository.findVersion(c, model.id(), version, false))).compose(found -> found
+                .filter(ModelVersion::serves).map(Future::succeededFuture)
+                .orElseGet(() -> Future.failedFuture(new ConflictException("The model this algorithm fine-tunes ("
+                        + slug + " " + version + ") is not served any more"))));
     }
 
     private static void requirePublisher(Principal p) {

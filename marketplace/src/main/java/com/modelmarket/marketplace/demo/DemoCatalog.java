@@ -64,7 +64,14 @@ public final class DemoCatalog {
                     "Predicts a measure of diabetes progression one year after baseline from ten features.",
                     "A small regression network trained on scikit-learn's **diabetes** data set (442 patients, "
                             + "ten standardised features: age, sex, BMI, blood pressure and six serum measurements).",
-                    "regression", List.of("tabular", "health", "regression"), new JsonObject().put("r2", 0.45)));
+                    "regression", List.of("tabular", "health", "regression"), new JsonObject().put("r2", 0.45)),
+            new DemoModel("breast_cancer_mlp", "breast-cancer-screening", "Breast cancer screening (fine-tunable MLP)",
+                    "Classifies a tumour as benign or malignant from 30 measurements; fine-tune it on your own rows.",
+                    "A small MLP over the 30 features of scikit-learn's **breast cancer** data set, with its input "
+                            + "scaling inside the model. Deliberately trained only briefly: subscribe to the "
+                            + "*Fine-tune breast cancer screening* algorithm to tune it on your labelled rows into a "
+                            + "TorchScript model of your own.", "tabular-classification",
+                    List.of("tabular", "health", "classification", "fine-tunable"), new JsonObject()));
 
     /** A demo algorithm: a recipe from serving/fixtures/recipes, and its card. */
     private record DemoAlgorithm(String recipe, String slug, String name, String summary, String description, String task,
@@ -137,6 +144,7 @@ public final class DemoCatalog {
             for (DemoAlgorithm a : ALGORITHMS) {
                 chain = chain.compose(v -> publishAlgorithm(vertx, s, publisher, a));
             }
+            chain = chain.compose(v -> publishFineTune(s, publisher));
             return chain;
         }).compose(v -> s.auth().signUp("Demo Consumer", CONSUMER_EMAIL, "Demo Consumer", consumerPassword)).compose(con -> {
             Actor consumer = Actor.system(new Principal(con.owner().id(), con.tenant().id(), Role.OWNER, con.session().userId()));
@@ -198,6 +206,30 @@ public final class DemoCatalog {
                 .compose(plan -> s.plans().create(publisher, a.slug(),
                         new PlanInput("Pay per training", com.modelmarket.billing.PlanType.PAY_AS_YOU_GO, "EUR", 0, 0, 0, 60,
                                 new com.modelmarket.billing.TrainingPrice(50, 20, 0))))
+                .mapEmpty();
+    }
+
+    /** The fine-tuning algorithm for the demo's fine-tunable model, with a free plan. */
+    private static Future<Void> publishFineTune(Market s, Actor publisher) {
+        JsonObject spec = new JsonObject().put("task", "classification")
+                .put("fineTune", new JsonObject().put("model", "breast-cancer-screening").put("version", "1.0.0"))
+                .put("hyperparameters", new JsonObject()
+                        .put("epochs", new JsonObject().put("type", "int").put("default", 15).put("min", 1).put("max", 200))
+                        .put("learningRate", new JsonObject().put("type", "double").put("default", 0.001).put("min", 0.00001)
+                                .put("max", 0.1))
+                        .put("batchSize", new JsonObject().put("type", "int").put("default", 32).put("min", 1).put("max", 1024))
+                        .put("seed", new JsonObject().put("type", "int").put("default", 1).put("min", 0).put("max", 2147483647)));
+        return s.catalog().createModel(publisher, new CardInput(Optional.of("algorithm"), Optional.of("breast-cancer-fine-tune"),
+                        Optional.of("Fine-tune breast cancer screening"),
+                        Optional.of("Tunes the breast cancer screening model on your labelled rows, in its publisher's sandbox."),
+                        Optional.of("Your CSV needs the model's 30 feature columns and a label column of `benign`/`malignant`. The "
+                                + "result is a TorchScript model of your own, measured on rows it never trained on."),
+                        Optional.of("tabular-classification"), Optional.of(List.of("fine-tuning", "tabular", "trainable")),
+                        Optional.of("MIT"), Optional.empty(), Optional.of("public"), Optional.empty(), Optional.of(spec),
+                        Optional.empty()))
+                .compose(model -> s.plans().create(publisher, "breast-cancer-fine-tune",
+                        new PlanInput("Free", com.modelmarket.billing.PlanType.FREE, "EUR", 0, 1000, 0, 60,
+                                new com.modelmarket.billing.TrainingPrice(0, 0, 60))))
                 .mapEmpty();
     }
 

@@ -14,7 +14,13 @@ import com.modelmarket.marketplace.errors.InvalidFieldException;
 import com.modelmarket.marketplace.errors.NotFoundException;
 import com.modelmarket.marketplace.errors.TrainingBusyException;
 import com.modelmarket.marketplace.subscriptions.SubscriptionService;
+import com.modelmarket.marketplace.catalog.ArtifactValidator;
+import com.modelmarket.serving.FineTuneResult;
+import com.modelmarket.serving.ServingEngine;
+import com.modelmarket.serving.model.ModelManifest;
 import com.modelmarket.serving.store.ModelStore;
+import com.modelmarket.serving.training.FineTuneRows;
+import com.modelmarket.serving.training.FineTuneSettings;
 import com.modelmarket.serving.store.StoredArtifact;
 import com.modelmarket.serving.training.CsvDataset;
 import com.modelmarket.serving.training.Hyperparameters;
@@ -72,6 +78,7 @@ public final class TrainingService implements AutoCloseable {
     private final ModelStore store;
     private final AuditLog audit;
     private final TrainingSettings settings;
+    private final ServingEngine engine;
     private final TrainingJobRepository jobs = new TrainingJobRepository();
     private final ExecutorService executor;
     private final AtomicInteger open = new AtomicInteger();
@@ -81,7 +88,8 @@ public final class TrainingService implements AutoCloseable {
     private volatile boolean closing;
 
     public TrainingService(Pool pool, CatalogService catalog, SubscriptionService subscriptions, DatasetService datasets,
-                           ModelStore store, AuditLog audit, TrainingSettings settings) {
+                           ModelStore store, AuditLog audit, TrainingSettings settings, ServingEngine engine) {
+        this.engine = engine;
         this.pool = pool;
         this.catalog = catalog;
         this.subscriptions = subscriptions;
@@ -124,6 +132,9 @@ public final class TrainingService implements AutoCloseable {
             if (algorithm.kind() != ModelKind.ALGORITHM) {
                 return Future.failedFuture(new InvalidFieldException("/algorithm", "'" + in.algorithm() + "' is a model, not an algorithm"));
             }
+            if (algorithm.algorithmSpec().containsKey("fineTune")) {
+                return createFineTune(actor, p, algorithm, in);
+            }
             TrainingRecipe recipe;
             Hyperparameters hp;
             try {
@@ -156,7 +167,7 @@ public final class TrainingService implements AutoCloseable {
                                                                 .put("target", in.targetModel() + "@" + version)).map(x -> job)))
                                 .onFailure(err -> release(tenant))
                                 .onSuccess(job -> submit(new Run(job, actor, dataset, recipe, hp, algorithm,
-                                        in.targetName().orElse(in.targetModel()), limit)))));
+                                        in.targetName().orElse(in.targetModel()), limit, null)))));
                     })));
         });
     }
@@ -267,7 +278,62 @@ public final class TrainingService implements AutoCloseable {
 
     /** What a queued job needs to run. */
     private record Run(TrainingJob job, Actor actor, Dataset dataset, TrainingRecipe recipe, Hyperparameters hp,
-                       CatalogModel algorithm, String targetName, java.time.Duration timeLimit) {
+                       CatalogModel algorithm, String targetName, java.time.Duration timeLimit, FineTune fineTune) {
+    }
+
+    /** A fine-tuning job's base: the publisher's served TorchScript version, and the job's settings. */
+    private record FineTune(com.modelmarket.marketplace.catalog.ModelVersion base, FineTuneSettings settings) {
+    }
+
+    /**
+     * A job of a fine-tuning algorithm: the publisher's TorchScript model ({@code fineTune.model} at
+     * {@code fineTune.version}) tuned on the caller's rows in the publisher's sandboxed model host,
+     * into a new TorchScript version of the caller's own model — stored and validated like an upload.
+     */
+    private Future<TrainingJob> createFineTune(Actor actor, Principal p, CatalogModel algorithm, Input in) {
+        UUID tenant = p.tenantId();
+        JsonObject spec = algorithm.algorithmSpec();
+        JsonObject ft = spec.getJsonObject("fineTune");
+        FineTuneSettings settings;
+        try {
+            settings = FineTuneSettings.fromJson(in.hyperparameters());
+        } catch (IllegalArgumentException e) {
+            return Future.failedFuture(new InvalidFieldException("/hyperparameters", e.getMessage()));
+        }
+        Future<Optional<SubscriptionService.Entitlement>> entitled = algorithm.tenantId().equals(tenant)
+                ? Future.succeededFuture(Optional.empty())
+                : subscriptions.entitlement(tenant, algorithm.id()).compose(e -> e.isPresent() ? Future.succeededFuture(e)
+                        : Future.failedFuture(new ForbiddenException("Subscribe to the algorithm '" + algorithm.slug()
+                                + "' before training with it")));
+        return entitled.compose(entitlement -> timeLimit(tenant, algorithm, entitlement).compose(limit ->
+                catalog.ownServingVersion(algorithm.tenantId(), ft.getString("model"), ft.getString("version")).compose(base ->
+                        datasets.get(p, in.datasetId())
+                                .recover(err -> Future.failedFuture(err instanceof NotFoundException
+                                        ? NotFoundException.at("/datasetId", "/datasetId: no dataset of yours has this id") : err))
+                                .compose(dataset -> {
+                                    int width = base.manifest().getJsonArray("inputs").getJsonObject(0).getJsonArray("shape").getInteger(1);
+                                    if (!dataset.task().equals(spec.getString("task"))) {
+                                        return Future.failedFuture(new InvalidFieldException("/datasetId", "the dataset is for "
+                                                + dataset.task() + ", the model is tuned for " + spec.getString("task")));
+                                    }
+                                    if (dataset.summary().getJsonArray("features").size() != width) {
+                                        return Future.failedFuture(new InvalidFieldException("/datasetId", "the dataset has "
+                                                + dataset.summary().getJsonArray("features").size() + " feature columns; the model takes "
+                                                + width));
+                                    }
+                                    return target(tenant, in).compose(version -> admit(tenant).compose(v -> TenantScope.tenant(pool,
+                                                    tenant, tx -> jobs.insert(tx, tenant, algorithm.id(),
+                                                                    entitlement.map(SubscriptionService.Entitlement::subscriptionId).orElse(null),
+                                                                    dataset.id(), spec, settings.toJson(), in.targetModel(), version, p.userId())
+                                                            .compose(job -> audit.record(tx, tenant, actor, "training.create", "training_job",
+                                                                    job.id(), new JsonObject().put("algorithm", algorithm.slug())
+                                                                            .put("fineTunes", ft.getString("model") + "@" + ft.getString("version"))
+                                                                            .put("dataset", dataset.id().toString())
+                                                                            .put("target", in.targetModel() + "@" + version)).map(x -> job)))
+                                            .onFailure(err -> release(tenant))
+                                            .onSuccess(job -> submit(new Run(job, actor, dataset, null, null, algorithm,
+                                                    in.targetName().orElse(in.targetModel()), limit, new FineTune(base, settings))))));
+                                }))));
     }
 
     private void submit(Run run) {
@@ -322,6 +388,10 @@ public final class TrainingService implements AutoCloseable {
             } catch (com.modelmarket.serving.training.DatasetRefusedException e) {
                 throw new IllegalStateException("the dataset cannot be read any more: " + e.getMessage(), e);
             }
+            if (run.fineTune() != null) {
+                executeFineTune(run, data, cancelled, startedNanos);
+                return;
+            }
             result = trainer.train(run.recipe(), run.hp(), data, options);
             awaitQuietly(writes.get());
             temp = Files.createTempFile("mm-trained-", ".zip");
@@ -365,6 +435,59 @@ public final class TrainingService implements AutoCloseable {
                 result.model().close();
             }
         }
+    }
+
+    /** The fine-tuning part of {@link #execute}: in the publisher's host, then stored and published like an upload. */
+    private void executeFineTune(Run run, CsvDataset data, AtomicBoolean cancelled, long startedNanos) throws Exception {
+        TrainingJob job = run.job();
+        var base = run.fineTune().base();
+        ModelManifest manifest = ModelManifest.fromJson(base.manifest());
+        FineTuneRows rows;
+        try {
+            rows = FineTuneRows.of(data, manifest);
+        } catch (RuntimeException e) {
+            throw new IllegalStateException("the dataset does not fit the model: " + e.getMessage(), e);
+        }
+        StoredArtifact baseArtifact = store.find(base.artifactSha256())
+                .orElseThrow(() -> new IllegalStateException("the base model's artifact is gone from the store"));
+        FineTuneResult tuned;
+        try {
+            tuned = await(engine.fineTune(ArtifactValidator.keyOf(run.algorithm().tenantId(), base.modelId(), base.id()),
+                    baseArtifact, manifest, rows, run.fineTune().settings(), run.timeLimit(), () -> cancelled.get() || closing));
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof TrainingFailedException failed) {
+                throw failed; // cancelled, time limit, diverged: the job ends with that reason
+            }
+            throw e;
+        }
+        StoredArtifact artifact;
+        try (InputStream in = Files.newInputStream(tuned.file())) {
+            artifact = store.put(in, Long.MAX_VALUE);
+        } finally {
+            Files.deleteIfExists(tuned.file());
+        }
+        await(catalog.recordUpload(run.actor().principal(), artifact));
+        long computeMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startedNanos);
+        JsonObject report = tuned.report().toJson();
+        JsonObject training = new JsonObject()
+                .put("jobId", job.id().toString())
+                .put("algorithm", run.algorithm().slug())
+                .put("fineTuned", new JsonObject().put("model", run.algorithm().algorithmSpec().getJsonObject("fineTune").getString("model"))
+                        .put("version", base.version()))
+                .put("dataset", new JsonObject().put("id", run.dataset().id().toString()).put("name", run.dataset().name())
+                        .put("rows", data.rowCount()).put("sha256", run.dataset().sha256()))
+                .put("hyperparameters", run.fineTune().settings().toJson())
+                .put("metrics", report.getValue("tuned"))
+                .put("baseMetrics", report.getValue("base"))
+                .put("report", report)
+                .put("split", new JsonObject().put("heldOutRows", report.getValue("heldOutRows")))
+                .put("elapsedMillis", computeMillis);
+        JsonObject manifestJson = manifest.toJson();
+        String task = "classification".equals(run.algorithm().algorithmSpec().getString("task")) ? "tabular-classification" : "regression";
+        var version = await(catalog.publishTrained(run.actor(), job.targetSlug(), run.targetName(), task, job.targetVersion(),
+                artifact, manifestJson, training));
+        await(finish(job, run.actor(), JobState.SUCCEEDED, null, training.put("model", job.targetSlug())
+                .put("version", version.version()).put("computeMillis", computeMillis), version.modelId(), version.id(), computeMillis));
     }
 
     private Future<Void> finish(TrainingJob job, Actor actor, JobState state, String reason, JsonObject result, UUID modelId,

@@ -276,6 +276,60 @@ class TrainingApiTest {
     }
 
     @Test
+    @DisplayName("fine-tuning a publisher's TorchScript on a tenant's rows gives a new TorchScript version that validates, serves and measures better")
+    void fineTuneTorchScript() throws Exception {
+        String publisher = accessToken(api.signUp("Tunable Labs", "owner@tunable.test", "tunable-password"));
+        createModel(api, publisher, "bc-base", "private", new JsonObject().put("task", "tabular-classification"));
+        com.modelmarket.marketplace.support.Publishing.publishVersion(api, publisher, "bc-base", "1.0.0", "breast_cancer_mlp");
+        JsonObject spec = new JsonObject().put("task", "classification")
+                .put("fineTune", new JsonObject().put("model", "bc-base").put("version", "1.0.0"))
+                .put("hyperparameters", new JsonObject()
+                        .put("epochs", new JsonObject().put("type", "int").put("default", 10).put("min", 1).put("max", 100))
+                        .put("learningRate", new JsonObject().put("type", "double").put("default", 0.001).put("min", 0.00001).put("max", 0.1)));
+        createModel(api, publisher, "bc-finetune", "public", new JsonObject().put("kind", "algorithm")
+                .put("task", "tabular-classification").put("algorithm", spec));
+        assertProblem(api.post("/api/v1/models", publisher, new JsonObject().put("slug", "bad-finetune").put("name", "x")
+                .put("kind", "algorithm").put("task", "tabular-classification").put("visibility", "public")
+                .put("algorithm", spec.copy().put("fineTune", new JsonObject().put("model", "bc-base")))), 400);
+        String plan = freePlan(api, publisher, "bc-finetune").getString("id");
+        assertEquals(201, api.post("/api/v1/subscriptions", consumer, new JsonObject().put("model", "bc-finetune")
+                .put("planId", plan)).statusCode());
+        JsonObject data = dataset(consumer, "breast_cancer.csv", "label", "classification");
+        JsonObject wine = dataset(consumer, "wine.csv", "label", "classification");
+        assertProblem(api.post("/api/v1/training-jobs", consumer, new JsonObject().put("algorithm", "bc-finetune")
+                .put("datasetId", wine.getString("id")).put("target", new JsonObject().put("model", "my-tuned-wine"))), 400);
+        assertProblem(api.post("/api/v1/training-jobs", consumer, new JsonObject().put("algorithm", "bc-finetune")
+                .put("datasetId", data.getString("id")).put("hyperparameters", new JsonObject().put("epochs", 0))
+                .put("target", new JsonObject().put("model", "my-tuned"))), 400);
+
+        JsonObject job = train(consumer, new JsonObject().put("algorithm", "bc-finetune").put("datasetId", data.getString("id"))
+                .put("hyperparameters", new JsonObject().put("epochs", 15)).put("target", new JsonObject().put("model", "my-tuned")));
+        assertEquals("succeeded", job.getString("state"), job.encode());
+        JsonObject result = job.getJsonObject("result");
+        double tuned = result.getJsonObject("metrics").getDouble("accuracy");
+        double base = result.getJsonObject("baseMetrics").getDouble("accuracy");
+        assertTrue(tuned >= base && tuned >= 0.9, "fine-tuned " + tuned + " against the base model's " + base);
+
+        JsonObject page = api.get("/api/v1/models/my-tuned", consumer).bodyAsJsonObject();
+        JsonObject manifest = page.getJsonArray("versions").getJsonObject(0).getJsonObject("manifest");
+        assertEquals(null, manifest.getString("artifact"), "a TorchScript version, validated like an upload: " + manifest.encode());
+        List<String[]> rows = rows("breast_cancer.csv");
+        int label = rows.get(0).length - 1;
+        JsonArray labels = result.getJsonObject("metrics").getJsonArray("labels");
+        int correct = 0;
+        JsonArray heldOut = result.getJsonObject("split").getJsonArray("heldOutRows");
+        for (Object o : heldOut) {
+            String[] row = rows.get((Integer) o);
+            HttpResponse<Buffer> r = api.post("/v2/models/my-tuned/infer", consumerKey, features(row, label));
+            assertEquals(200, r.statusCode(), r.bodyAsString());
+            correct += labels.getString(argmax(r.bodyAsJsonObject().getJsonArray("outputs").getJsonObject(0).getJsonArray("data")))
+                    .equals(row[label]) ? 1 : 0;
+        }
+        assertEquals(tuned, correct / (double) heldOut.size(), 1e-9, "the reported accuracy counts the served answers");
+        assertProblem(api.get("/api/v1/models/my-tuned", other), 404);
+    }
+
+    @Test
     @DisplayName("wine >= 0.90; a cancelled job ends cancelled and leaves no model version")
     void wineAndCancel() throws Exception {
         JsonObject wine = dataset(consumer, "wine.csv", "label", "classification");
