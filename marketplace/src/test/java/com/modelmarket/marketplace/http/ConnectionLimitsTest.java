@@ -192,6 +192,11 @@ class ConnectionLimitsTest {
             for (int i = 0; i < MAX_PER_ADDRESS + 4; i++) {
                 held.add(connect());
             }
+            // connect() returns once the kernel completed the handshake, before the server's event loops
+            // have taken the connection in; had a served connection closed before the last ones were
+            // taken in, those would find a free place, and rightly be served. So let the server take
+            // them all in first: the bound is on connections open at the same time.
+            sleepQuietly(500);
             int served = 0;
             int refused = 0;
             for (Socket socket : held) {
@@ -205,9 +210,8 @@ class ConnectionLimitsTest {
                     refused++;
                 }
             }
-            // the test's own keep-alive client may hold one connection too; one clean-clone CI run saw 9 of 8
-            // served, a count off by one not explained yet (see the closing note): the bound is checked to one
-            assertTrue(served >= MAX_PER_ADDRESS - 1 && served <= MAX_PER_ADDRESS + 1, "served " + served);
+            // the test's own keep-alive client may hold one connection from this address too
+            assertTrue(served >= MAX_PER_ADDRESS - 1 && served <= MAX_PER_ADDRESS, "served " + served);
             assertTrue(refused >= 3, "connections beyond the bound are refused: " + refused);
             assertEquals(MAX_PER_ADDRESS + 4 - served, refused);
         } finally {
@@ -231,6 +235,14 @@ class ConnectionLimitsTest {
                 socket.getOutputStream().write(c[0].getBytes(StandardCharsets.ISO_8859_1));
                 assertProblemAnswer(readUntilClosed(socket), Integer.parseInt(c[1]));
             }
+        }
+    }
+
+    private static void sleepQuietly(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 }
