@@ -83,36 +83,20 @@
  * serialises its {@code predict} calls (one at a time per model), so the workers of one served
  * version may share it.
  *
- * <h2>Integration points still missing</h2>
+ * <h2>Where the platform uses it</h2>
  *
- * <ol>
- *   <li><b>HTTP API</b> (marketplace): datasets (upload through the existing streamed upload path
- *       into {@code CsvDataset.parse}, list/show/delete, tenant-private), algorithms (publish =
- *       {@code TrainingRecipe.fromJson}, 422 naming the pointer), jobs ({@code POST} with
- *       hyperparameters: {@code resolve}, 400 naming the pointer; progress poll and SSE from
- *       {@code TrainingProgress.toJson}; cancel). Map {@code DatasetRefusedException} to 400 (413
- *       for {@code TOO_LARGE}) in the one error mapper.
- *   <li><b>Job pool and states</b>: a bounded executor (threads, per-tenant concurrency, queue
- *       bound answering 429/503), states {@code queued → running → succeeded | failed |
- *       cancelled} as an enum in a repository that owns its table, audit of each change, cancel by
- *       flipping the {@code BooleanSupplier}, the plan's time limit as {@code
- *       TrainingOptions.timeLimit}; on restart mark running jobs failed ("interrupted"). On success
- *       store the artifact ({@code ModelStore.put}, like an upload) and create the private model
- *       version with the manifest from {@code manifestJson}, whose {@code artifact} the version
- *       record must keep (the marketplace stores {@code ModelManifest.toJson()}, which writes it);
- *       on failure store nothing.
- *   <li><b>Billing</b>: meter a job once by its id (compute time = {@code TrainingResult.elapsed}).
- *   <li><b>UI and demo catalog</b>: the recipes in {@code serving/fixtures/recipes} and the data sets
- *       from {@code serving/fixtures/datasets/make_datasets.py} are ready for the demo publisher.
- *   <li><b>Fine-tuning TorchScript</b> (the issue's second kind): {@link
- *       com.modelmarket.serving.training.FineTuner} is the library, but it runs publisher code, so
- *       the platform calls it only through {@code ServingEngine.fineTune}, which runs it in the
- *       owner's sandboxed model host (frames {@code FINETUNE}/{@code CANCEL}, answered {@code
- *       FINETUNED} or {@code FAILED}) or, with serving.sandbox=off, in the JVM (trusted mode). Only
- *       tabular models fine-tune (one FP32 {@code [-1, N]} input, one FP32 {@code [-1, K]} output:
- *       a classifier with {@code labels}, or a one-value regressor); inputs stay raw, the model's
- *       own preprocessing is inside it. The tuned file is as untrusted as an upload: store it and
- *       load it like one. Not wired yet: jobs, billing and UI for it.
- * </ol>
+ * The marketplace's {@code training} package: datasets ({@code CsvDataset.parse} on an upload,
+ * refusals as 422 naming row and column), algorithms ({@code TrainingRecipe.fromJson} when a card is
+ * published), training jobs on a bounded pool of their own ({@code resolve}, {@code RecipeTrainer},
+ * cancellation and time limit through {@code TrainingOptions}, progress per epoch), the result stored
+ * like an upload and published as a private version whose manifest keeps {@code artifact}; and a job
+ * metered once by its id. Fine-tuning TorchScript (the second kind): {@link
+ * com.modelmarket.serving.training.FineTuner} runs publisher code, so the platform calls it only
+ * through {@code ServingEngine.fineTune}, which runs it in the owner's sandboxed model host (frames
+ * {@code FINETUNE}/{@code CANCEL}, answered {@code FINETUNED} or {@code FAILED}) or, with
+ * serving.sandbox=off, in the JVM (trusted mode). Only tabular models fine-tune (one FP32 {@code
+ * [-1, N]} input, one FP32 {@code [-1, K]} output: a classifier with {@code labels}, or a one-value
+ * regressor); inputs stay raw, the model's own preprocessing is inside it. The tuned file is as
+ * untrusted as an upload: the marketplace stores and validates it like one.
  */
 package com.modelmarket.serving.training;
