@@ -143,13 +143,7 @@ public final class TrainingService implements AutoCloseable {
             } catch (com.modelmarket.serving.training.InvalidFieldException e) {
                 return Future.failedFuture(new InvalidFieldException(e.pointer(), e.detail()));
             }
-            Future<Optional<SubscriptionService.Entitlement>> entitled = algorithm.tenantId().equals(tenant)
-                    ? Future.succeededFuture(Optional.empty())
-                    : subscriptions.entitlement(tenant, algorithm.id()).compose(e -> e.isPresent()
-                            ? Future.succeededFuture(e)
-                            : Future.failedFuture(new ForbiddenException("Subscribe to the algorithm '" + algorithm.slug()
-                                    + "' before training with it")));
-            return entitled.compose(entitlement -> timeLimit(tenant, algorithm, entitlement).compose(limit -> datasets.get(p, in.datasetId())
+            return entitlement(tenant, algorithm).compose(entitlement -> timeLimit(tenant, algorithm, entitlement).compose(limit -> datasets.get(p, in.datasetId())
                     .recover(err -> Future.failedFuture(err instanceof NotFoundException
                             ? NotFoundException.at("/datasetId", "/datasetId: no dataset of yours has this id") : err))
                     .compose(dataset -> {
@@ -170,6 +164,16 @@ public final class TrainingService implements AutoCloseable {
                                         in.targetName().orElse(in.targetModel()), limit, null)))));
                     })));
         });
+    }
+
+    /** What lets the tenant train with the algorithm: its own (empty), or an active subscription (else 403). */
+    private Future<Optional<SubscriptionService.Entitlement>> entitlement(UUID tenant, CatalogModel algorithm) {
+        if (algorithm.tenantId().equals(tenant)) {
+            return Future.succeededFuture(Optional.empty());
+        }
+        return subscriptions.entitlement(tenant, algorithm.id()).compose(e -> e.isPresent() ? Future.succeededFuture(e)
+                : Future.failedFuture(new ForbiddenException("Subscribe to the algorithm '" + algorithm.slug()
+                        + "' before training with it")));
     }
 
     /**
@@ -300,12 +304,7 @@ public final class TrainingService implements AutoCloseable {
         } catch (IllegalArgumentException e) {
             return Future.failedFuture(new InvalidFieldException("/hyperparameters", e.getMessage()));
         }
-        Future<Optional<SubscriptionService.Entitlement>> entitled = algorithm.tenantId().equals(tenant)
-                ? Future.succeededFuture(Optional.empty())
-                : subscriptions.entitlement(tenant, algorithm.id()).compose(e -> e.isPresent() ? Future.succeededFuture(e)
-                        : Future.failedFuture(new ForbiddenException("Subscribe to the algorithm '" + algorithm.slug()
-                                + "' before training with it")));
-        return entitled.compose(entitlement -> timeLimit(tenant, algorithm, entitlement).compose(limit ->
+        return entitlement(tenant, algorithm).compose(entitlement -> timeLimit(tenant, algorithm, entitlement).compose(limit ->
                 catalog.ownServingVersion(algorithm.tenantId(), ft.getString("model"), ft.getString("version")).compose(base ->
                         datasets.get(p, in.datasetId())
                                 .recover(err -> Future.failedFuture(err instanceof NotFoundException
