@@ -7,7 +7,15 @@ ALTER TABLE plans
     ADD COLUMN training_included_minutes bigint NOT NULL DEFAULT 0 CHECK (training_included_minutes >= 0);
 -- A pay-as-you-go plan prices calls, or (an algorithm's) training; a free plan charges nothing for
 -- training (its included minutes are a cap), a pay-as-you-go one includes no training minutes.
-ALTER TABLE plans DROP CONSTRAINT plans_check1;
+-- V2's pay-as-you-go check has a generated name: found by what it says, not by that name.
+DO $$
+DECLARE
+    old text;
+BEGIN
+    SELECT conname INTO STRICT old FROM pg_constraint
+    WHERE conrelid = 'plans'::regclass AND contype = 'c' AND pg_get_constraintdef(oid) LIKE '%(price_per_1000_minor > 0)%';
+    EXECUTE format('ALTER TABLE plans DROP CONSTRAINT %I', old);
+END $$;
 ALTER TABLE plans ADD CONSTRAINT plans_pay_as_you_go_check CHECK (type <> 'pay_as_you_go' OR (monthly_fee_minor = 0
     AND included_calls = 0 AND training_included_minutes = 0
     AND (price_per_1000_minor > 0 OR training_per_job_minor > 0 OR training_per_minute_minor > 0)));

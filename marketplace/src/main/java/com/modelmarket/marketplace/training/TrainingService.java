@@ -27,7 +27,6 @@ import com.modelmarket.serving.training.Hyperparameters;
 import com.modelmarket.serving.training.RecipeTrainer;
 import com.modelmarket.serving.training.TrainingFailedException;
 import com.modelmarket.serving.training.TrainingOptions;
-import com.modelmarket.serving.training.TrainingProgress;
 import com.modelmarket.serving.training.TrainingRecipe;
 import com.modelmarket.serving.training.TrainingResult;
 import com.modelmarket.serving.training.TrainingTask;
@@ -100,7 +99,7 @@ public final class TrainingService implements AutoCloseable {
         AtomicInteger n = new AtomicInteger();
         this.executor = Executors.newFixedThreadPool(settings.threads(), r -> {
             Thread t = new Thread(() -> {
-                ThreadNiceness.lowerCurrentThread(settings.cpuPriority()); // inference's threads come first
+                ThreadPriority.lowerCurrentThread(settings.cpuPriority()); // inference's threads come first
                 r.run();
             }, "mm-training-" + n.incrementAndGet());
             t.setDaemon(true);
@@ -372,7 +371,7 @@ public final class TrainingService implements AutoCloseable {
                 .withTimeLimit(run.timeLimit())
                 .withCancellation(() -> cancelled.get() || closing)
                 .withProgress(progress -> {
-                    JsonObject json = progressJson(progress);
+                    JsonObject json = progress.toJson();
                     // one write after the other, in epoch order
                     writes.updateAndGet(previous -> previous.transform(ar -> TenantScope.tenant(pool, tenant,
                             tx -> jobs.progress(tx, tenant, job.id(), json))));
@@ -473,8 +472,7 @@ public final class TrainingService implements AutoCloseable {
                 .put("algorithm", run.algorithm().slug())
                 .put("fineTuned", new JsonObject().put("model", run.algorithm().algorithmSpec().getJsonObject("fineTune").getString("model"))
                         .put("version", base.version()))
-                .put("dataset", new JsonObject().put("id", run.dataset().id().toString()).put("name", run.dataset().name())
-                        .put("rows", data.rowCount()).put("sha256", run.dataset().sha256()))
+                .put("dataset", datasetJson(run, data))
                 .put("hyperparameters", run.fineTune().settings().toJson())
                 .put("metrics", report.getValue("tuned"))
                 .put("baseMetrics", report.getValue("base"))
@@ -522,10 +520,6 @@ public final class TrainingService implements AutoCloseable {
         return "the job failed: " + message;
     }
 
-    private static JsonObject progressJson(TrainingProgress p) {
-        return p.toJson();
-    }
-
     private JsonObject trainingJson(Run run, TrainingResult r, CsvDataset data) {
         JsonArray heldOut = new JsonArray();
         for (int i : r.split().heldOut()) {
@@ -536,8 +530,7 @@ public final class TrainingService implements AutoCloseable {
         return new JsonObject()
                 .put("jobId", run.job().id().toString())
                 .put("algorithm", run.algorithm().slug())
-                .put("dataset", new JsonObject().put("id", run.dataset().id().toString()).put("name", run.dataset().name())
-                        .put("rows", data.rowCount()).put("sha256", run.dataset().sha256()))
+                .put("dataset", datasetJson(run, data))
                 .put("hyperparameters", r.hyperparameters().toJson())
                 .put("metrics", r.metrics().toJson())
                 .put("curve", curve)
@@ -545,6 +538,12 @@ public final class TrainingService implements AutoCloseable {
                         .put("validation", r.split().validation().length).put("heldOutRows", heldOut))
                 .put("epochsRun", r.epochsRun()).put("bestEpoch", r.bestEpoch()).put("stoppedEarly", r.stoppedEarly())
                 .put("elapsedMillis", r.elapsed().toMillis());
+    }
+
+    /** The dataset a job trained on, as its result records it. */
+    private static JsonObject datasetJson(Run run, CsvDataset data) {
+        return new JsonObject().put("id", run.dataset().id().toString()).put("name", run.dataset().name())
+                .put("rows", data.rowCount()).put("sha256", run.dataset().sha256());
     }
 
     private static <T> T await(Future<T> future) throws Exception {

@@ -98,7 +98,7 @@ public final class FineTuner {
                         for (Batch batch : trainer.iterateDataset(train)) {
                             try (batch) {
                                 checkContinue(cancelled, deadline, timeLimit, epoch, steps);
-                                float loss = trainStep(trainer, batch);
+                                float loss = RecipeTrainer.trainStep(trainer, batch);
                                 steps++;
                                 if (!Float.isFinite(loss)) {
                                     throw new TrainingFailedException(TrainingFailedException.Reason.DIVERGED,
@@ -197,22 +197,6 @@ public final class FineTuner {
         public NDArray evaluate(NDList label, NDList prediction) {
             return onLogs.evaluate(label, new NDList(prediction.singletonOrThrow().clip(1e-7f, 1f).log()));
         }
-    }
-
-    private static float trainStep(Trainer trainer, Batch batch) {
-        float loss;
-        try (GradientCollector collector = trainer.newGradientCollector()) {
-            NDList predictions = trainer.forward(batch.getData(), batch.getLabels());
-            NDArray l = trainer.getLoss().evaluate(batch.getLabels(), predictions);
-            loss = l.getFloat();
-            if (Float.isFinite(loss)) {
-                collector.backward(l);
-            }
-        }
-        if (Float.isFinite(loss)) {
-            trainer.step();
-        }
-        return loss;
     }
 
     /** The module's outputs in inference mode, with no gradient, as serving computes them. */

@@ -189,7 +189,8 @@ public final class RecipeTrainer {
         }
     }
 
-    private static float trainStep(Trainer trainer, Batch batch) {
+    /** One optimiser step on {@code batch}; a non-finite loss is returned without a step (the caller fails the run). */
+    static float trainStep(Trainer trainer, Batch batch) {
         float loss;
         try (GradientCollector collector = trainer.newGradientCollector()) {
             NDList predictions = trainer.forward(batch.getData(), batch.getLabels());

@@ -18,12 +18,12 @@ import org.slf4j.LoggerFactory;
  * engine in this JVM) inherit the setting. Best effort: where there is no {@code /proc/thread-self},
  * {@code chrt} or {@code renice}, it logs once and does nothing.
  */
-final class ThreadNiceness {
+final class ThreadPriority {
 
-    private static final Logger LOG = LoggerFactory.getLogger(ThreadNiceness.class);
+    private static final Logger LOG = LoggerFactory.getLogger(ThreadPriority.class);
     private static volatile boolean warned;
 
-    private ThreadNiceness() {
+    private ThreadPriority() {
     }
 
     /** Lowers this thread to {@code priority} ({@code idle}, {@code low}; {@code normal} leaves it); true if it did. */
