@@ -61,13 +61,15 @@ for _ in $(seq 1 100); do
   sleep 0.2
 done
 BEFORE=$(/usr/bin/python3 bench/training/job.py "$BASE" state "$TOKEN" "$JOB")
-# the scheduling priorities in play: the server's training threads, and every model host's processes
-echo "scheduling class and nice of the server's training threads: $(ps -L -o cls=,ni=,comm= -p "$SERVER" | awk '$3 ~ /^mm-training/ {print $1 "/" $2}' | sort | uniq -c | tr '\n' ' ')"
-for h in $(pgrep -f 'serving.host.HostMain' || true); do echo "model host process $h: nice $(ps -o ni= -p "$h" | tr -d ' ')"; done
+# the scheduling priorities in play: every host JVM's (the light model's serving host, and the job's
+# own process, which trains; IDL = SCHED_IDLE); the server's mm-training thread only waits for it
+for h in $(pgrep -f '^[^ ]*java .*serving.host.HostMain' || true); do
+  echo "host JVM $h: scheduling class $(ps -o cls= -p "$h" | tr -d ' '), nice $(ps -o ni= -p "$h" | tr -d ' ')"
+done
 bench/training/threads.sh "$SERVER" > "$RUN/threads-before.txt"
 for c in 1 16 64; do point "one job" "$c"; done
 bench/training/threads.sh "$SERVER" > "$RUN/threads-after.txt"
-echo "CPU seconds by thread name during the points with a job (server, its children, model hosts):"
+echo "CPU seconds by thread name during the points with a job (server, its children, host JVMs; job: = the job's process):"
 join -a2 -e0 -o 0,1.2,2.2 "$RUN/threads-before.txt" "$RUN/threads-after.txt" \
   | awk '{d = ($3 - $2) / 100; if (d >= 0.5) printf "  %-22s %.1f\n", $1, d}' | sort -k2 -nr | head -12
 AFTER=$(/usr/bin/python3 bench/training/job.py "$BASE" state "$TOKEN" "$JOB")

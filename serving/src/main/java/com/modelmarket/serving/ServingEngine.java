@@ -4,13 +4,12 @@ import com.modelmarket.serving.model.ModelManifest;
 import com.modelmarket.serving.store.StoredArtifact;
 import com.modelmarket.serving.training.FineTuneRows;
 import com.modelmarket.serving.training.FineTuneSettings;
+import com.modelmarket.serving.training.TrainingOptions;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
-import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
 /**
@@ -47,22 +46,36 @@ public interface ServingEngine {
     Future<InferenceResult> infer(ModelKey key, InferenceRequest request);
 
     /**
-     * Fine-tunes a TorchScript artifact on labelled rows, where its owner's code runs: in a model
-     * host of {@code baseKey.owner()} (with serving.sandbox=off, in this JVM: trusted use only). The
-     * version need not be loaded. The run holds one of the owner's compute threads until it ends.
-     * {@code cancelled} is polled every 200 ms on an event loop: keep it cheap. Past {@code
-     * timeLimit} the run stops between two steps; if it overruns the limit by the kill grace (a
-     * forward pass that does not return), its host is killed like an overrunning batch.
+     * Fine-tunes a TorchScript artifact on labelled rows, where its owner's code may run: in a job
+     * host of {@code baseKey.owner()} of its own, a fresh sandbox that ends with the job (with
+     * serving.sandbox=off, in this JVM: trusted use only). The version need not be loaded. From
+     * {@code options}: the time limit (the run stops between two steps past it; if it overruns the
+     * limit by the kill grace, a forward pass that does not return, its process is killed), the
+     * cancellation (polled every 200 ms on an event loop: keep it cheap; a run that has not stopped
+     * 1.5 s after it is killed), per-epoch progress, the CPU priority and PyTorch threads; its
+     * held-out fraction is the settings' own.
      *
      * @return the tuned TorchScript file (the caller's to store, load like an upload, and delete)
      *     and the base and tuned held-out metrics; fails with {@code FineTuneRefusedException} (the
      *     model is not tabular, or the rows do not fit it), {@code TrainingFailedException}
-     *     (cancelled, time limit, diverged, engine error), {@link DeadlineExceededException} (its
-     *     host was killed past the limit), {@link OverloadedException} or {@link
+     *     (cancelled, time limit, diverged, engine error), {@link OverloadedException} or {@link
      *     ModelRejectedException} (the artifact fails the platform's checks)
      */
     Future<FineTuneResult> fineTune(ModelKey baseKey, StoredArtifact base, ModelManifest manifest, FineTuneRows rows,
-            FineTuneSettings settings, Duration timeLimit, BooleanSupplier cancelled);
+            FineTuneSettings settings, TrainingOptions options);
+
+    /**
+     * Trains a recipe on a tenant's CSV ({@code training.RecipeTrainer}), in a job host of its own:
+     * a sandboxed process at {@code options.priority()} (SCHED_IDLE by default) that shares nothing
+     * with this JVM but the CPU, and ends with the job (with serving.sandbox=off, on a thread of
+     * this JVM). Cancellation, time limit and progress as for {@link #fineTune}.
+     *
+     * @return the archive, its manifest and the run's report; fails with {@code
+     *     TrainingFailedException} (cancelled, time limit, diverged, engine error), {@link
+     *     IllegalArgumentException} (the file does not read as the dataset it was), {@link
+     *     OverloadedException} (no process could start)
+     */
+    Future<TrainedArtifact> train(TrainingRun run, TrainingOptions options);
 
     /** Stops accepting requests for the version, drains it, frees it and forgets it. */
     Future<Void> unload(ModelKey key);

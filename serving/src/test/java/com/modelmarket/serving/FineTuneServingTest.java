@@ -17,6 +17,7 @@ import com.modelmarket.serving.training.FineTuneRefusedException;
 import com.modelmarket.serving.training.FineTuneReport;
 import com.modelmarket.serving.training.FineTuneRows;
 import com.modelmarket.serving.training.FineTuneSettings;
+import com.modelmarket.serving.training.TrainingOptions;
 import com.modelmarket.serving.training.HeldOutMetrics;
 import com.modelmarket.serving.training.TrainingFailedException;
 import com.modelmarket.serving.training.TrainingTask;
@@ -68,6 +69,10 @@ class FineTuneServingTest {
         await(vertx.close());
     }
 
+    private static TrainingOptions options(Duration limit, java.util.function.BooleanSupplier cancelled) {
+        return TrainingOptions.DEFAULT.withTimeLimit(limit).withCancellation(cancelled);
+    }
+
     private ModelKey nextKey() {
         return new ModelKey(OWNER, "breast_cancer_mlp", String.valueOf(++versions));
     }
@@ -76,8 +81,7 @@ class FineTuneServingTest {
     @DisplayName("the tuned model passes the upload checks, loads and serves, and is at least as accurate on the held-out rows as the base, measured through the engine")
     void tunesAndServes() throws IOException {
         ModelKey baseKey = nextKey();
-        FineTuneResult result = await(engine.fineTune(baseKey, base, manifest, rows, FineTuneSettings.DEFAULT,
-                Duration.ofMinutes(2), () -> false));
+        FineTuneResult result = await(engine.fineTune(baseKey, base, manifest, rows, FineTuneSettings.DEFAULT, options(Duration.ofMinutes(2), () -> false)));
         FineTuneReport report = result.report();
         System.out.println("fine-tuned in a model host: " + report.toJson().encode());
         try {
@@ -127,15 +131,13 @@ class FineTuneServingTest {
     @DisplayName("rows of the wrong width and a model with an image input are refused, saying why")
     void refuses() {
         FineTuneRows narrow = new FineTuneRows(new float[8][13], new float[8]);
-        Throwable wide = failure(engine.fineTune(nextKey(), base, manifest, narrow, FineTuneSettings.DEFAULT,
-                Duration.ofMinutes(1), () -> false));
+        Throwable wide = failure(engine.fineTune(nextKey(), base, manifest, narrow, FineTuneSettings.DEFAULT, options(Duration.ofMinutes(1), () -> false)));
         assertInstanceOf(FineTuneRefusedException.class, wide);
         assertTrue(wide.getMessage().contains("13 features; the model takes 30"), wide.getMessage());
 
         StoredArtifact cnn = Fixtures.store(store, "digits_cnn.pt");
         Throwable image = failure(engine.fineTune(nextKey(), cnn, Fixtures.manifest("digits_cnn"),
-                new FineTuneRows(new float[8][64], new float[8]), FineTuneSettings.DEFAULT, Duration.ofMinutes(1),
-                () -> false));
+                new FineTuneRows(new float[8][64], new float[8]), FineTuneSettings.DEFAULT, options(Duration.ofMinutes(1), () -> false)));
         assertInstanceOf(FineTuneRefusedException.class, image);
         assertTrue(image.getMessage().contains("only tabular models can be fine-tuned"), image.getMessage());
     }
@@ -144,13 +146,11 @@ class FineTuneServingTest {
     @DisplayName("a cancellation and a time limit end a long run in the host, and the host keeps serving")
     void cancelsAndTimesOut() {
         FineTuneSettings long_ = FineTuneSettings.fromJson(new JsonObject().put("epochs", 5000));
-        Throwable cancelled = failure(engine.fineTune(nextKey(), base, manifest, rows, long_, Duration.ofMinutes(5),
-                () -> true));
+        Throwable cancelled = failure(engine.fineTune(nextKey(), base, manifest, rows, long_, options(Duration.ofMinutes(5), () -> true)));
         assertInstanceOf(TrainingFailedException.class, cancelled);
         assertEquals(TrainingFailedException.Reason.CANCELLED, ((TrainingFailedException) cancelled).reason());
 
-        Throwable late = failure(engine.fineTune(nextKey(), base, manifest, rows, long_, Duration.ofSeconds(1),
-                () -> false));
+        Throwable late = failure(engine.fineTune(nextKey(), base, manifest, rows, long_, options(Duration.ofSeconds(1), () -> false)));
         // the host stops the run between two steps; if it did not, the watchdog would kill the host
         assertTrue(late instanceof TrainingFailedException t && t.reason() == TrainingFailedException.Reason.TIME_LIMIT
                 || late instanceof DeadlineExceededException, String.valueOf(late));

@@ -89,6 +89,11 @@ public final class DatasetService {
     }
 
     /** Reads the dataset's rows again for a job (a worker thread's call: blocking). */
+    /** The bounds a dataset's file was read with (and is read again with by a job). */
+    CsvLimits limits() {
+        return limits;
+    }
+
     CsvDataset load(Dataset dataset) throws IOException {
         StoredArtifact file = store.find(dataset.sha256())
                 .orElseThrow(() -> new IOException("the dataset's file " + dataset.sha256() + " is gone from the store"));

@@ -22,21 +22,19 @@ import com.modelmarket.serving.store.ModelStore;
 import com.modelmarket.serving.training.FineTuneRows;
 import com.modelmarket.serving.training.FineTuneSettings;
 import com.modelmarket.serving.store.StoredArtifact;
-import com.modelmarket.serving.training.CsvDataset;
 import com.modelmarket.serving.training.Hyperparameters;
-import com.modelmarket.serving.training.RecipeTrainer;
+import com.modelmarket.serving.TrainedArtifact;
+import com.modelmarket.serving.TrainingRun;
+import com.modelmarket.serving.training.JobPriority;
 import com.modelmarket.serving.training.TrainingFailedException;
 import com.modelmarket.serving.training.TrainingOptions;
 import com.modelmarket.serving.training.TrainingRecipe;
-import com.modelmarket.serving.training.TrainingResult;
 import com.modelmarket.serving.training.TrainingTask;
 import io.vertx.core.Future;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import java.io.InputStream;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -83,7 +81,6 @@ public final class TrainingService implements AutoCloseable {
     private final AtomicInteger open = new AtomicInteger();
     private final Map<UUID, AtomicInteger> openPerTenant = new ConcurrentHashMap<>();
     private final Map<UUID, AtomicBoolean> cancels = new ConcurrentHashMap<>();
-    private final RecipeTrainer trainer = new RecipeTrainer();
     private volatile boolean closing;
 
     public TrainingService(Pool pool, CatalogService catalog, SubscriptionService subscriptions, DatasetService datasets,
@@ -98,10 +95,7 @@ public final class TrainingService implements AutoCloseable {
         this.settings = settings;
         AtomicInteger n = new AtomicInteger();
         this.executor = Executors.newFixedThreadPool(settings.threads(), r -> {
-            Thread t = new Thread(() -> {
-                ThreadPriority.lowerCurrentThread(settings.cpuPriority()); // inference's threads come first
-                r.run();
-            }, "mm-training-" + n.incrementAndGet());
+            Thread t = new Thread(r, "mm-training-" + n.incrementAndGet());
             t.setDaemon(true);
             return t;
         });
@@ -290,7 +284,7 @@ public final class TrainingService implements AutoCloseable {
 
     /**
      * A job of a fine-tuning algorithm: the publisher's TorchScript model ({@code fineTune.model} at
-     * {@code fineTune.version}) tuned on the caller's rows in the publisher's sandboxed model host,
+     * {@code fineTune.version}) tuned on the caller's rows in a sandboxed job host of the publisher's (a fresh process per job),
      * into a new TorchScript version of the caller's own model — stored and validated like an upload.
      */
     private Future<TrainingJob> createFineTune(Actor actor, Principal p, CatalogModel algorithm, Input in) {
@@ -355,7 +349,11 @@ public final class TrainingService implements AutoCloseable {
         }
     }
 
-    /** Runs on a training thread: blocking waits on the database are fine here, never on an event loop. */
+    /**
+     * Runs on a training thread, which only waits: the job computes in the serving engine's job
+     * process ({@link ServingEngine#train}, {@link ServingEngine#fineTune}), never in this JVM.
+     * Blocking waits on the database are fine here, never on an event loop.
+     */
     private void execute(Run run, AtomicBoolean cancelled) throws Exception {
         TrainingJob job = run.job();
         UUID tenant = job.tenantId();
@@ -368,43 +366,43 @@ public final class TrainingService implements AutoCloseable {
         AtomicReference<Future<Void>> writes = new AtomicReference<>(Future.succeededFuture());
         long startedNanos = System.nanoTime();
         TrainingOptions options = TrainingOptions.DEFAULT
+                .withHeldOutFraction(settings.heldOutFraction())
                 .withTimeLimit(run.timeLimit())
                 .withCancellation(() -> cancelled.get() || closing)
+                .withPriority(JobPriority.parse(settings.cpuPriority()), Math.max(1, settings.pytorchThreads()))
                 .withProgress(progress -> {
                     JsonObject json = progress.toJson();
                     // one write after the other, in epoch order
                     writes.updateAndGet(previous -> previous.transform(ar -> TenantScope.tenant(pool, tenant,
                             tx -> jobs.progress(tx, tenant, job.id(), json))));
                 });
-        options = new TrainingOptions(settings.heldOutFraction(), options.timeLimit(), options.cancelled(), options.progress());
-        TrainingResult result = null;
-        Path temp = null;
         try {
-            CsvDataset data;
-            try {
-                data = datasets.load(run.dataset());
-            } catch (com.modelmarket.serving.training.DatasetRefusedException e) {
-                throw new IllegalStateException("the dataset cannot be read any more: " + e.getMessage(), e);
-            }
             if (run.fineTune() != null) {
-                executeFineTune(run, data, cancelled, startedNanos);
+                executeFineTune(run, options, startedNanos, writes);
                 return;
             }
-            result = trainer.train(run.recipe(), run.hp(), data, options);
+            StoredArtifact csv = store.find(run.dataset().sha256())
+                    .orElseThrow(() -> new IllegalStateException("the dataset's file is gone from the store"));
+            TrainedArtifact trained = awaitJob(engine.train(new TrainingRun(tenant.toString(), csv,
+                    run.dataset().labelColumn(), run.recipe().task(), datasets.limits(), run.recipe(), run.hp()), options));
             awaitQuietly(writes.get());
-            temp = Files.createTempFile("mm-trained-", ".zip");
-            result.model().save(temp);
             StoredArtifact artifact;
-            try (InputStream in = Files.newInputStream(temp)) {
+            try (InputStream in = Files.newInputStream(trained.file())) {
                 artifact = store.put(in, Long.MAX_VALUE);
+            } finally {
+                Files.deleteIfExists(trained.file());
             }
             await(catalog.recordUpload(run.actor().principal(), artifact));
-            JsonObject training = trainingJson(run, result, data);
-            JsonObject manifest = result.model().manifestJson(job.targetSlug()).put("artifact", "trained-model");
+            JsonObject training = new JsonObject()
+                    .put("jobId", job.id().toString())
+                    .put("algorithm", run.algorithm().slug())
+                    .put("dataset", datasetJson(run))
+                    .mergeIn(trained.report());
+            JsonObject manifest = trained.manifest().copy().put("name", job.targetSlug()).put("artifact", "trained-model");
             String task = run.recipe().task() == TrainingTask.CLASSIFICATION ? "tabular-classification" : "regression";
             var version = await(catalog.publishTrained(run.actor(), job.targetSlug(), run.targetName(), task,
                     job.targetVersion(), artifact, manifest, training));
-            long computeMillis = result.elapsed().toMillis();
+            long computeMillis = trained.report().getLong("elapsedMillis");
             await(finish(job, run.actor(), JobState.SUCCEEDED, null, training.put("model", job.targetSlug())
                     .put("version", version.version()).put("computeMillis", computeMillis), version.modelId(), version.id(),
                     computeMillis));
@@ -425,39 +423,40 @@ public final class TrainingService implements AutoCloseable {
             awaitQuietly(writes.get());
             LOG.warn("training job {} failed: {}", job.id(), e.toString());
             awaitQuietly(finish(job, run.actor(), JobState.FAILED, closing ? INTERRUPTED : failure(e), null, null, null));
-        } finally {
-            if (temp != null) {
-                Files.deleteIfExists(temp);
-            }
-            if (result != null) {
-                result.model().close();
-            }
         }
     }
 
-    /** The fine-tuning part of {@link #execute}: in the publisher's host, then stored and published like an upload. */
-    private void executeFineTune(Run run, CsvDataset data, AtomicBoolean cancelled, long startedNanos) throws Exception {
-        TrainingJob job = run.job();
-        var base = run.fineTune().base();
-        ModelManifest manifest = ModelManifest.fromJson(base.manifest());
-        FineTuneRows rows;
+    /** The engine's job, awaited without a bound of its own (the job's time limit bounds it); its failure unwrapped. */
+    private static <T> T awaitJob(Future<T> job) throws Exception {
         try {
-            rows = FineTuneRows.of(data, manifest);
-        } catch (RuntimeException e) {
-            throw new IllegalStateException("the dataset does not fit the model: " + e.getMessage(), e);
-        }
-        StoredArtifact baseArtifact = store.find(base.artifactSha256())
-                .orElseThrow(() -> new IllegalStateException("the base model's artifact is gone from the store"));
-        FineTuneResult tuned;
-        try {
-            tuned = await(engine.fineTune(ArtifactValidator.keyOf(run.algorithm().tenantId(), base.modelId(), base.id()),
-                    baseArtifact, manifest, rows, run.fineTune().settings(), run.timeLimit(), () -> cancelled.get() || closing));
+            return job.toCompletionStage().toCompletableFuture().get();
         } catch (java.util.concurrent.ExecutionException e) {
             if (e.getCause() instanceof TrainingFailedException failed) {
                 throw failed; // cancelled, time limit, diverged: the job ends with that reason
             }
             throw e;
         }
+    }
+
+    /** The fine-tuning part of {@link #execute}: in a job host of the publisher's, then stored and published like an upload. */
+    private void executeFineTune(Run run, TrainingOptions options, long startedNanos, AtomicReference<Future<Void>> writes)
+            throws Exception {
+        TrainingJob job = run.job();
+        var base = run.fineTune().base();
+        ModelManifest manifest = ModelManifest.fromJson(base.manifest());
+        FineTuneRows rows;
+        try {
+            rows = FineTuneRows.of(datasets.load(run.dataset()), manifest);
+        } catch (com.modelmarket.serving.training.DatasetRefusedException e) {
+            throw new IllegalStateException("the dataset cannot be read any more: " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            throw new IllegalStateException("the dataset does not fit the model: " + e.getMessage(), e);
+        }
+        StoredArtifact baseArtifact = store.find(base.artifactSha256())
+                .orElseThrow(() -> new IllegalStateException("the base model's artifact is gone from the store"));
+        FineTuneResult tuned = awaitJob(engine.fineTune(ArtifactValidator.keyOf(run.algorithm().tenantId(), base.modelId(),
+                base.id()), baseArtifact, manifest, rows, run.fineTune().settings(), options));
+        awaitQuietly(writes.get());
         StoredArtifact artifact;
         try (InputStream in = Files.newInputStream(tuned.file())) {
             artifact = store.put(in, Long.MAX_VALUE);
@@ -472,7 +471,7 @@ public final class TrainingService implements AutoCloseable {
                 .put("algorithm", run.algorithm().slug())
                 .put("fineTuned", new JsonObject().put("model", run.algorithm().algorithmSpec().getJsonObject("fineTune").getString("model"))
                         .put("version", base.version()))
-                .put("dataset", datasetJson(run, data))
+                .put("dataset", datasetJson(run))
                 .put("hyperparameters", run.fineTune().settings().toJson())
                 .put("metrics", report.getValue("tuned"))
                 .put("baseMetrics", report.getValue("base"))
@@ -520,30 +519,10 @@ public final class TrainingService implements AutoCloseable {
         return "the job failed: " + message;
     }
 
-    private JsonObject trainingJson(Run run, TrainingResult r, CsvDataset data) {
-        JsonArray heldOut = new JsonArray();
-        for (int i : r.split().heldOut()) {
-            heldOut.add(i);
-        }
-        JsonArray curve = new JsonArray();
-        r.curve().forEach(p -> curve.add(p.toJson()));
-        return new JsonObject()
-                .put("jobId", run.job().id().toString())
-                .put("algorithm", run.algorithm().slug())
-                .put("dataset", datasetJson(run, data))
-                .put("hyperparameters", r.hyperparameters().toJson())
-                .put("metrics", r.metrics().toJson())
-                .put("curve", curve)
-                .put("split", new JsonObject().put("train", r.split().train().length)
-                        .put("validation", r.split().validation().length).put("heldOutRows", heldOut))
-                .put("epochsRun", r.epochsRun()).put("bestEpoch", r.bestEpoch()).put("stoppedEarly", r.stoppedEarly())
-                .put("elapsedMillis", r.elapsed().toMillis());
-    }
-
     /** The dataset a job trained on, as its result records it. */
-    private static JsonObject datasetJson(Run run, CsvDataset data) {
+    private static JsonObject datasetJson(Run run) {
         return new JsonObject().put("id", run.dataset().id().toString()).put("name", run.dataset().name())
-                .put("rows", data.rowCount()).put("sha256", run.dataset().sha256());
+                .put("rows", run.dataset().rowCount()).put("sha256", run.dataset().sha256());
     }
 
     private static <T> T await(Future<T> future) throws Exception {

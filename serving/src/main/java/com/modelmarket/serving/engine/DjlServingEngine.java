@@ -6,12 +6,14 @@ import com.modelmarket.serving.InferenceResult;
 import com.modelmarket.serving.InvalidInputException;
 import com.modelmarket.serving.LoadReport;
 import com.modelmarket.serving.FineTuneResult;
+import com.modelmarket.serving.TrainedArtifact;
+import com.modelmarket.serving.TrainingRun;
+import com.modelmarket.serving.training.TrainingOptions;
 import com.modelmarket.serving.ModelKey;
 import com.modelmarket.serving.model.ArtifactKind;
 import com.modelmarket.serving.training.FineTuneRefusedException;
 import com.modelmarket.serving.training.FineTuneRows;
 import com.modelmarket.serving.training.FineTuneSettings;
-import java.util.function.BooleanSupplier;
 import com.modelmarket.serving.ModelNotLoadedException;
 import com.modelmarket.serving.ModelRejectedException;
 import com.modelmarket.serving.ModelRejectedException.Check;
@@ -113,7 +115,7 @@ public final class DjlServingEngine implements ServingEngine, VersionWorkers.Ver
 
     @Override
     public synchronized Future<FineTuneResult> fineTune(ModelKey baseKey, StoredArtifact base, ModelManifest manifest,
-            FineTuneRows rows, FineTuneSettings settings, Duration timeLimit, BooleanSupplier cancelled) {
+            FineTuneRows rows, FineTuneSettings settings, TrainingOptions options) {
         if (closing) {
             return Future.failedFuture(shuttingDown());
         }
@@ -121,7 +123,15 @@ public final class DjlServingEngine implements ServingEngine, VersionWorkers.Ver
             return Future.failedFuture(new FineTuneRefusedException("only TorchScript models can be fine-tuned; "
                     + baseKey + " is a platform-trained model: train it again instead"));
         }
-        return runtime.fineTune(baseKey, base, manifest, rows, settings, timeLimit, cancelled);
+        return runtime.fineTune(baseKey, base, manifest, rows, settings, options);
+    }
+
+    @Override
+    public synchronized Future<TrainedArtifact> train(TrainingRun run, TrainingOptions options) {
+        if (closing) {
+            return Future.failedFuture(shuttingDown());
+        }
+        return runtime.train(run, options);
     }
 
     @Override

@@ -3,6 +3,15 @@ package com.modelmarket.serving.engine;
 import ai.djl.Device;
 import ai.djl.engine.Engine;
 import com.modelmarket.serving.FineTuneResult;
+import com.modelmarket.serving.TrainedArtifact;
+import com.modelmarket.serving.TrainingRun;
+import com.modelmarket.serving.training.CsvDataset;
+import com.modelmarket.serving.training.RecipeTrainer;
+import com.modelmarket.serving.training.TrainedModel;
+import com.modelmarket.serving.training.TrainingOptions;
+import com.modelmarket.serving.training.TrainingResult;
+import java.io.IOException;
+import java.io.InputStream;
 import com.modelmarket.serving.ModelKey;
 import com.modelmarket.serving.model.ArtifactCheck;
 import com.modelmarket.serving.store.ModelStore;
@@ -12,8 +21,6 @@ import com.modelmarket.serving.training.FineTuneSettings;
 import com.modelmarket.serving.training.FineTuner;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.function.BooleanSupplier;
 import com.modelmarket.serving.ServingConfig;
 import com.modelmarket.serving.batch.BatchWorker;
 import com.modelmarket.serving.model.ModelManifest;
@@ -53,6 +60,8 @@ public final class InProcessRuntime implements ModelRuntime {
     private final Device device;
     private final ModelValidator validator;
     private final WorkerExecutor loader;
+    /** Training and fine-tuning runs; the caller bounds how many run at once. */
+    private final WorkerExecutor jobs;
     private final Semaphore computePermits;
     private final AtomicInteger sparesLent = new AtomicInteger();
     private final Map<BatchWorker, String> deployments = new ConcurrentHashMap<>();
@@ -74,6 +83,7 @@ public final class InProcessRuntime implements ModelRuntime {
         this.validator = new ModelValidator(device);
         this.computePermits = new Semaphore(config.workerThreads());
         this.loader = vertx.createSharedWorkerExecutor("modelmarket-model-loader", 2, 10, TimeUnit.MINUTES);
+        this.jobs = vertx.createSharedWorkerExecutor("modelmarket-training-jobs", 4, 24, TimeUnit.HOURS);
         LOG.warn("serving.sandbox=off: publisher model code runs INSIDE the platform's JVM, beside its keys, "
                 + "credentials and every tenant's data. Use this only for trusted single-tenant deployments.");
     }
@@ -89,19 +99,46 @@ public final class InProcessRuntime implements ModelRuntime {
      */
     @Override
     public Future<FineTuneResult> fineTune(ModelKey baseKey, StoredArtifact base, ModelManifest manifest,
-            FineTuneRows rows, FineTuneSettings settings, Duration timeLimit, BooleanSupplier cancelled) {
-        return loader.executeBlocking(() -> {
+            FineTuneRows rows, FineTuneSettings settings, TrainingOptions options) {
+        return jobs.executeBlocking(() -> {
+            ThreadPriority.lowerCurrentThread(options.priority());
             ModelStore.verify(base);
             ArtifactCheck.check(base.path(), manifest, config.hosts().staticCheck());
             FineTuner.checkFits(manifest, rows);
             Path out = Files.createTempFile("modelmarket-finetuned-", ".pt");
             try {
-                FineTuneReport report = new FineTuner().fineTune(base.path(), manifest, rows, settings, cancelled,
-                        timeLimit, out);
+                FineTuneReport report = new FineTuner().fineTune(base.path(), manifest, rows, settings,
+                        options.cancelled(), options.timeLimit(), options.progress(), out);
                 return new FineTuneResult(out, report);
             } catch (RuntimeException e) {
                 Files.deleteIfExists(out);
                 throw e;
+            }
+        }, false);
+    }
+
+    /**
+     * Trusted mode: the trainer runs in this JVM, on the job pool (its thread lowered to the job's
+     * priority), reading the CSV from the store and writing the archive to a temporary file.
+     */
+    @Override
+    public Future<TrainedArtifact> train(TrainingRun run, TrainingOptions options) {
+        return jobs.executeBlocking(() -> {
+            ThreadPriority.lowerCurrentThread(options.priority());
+            CsvDataset data;
+            try (InputStream in = Files.newInputStream(ModelStore.verify(run.csv()).path())) {
+                data = CsvDataset.parse(in, run.labelColumn(), run.task(), run.limits());
+            }
+            TrainingResult result = new RecipeTrainer().train(run.recipe(), run.hyperparameters(), data, options);
+            try (TrainedModel model = result.model()) {
+                Path out = Files.createTempFile("modelmarket-trained-", ".zip");
+                try {
+                    model.save(out);
+                } catch (IOException | RuntimeException e) {
+                    Files.deleteIfExists(out);
+                    throw e;
+                }
+                return new TrainedArtifact(out, model.manifestJson("trained"), result.reportJson());
             }
         }, false);
     }
@@ -162,6 +199,6 @@ public final class InProcessRuntime implements ModelRuntime {
 
     @Override
     public Future<Void> close() {
-        return loader.close();
+        return Future.join(loader.close(), jobs.close()).mapEmpty();
     }
 }

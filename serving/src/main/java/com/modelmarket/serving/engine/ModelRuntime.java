@@ -1,6 +1,9 @@
 package com.modelmarket.serving.engine;
 
 import com.modelmarket.serving.FineTuneResult;
+import com.modelmarket.serving.TrainedArtifact;
+import com.modelmarket.serving.TrainingRun;
+import com.modelmarket.serving.training.TrainingOptions;
 import com.modelmarket.serving.HostConfig;
 import com.modelmarket.serving.HostStatus;
 import com.modelmarket.serving.ModelKey;
@@ -17,7 +20,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.List;
-import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
 /**
@@ -69,7 +71,10 @@ public interface ModelRuntime {
      * com.modelmarket.serving.ServingEngine#fineTune}.
      */
     Future<FineTuneResult> fineTune(ModelKey baseKey, StoredArtifact base, ModelManifest manifest, FineTuneRows rows,
-            FineTuneSettings settings, Duration timeLimit, BooleanSupplier cancelled);
+            FineTuneSettings settings, TrainingOptions options);
+
+    /** Trains a recipe where the tenant's data may be read; see {@link com.modelmarket.serving.ServingEngine#train}. */
+    Future<TrainedArtifact> train(TrainingRun run, TrainingOptions options);
 
     /** Stops a worker; its last batch has returned or been given up. */
     Future<Void> stopWorker(BatchWorker worker);

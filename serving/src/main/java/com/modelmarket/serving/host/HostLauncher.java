@@ -1,6 +1,7 @@
 package com.modelmarket.serving.host;
 
 import com.modelmarket.serving.HostConfig;
+import com.modelmarket.serving.training.JobPriority;
 import java.io.File;
 import java.net.URI;
 import java.io.IOException;
@@ -137,15 +138,24 @@ public final class HostLauncher {
      * @param socket the platform's listening socket for this host
      */
     List<String> command(Path modelsDir, Path scratchDir, Path socket, int threads, int intraOp, int interOp,
-            boolean graphOptimizer, String device) {
+            boolean graphOptimizer, String device, JobPriority priority) {
         List<String> program = new ArrayList<>(jvm(threads));
         program.addAll(List.of(HostMain.class.getName(), SOCKET, "" + threads, "" + intraOp, "" + interOp,
                 "" + graphOptimizer, device));
-        return sandboxed(modelsDir, scratchDir, socket, intraOp, program);
+        return sandboxed(modelsDir, scratchDir, socket, intraOp, priority, program);
     }
 
-    /** {@code program} inside the sandbox and resource limits of a host. */
+    /** {@code program} inside the sandbox and resource limits of a model host. */
     List<String> sandboxed(Path modelsDir, Path scratchDir, Path socket, int intraOp, List<String> program) {
+        return sandboxed(modelsDir, scratchDir, socket, intraOp, JobPriority.NORMAL, program);
+    }
+
+    /**
+     * {@code program} inside the sandbox and resource limits of a host, at {@code priority}: model
+     * hosts at {@link JobPriority#NORMAL} (nice {@value #NICENESS}), training and fine-tuning jobs lower.
+     */
+    List<String> sandboxed(Path modelsDir, Path scratchDir, Path socket, int intraOp, JobPriority priority,
+            List<String> program) {
         List<String> cmd = new ArrayList<>();
         cmd.addAll(List.of("bwrap", "--unshare-all", "--unshare-user", "--uid", "" + HOST_UID, "--gid",
                 "" + HOST_UID, "--die-with-parent", "--new-session", "--cap-drop", "ALL", "--hostname",
@@ -168,8 +178,9 @@ public final class HostLauncher {
                 "--proc", "/proc", "--dev", "/dev", "--chdir", SCRATCH, "--remount-ro", "/tmp",
                 // nothing but the scratch folder is writable: the root the binds hang from is read-only too
                 "--remount-ro", "/", "--"));
-        // model code runs below the platform's own threads, so a busy model never delays an event loop
-        cmd.addAll(List.of("nice", "-n", "" + NICENESS));
+        // model code runs below the platform's own threads, so a busy model never delays an event loop;
+        // every thread the program starts (its JIT compiler and collector too) inherits the priority
+        cmd.addAll(priority.launchPrefix(NICENESS));
         cmd.addAll(List.of("prlimit", "--as=" + config.memoryLimitBytes(),
                 "--fsize=" + config.fileSizeLimitBytes(), "--nofile=" + config.openFilesLimit(),
                 "--nproc=" + config.processLimit(), "--core=0", "--"));

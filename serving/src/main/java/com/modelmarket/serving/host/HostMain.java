@@ -16,7 +16,17 @@ import com.modelmarket.serving.training.FineTuneReport;
 import com.modelmarket.serving.training.FineTuneRows;
 import com.modelmarket.serving.training.FineTuneSettings;
 import com.modelmarket.serving.training.FineTuner;
+import com.modelmarket.serving.training.CsvDataset;
+import com.modelmarket.serving.training.CsvLimits;
+import com.modelmarket.serving.training.Hyperparameters;
+import com.modelmarket.serving.training.RecipeTrainer;
+import com.modelmarket.serving.training.TrainedModel;
 import com.modelmarket.serving.training.TrainingFailedException;
+import com.modelmarket.serving.training.TrainingOptions;
+import com.modelmarket.serving.training.TrainingProgress;
+import com.modelmarket.serving.training.TrainingRecipe;
+import com.modelmarket.serving.training.TrainingResult;
+import com.modelmarket.serving.training.TrainingTask;
 import io.vertx.core.json.JsonObject;
 import java.io.BufferedInputStream;
 import java.io.IOException;
@@ -106,6 +116,7 @@ public final class HostMain {
                 case HostProtocol.CALIBRATE -> compute.execute(() -> answer(frame, this::calibrate));
                 case HostProtocol.UNLOAD -> answer(frame, this::unload);
                 case HostProtocol.FINETUNE -> compute.execute(() -> answer(frame, this::fineTune));
+                case HostProtocol.TRAIN -> compute.execute(() -> answer(frame, this::train));
                 case HostProtocol.CANCEL -> answer(frame, this::cancel);
                 default -> throw new IOException("unknown frame type " + frame.type());
             }
@@ -204,7 +215,7 @@ public final class HostMain {
         try {
             FineTuneSettings settings = FineTuneSettings.fromJson(new JsonObject(settingsJson));
             FineTuneReport report = new FineTuner().fineTune(file, manifest, rows(tensors), settings,
-                    cancelled::get, limit, Path.of(HostLauncher.SCRATCH, job + ".pt"));
+                    cancelled::get, limit, p -> progress(frame.id(), p), Path.of(HostLauncher.SCRATCH, job + ".pt"));
             return new Writer(HostProtocol.FINETUNED, frame.id()).string(report.toJson().encode());
         } catch (FineTuneRefusedException | IllegalArgumentException e) {
             return new Writer(HostProtocol.FAILED, frame.id()).string("finetune-refused").string(e.getMessage());
@@ -213,6 +224,60 @@ public final class HostMain {
                     .string(e.getMessage());
         } finally {
             jobs.remove(job);
+        }
+    }
+
+    /**
+     * A recipe training job on a tenant's CSV ({@link RecipeTrainer}): platform code on the tenant's
+     * data, in a process of its own at the job's priority, so that it shares nothing with the
+     * server's JVM but the CPU, and only the CPU time nothing else wants.
+     */
+    private Writer train(Frame frame) throws IOException {
+        HostProtocol.Reader r = frame.reader();
+        String job = r.string();
+        Path csv = Path.of(r.string());
+        String label = r.string();
+        TrainingTask task = TrainingTask.valueOf(r.string());
+        JsonObject limits = new JsonObject(r.string());
+        TrainingRecipe recipe = TrainingRecipe.fromJson(new JsonObject(r.string()));
+        Hyperparameters hp = Hyperparameters.fromJson(new JsonObject(r.string()));
+        double heldOut = r.f64();
+        Duration limit = Duration.ofNanos(r.i64());
+        if (!job.matches("[A-Za-z0-9-]{1,64}")) {
+            throw new IOException("job name " + job);
+        }
+        AtomicBoolean cancelled = new AtomicBoolean();
+        jobs.put(job, cancelled);
+        try {
+            CsvDataset data;
+            try (InputStream in = java.nio.file.Files.newInputStream(csv)) {
+                data = CsvDataset.parse(in, label, task, new CsvLimits(limits.getLong("maxBytes"),
+                        limits.getInteger("maxColumns"), limits.getInteger("minRowsPerClass")));
+            }
+            TrainingOptions options = TrainingOptions.DEFAULT.withHeldOutFraction(heldOut).withTimeLimit(limit)
+                    .withCancellation(cancelled::get).withProgress(p -> progress(frame.id(), p));
+            TrainingResult result = new RecipeTrainer().train(recipe, hp, data, options);
+            try (TrainedModel model = result.model()) {
+                model.save(Path.of(HostLauncher.SCRATCH, job + ".zip"));
+                return new Writer(HostProtocol.TRAINED, frame.id()).string(result.reportJson().encode())
+                        .string(model.manifestJson("trained").encode());
+            }
+        } catch (TrainingFailedException e) {
+            return new Writer(HostProtocol.FAILED, frame.id()).string("train-" + e.reason().name())
+                    .string(e.getMessage());
+        } catch (RuntimeException e) {
+            return new Writer(HostProtocol.FAILED, frame.id()).string("train-refused").string(e.toString());
+        } finally {
+            jobs.remove(job);
+        }
+    }
+
+    /** An epoch of a job, sent with its call's id; the platform is told, the call stays open. */
+    private void progress(long callId, TrainingProgress p) {
+        try {
+            send(new Writer(HostProtocol.PROGRESS, callId).string(p.toJson().encode()));
+        } catch (IOException e) {
+            System.exit(0); // the platform is gone
         }
     }
 

@@ -34,8 +34,15 @@ public final class HostProtocol {
      * limit in nanoseconds. Answered FINETUNED (report JSON; the model is /scratch/JOB.pt) or FAILED.
      */
     public static final byte FINETUNE = 5;
-    /** Asks the fine-tuning job named in the body to stop at its next step; answered DONE. */
+    /** Asks the job named in the body (fine-tuning or training) to stop at its next step; answered DONE. */
     public static final byte CANCEL = 6;
+    /**
+     * Trains a recipe on a CSV file under /models: job name, CSV path, label column, task, CSV
+     * limits JSON, recipe JSON, hyperparameters JSON, held-out fraction (f64), time limit in
+     * nanoseconds. PROGRESS frames with the call's id follow each epoch; answered TRAINED (report
+     * JSON, manifest JSON; the archive is /scratch/JOB.zip) or FAILED.
+     */
+    public static final byte TRAIN = 7;
     // host → platform
     public static final byte HELLO = 10;
     public static final byte LOADED = 12;
@@ -44,6 +51,9 @@ public final class HostProtocol {
     public static final byte CALIBRATED = 16;
     public static final byte DONE = 17;
     public static final byte FINETUNED = 18;
+    /** A job's epoch (progress JSON), sent with the id of its TRAIN or FINETUNE call, which it does not answer. */
+    public static final byte PROGRESS = 19;
+    public static final byte TRAINED = 20;
 
     /** Most tensors one message may carry. */
     static final int MAX_TENSORS = 64;

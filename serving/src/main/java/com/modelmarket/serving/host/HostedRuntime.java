@@ -6,7 +6,9 @@ import com.modelmarket.serving.ModelKey;
 import com.modelmarket.serving.training.FineTuneRows;
 import com.modelmarket.serving.training.FineTuneSettings;
 import com.modelmarket.serving.training.FineTuner;
-import java.util.function.BooleanSupplier;
+import com.modelmarket.serving.TrainedArtifact;
+import com.modelmarket.serving.TrainingRun;
+import com.modelmarket.serving.training.TrainingOptions;
 import com.modelmarket.serving.ModelNotLoadedException;
 import com.modelmarket.serving.ModelRejectedException;
 import com.modelmarket.serving.ModelRejectedException.Check;
@@ -67,6 +69,8 @@ public final class HostedRuntime implements ModelRuntime {
     private final WorkerExecutor blocking;
     private final int threadsPerHost;
     private final Map<String, Future<ModelHost>> hosts = new ConcurrentHashMap<>();
+    /** Hosts of training and fine-tuning jobs: one per job, stopped when it ends. */
+    private final java.util.Set<ModelHost> jobHosts = ConcurrentHashMap.newKeySet();
     private final Map<String, ModelKey> handles = new ConcurrentHashMap<>();
     /** Models whose load succeeded, by host and handle, so that a host's death names them. */
     private final Map<String, HostedModel> loadedModels = new ConcurrentHashMap<>();
@@ -149,28 +153,99 @@ public final class HostedRuntime implements ModelRuntime {
     }
 
     /**
-     * The artifact's platform checks, then the job in the owner's host ({@link HostedFineTune}).
-     * While it runs the host is busy, so it is not stopped as idle.
+     * The artifact's platform checks, then the job in a job host of the model's owner of its own
+     * ({@link HostedJob}): the publisher's code and the buyer's rows in a fresh sandbox, at the job's
+     * priority, that ends with the job; the owner's serving host keeps serving meanwhile.
      */
     @Override
     public Future<FineTuneResult> fineTune(ModelKey key, StoredArtifact base, ModelManifest manifest,
-            FineTuneRows rows, FineTuneSettings settings, Duration timeLimit, BooleanSupplier cancelled) {
-        if (unavailable != null) {
-            return Future.failedFuture(new OverloadedException("models cannot be fine-tuned: the sandbox for "
-                    + "publisher code is unavailable on this server (" + unavailable + ")", Duration.ofSeconds(30)));
-        }
-        if (closing) {
-            return Future.failedFuture(new OverloadedException("the serving engine is shutting down", Duration.ofSeconds(5)));
+            FineTuneRows rows, FineTuneSettings settings, TrainingOptions options) {
+        Future<Void> refused = refusal("fine-tuned");
+        if (refused != null) {
+            return refused.mapEmpty();
         }
         return blocking.executeBlocking(() -> {
             FineTuner.checkFits(manifest, rows);
             ModelStore.verify(base);
             ArtifactCheck.check(base.path(), manifest, config.staticCheck());
             return base;
-        }, false).compose(a -> host(key.owner())).compose(host -> blocking
+        }, false).compose(a -> jobHost(key.owner(), "tune", options)).compose(host -> blocking
                 .executeBlocking(() -> HostFiles.link(base, host.modelsDir), false)
-                .compose(file -> HostedFineTune.run(vertx, blocking, host, file, key, manifest, rows, settings,
-                        timeLimit, cancelled)));
+                .compose(file -> HostedJob.fineTune(vertx, blocking, host, file, key, manifest, rows, settings, options))
+                .eventually(() -> stopJobHost(host)));
+    }
+
+    /**
+     * A recipe training job in a job host of its own: platform code on the tenant's CSV, in a
+     * sandboxed process at the job's priority, so that it shares nothing with this JVM (its
+     * collector, JIT compiler, safepoints) and only the CPU time inference leaves over.
+     */
+    @Override
+    public Future<TrainedArtifact> train(TrainingRun run, TrainingOptions options) {
+        Future<Void> refused = refusal("trained");
+        if (refused != null) {
+            return refused.mapEmpty();
+        }
+        return blocking.executeBlocking(() -> ModelStore.verify(run.csv()), false)
+                .compose(csv -> jobHost(run.owner(), "train", options)).compose(host -> blocking
+                        .executeBlocking(() -> HostFiles.link(run.csv(), host.modelsDir), false)
+                        .compose(file -> HostedJob.train(vertx, blocking, host, file, run, options))
+                        .eventually(() -> stopJobHost(host)));
+    }
+
+    private Future<Void> refusal(String what) {
+        if (unavailable != null) {
+            return Future.failedFuture(new OverloadedException("models cannot be " + what + ": the sandbox for "
+                    + "publisher code is unavailable on this server (" + unavailable + ")", Duration.ofSeconds(30)));
+        }
+        if (closing) {
+            return Future.failedFuture(new OverloadedException("the serving engine is shutting down", Duration.ofSeconds(5)));
+        }
+        return null;
+    }
+
+    /**
+     * A fresh host for one job of {@code owner}: one compute thread, the job's PyTorch threads, the
+     * job's priority ({@code chrt --idle} by default) for the whole process. Watched for deadlines
+     * like the serving hosts; never shared with another job or with serving.
+     */
+    private Future<ModelHost> jobHost(String owner, String kind, TrainingOptions options) {
+        String name = kind + "-" + HostFiles.dirName(owner) + "-" + generation.incrementAndGet();
+        Path dir = root.resolve(name);
+        return blocking.executeBlocking(() -> ModelHost.start(launcher, owner, name, dir, 1, options.threads(), 1,
+                        false, "cpu", options.priority(), config.startTimeout(), this::jobHostDied), false)
+                .recover(err -> Future.failedFuture(new OverloadedException("the job's process could not start: "
+                        + err.getMessage(), Duration.ofSeconds(5))))
+                .onSuccess(host -> {
+                    jobHosts.add(host);
+                    if (closing || !host.alive()) {
+                        host.kill("job host " + name + " started while the engine stopped");
+                    }
+                });
+    }
+
+    private Future<Void> stopJobHost(ModelHost host) {
+        jobHosts.remove(host);
+        return host.stop().mapEmpty();
+    }
+
+    private void jobHostDied(ModelHost host) {
+        jobHosts.remove(host);
+        vertx.executeBlocking(() -> {
+            HostFiles.deleteTree(host.dir);
+            return null;
+        }, false);
+    }
+
+    /** The running job hosts' process ids (for tests and operators). */
+    public List<Long> jobHostPids() {
+        List<Long> pids = new ArrayList<>();
+        for (ModelHost h : jobHosts) {
+            if (h.alive()) {
+                pids.add(h.pid());
+            }
+        }
+        return pids;
     }
 
     private Future<Model> loaded(ModelKey key, ModelManifest manifest, ModelHost host, String handle, Path file,
@@ -286,6 +361,9 @@ public final class HostedRuntime implements ModelRuntime {
                 f.result().checkDeadlines(now, grace);
             }
         }
+        for (ModelHost h : jobHosts) {
+            h.checkDeadlines(now, grace);
+        }
     }
 
     private void stopIdleHosts() {
@@ -373,6 +451,10 @@ public final class HostedRuntime implements ModelRuntime {
             }
         }
         hosts.clear();
+        for (ModelHost h : jobHosts) {
+            h.kill("job host " + h.name + " stopped: the engine is shutting down");
+        }
+        jobHosts.clear();
         return Future.join(stopped).<Void>mapEmpty().eventually(blocking::close).transform(ar -> {
             if (config.dir() == null) {
                 return vertx.executeBlocking(() -> {

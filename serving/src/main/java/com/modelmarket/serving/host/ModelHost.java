@@ -5,6 +5,7 @@ import com.modelmarket.serving.OverloadedException;
 import com.modelmarket.serving.batch.BatchWorker;
 import com.modelmarket.serving.host.HostProtocol.Frame;
 import com.modelmarket.serving.host.HostProtocol.Writer;
+import com.modelmarket.serving.training.JobPriority;
 import java.io.BufferedInputStream;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -70,7 +71,8 @@ final class ModelHost {
     /** Model handles loaded (or loading) in this host. */
     final java.util.Set<String> handles = ConcurrentHashMap.newKeySet();
 
-    private record Call(Promise<Frame> promise, long deadlineNanos, String what, long sentNanos, boolean batch) {}
+    private record Call(Promise<Frame> promise, long deadlineNanos, String what, long sentNanos, boolean batch,
+            Consumer<Frame> progress) {}
 
     /**
      * A batch computing longer than this marks its host as one that runs long computations: the
@@ -113,6 +115,14 @@ final class ModelHost {
     static ModelHost start(HostLauncher launcher, String owner, String name, Path dir, int threads, int intraOp,
             int interOp, boolean graphOptimizer, String device, Duration startTimeout,
             Consumer<ModelHost> onDeath) throws IOException {
+        return start(launcher, owner, name, dir, threads, intraOp, interOp, graphOptimizer, device,
+                JobPriority.NORMAL, startTimeout, onDeath);
+    }
+
+    /** As {@link #start}, its processes scheduled at {@code priority}. */
+    static ModelHost start(HostLauncher launcher, String owner, String name, Path dir, int threads, int intraOp,
+            int interOp, boolean graphOptimizer, String device, JobPriority priority, Duration startTimeout,
+            Consumer<ModelHost> onDeath) throws IOException {
         Path models = Files.createDirectories(dir.resolve("models"));
         Path scratch = Files.createDirectories(dir.resolve("scratch"));
         // a Unix socket path has at most 107 bytes: a short private folder of its own, not the host's
@@ -124,7 +134,7 @@ final class ModelHost {
         try {
             server.bind(UnixDomainSocketAddress.of(socket));
             List<String> cmd = launcher.command(models, scratch, socket, threads, intraOp, interOp,
-                    graphOptimizer, device);
+                    graphOptimizer, device, priority);
             process = new ProcessBuilder(cmd).redirectErrorStream(true).start();
             Process p = process;
             Thread logs = new Thread(() -> forwardLog(name, p.getInputStream()), "host-log-" + name);
@@ -197,6 +207,15 @@ final class ModelHost {
      *     kill grace; {@code Long.MAX_VALUE} for none
      */
     Future<Frame> call(byte type, String what, long deadlineNanos, Consumer<Writer> body) {
+        return call(type, what, deadlineNanos, body, null);
+    }
+
+    /**
+     * As {@link #call(byte, String, long, Consumer)}, and {@code progress} is given every {@link
+     * HostProtocol#PROGRESS} frame the host sends with the call's id before it answers (on the
+     * reader thread: keep it short).
+     */
+    Future<Frame> call(byte type, String what, long deadlineNanos, Consumer<Writer> body, Consumer<Frame> progress) {
         long id = ids.incrementAndGet();
         Writer w = new Writer(type, id);
         body.accept(w);
@@ -204,7 +223,7 @@ final class ModelHost {
         if (deathReason != null) {
             return Future.failedFuture(gone(deathReason));
         }
-        calls.put(id, new Call(promise, deadlineNanos, what, System.nanoTime(), type == HostProtocol.RUN));
+        calls.put(id, new Call(promise, deadlineNanos, what, System.nanoTime(), type == HostProtocol.RUN, progress));
         if (deathReason != null) { // died while the call was registered
             Call c = calls.remove(id);
             if (c != null) {
@@ -429,6 +448,13 @@ final class ModelHost {
     private void readAnswers(InputStream in) {
         try {
             for (Frame f = HostProtocol.read(in, MAX_ANSWER_BYTES); f != null; f = HostProtocol.read(in, MAX_ANSWER_BYTES)) {
+                if (f.type() == HostProtocol.PROGRESS) {
+                    Call open = calls.get(f.id());
+                    if (open != null && open.progress != null) {
+                        open.progress.accept(f);
+                    }
+                    continue;
+                }
                 Call c = calls.remove(f.id());
                 if (c == null) {
                     continue; // an answer after its call was given up, or a made-up id

@@ -59,6 +59,17 @@ public final class FineTuner {
      */
     public FineTuneReport fineTune(Path base, ModelManifest manifest, FineTuneRows rows, FineTuneSettings settings,
             BooleanSupplier cancelled, Duration timeLimit, Path out) {
+        return fineTune(base, manifest, rows, settings, cancelled, timeLimit, p -> { }, out);
+    }
+
+    /**
+     * As {@link #fineTune(Path, ModelManifest, FineTuneRows, FineTuneSettings, BooleanSupplier,
+     * Duration, Path)}, telling {@code progress} after every epoch (the mean training loss; fine-tuning
+     * keeps no validation rows, so those figures are NaN).
+     */
+    public FineTuneReport fineTune(Path base, ModelManifest manifest, FineTuneRows rows, FineTuneSettings settings,
+            BooleanSupplier cancelled, Duration timeLimit, java.util.function.Consumer<TrainingProgress> progress,
+            Path out) {
         FineTuneShape shape = FineTuneShape.of(manifest);
         checkRows(shape, rows);
         long started = System.nanoTime();
@@ -91,6 +102,7 @@ public final class FineTuner {
                     SeededSampler sampler = new SeededSampler(settings.batchSize(), settings.seed());
                     ArrayDataset train = new ArrayDataset.Builder().setData(trainX)
                             .optLabels(labels(arrays, shape, rows, split.train())).setSampling(sampler).build();
+                    long totalSteps = (long) sampler.stepsPerEpoch(split.train().length) * settings.epochs();
                     while (epoch < settings.epochs()) {
                         epoch++;
                         double sum = 0;
@@ -110,6 +122,10 @@ public final class FineTuner {
                             }
                         }
                         lastLoss = sum / Math.max(1, count);
+                        Duration elapsed = Duration.ofNanos(System.nanoTime() - started);
+                        progress.accept(new TrainingProgress(epoch, settings.epochs(), steps, totalSteps, lastLoss,
+                                Double.NaN, Double.NaN, shape.classification() ? "accuracy" : "r2", elapsed,
+                                elapsed.dividedBy(epoch).multipliedBy(settings.epochs() - epoch)));
                     }
                 }
                 checkContinue(cancelled, deadline, timeLimit, epoch, steps);

@@ -37,4 +37,19 @@ public record Hyperparameters(int epochs, double learningRate, int batchSize, Li
                 .put(Hyperparameter.VALIDATION_FRACTION.jsonName(), validationFraction)
                 .put(Hyperparameter.SEED.jsonName(), seed);
     }
+
+    /** Reads {@link #toJson} (every field present and of its type), as a job process receives it. */
+    public static Hyperparameters fromJson(JsonObject json) {
+        List<Integer> hidden = new java.util.ArrayList<>();
+        for (Object v : json.getJsonArray(Hyperparameter.HIDDEN_SIZES.jsonName())) {
+            hidden.add(((Number) v).intValue());
+        }
+        return new Hyperparameters(json.getInteger(Hyperparameter.EPOCHS.jsonName()),
+                json.getDouble(Hyperparameter.LEARNING_RATE.jsonName()),
+                json.getInteger(Hyperparameter.BATCH_SIZE.jsonName()), hidden,
+                json.getDouble(Hyperparameter.WEIGHT_DECAY.jsonName()),
+                json.getInteger(Hyperparameter.EARLY_STOPPING_PATIENCE.jsonName()),
+                json.getDouble(Hyperparameter.VALIDATION_FRACTION.jsonName()),
+                json.getLong(Hyperparameter.SEED.jsonName()));
+    }
 }

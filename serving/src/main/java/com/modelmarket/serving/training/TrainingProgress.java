@@ -24,4 +24,14 @@ public record TrainingProgress(int epoch, int epochs, long step, long totalSteps
                 .put("metric", metricName).put("elapsedMs", elapsed.toMillis())
                 .put("remainingMs", remaining.toMillis());
     }
+
+    /** Reads {@link #toJson}, as a job process sends it; a missing or mistyped field fails. */
+    public static TrainingProgress fromJson(JsonObject json) {
+        Double valLoss = json.getDouble("validationLoss");
+        Double valMetric = json.getDouble("validationMetric");
+        return new TrainingProgress(json.getInteger("epoch"), json.getInteger("epochs"), json.getLong("step"),
+                json.getLong("totalSteps"), json.getDouble("trainLoss"), valLoss == null ? Double.NaN : valLoss,
+                valMetric == null ? Double.NaN : valMetric, json.getString("metric"),
+                Duration.ofMillis(json.getLong("elapsedMs")), Duration.ofMillis(json.getLong("remainingMs")));
+    }
 }
