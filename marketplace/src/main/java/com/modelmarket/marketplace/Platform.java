@@ -78,10 +78,6 @@ public final class Platform {
     }
 
     public static Future<Platform> start(Vertx vertx, AppConfig config) {
-        if (config.training().pytorchThreads() > 0 && System.getProperty("ai.djl.pytorch.num_threads") == null) {
-            // read by DJL when PyTorch starts in this JVM, which only training does when models run in hosts
-            System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(config.training().pytorchThreads()));
-        }
         PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         return Database.open(vertx, config).compose(database -> ServingEngine.create(vertx,
                         config.serving(), metrics)

@@ -162,6 +162,27 @@ class HostedTrainingTest {
         assertTrue(!nices.isEmpty() && nices.stream().allMatch(n -> n == 19), "nice 19: " + nices);
     }
 
+    @Test
+    @DisplayName("a job whose process is killed (kill -9) fails at once and leaves no file behind")
+    void processKilled() throws Exception {
+        List<Long> killed = new CopyOnWriteArrayList<>();
+        long[] killedAt = new long[1];
+        Throwable err = failure(engine.train(run(endless()), TrainingOptions.DEFAULT.withProgress(p -> {
+            if (killed.isEmpty()) {
+                jobPids().forEach(pid -> ProcessHandle.of(pid).ifPresent(h -> {
+                    killed.add(pid);
+                    h.destroyForcibly();
+                }));
+                killedAt[0] = System.nanoTime();
+            }
+        })));
+        long tookMs = (System.nanoTime() - killedAt[0]) / 1_000_000;
+        assertEquals(1, killed.size(), "one job process: " + killed);
+        assertInstanceOf(OverloadedException.class, err, String.valueOf(err));
+        assertTrue(tookMs < 2000, "failed " + tookMs + " ms after the kill");
+        waitUntil(() -> jobPolicies().isEmpty(), "the job's sandbox is gone");
+    }
+
     /** More epochs than a recipe's schema allows (the engine takes resolved hyperparameters as they are). */
     private static Hyperparameters endless() {
         return new Hyperparameters(100_000, 0.01, 1, List.of(8), 0, 0, 0.2, 1);
@@ -182,6 +203,20 @@ class HostedTrainingTest {
      * serving host's, nor bubblewrap's own two processes that wait for the JVM.
      */
     private static List<String[]> jobStats() {
+        return jobPids().stream()
+                .map(pid -> {
+                    try {
+                        String stat = Files.readString(Path.of("/proc", "" + pid, "stat"));
+                        return stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                    } catch (IOException e) {
+                        return null;
+                    }
+                })
+                .filter(f -> f != null)
+                .toList();
+    }
+
+    private static List<Long> jobPids() {
         return ProcessHandle.current().descendants()
                 .filter(h -> argv(h).contains("bwrap") && String.join(" ", argv(h)).contains("/train-"))
                 .flatMap(ProcessHandle::descendants)
@@ -190,15 +225,7 @@ class HostedTrainingTest {
                     List<String> argv = argv(h);
                     return !argv.isEmpty() && argv.get(0).endsWith("/java") && argv.contains(HOST_MAIN);
                 })
-                .map(h -> {
-                    try {
-                        String stat = Files.readString(Path.of("/proc", "" + h.pid(), "stat"));
-                        return stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-                    } catch (IOException e) {
-                        return null;
-                    }
-                })
-                .filter(f -> f != null)
+                .map(ProcessHandle::pid)
                 .toList();
     }
 

@@ -5,14 +5,15 @@ import java.time.Duration;
 /**
  * The training pool's bounds ({@code training.*} in modelmarket.properties).
  *
- * @param threads jobs that run at once on this node (each on its own thread)
+ * @param threads jobs that run at once on this node (each in a job process of its own, which a
+ *     thread of this JVM waits for)
  * @param maxQueued jobs waiting for a thread on this node; beyond, a new job is refused with 503
  * @param maxOpenPerTenant jobs one tenant may have queued or running at once; beyond, 429
  * @param maxJobTime a job running longer fails with "time limit"
  * @param heldOutFraction the share of a dataset's rows kept out of training for the platform's metrics
- * @param cpuPriority how training threads lower their CPU priority: {@code idle} (SCHED_IDLE: only
- *     CPU time nothing else wants), {@code low} (nice 19) or {@code normal}
- * @param pytorchThreads PyTorch's intra-op threads in this JVM (0: the engine's default, one per core)
+ * @param cpuPriority the CPU priority a job's process starts at: {@code idle} (SCHED_IDLE: only CPU
+ *     time nothing else wants), {@code low} (nice 19) or {@code normal} (the model hosts' nice 5)
+ * @param pytorchThreads PyTorch's intra-op threads in each job's process (1: deterministic given the seed)
  */
 public record TrainingSettings(int threads, int maxQueued, int maxOpenPerTenant, Duration maxJobTime, double heldOutFraction,
                                String cpuPriority, int pytorchThreads) {
@@ -27,8 +28,8 @@ public record TrainingSettings(int threads, int maxQueued, int maxOpenPerTenant,
         if (maxJobTime.isNegative() || maxJobTime.isZero()) {
             throw new IllegalArgumentException("training.max-job-seconds must be positive");
         }
-        if (pytorchThreads < 0 || pytorchThreads > 256) {
-            throw new IllegalArgumentException("training.pytorch-threads must be 0..256");
+        if (pytorchThreads < 1 || pytorchThreads > 256) {
+            throw new IllegalArgumentException("training.pytorch-threads must be 1..256");
         }
         if (!java.util.List.of("idle", "low", "normal").contains(cpuPriority)) {
             throw new IllegalArgumentException("training.cpu-priority must be idle, low or normal");
@@ -39,6 +40,6 @@ public record TrainingSettings(int threads, int maxQueued, int maxOpenPerTenant,
     }
 
     public static TrainingSettings defaults() {
-        return new TrainingSettings(1, 16, 2, Duration.ofMinutes(30), 0.2, "idle", 0);
+        return new TrainingSettings(1, 16, 2, Duration.ofMinutes(30), 0.2, "idle", 1);
     }
 }

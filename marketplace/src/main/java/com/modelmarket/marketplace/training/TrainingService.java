@@ -369,7 +369,7 @@ public final class TrainingService implements AutoCloseable {
                 .withHeldOutFraction(settings.heldOutFraction())
                 .withTimeLimit(run.timeLimit())
                 .withCancellation(() -> cancelled.get() || closing)
-                .withPriority(JobPriority.parse(settings.cpuPriority()), Math.max(1, settings.pytorchThreads()))
+                .withPriority(JobPriority.parse(settings.cpuPriority()), settings.pytorchThreads())
                 .withProgress(progress -> {
                     JsonObject json = progress.toJson();
                     // one write after the other, in epoch order
