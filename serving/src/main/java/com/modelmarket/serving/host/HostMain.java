@@ -47,7 +47,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /**
  * The model host: a separate process (started by {@link HostLauncher}, inside the sandbox) that
  * runs the models of one publisher tenant: TorchScript code, or trained models, each a {@link
- * ModelRunner} of the kind its manifest declares, and fine-tunes TorchScript models ({@link
+ * ModelRunner} of the kind its manifest declares. The same program is a job host: one training job
+ * ({@link RecipeTrainer} on a tenant's CSV, the archive written into /scratch) or one fine-tuning
+ * job ({@link
  * FineTuner}, writing the result into /scratch). It connects to the platform over the
  * Unix-domain socket it is given, loads models, runs batches and calibrations on a fixed pool of
  * compute threads (the tenant's share of the compute slots) and answers each call by its id.

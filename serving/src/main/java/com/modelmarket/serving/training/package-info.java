@@ -77,9 +77,10 @@
  * Split, standardisation, initial weights and batch order come from the seed through Java
  * generators; the engine's global generator (dropout) is reseeded per run, so two concurrent
  * dropout runs in one process are not reproducible (recipes without dropout always are). The
- * trainer does not change PyTorch's thread settings: whoever owns the training pool starts the
- * engine ({@code TorchRuntime.start}) with one intra-op thread, as the tests do; results are
- * reproducible with one intra-op thread. A {@link com.modelmarket.serving.training.TrainedModel}
+ * trainer does not change PyTorch's thread settings: whoever runs it starts the engine ({@code
+ * TorchRuntime.start}) with one intra-op thread — a job host does, with {@code
+ * TrainingOptions.threads()}, and the tests do; results are reproducible with one intra-op thread,
+ * and the same in a job host as in the calling JVM ({@code HostedTrainingTest}). A {@link com.modelmarket.serving.training.TrainedModel}
  * serialises its {@code predict} calls (one at a time per model), so the workers of one served
  * version may share it.
  *
@@ -87,13 +88,16 @@
  *
  * The marketplace's {@code training} package: datasets ({@code CsvDataset.parse} on an upload,
  * refusals as 422 naming row and column), algorithms ({@code TrainingRecipe.fromJson} when a card is
- * published), training jobs on a bounded pool of their own ({@code resolve}, {@code RecipeTrainer},
- * cancellation and time limit through {@code TrainingOptions}, progress per epoch), the result stored
+ * published), training jobs bounded per node ({@code resolve}, then {@code ServingEngine.train}, which
+ * runs {@code RecipeTrainer} in a sandboxed job host of its own at the job's {@link
+ * com.modelmarket.serving.training.JobPriority}: frames {@code TRAIN}/{@code PROGRESS}/{@code CANCEL},
+ * answered {@code TRAINED} or {@code FAILED}; cancellation and time limit through {@code
+ * TrainingOptions}, progress per epoch), the result stored
  * like an upload and published as a private version whose manifest keeps {@code artifact}; and a job
  * metered once by its id. Fine-tuning TorchScript (the second kind): {@link
  * com.modelmarket.serving.training.FineTuner} runs publisher code, so the platform calls it only
- * through {@code ServingEngine.fineTune}, which runs it in the owner's sandboxed model host (frames
- * {@code FINETUNE}/{@code CANCEL}, answered {@code FINETUNED} or {@code FAILED}) or, with
+ * through {@code ServingEngine.fineTune}, which runs it in a sandboxed job host of the owner's, of its
+ * own for the job (frames {@code FINETUNE}/{@code PROGRESS}/{@code CANCEL}, answered {@code FINETUNED} or {@code FAILED}) or, with
  * serving.sandbox=off, in the JVM (trusted mode). Only tabular models fine-tune (one FP32 {@code
  * [-1, N]} input, one FP32 {@code [-1, K]} output: a classifier with {@code labels}, or a one-value
  * regressor); inputs stay raw, the model's own preprocessing is inside it. The tuned file is as
