@@ -44,6 +44,9 @@ public final class Database {
             if (config.dbUrl().isPresent()) {
                 target = DbTarget.parse(config.dbUrl().get());
             } else {
+                // the data directory holds keys and every tenant's data: owner-only from its first
+                // moment, before the embedded server creates it with its own (looser) permissions
+                com.modelmarket.marketplace.util.PrivateFiles.directory(config.dataDir());
                 EmbeddedDatabase db = EmbeddedDatabase.start(config.dataDir().resolve("postgres"), config.dbEmbeddedPort());
                 embedded = Optional.of(db);
                 target = db.target();

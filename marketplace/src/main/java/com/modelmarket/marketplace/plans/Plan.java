@@ -13,7 +13,7 @@ import java.util.UUID;
  * A price plan of a model. Money is integer minor units of {@code currency}:
  * free (monthly allowance, hard cap), pay-as-you-go (price per 1,000 calls) or monthly (flat fee,
  * included calls, overage per 1,000); each with a requests-per-minute limit. An algorithm's plan
- * also prices training jobs ({@link TrainingPrice}: per job, per minute, included minutes).
+ * also prices training jobs ({@link TrainingPrice}: per job, per minute, included minutes) and may bound a job's run time.
  */
 public record Plan(UUID id, UUID modelId, UUID tenantId, String name, PlanType type, String currency,
                    long monthlyFeeMinor, long includedCalls, long pricePer1000Minor, int rateLimitPerMinute,
@@ -22,7 +22,7 @@ public record Plan(UUID id, UUID modelId, UUID tenantId, String name, PlanType t
     /** The plan columns a query selects as {@code p} for {@link #from}. */
     public static final String COLUMNS = "p.id, p.model_id, p.tenant_id, p.name, p.type, p.currency, p.monthly_fee_minor, "
             + "p.included_calls, p.price_per_1000_minor, p.rate_limit_per_minute, p.training_per_job_minor, "
-            + "p.training_per_minute_minor, p.training_included_minutes, p.created_at, p.archived_at";
+            + "p.training_per_minute_minor, p.training_included_minutes, p.training_max_job_seconds, p.created_at, p.archived_at";
 
     /** A plan from a row with {@link #COLUMNS}. */
     public static Plan from(io.vertx.sqlclient.Row r) {
@@ -30,7 +30,7 @@ public record Plan(UUID id, UUID modelId, UUID tenantId, String name, PlanType t
                 storedType(r.getString("type")), r.getString("currency"), r.getLong("monthly_fee_minor"),
                 r.getLong("included_calls"), r.getLong("price_per_1000_minor"), r.getInteger("rate_limit_per_minute"),
                 new TrainingPrice(r.getLong("training_per_job_minor"), r.getLong("training_per_minute_minor"),
-                        r.getLong("training_included_minutes")),
+                        r.getLong("training_included_minutes"), r.getLong("training_max_job_seconds")),
                 r.getOffsetDateTime("created_at"), r.getOffsetDateTime("archived_at"));
     }
 
@@ -70,6 +70,7 @@ public record Plan(UUID id, UUID modelId, UUID tenantId, String name, PlanType t
                 .put("trainingPerJobMinor", training.perJobMinor())
                 .put("trainingPerMinuteMinor", training.perMinuteMinor())
                 .put("includedTrainingMinutes", training.includedMinutes())
+                .put("trainingMaxJobSeconds", training.maxJobSeconds())
                 .put("archived", archivedAt != null);
     }
 }

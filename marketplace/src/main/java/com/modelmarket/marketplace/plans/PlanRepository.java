@@ -21,11 +21,12 @@ final class PlanRepository {
     Future<Plan> insert(SqlClient tx, UUID modelId, UUID tenantId, PlanService.PlanInput in) {
         return tx.preparedQuery("INSERT INTO plans AS p (model_id, tenant_id, name, type, currency, "
                         + "monthly_fee_minor, included_calls, price_per_1000_minor, rate_limit_per_minute, training_per_job_minor, "
-                        + "training_per_minute_minor, training_included_minutes) "
-                        + "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING " + COLUMNS)
+                        + "training_per_minute_minor, training_included_minutes, training_max_job_seconds) "
+                        + "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING " + COLUMNS)
                 .execute(Tuple.from(new Object[] {modelId, tenantId, in.name(), Plan.wire(in.type()), in.currency(),
                         in.monthlyFeeMinor(), in.includedCalls(), in.pricePer1000Minor(), in.rateLimitPerMinute(),
-                        in.training().perJobMinor(), in.training().perMinuteMinor(), in.training().includedMinutes()}))
+                        in.training().perJobMinor(), in.training().perMinuteMinor(), in.training().includedMinutes(),
+                        in.training().maxJobSeconds()}))
                 .map(rows -> from(rows.iterator().next()));
     }
 

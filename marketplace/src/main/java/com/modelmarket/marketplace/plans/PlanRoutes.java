@@ -42,7 +42,8 @@ public final class PlanRoutes {
                 (int) b.longValue("rateLimitPerMinute", 60, 1, 1_000_000),
                 new com.modelmarket.billing.TrainingPrice(b.longValue("trainingPerJobMinor", 0, 0, Long.MAX_VALUE / 1000),
                         b.longValue("trainingPerMinuteMinor", 0, 0, Long.MAX_VALUE / 1000),
-                        b.longValue("includedTrainingMinutes", 0, 0, 10_000_000)));
+                        b.longValue("includedTrainingMinutes", 0, 0, 10_000_000),
+                        b.longValue("trainingMaxJobSeconds", 0, 0, 31L * 24 * 3600)));
         plans.create(Actor.of(ctx), ctx.pathParam("model"), in)
                 .onSuccess(plan -> Responses.json(ctx, 201, plan.toJson()))
                 .onFailure(ctx::fail);

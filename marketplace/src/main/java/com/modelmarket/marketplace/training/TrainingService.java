@@ -170,27 +170,45 @@ public final class TrainingService implements AutoCloseable {
     }
 
     /**
-     * The job's time limit: {@code training.max-job-seconds}, or less on a free plan with a monthly
-     * training-minute cap: what is left of it this month (UTC). A cap used up refuses the job (429).
+     * The job's time limit: the least of {@code training.max-job-seconds}, the plan's {@code
+     * trainingMaxJobSeconds} (if it sets one), and on a free plan with a monthly training-minute
+     * cap what is left of it this month (UTC). A cap used up refuses the job (429).
      */
-    private Future<java.time.Duration> timeLimit(UUID tenant, CatalogModel algorithm,
-                                                 Optional<SubscriptionService.Entitlement> entitlement) {
-        if (entitlement.isEmpty() || !entitlement.get().plan().free() || entitlement.get().plan().training().includedMinutes() == 0) {
-            return Future.succeededFuture(settings.maxJobTime());
+    private Future<JobLimit> timeLimit(UUID tenant, CatalogModel algorithm,
+                                       Optional<SubscriptionService.Entitlement> entitlement) {
+        JobLimit limit = new JobLimit(settings.maxJobTime(), "");
+        if (entitlement.isEmpty()) {
+            return Future.succeededFuture(limit);
         }
-        long capMillis = entitlement.get().plan().training().includedMinutes() * 60_000L;
+        var plan = entitlement.get().plan();
+        if (plan.training().maxJobSeconds() > 0) {
+            limit = limit.atMost(java.time.Duration.ofSeconds(plan.training().maxJobSeconds()),
+                    " (the limit of the plan '" + plan.name() + "')");
+        }
+        if (!plan.free() || plan.training().includedMinutes() == 0) {
+            return Future.succeededFuture(limit);
+        }
+        JobLimit planLimit = limit;
+        long capMillis = plan.training().includedMinutes() * 60_000L;
         java.time.YearMonth month = java.time.YearMonth.now(java.time.ZoneOffset.UTC);
         java.time.Instant start = month.atDay(1).atStartOfDay(java.time.ZoneOffset.UTC).toInstant();
         return TenantScope.tenant(pool, tenant, c -> jobs.usedMillisSince(c, tenant, algorithm.id(), start)).compose(used -> {
             long left = capMillis - used;
             if (left <= 0) {
                 return Future.failedFuture(new com.modelmarket.marketplace.errors.QuotaExhaustedException("The free plan's "
-                        + entitlement.get().plan().training().includedMinutes() + " training minutes this month are used up",
+                        + plan.training().includedMinutes() + " training minutes this month are used up",
                         month.plusMonths(1).atDay(1).atStartOfDay(java.time.ZoneOffset.UTC).toInstant()));
             }
-            java.time.Duration remaining = java.time.Duration.ofMillis(left);
-            return Future.succeededFuture(remaining.compareTo(settings.maxJobTime()) < 0 ? remaining : settings.maxJobTime());
+            return Future.succeededFuture(planLimit.atMost(java.time.Duration.ofMillis(left),
+                    " (what was left of the plan's training minutes)"));
         });
+    }
+
+    /** A job's time limit and, when it is not the node's own, what set it (for the failure reason). */
+    private record JobLimit(java.time.Duration time, String why) {
+        JobLimit atMost(java.time.Duration other, String because) {
+            return other.compareTo(time) < 0 ? new JobLimit(other, because) : this;
+        }
     }
 
 
@@ -275,7 +293,7 @@ public final class TrainingService implements AutoCloseable {
 
     /** What a queued job needs to run. */
     private record Run(TrainingJob job, Actor actor, Dataset dataset, TrainingRecipe recipe, Hyperparameters hp,
-                       CatalogModel algorithm, String targetName, java.time.Duration timeLimit, FineTune fineTune) {
+                       CatalogModel algorithm, String targetName, JobLimit timeLimit, FineTune fineTune) {
     }
 
     /** A fine-tuning job's base: the publisher's served TorchScript version, and the job's settings. */
@@ -367,7 +385,7 @@ public final class TrainingService implements AutoCloseable {
         long startedNanos = System.nanoTime();
         TrainingOptions options = TrainingOptions.DEFAULT
                 .withHeldOutFraction(settings.heldOutFraction())
-                .withTimeLimit(run.timeLimit())
+                .withTimeLimit(run.timeLimit().time())
                 .withCancellation(() -> cancelled.get() || closing)
                 .withPriority(JobPriority.parse(settings.cpuPriority()), settings.pytorchThreads())
                 .withProgress(progress -> {
@@ -413,8 +431,8 @@ public final class TrainingService implements AutoCloseable {
             JobState end = e.reason() == TrainingFailedException.Reason.CANCELLED && !closing ? JobState.CANCELLED : JobState.FAILED;
             String reason = closing ? INTERRUPTED : switch (e.reason()) {
                 case CANCELLED -> "cancelled";
-                case TIME_LIMIT -> "time limit: the job ran past " + run.timeLimit().toMillis() / 1000.0 + " s"
-                        + (run.timeLimit().equals(settings.maxJobTime()) ? "" : " (what was left of the plan's training minutes)");
+                case TIME_LIMIT -> "time limit: the job ran past " + run.timeLimit().time().toMillis() / 1000.0 + " s"
+                        + run.timeLimit().why();
                 case DIVERGED -> "the loss became NaN or infinite: " + e.getMessage();
                 case ENGINE_ERROR -> "the training engine failed: " + e.getMessage();
             };

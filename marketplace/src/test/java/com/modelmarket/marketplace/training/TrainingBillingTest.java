@@ -79,6 +79,14 @@ class TrainingBillingTest {
                     .put("currency", "EUR").put("includedCalls", 1).put("includedTrainingMinutes", 1)).getString("id");
             assertProblem(api.post("/api/v1/models/billed-logistic/plans", publisher, new JsonObject().put("name", "Bad")
                     .put("type", "free").put("currency", "EUR").put("includedCalls", 1).put("trainingPerJobMinor", 5)), 400);
+            JsonObject shortJobs = plan(api, publisher, "billed-logistic", new JsonObject().put("name", "Short jobs")
+                    .put("type", "pay_as_you_go").put("currency", "EUR").put("trainingPerJobMinor", 100)
+                    .put("trainingMaxJobSeconds", 2));
+            assertEquals(2, shortJobs.getLong("trainingMaxJobSeconds"), shortJobs.encode());
+            JsonObject negative = assertProblem(api.post("/api/v1/models/billed-logistic/plans", publisher, new JsonObject()
+                    .put("name", "Bad limit").put("type", "pay_as_you_go").put("currency", "EUR").put("trainingPerJobMinor", 1)
+                    .put("trainingMaxJobSeconds", -1)), 400);
+            assertTrue(negative.encode().contains("trainingMaxJobSeconds"), negative.encode());
 
             consumer = accessToken(api.signUp("Billed Trainer", "owner@billed-trainer.test", "consumer-password"));
             subscription = api.post("/api/v1/subscriptions", consumer, new JsonObject().put("model", "billed-logistic")
@@ -119,6 +127,23 @@ class TrainingBillingTest {
             await().atMost(Duration.ofSeconds(30)).until(() -> api.get("/api/v1/training-jobs/" + cancelled, consumer)
                     .bodyAsJsonObject().getString("state").equals("cancelled"));
             assertEquals(1, Sql.count(db, "SELECT count(*) FROM training_usage"));
+
+            // a plan's job time limit: a long job under it ends "time limit", saying it was the plan's, and costs nothing
+            String hurried = accessToken(api.signUp("Hurried Trainer", "owner@hurried-trainer.test", "hurried-password"));
+            api.post("/api/v1/subscriptions", hurried, new JsonObject().put("model", "billed-logistic")
+                    .put("planId", shortJobs.getString("id")));
+            String hurriedSha = upload(api, hurried, Files.readAllBytes(DATASETS.resolve("wine.csv")));
+            String hurriedDataset = api.post("/api/v1/datasets", hurried, new JsonObject().put("uploadSha256", hurriedSha)
+                    .put("name", "w").put("labelColumn", "label").put("task", "classification")).bodyAsJsonObject().getString("id");
+            String longJob = api.post("/api/v1/training-jobs", hurried, new JsonObject().put("algorithm", "billed-logistic")
+                    .put("datasetId", hurriedDataset).put("hyperparameters", new JsonObject().put("epochs", 500).put("batchSize", 1))
+                    .put("target", new JsonObject().put("model", "hurried-wine"))).bodyAsJsonObject().getString("id");
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() -> api.get("/api/v1/training-jobs/"
+                    + longJob, hurried).bodyAsJsonObject().getString("state").equals("failed"));
+            String reason = api.get("/api/v1/training-jobs/" + longJob, hurried).bodyAsJsonObject().getString("reason");
+            assertTrue(reason.startsWith("time limit: the job ran past 2.0 s") && reason.contains("the limit of the plan 'Short jobs'"),
+                    reason);
+            assertEquals(1, Sql.count(db, "SELECT count(*) FROM training_usage"), "a job past its limit is not billed");
 
             // the free plan: its monthly training minute is used up (seeded as an earlier job's usage), so no job starts
             String other = accessToken(api.signUp("Free Trainer", "owner@free-trainer.test", "free-password"));
