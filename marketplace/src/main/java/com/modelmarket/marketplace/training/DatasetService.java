@@ -89,7 +89,7 @@ public final class DatasetService {
     }
 
     /** Reads the dataset's rows again for a job (a worker thread's call: blocking). */
-    CsvDataset load(Dataset dataset) throws IOException {
+    public CsvDataset load(Dataset dataset) throws IOException {
         StoredArtifact file = store.find(dataset.sha256())
                 .orElseThrow(() -> new IOException("the dataset's file " + dataset.sha256() + " is gone from the store"));
         try (InputStream in = Files.newInputStream(ModelStore.verify(file).path())) {
