@@ -14,6 +14,7 @@ import { publisherPage } from './pages/publisher.js';
 import { manageModelPage } from './pages/manage-model.js';
 import { auditPage } from './pages/audit.js';
 import { trainingJobPage, trainingPage } from './pages/training.js';
+import { evaluationPage, evaluationsPage } from './pages/evaluation.js';
 
 const ROUTES = [
   [/^\/$/, catalogPage, 'Catalog'],
@@ -31,6 +32,8 @@ const ROUTES = [
   [/^\/audit$/, auditPage, 'Audit log'],
   [/^\/training$/, trainingPage, 'Training'],
   [/^\/training-jobs\/([^/]+)$/, trainingJobPage, 'Training job'],
+  [/^\/evaluations$/, evaluationsPage, 'Evaluations'],
+  [/^\/evaluations\/([^/]+)$/, evaluationPage, 'Evaluation'],
 ];
 
 let renderCount = 0;
@@ -91,7 +94,7 @@ function updateNav(path) {
   const items = [item('/', 'Catalog')];
   if (session) {
     if (canManage(session)) items.push(item('/subscriptions', 'Subscriptions'), item('/keys', 'API keys'));
-    items.push(item('/training', 'Training', ['/training-jobs']), item('/usage', 'Usage'), item('/invoices', 'Invoices'), item('/org', 'Organisation'));
+    items.push(item('/training', 'Training', ['/training-jobs']), item('/evaluations', 'Evaluations'), item('/usage', 'Usage'), item('/invoices', 'Invoices'), item('/org', 'Organisation'));
     if (canPublish(session)) items.push(item('/publisher', 'Publisher'));
     const who = session.email || 'signed in';
     const org = session.tenant ? ` · ${session.tenant.name}` : '';

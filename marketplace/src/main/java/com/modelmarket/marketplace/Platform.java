@@ -22,6 +22,7 @@ import com.modelmarket.marketplace.metering.MeteringMetrics;
 import com.modelmarket.marketplace.metering.PgUsageSink;
 import com.modelmarket.marketplace.training.DatasetService;
 import com.modelmarket.marketplace.training.TrainingService;
+import com.modelmarket.marketplace.evaluation.EvaluationService;
 import com.modelmarket.serving.training.CsvLimits;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -90,6 +91,7 @@ public final class Platform {
                                     }
                                     return services;
                                 }))
+                                .compose(services -> services.evaluation().failInterrupted().map(services)) // issue 18
                                 .compose(services -> deployHttp(vertx, services)
                                         .compose(http -> {
                                             long closing = scheduleClosing(vertx, services);
@@ -139,7 +141,8 @@ public final class Platform {
                 new InvoicingService(database.pool(), config.billingPeriodDaySeconds() > 0
                         ? new Periods(config.billingPeriodDaySeconds(), config.billingPeriodDays()) : Periods.calendarMonths(),
                         config.platformFeeBasisPoints()),
-                usage, datasets, training);
+                usage, datasets, training,
+                new EvaluationService(vertx, database.pool(), inference, datasets, audit, config.evaluation())); // issue 18
     }
 
     /** Closes ended billing periods: checked every minute (every period-day in short test cycles). */
@@ -209,6 +212,7 @@ public final class Platform {
         return http.drain().drain(vertx, Duration.ofSeconds(HttpVerticle.DRAIN_SECONDS))
                 .eventually(() -> vertx.executeBlocking(() -> {
                     services.training().close(); // running jobs stop between two steps; the next start marks them interrupted
+                    services.evaluation().close(); // issue 18: likewise, between two requests
                     return null;
                 }, false))
                 .eventually(() -> services.serving().close())

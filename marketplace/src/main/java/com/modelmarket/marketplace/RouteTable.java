@@ -12,6 +12,7 @@ import com.modelmarket.marketplace.invoicing.InvoicingRoutes;
 import com.modelmarket.marketplace.plans.PlanRoutes;
 import com.modelmarket.marketplace.subscriptions.SubscriptionRoutes;
 import com.modelmarket.marketplace.training.TrainingRoutes;
+import com.modelmarket.marketplace.evaluation.EvaluationRoutes;
 import com.modelmarket.marketplace.members.MemberRoutes;
 import io.vertx.core.Vertx;
 import io.vertx.ext.web.Router;
@@ -49,5 +50,6 @@ final class RouteTable implements ApiRoutes {
         new SubscriptionRoutes(services.subscriptions(), services.audit(), services.accessTokens()).mount(router);
         new InvoicingRoutes(services.invoicing(), services.usage(), services.accessTokens()).mount(router);
         new TrainingRoutes(vertx, services.datasets(), services.training(), services.accessTokens()).mount(router);
+        new EvaluationRoutes(services.evaluation(), services.accessTokens()).mount(router); // issue 18
     }
 }

@@ -7,6 +7,7 @@ import com.modelmarket.marketplace.invoicing.InvoicingService;
 import com.modelmarket.marketplace.invoicing.UsageQueries;
 import com.modelmarket.marketplace.training.DatasetService;
 import com.modelmarket.marketplace.training.TrainingService;
+import com.modelmarket.marketplace.evaluation.EvaluationService;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import com.modelmarket.marketplace.audit.AuditLog;
 import com.modelmarket.marketplace.auth.AccessTokenHandler;
@@ -44,5 +45,7 @@ public record Services(
         InvoicingService invoicing,
         UsageQueries usage,
         DatasetService datasets,
-        TrainingService training) {
+        TrainingService training,
+        // issue 18: evaluation jobs
+        EvaluationService evaluation) {
 }

@@ -11,6 +11,7 @@ import { publishersSeen } from './catalog.js';
 import { playground } from './playground.js';
 import { trainSection } from './train-form.js';
 import { trainingCurves, trainingResult } from './training-result.js';
+import { platformMeasuredSection } from './evaluation.js';
 
 const enc = encodeURIComponent;
 
@@ -28,8 +29,9 @@ export async function modelPage({ args: [slug], params, navigate }) {
   return h('article', { class: 'model', dataset: { slug: page.slug } },
     header(page, latest),
     training ? section('Measured by the platform', trainedSection(page, latest, training)) : null,
+    isModel ? section('Measured by the platform on reference data', platformMeasuredSection(page)) : null,
     section('Model card', description(page)),
-    page.claimedMetrics && Object.keys(page.claimedMetrics).length ? section('Claimed metrics',
+    page.claimedMetrics && Object.keys(page.claimedMetrics).length ? section('Claimed metrics (the publisher\'s, not measured by the platform)',
       h('p', { class: 'hint' }, 'As stated by the publisher.'),
       table(['Metric', 'Value'], Object.entries(page.claimedMetrics).map(([k, v]) => [k, typeof v === 'object' ? JSON.stringify(v) : String(v)]))) : null,
     page.algorithm ? algorithmSection(page.algorithm) : null,

@@ -176,6 +176,26 @@ final class CatalogRepository {
                 });
     }
 
+    /**
+     * What the platform measured on the model's reference datasets (evaluation jobs of its
+     * publisher, table {@code platform_measurements}), per version id, newest first: shown on the card
+     * beside the publisher's {@code claimedMetrics}, never mixed with them.
+     */
+    Future<Map<UUID, io.vertx.core.json.JsonArray>> measurements(SqlClient client, UUID modelId) {
+        return client.preparedQuery("SELECT version_id, evaluation_id, dataset, metrics, measured_at FROM platform_measurements "
+                        + "WHERE model_id = $1 ORDER BY measured_at DESC, evaluation_id")
+                .execute(Tuple.of(modelId))
+                .map(rows -> {
+                    Map<UUID, io.vertx.core.json.JsonArray> map = new LinkedHashMap<>();
+                    rows.forEach(r -> map.computeIfAbsent(r.getUUID("version_id"), k -> new io.vertx.core.json.JsonArray())
+                            .add(new io.vertx.core.json.JsonObject().put("evaluationId", r.getUUID("evaluation_id").toString())
+                                    .put("measuredBy", "platform").put("requestedBy", "publisher")
+                                    .put("dataset", r.getValue("dataset")).put("metrics", r.getValue("metrics"))
+                                    .put("measuredAt", r.getOffsetDateTime("measured_at").toInstant().toString())));
+                    return map;
+                });
+    }
+
     Future<Void> setAlias(SqlClient tx, UUID modelId, String alias, UUID versionId) {
         return tx.preparedQuery("INSERT INTO model_aliases (model_id, alias, version_id) VALUES ($1, $2, $3) "
                         + "ON CONFLICT (model_id, alias) DO UPDATE SET version_id = EXCLUDED.version_id, updated_at = now()")

@@ -107,18 +107,20 @@ public final class CatalogService {
             return TenantScope.tenantOrVisitor(repository.pool(), tenant, c -> repository.versions(c, m.id(), own)
                     .compose(versions -> repository.aliases(c, m.id())
                     .compose(aliases -> (own ? repository.shares(c, m.id()) : Future.succeededFuture(List.<String>of()))
-                            .compose(shared -> repository.publisher(c, m.tenantId()).map(publisher -> {
+                            .compose(shared -> repository.measurements(c, m.id()).compose(measured -> repository.publisher(c, m.tenantId()).map(publisher -> {
                                 JsonObject json = m.toJson()
                                         .put("publisher", publisher)
                                         .put("owned", own)
-                                        .put("versions", new io.vertx.core.json.JsonArray(
-                                                versions.stream().map(ModelVersion::toJson).toList()))
+                                        .put("versions", new io.vertx.core.json.JsonArray(versions.stream().map(v -> v.toJson()
+                                                // issue 18: the platform's measurements, told apart from the card's claimedMetrics
+                                                .put("platformMeasured", measured.getOrDefault(v.id(), new io.vertx.core.json.JsonArray())))
+                                                .toList()))
                                         .put("aliases", new JsonObject(new java.util.LinkedHashMap<String, Object>(aliases)));
                                 if (own) {
                                     json.put("sharedWith", new io.vertx.core.json.JsonArray(shared));
                                 }
                                 return json;
-                            })))));
+                            }))))));
         });
     }
 

@@ -35,12 +35,17 @@ final class SearchRepository {
         filter(where, params, q.priceType(),
                 "EXISTS (SELECT 1 FROM plans p WHERE p.model_id = m.id AND p.archived_at IS NULL AND p.type = $)");
 
-        String key = switch (sort) {
+        String key = sort.startsWith("metric:") ? "x.metric_key" : switch (sort) {
             case "relevance" -> "x.rank";
             case "popular" -> "x.subscribers";
             default -> "x.created_at";
         };
-        StringBuilder outer = new StringBuilder(" WHERE true");
+        // issue 18: the platform's latest measurement of the latest version (platform_measurements)
+        String metric = sort.startsWith("metric:") ? sort.substring("metric:".length()) : "accuracy";
+        params.add(metric);
+        int metricParam = params.size();
+        String sign = SearchService.LOWER_IS_BETTER.contains(metric) ? "-" : "";
+        StringBuilder outer = new StringBuilder(sort.startsWith("metric:") ? " WHERE x.metric_key IS NOT NULL" : " WHERE true");
         if (afterId != null) {
             params.add(afterKey);
             int k = params.size();
@@ -50,14 +55,17 @@ final class SearchRepository {
                     .append(" AND x.id < $").append(i).append("))");
         }
         params.add(limit + 1);
-        String sql = "SELECT * FROM (SELECT m.id, m.kind, m.slug, m.name, m.summary, m.task, m.tags, m.framework, "
+        String sql = "SELECT * FROM (SELECT " + sign + "(measured ->> $" + metricParam + "::text)::float8 AS metric_key, * FROM (SELECT m.id, m.kind, m.slug, m.name, m.summary, m.task, m.tags, m.framework, "
                 + "m.visibility, m.created_at, t.slug AS publisher_slug, t.name AS publisher_name, "
                 + "CASE WHEN $2::text IS NULL THEN 0::real ELSE ts_rank(m.search, websearch_to_tsquery('english', $2::text)) END AS rank, "
                 + "mm_active_subscribers(m.id) AS subscribers, "
                 + "(SELECT v.version FROM model_aliases a JOIN model_versions v ON v.id = a.version_id "
                 + " WHERE a.model_id = m.id AND a.alias = 'latest') AS latest_version, "
-                + "(SELECT array_agg(DISTINCT p.type ORDER BY p.type) FROM plans p WHERE p.model_id = m.id AND p.archived_at IS NULL) AS price_types "
-                + "FROM models m JOIN tenants t ON t.id = m.tenant_id WHERE " + where + ") x" + outer
+                + "(SELECT array_agg(DISTINCT p.type ORDER BY p.type) FROM plans p WHERE p.model_id = m.id AND p.archived_at IS NULL) AS price_types, "
+                + "(SELECT pm.metrics - 'perClass' - 'confusionMatrix' - 'labels' FROM platform_measurements pm JOIN model_aliases la ON la.model_id = m.id "
+                + " AND la.alias = 'latest' AND la.version_id = pm.version_id WHERE pm.model_id = m.id "
+                + " ORDER BY pm.measured_at DESC LIMIT 1) AS measured "
+                + "FROM models m JOIN tenants t ON t.id = m.tenant_id WHERE " + where + ") y) x" + outer
                 + " ORDER BY " + key + " DESC, x.id DESC LIMIT $" + params.size();
         return client.preparedQuery(sql).execute(Tuple.from(params));
     }

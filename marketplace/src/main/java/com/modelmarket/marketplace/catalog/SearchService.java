@@ -23,6 +23,14 @@ public final class SearchService {
 
     public static final List<String> SORTS = List.of("relevance", "newest", "popular");
 
+    /**
+     * Metrics {@code sort=metric:<name>} orders by: the platform's latest measurement of each model's
+     * {@code latest} version on its reference dataset (models without one are left out), best first —
+     * highest for these, lowest for {@link #LOWER_IS_BETTER}.
+     */
+    static final List<String> MEASURED = List.of("accuracy", "macroF1", "topKAccuracy", "r2", "mae", "rmse");
+    static final List<String> LOWER_IS_BETTER = List.of("mae", "rmse");
+
     private final Pool pool;
     private final SearchRepository repository = new SearchRepository();
 
@@ -38,8 +46,8 @@ public final class SearchService {
 
     public Future<JsonObject> search(UUID callerTenant, Query q) {
         String sort = q.sort();
-        if (!SORTS.contains(sort)) {
-            throw new BadRequestException("sort must be one of " + SORTS);
+        if (!SORTS.contains(sort) && !(sort.startsWith("metric:") && MEASURED.contains(sort.substring("metric:".length())))) {
+            throw new BadRequestException("sort must be one of " + SORTS + " or metric:<name> with a name of " + MEASURED);
         }
         if ("relevance".equals(sort) && q.text().isEmpty()) {
             sort = "newest";
@@ -80,14 +88,15 @@ public final class SearchService {
                 .put("latestVersion", r.getString("latest_version"))
                 .put("priceTypes", new JsonArray(priceTypes == null ? List.of() : List.of(priceTypes)))
                 .put("subscribers", r.getLong("subscribers"))
-                .put("createdAt", r.getOffsetDateTime("created_at").toInstant().toString());
+                .put("createdAt", r.getOffsetDateTime("created_at").toInstant().toString())
+                .put("measured", r.getValue("measured"));
     }
 
     /** The position after the last row of a page. */
     record Cursor(String sort, String key, UUID id) {
 
         static Cursor of(String sort, Row r) {
-            String key = switch (sort) {
+            String key = sort.startsWith("metric:") ? Double.toString(r.getDouble("metric_key")) : switch (sort) {
                 case "relevance" -> Float.toString(r.getFloat("rank"));
                 case "popular" -> Long.toString(r.getLong("subscribers"));
                 default -> r.getOffsetDateTime("created_at").toString();
@@ -98,6 +107,9 @@ public final class SearchService {
         Object key(String expectedSort) {
             if (!sort.equals(expectedSort)) {
                 throw new BadRequestException("cursor belongs to another sort order");
+            }
+            if (sort.startsWith("metric:")) {
+                return Double.parseDouble(key);
             }
             return switch (sort) {
                 case "relevance" -> Float.parseFloat(key);

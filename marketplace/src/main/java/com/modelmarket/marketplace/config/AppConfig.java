@@ -56,7 +56,8 @@ public record AppConfig(
         UsageMeterOptions meteringOptions,
         UsageBuckets usageBuckets,
         TrainingSettings training,
-        ServingConfig serving) {
+        ServingConfig serving,
+        EvaluationSettings evaluation) {
 
     public AppConfig {
         if (accessTokenTtl.compareTo(Duration.ofMinutes(15)) > 0) {

@@ -125,7 +125,11 @@ public final class ConfigLoader {
                 new TrainingSettings(v.integer("training.threads"), v.integer("training.max-queued"),
                         v.integer("training.max-open-per-tenant"), Duration.ofSeconds(v.longValue("training.max-job-seconds")),
                         Double.parseDouble(v.string("training.held-out-fraction")), v.string("training.cpu-priority"), v.integer("training.pytorch-threads")),
-                serving(v));
+                serving(v),
+                new EvaluationSettings(v.integer("evaluation.threads"), v.integer("evaluation.max-queued"),
+                        v.integer("evaluation.max-open-per-tenant"), v.integer("evaluation.max-rows"),
+                        v.integer("evaluation.in-flight"), v.integer("evaluation.rows-per-request"),
+                        v.integer("evaluation.disagreements-shown"), Duration.ofSeconds(v.longValue("evaluation.max-job-seconds"))));
     }
 
     /**

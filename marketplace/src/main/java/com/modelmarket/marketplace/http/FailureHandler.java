@@ -7,6 +7,7 @@ import com.modelmarket.marketplace.errors.ConflictException;
 import com.modelmarket.marketplace.errors.DatasetRefusedException;
 import com.modelmarket.marketplace.errors.DomainException;
 import com.modelmarket.marketplace.errors.TrainingBusyException;
+import com.modelmarket.marketplace.errors.EvaluationBusyException;
 import com.modelmarket.marketplace.errors.ForbiddenException;
 import com.modelmarket.marketplace.errors.InvalidFieldException;
 import com.modelmarket.marketplace.errors.InvalidTensorException;
@@ -193,6 +194,11 @@ public final class FailureHandler {
         if (e instanceof TrainingBusyException busy) {
             return busy.perTenant() ? Problem.tooManyRequests(detail, busy.retryAfterSeconds())
                     : new Problem(503, "training-busy", "Training queue full", detail, java.util.List.of(),
+                            java.util.Map.of("Retry-After", Long.toString(busy.retryAfterSeconds())));
+        }
+        if (e instanceof EvaluationBusyException busy) {
+            return busy.perTenant() ? Problem.tooManyRequests(detail, busy.retryAfterSeconds())
+                    : new Problem(503, "evaluation-busy", "Evaluation queue full", detail, java.util.List.of(),
                             java.util.Map.of("Retry-After", Long.toString(busy.retryAfterSeconds())));
         }
         return Problems.forStatus(500);

@@ -207,6 +207,53 @@ public final class InferenceService {
     }
 
     /**
+     * One request of an evaluation job ({@code evaluation}): the same path as {@link #infer} from
+     * the usage slot on — registered on first use, batched by the engine with every other caller's
+     * requests, and metered in the same way, so "metered = served" holds for evaluations too. What
+     * differs is before it: the job checked entitlement once when it was created (through {@link
+     * #resolve}), built its tensors from the manifest, and bounds its own rate (a window of requests
+     * in flight), so no per-request rate limit or free-plan quota applies. Its usage record carries
+     * no API key and no subscription: the caller's own compute, which no plan charges.
+     */
+    public Future<InferenceResult> evaluate(UUID tenantId, String requestId, InferenceTarget target,
+                                            List<com.modelmarket.serving.model.Tensor> inputs) {
+        Optional<UsageMeter.Reservation> slot = metering ? meter.tryReserve() : Optional.empty();
+        if (metering && slot.isEmpty()) {
+            return Future.failedFuture(meter.backlog());
+        }
+        ModelKey key = ArtifactValidator.keyOf(target.model().tenantId(), target.model().id(), target.version().id());
+        int items = (int) inputs.get(0).items();
+        return ensureRegistered(key, target)
+                .compose(registered -> engine.infer(key, new InferenceRequest(inputs, List.of(), null)))
+                .transform(ar -> record(slot, ar.succeeded() ? ar.result() : null, ar.cause(), result -> new UsageRecord(requestId,
+                                tenantId, null, null, target.model().id(), target.version().id(), items,
+                                result == null ? 0 : result.facts().computeNanos(), outcome(result, ar.cause()), Instant.now()))
+                        .compose(v -> ar.succeeded() ? Future.succeededFuture(ar.result()) : Future.failedFuture(ar.cause())));
+    }
+
+    /** How a request that reached the model ended; null if it never did (refused before running: not metered). */
+    private static UsageOutcome outcome(InferenceResult result, Throwable failure) {
+        if (result != null) {
+            return UsageOutcome.SUCCESS;
+        } else if (failure instanceof InferenceFailedException) {
+            return UsageOutcome.SERVER_ERROR;
+        } else if (failure instanceof DeadlineExceededException d && d.started()) {
+            return UsageOutcome.TIMEOUT;
+        }
+        return null;
+    }
+
+    /** Fills the slot with the record of a request that reached the model, or gives it back. */
+    private static Future<Void> record(Optional<UsageMeter.Reservation> slot, InferenceResult result, Throwable failure,
+                                       java.util.function.Function<InferenceResult, UsageRecord> usage) {
+        if (outcome(result, failure) == null) {
+            slot.ifPresent(UsageMeter.Reservation::release);
+            return Future.succeededFuture();
+        }
+        return slot.isEmpty() ? Future.succeededFuture() : slot.get().record(usage.apply(result));
+    }
+
+    /**
      * The one place that registers a version with this node's engine, on first use (after a
      * restart, or on another node): the engine's status is read once, and concurrent first calls
      * share one load. Completes with whether this call found the version unregistered.
@@ -233,26 +280,14 @@ public final class InferenceService {
      */
     private Future<Void> meter(KeyPrincipal caller, String requestId, InferenceTarget target, int items,
                                Optional<UsageMeter.Reservation> slot, InferenceResult result, Throwable failure) {
-        UsageOutcome outcome;
-        long compute = 0;
-        if (result != null) {
-            outcome = UsageOutcome.SUCCESS;
-            compute = result.facts().computeNanos();
-        } else if (failure instanceof InferenceFailedException) {
-            outcome = UsageOutcome.SERVER_ERROR;
-        } else if (failure instanceof DeadlineExceededException d && d.started()) {
-            outcome = UsageOutcome.TIMEOUT;
-        } else {
-            // refused before the model ran (overload, deadline in the queue): not metered, not counted
-            releaseQuota(caller, target);
-            slot.ifPresent(UsageMeter.Reservation::release);
-            return Future.succeededFuture();
+        UsageOutcome outcome = outcome(result, failure);
+        if (outcome == null) {
+            releaseQuota(caller, target); // refused before the model ran (overload, deadline in the queue): not counted
         }
-        if (slot.isEmpty()) {
-            return Future.succeededFuture(); // switched off by the operator (benchmarks measure what metering costs)
-        }
-        return slot.get().record(new UsageRecord(requestId, caller.tenantId(), caller.keyId(), target.subscriptionId().orElse(null),
-                target.model().id(), target.version().id(), items, compute, outcome, Instant.now()));
+        // with no slot, metering is switched off by the operator (benchmarks measure what metering costs)
+        return record(slot, result, failure, r -> new UsageRecord(requestId, caller.tenantId(), caller.keyId(),
+                target.subscriptionId().orElse(null), target.model().id(), target.version().id(), items,
+                r == null ? 0 : r.facts().computeNanos(), outcome, Instant.now()));
     }
 
     private void releaseQuota(KeyPrincipal caller, InferenceTarget target) {

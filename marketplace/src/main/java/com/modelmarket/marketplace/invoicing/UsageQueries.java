@@ -27,10 +27,14 @@ public final class UsageQueries {
         this.pool = pool;
     }
 
-    /** The calls metered for a tenant and model since {@code start} (what a free plan's month has used). */
+    /**
+     * The calls metered for a tenant and model since {@code start} under a subscription (what a free
+     * plan's month has used; evaluation jobs' calls carry no subscription and use no allowance).
+     */
     public Future<Long> countSince(UUID tenantId, UUID modelId, Instant start) {
         return TenantScope.tenant(pool, tenantId, c -> c
-                .preparedQuery("SELECT coalesce(sum(calls), 0)::bigint FROM usage_rollups WHERE tenant_id = $1 AND model_id = $2 AND bucket >= $3")
+                .preparedQuery("SELECT coalesce(sum(calls), 0)::bigint FROM usage_rollups WHERE tenant_id = $1 AND model_id = $2 AND bucket >= $3 "
+                        + "AND subscription_id IS NOT NULL")
                 .execute(Tuple.of(tenantId, modelId, start.atOffset(ZoneOffset.UTC))))
                 .map(rows -> rows.iterator().next().getLong(0));
     }
@@ -99,7 +103,7 @@ public final class UsageQueries {
         Instant reset = month.plusMonths(1).atDay(1).atStartOfDay(ZoneOffset.UTC).toInstant();
         return TenantScope.tenant(pool, caller.tenantId(), c -> c.preparedQuery("SELECT s.id, m.slug, p.name, p.type, p.included_calls, p.rate_limit_per_minute, "
                         + "(SELECT coalesce(sum(u.calls), 0)::bigint FROM usage_rollups u WHERE u.tenant_id = s.tenant_id "
-                        + " AND u.model_id = s.model_id AND u.bucket >= $2) AS used "
+                        + " AND u.model_id = s.model_id AND u.bucket >= $2 AND u.subscription_id IS NOT NULL) AS used "
                         + "FROM subscriptions s JOIN plans p ON p.id = s.plan_id JOIN models m ON m.id = s.model_id "
                         + "WHERE s.tenant_id = $1 AND s.status = 'active' ORDER BY m.slug")
                 .execute(Tuple.of(caller.tenantId(), start.atOffset(ZoneOffset.UTC))))

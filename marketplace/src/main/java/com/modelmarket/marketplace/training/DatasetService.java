@@ -94,7 +94,7 @@ public final class DatasetService {
         return limits;
     }
 
-    CsvDataset load(Dataset dataset) throws IOException {
+    public CsvDataset load(Dataset dataset) throws IOException {
         StoredArtifact file = store.find(dataset.sha256())
                 .orElseThrow(() -> new IOException("the dataset's file " + dataset.sha256() + " is gone from the store"));
         try (InputStream in = Files.newInputStream(ModelStore.verify(file).path())) {
