@@ -212,23 +212,40 @@ public final class InferenceService {
      * requests, and metered in the same way, so "metered = served" holds for evaluations too. What
      * differs is before it: the job checked entitlement once when it was created (through {@link
      * #resolve}), built its tensors from the manifest, and bounds its own rate (a window of requests
-     * in flight), so no per-request rate limit or free-plan quota applies. Its usage record carries
-     * no API key and no subscription: the caller's own compute, which no plan charges.
+     * in flight), so no per-request rate limit applies. A subscriber's evaluation is its use of the
+     * model like any call: its usage record carries the subscription (no API key), so it is invoiced
+     * under the plan and takes from a free plan's monthly allowance — a request past the cap is refused
+     * (the job fails, "quota"), never served free. The owner's evaluation of its own model is its own
+     * compute, which no plan charges.
      */
     public Future<InferenceResult> evaluate(UUID tenantId, String requestId, InferenceTarget target,
                                             List<com.modelmarket.serving.model.Tensor> inputs) {
-        Optional<UsageMeter.Reservation> slot = metering ? meter.tryReserve() : Optional.empty();
-        if (metering && slot.isEmpty()) {
-            return Future.failedFuture(meter.backlog());
-        }
-        ModelKey key = ArtifactValidator.keyOf(target.model().tenantId(), target.model().id(), target.version().id());
-        int items = (int) inputs.get(0).items();
-        return ensureRegistered(key, target)
-                .compose(registered -> engine.infer(key, new InferenceRequest(inputs, List.of(), null)))
-                .transform(ar -> record(slot, ar.succeeded() ? ar.result() : null, ar.cause(), result -> new UsageRecord(requestId,
-                                tenantId, null, null, target.model().id(), target.version().id(), items,
-                                result == null ? 0 : result.facts().computeNanos(), outcome(result, ar.cause()), Instant.now()))
-                        .compose(v -> ar.succeeded() ? Future.succeededFuture(ar.result()) : Future.failedFuture(ar.cause())));
+        Optional<Plan> free = target.plan().filter(Plan::free);
+        Future<Void> quota = free.map(p -> quotas.acquire(tenantId, target.model().id(), p.includedCalls()).compose(q -> q.allowed()
+                        ? Future.<Void>succeededFuture()
+                        : Future.<Void>failedFuture(new QuotaExhaustedException("The free plan's " + q.cap() + " calls for this month "
+                                + "are used up; the evaluation stopped. The allowance resets at " + q.resetAt(), q.resetAt()))))
+                .orElse(Future.succeededFuture());
+        return quota.compose(taken -> {
+            Optional<UsageMeter.Reservation> slot = metering ? meter.tryReserve() : Optional.empty();
+            if (metering && slot.isEmpty()) {
+                free.ifPresent(p -> quotas.release(tenantId, target.model().id()));
+                return Future.failedFuture(meter.backlog());
+            }
+            ModelKey key = ArtifactValidator.keyOf(target.model().tenantId(), target.model().id(), target.version().id());
+            int items = (int) inputs.get(0).items();
+            return ensureRegistered(key, target)
+                    .compose(registered -> engine.infer(key, new InferenceRequest(inputs, List.of(), null)))
+                    .transform(ar -> {
+                        if (outcome(ar.succeeded() ? ar.result() : null, ar.cause()) == null) {
+                            free.ifPresent(p -> quotas.release(tenantId, target.model().id())); // never reached the model
+                        }
+                        return record(slot, ar.succeeded() ? ar.result() : null, ar.cause(), result -> new UsageRecord(requestId,
+                                tenantId, null, target.subscriptionId().orElse(null), target.model().id(), target.version().id(),
+                                items, result == null ? 0 : result.facts().computeNanos(), outcome(result, ar.cause()), Instant.now()))
+                                .compose(v -> ar.succeeded() ? Future.succeededFuture(ar.result()) : Future.failedFuture(ar.cause()));
+                    });
+        });
     }
 
     /** How a request that reached the model ended; null if it never did (refused before running: not metered). */

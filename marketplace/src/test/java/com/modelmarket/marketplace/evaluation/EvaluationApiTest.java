@@ -4,6 +4,8 @@ import static com.modelmarket.marketplace.support.Api.accessToken;
 import static com.modelmarket.marketplace.support.Api.assertProblem;
 import static com.modelmarket.marketplace.support.Publishing.createModel;
 import static com.modelmarket.marketplace.support.Publishing.freePlan;
+
+import com.modelmarket.marketplace.support.Publishing;
 import static com.modelmarket.marketplace.support.Publishing.publishVersion;
 import static com.modelmarket.marketplace.support.Publishing.upload;
 import static org.awaitility.Awaitility.await;
@@ -55,8 +57,10 @@ class EvaluationApiTest {
         createModel(api, publisher, "unmeasured", "public", new JsonObject());
         publishVersion(api, publisher, "unmeasured", "1.0.0", "digits_mlp");
         String plan = freePlan(api, publisher, "digits").getString("id");
+        String paid = Publishing.plan(api, publisher, "digits", new JsonObject().put("name", "Per call").put("type", "pay_as_you_go")
+                .put("currency", "EUR").put("pricePer1000Minor", 50)).getString("id");
         consumer = accessToken(api.signUp("Eval Buyer", "owner@eval-buyer.test", "consumer-password"));
-        assertEquals(201, api.post("/api/v1/subscriptions", consumer, new JsonObject().put("model", "digits").put("planId", plan))
+        assertEquals(201, api.post("/api/v1/subscriptions", consumer, new JsonObject().put("model", "digits").put("planId", paid))
                 .statusCode());
         other = accessToken(api.signUp("Nosy Co", "owner@nosy.test", "nosy-password"));
         assertEquals(201, api.post("/api/v1/subscriptions", other, new JsonObject().put("model", "digits").put("planId", plan))
@@ -73,6 +77,13 @@ class EvaluationApiTest {
     }
 
     static JsonObject evaluate(String token, JsonObject body) {
+        JsonObject job = evaluateToEnd(token, body);
+        assertEquals("succeeded", job.getString("state"), job.encodePrettily());
+        return job;
+    }
+
+    /** Starts an evaluation and waits for it to end, however it ends. */
+    static JsonObject evaluateToEnd(String token, JsonObject body) {
         HttpResponse<Buffer> r = api.post("/api/v1/evaluations", token, body);
         assertEquals(201, r.statusCode(), r.bodyAsString());
         assertEquals("queued", r.bodyAsJsonObject().getString("state"));
@@ -80,9 +91,7 @@ class EvaluationApiTest {
         await("evaluation " + id + " ends").atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(200))
                 .until(() -> !List.of("queued", "running").contains(api.get("/api/v1/evaluations/" + id, token)
                         .bodyAsJsonObject().getString("state")));
-        JsonObject job = api.get("/api/v1/evaluations/" + id, token).bodyAsJsonObject();
-        assertEquals("succeeded", job.getString("state"), job.encodePrettily());
-        return job;
+        return api.get("/api/v1/evaluations/" + id, token).bodyAsJsonObject();
     }
 
     @Test
@@ -111,7 +120,7 @@ class EvaluationApiTest {
     }
 
     @Test
-    @DisplayName("the evaluation's rows go through the batcher (batches above 1) and every request it served is metered, unbilled")
+    @DisplayName("the evaluation's rows go through the batcher (batches above 1) and every request it served is metered under the caller's subscription; on a free plan it takes from the allowance")
     void batchedAndMetered() {
         JsonObject job = evaluate(consumer, new JsonObject().put("model", "digits").put("version", "1.0.0").put("datasetId", dataset));
         JsonObject serving = job.getJsonObject("result").getJsonObject("serving");
@@ -122,23 +131,42 @@ class EvaluationApiTest {
         assertEquals(450, histogramRequests);
         assertTrue(serving.getJsonObject("latencyMillis").getDouble("p99") >= serving.getJsonObject("latencyMillis").getDouble("p50"));
 
-        // metered = served: the usage of the version grows by exactly the requests the job reports, none of them on the plan
+        // metered = served: the usage of the version grows by exactly the requests the job reports, all on the caller's plan
         await("usage of the evaluation is counted").atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(200)).until(() ->
                 evaluationCalls() % 450 == 0 && evaluationCalls() > 0);
         long calls = evaluationCalls();
         evaluate(consumer, new JsonObject().put("model", "digits").put("version", "1.0.0").put("datasetId", dataset));
         await("the second evaluation is counted too").atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(200))
                 .until(() -> evaluationCalls() == calls + 450);
-        JsonObject quota = api.get("/api/v1/quotas", consumer).bodyAsJsonObject().getJsonArray("items").getJsonObject(0);
-        assertEquals(0, quota.getLong("used"), "evaluation calls use none of the free plan's allowance: " + quota.encode());
+
+        // on the free plan, an evaluation is calls like any other: 450 of the allowance of 1000, then refused past it
+        String freeDataset;
+        try {
+            freeDataset = dataset(other, "other's digits");
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+        evaluate(other, new JsonObject().put("model", "digits").put("version", "1.0.0").put("datasetId", freeDataset));
+        await("the free evaluation is counted against the allowance").atMost(Duration.ofSeconds(20))
+                .pollInterval(Duration.ofMillis(200)).until(() -> freeUsed() == 450);
+        JsonObject second = evaluateToEnd(other, new JsonObject().put("model", "digits").put("version", "1.0.0")
+                .put("compareWith", "1.1.0").put("datasetId", freeDataset));
+        assertEquals("failed", second.getString("state"), second.encode());
+        assertTrue(second.getString("reason", "").contains("calls for this month are used up"), second.encode());
+        await("the cap holds exactly").atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(200))
+                .until(() -> freeUsed() == 1000);
     }
 
-    /** The consumer's metered calls of digits 1.0.0 without a plan or key: its evaluations. */
+    private static long freeUsed() {
+        return api.get("/api/v1/quotas", other).bodyAsJsonObject().getJsonArray("items").getJsonObject(0).getLong("used");
+    }
+
+    /** The consumer's metered calls of digits 1.0.0 on its plan without a key: its evaluations. */
     private static long evaluationCalls() {
         JsonArray items = api.get("/api/v1/usage/summary", consumer).bodyAsJsonObject().getJsonArray("items");
         return items.stream().map(JsonObject.class::cast)
                 .filter(i -> "digits".equals(i.getString("model")) && "1.0.0".equals(i.getString("version"))
-                        && i.getValue("plan") == null && i.getValue("apiKeyId") == null)
+                        && i.getValue("plan") != null && i.getValue("apiKeyId") == null)
                 .mapToLong(i -> i.getLong("calls")).sum();
     }
 
