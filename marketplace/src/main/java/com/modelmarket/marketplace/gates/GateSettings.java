@@ -8,15 +8,16 @@ import java.util.List;
 import java.util.UUID;
 
 /**
- * A model's publish gates: the schema check (on unless switched off) and metric gates, each "metric
- * on dataset no worse than the current version's by more than maxDrop".
+ * A model's publish gates, set by its publisher (none until then): the schema check (on in a body
+ * that does not say {@code "schema": false}) and metric gates, each "metric on dataset no worse
+ * than the current version's by more than maxDrop".
  */
 public record GateSettings(boolean schemaCheck, List<MetricGate> metrics) {
 
     public static final int MAX_METRIC_GATES = 5;
 
-    /** The settings of a model that has none: the schema check only. */
-    public static final GateSettings DEFAULT = new GateSettings(true, List.of());
+    /** The settings of a model whose publisher never set any: no gates (they are opted into per model). */
+    public static final GateSettings DEFAULT = new GateSettings(false, List.of());
 
     public record MetricGate(GateMetric metric, UUID datasetId, double maxDrop) {
         JsonObject toJson() {
