@@ -238,6 +238,9 @@ public final class InferenceService {
     private Future<Outcome> observed(InferenceTarget target, List<String> labels, Future<Outcome> outcome) {
         long started = System.nanoTime();
         return outcome.andThen(ar -> {
+            if (ar.failed() && !(ar.cause() instanceof com.modelmarket.serving.ServingException)) {
+                return; // refused before the model (quota, metering backlog): not this version's doing
+            }
             traffic.record(target.version().id(), System.nanoTime() - started, ar.failed());
             if (ar.succeeded() && !labels.isEmpty()) {
                 SplitFeedback.score(target.manifest(), ar.result().result(), labels)
