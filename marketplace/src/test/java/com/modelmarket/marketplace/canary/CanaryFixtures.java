@@ -20,16 +20,16 @@ import java.util.List;
  * and breast_cancer_better 0.9965 on all rows; see fixtures/gates/make_gate_fixtures.py) and the
  * breast-cancer CSV they are measured on.
  */
-final class CanaryFixtures {
+public final class CanaryFixtures {
 
-    static final Path GATES = Path.of("src", "test", "resources", "fixtures", "gates");
-    static final Path BREAST_CANCER_CSV = Path.of("..", "serving", "fixtures", "datasets", "breast_cancer.csv");
+    public static final Path GATES = Path.of("src", "test", "resources", "fixtures", "gates");
+    public static final Path BREAST_CANCER_CSV = Path.of("..", "serving", "fixtures", "datasets", "breast_cancer.csv");
 
     private CanaryFixtures() {
     }
 
     /** Adds a draft version from a fixture: {@code gates/NAME} from this module, else serving's NAME. */
-    static HttpResponse<Buffer> addVersion(Api api, String token, String slug, String version, String fixture) {
+    public static HttpResponse<Buffer> addVersion(Api api, String token, String slug, String version, String fixture) {
         Path dir = Files.exists(GATES.resolve(fixture + ".pt")) ? GATES : Publishing.FIXTURES;
         JsonObject manifest = new JsonObject(Buffer.buffer(read(dir.resolve(fixture + ".json"))));
         manifest.remove("expected_outputs");
@@ -41,11 +41,11 @@ final class CanaryFixtures {
         return r;
     }
 
-    static HttpResponse<Buffer> publish(Api api, String token, String slug, String version, JsonObject body) {
+    public static HttpResponse<Buffer> publish(Api api, String token, String slug, String version, JsonObject body) {
         return api.post("/api/v1/models/" + slug + "/versions/" + version + "/publish", token, body);
     }
 
-    static JsonObject breastCancerDataset(Api api, String token) {
+    public static JsonObject breastCancerDataset(Api api, String token) {
         String sha = Publishing.upload(api, token, read(BREAST_CANCER_CSV));
         HttpResponse<Buffer> r = api.post("/api/v1/datasets", token, new JsonObject().put("uploadSha256", sha)
                 .put("name", "breast cancer").put("labelColumn", "label").put("task", "classification"));
@@ -54,7 +54,7 @@ final class CanaryFixtures {
     }
 
     /** The CSV's rows: 30 features, then the label. */
-    static List<String[]> breastCancerRows() {
+    public static List<String[]> breastCancerRows() {
         try {
             return Files.readAllLines(BREAST_CANCER_CSV).stream().skip(1).map(line -> line.split(",")).toList();
         } catch (IOException e) {
@@ -63,7 +63,7 @@ final class CanaryFixtures {
     }
 
     /** An inference request for one row, with its true label as feedback. */
-    static JsonObject request(String[] row) {
+    public static JsonObject request(String[] row) {
         JsonArray data = new JsonArray();
         for (int i = 0; i < 30; i++) {
             data.add(Double.parseDouble(row[i]));
@@ -74,7 +74,7 @@ final class CanaryFixtures {
                 .put("parameters", new JsonObject().put("label", row[30]));
     }
 
-    static byte[] read(Path p) {
+    public static byte[] read(Path p) {
         try {
             return Files.readAllBytes(p);
         } catch (IOException e) {
