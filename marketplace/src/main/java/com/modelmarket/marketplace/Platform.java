@@ -24,6 +24,10 @@ import com.modelmarket.marketplace.training.DatasetService;
 import com.modelmarket.marketplace.training.TrainingService;
 import com.modelmarket.marketplace.evaluation.EvaluationService;
 import com.modelmarket.serving.training.CsvLimits;
+// issue 18 part 2: publish gates and canary splits
+import com.modelmarket.marketplace.canary.CanaryService;
+import com.modelmarket.marketplace.gates.GateService;
+import com.modelmarket.marketplace.gates.MeasuredMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import com.modelmarket.marketplace.auth.AccessTokenHandler;
@@ -127,14 +131,19 @@ public final class Platform {
         SubscriptionService subscriptions = new SubscriptionService(database.pool(), catalog, plans, audit, changes,
                 config.usageBuckets());
         UsageQueries usage = new UsageQueries(database.pool());
-        DatasetService datasets = new DatasetService(vertx, database.pool(), catalog, store, audit,
-                new CsvLimits(config.maxUploadBytes(), CsvLimits.DEFAULT.maxColumns(), CsvLimits.DEFAULT.minRowsPerClass()));
+        CsvLimits csvLimits = new CsvLimits(config.maxUploadBytes(), CsvLimits.DEFAULT.maxColumns(), CsvLimits.DEFAULT.minRowsPerClass());
+        DatasetService datasets = new DatasetService(vertx, database.pool(), catalog, store, audit, csvLimits);
         TrainingService training = new TrainingService(database.pool(), catalog, subscriptions, datasets, store, audit,
                 config.training(), serving);
                 InferenceService inference = new InferenceService(catalog, subscriptions, serving, store,
                 new RateLimiter(Clock.systemUTC()), new QuotaTracker(usage, Clock.systemUTC()), meter,
                 new TensorCodec.Limits(config.inferenceMaxItems(), config.inferenceMaxElements()), config.servingPool(),
                 config.meteringEnabled(), changes);
+        // issue 18 part 2: the publish gates (measured on the publisher's datasets) guard the catalog's alias moves
+        GateService gates = new GateService(database.pool(), catalog, datasets,
+                new MeasuredMetrics(vertx, catalog, datasets, store, serving, config.servingPool(), csvLimits), audit);
+        catalog.gatekeeper().use(gates);
+        CanaryService canary = new CanaryService(catalog.splits(), inference.traffic());
         return new Services(config, database, tenants, auth, members, apiKeys,
                 new AccessTokenHandler(tokens, tenants), audit, store, serving, catalog,
                 new SearchService(database.pool()), plans, subscriptions, meter, inference, metrics,
@@ -142,7 +151,8 @@ public final class Platform {
                         ? new Periods(config.billingPeriodDaySeconds(), config.billingPeriodDays()) : Periods.calendarMonths(),
                         config.platformFeeBasisPoints()),
                 usage, datasets, training,
-                new EvaluationService(vertx, database.pool(), inference, datasets, audit, config.evaluation())); // issue 18
+                new EvaluationService(vertx, database.pool(), inference, datasets, audit, config.evaluation()), // issue 18
+                gates, canary);
     }
 
     /** Closes ended billing periods: checked every minute (every period-day in short test cycles). */

@@ -14,6 +14,9 @@ import com.modelmarket.marketplace.subscriptions.SubscriptionRoutes;
 import com.modelmarket.marketplace.training.TrainingRoutes;
 import com.modelmarket.marketplace.evaluation.EvaluationRoutes;
 import com.modelmarket.marketplace.members.MemberRoutes;
+// issue 18 part 2: publish gates and canary splits
+import com.modelmarket.marketplace.canary.CanaryRoutes;
+import com.modelmarket.marketplace.gates.GateRoutes;
 import io.vertx.core.Vertx;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.BodyHandler;
@@ -51,5 +54,8 @@ final class RouteTable implements ApiRoutes {
         new InvoicingRoutes(services.invoicing(), services.usage(), services.accessTokens()).mount(router);
         new TrainingRoutes(vertx, services.datasets(), services.training(), services.accessTokens()).mount(router);
         new EvaluationRoutes(services.evaluation(), services.accessTokens()).mount(router); // issue 18
+        // issue 18 part 2: publish gates and canary splits
+        new GateRoutes(services.gates(), services.accessTokens()).mount(router);
+        new CanaryRoutes(services.canary(), services.accessTokens()).mount(router);
     }
 }

@@ -22,6 +22,9 @@ import com.modelmarket.marketplace.members.MemberService;
 import com.modelmarket.marketplace.tenants.TenantRepository;
 import com.modelmarket.serving.ServingEngine;
 import com.modelmarket.serving.store.ModelStore;
+// issue 18 part 2: publish gates and canary splits
+import com.modelmarket.marketplace.canary.CanaryService;
+import com.modelmarket.marketplace.gates.GateService;
 
 /** The long-lived services, built once by {@link Platform} and shared by every HTTP verticle. */
 public record Services(
@@ -47,5 +50,8 @@ public record Services(
         DatasetService datasets,
         TrainingService training,
         // issue 18: evaluation jobs
-        EvaluationService evaluation) {
+        EvaluationService evaluation,
+        // issue 18 part 2: publish gates and canary splits
+        GateService gates,
+        CanaryService canary) {
 }

@@ -6,6 +6,7 @@ import { badge, confirmDialog, errorBox, field, flash, h, link, messageSlot, okB
 import { PRICE_TYPES, bytes, compareVersions, count, date, micros, parseMoney, planLimit, planPrice } from '../format.js';
 import { cardForm } from './publisher.js';
 import { signInFirst } from './common.js';
+import { canarySection, gateFailureBox, gatesSection, isGateFailure } from './canary.js';
 
 const enc = encodeURIComponent;
 
@@ -28,6 +29,8 @@ export async function manageModelPage({ args: [slug] }) {
       link('/publisher', 'All your models'), ' · ', link('/audit', 'Audit log')),
     isModel ? section('Versions and aliases', versions.el) : null,
     isModel ? section('Upload a new version', uploadForm(page, () => versions.reload())) : null,
+    isModel ? section('Publish gates', await gatesSection(page)) : null,
+    isModel ? section('Canary', canarySection(page, () => versions.reload())) : null,
     section('Plans', await plansManager(page)),
     section('Model card', cardEditor(page)));
 }
@@ -173,14 +176,18 @@ function versionsManager(initial) {
       flash(label);
       await reload();
     } catch (err) {
-      messages.error(err);
+      if (isGateFailure(err)) {
+        messages.el.replaceChildren(gateFailureBox(err, (reason) => act(label, () => action({ override: true, reason }))));
+      } else {
+        messages.error(err);
+      }
     }
   }
 
   const state = (v, target) => act(`Version ${v.version} is ${target}.`,
-    () => post(`/api/v1/models/${enc(page.slug)}/versions/${enc(v.version)}/${target === 'published' ? 'publish' : target === 'deprecated' ? 'deprecate' : 'retire'}`));
+    (extra) => post(`/api/v1/models/${enc(page.slug)}/versions/${enc(v.version)}/${target === 'published' ? 'publish' : target === 'deprecated' ? 'deprecate' : 'retire'}`, extra));
   const moveAlias = (alias, version, label) => act(label || `${alias} now points at ${version}.`,
-    () => put(`/api/v1/models/${enc(page.slug)}/aliases/${enc(alias)}`, { version }));
+    (extra) => put(`/api/v1/models/${enc(page.slug)}/aliases/${enc(alias)}`, { version, ...extra }));
 
   async function retire(v) {
     const ok = await confirmDialog({

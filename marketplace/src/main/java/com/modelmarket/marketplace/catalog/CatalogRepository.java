@@ -151,6 +151,13 @@ final class CatalogRepository {
                 .map(rows -> first(rows).map(ModelVersion::from));
     }
 
+    /** A version of the tenant's own, by id. */
+    Future<Optional<ModelVersion>> findVersionById(SqlClient client, UUID tenantId, UUID versionId) {
+        return client.preparedQuery("SELECT " + ModelVersion.COLUMNS + " FROM model_versions v WHERE v.id = $1 AND v.tenant_id = $2")
+                .execute(Tuple.of(versionId, tenantId))
+                .map(rows -> first(rows).map(ModelVersion::from));
+    }
+
     Future<ModelVersion> setState(SqlClient tx, UUID versionId, VersionState state) {
         String stamp = switch (state) {
             case PUBLISHED -> "published_at";

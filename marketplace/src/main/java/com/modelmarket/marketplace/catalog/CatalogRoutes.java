@@ -86,14 +86,17 @@ public final class CatalogRoutes {
     }
 
     private void state(RoutingContext ctx, VersionState target) {
-        catalog.changeState(Actor.of(ctx), ctx.pathParam("model"), ctx.pathParam("version"), target)
+        (target == VersionState.PUBLISHED
+                ? catalog.publish(Actor.of(ctx), ctx.pathParam("model"), ctx.pathParam("version"), override(ctx))
+                : catalog.changeState(Actor.of(ctx), ctx.pathParam("model"), ctx.pathParam("version"), target))
                 .onSuccess(v -> Responses.json(ctx, 200, v.toJson()))
                 .onFailure(ctx::fail);
     }
 
     private void moveAlias(RoutingContext ctx) {
-        String version = JsonBody.of(ctx).requiredString("version", 40);
-        catalog.moveAlias(Actor.of(ctx), ctx.pathParam("model"), ctx.pathParam("alias"), version)
+        JsonBody body = JsonBody.of(ctx);
+        String version = body.requiredString("version", 40);
+        catalog.moveAlias(Actor.of(ctx), ctx.pathParam("model"), ctx.pathParam("alias"), version, override(body))
                 .onSuccess(aliases -> Responses.json(ctx, 200, new JsonObject().put("aliases", new JsonObject(new java.util.LinkedHashMap<String, Object>(aliases)))))
                 .onFailure(ctx::fail);
     }
@@ -102,6 +105,20 @@ public final class CatalogRoutes {
         catalog.deleteAlias(Actor.of(ctx), ctx.pathParam("model"), ctx.pathParam("alias"))
                 .onSuccess(v -> Responses.noContent(ctx))
                 .onFailure(ctx::fail);
+    }
+
+    /** An optional body's {@code override} and {@code reason}: going past failing publish gates, audited. */
+    public static Optional<GateOverride> override(RoutingContext ctx) {
+        var buffer = ctx.body().buffer();
+        return buffer == null || buffer.length() == 0 ? Optional.empty() : override(JsonBody.of(ctx));
+    }
+
+    public static Optional<GateOverride> override(JsonBody body) {
+        Object flag = body.json().getValue("override");
+        if (flag != null && !(flag instanceof Boolean)) {
+            throw new com.modelmarket.marketplace.errors.InvalidFieldException("/override", "must be true or false");
+        }
+        return GateOverride.of(Boolean.TRUE.equals(flag), body.optionalText("reason", 500));
     }
 
     static CatalogService.CardInput card(JsonBody b) {

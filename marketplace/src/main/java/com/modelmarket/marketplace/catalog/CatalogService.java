@@ -34,6 +34,9 @@ public final class CatalogService {
     private final long maxUploadBytes;
     private final CatalogChanges changes;
     private final UploadRepository uploads = new UploadRepository();
+    private final SplitRepository splitRepository = new SplitRepository();
+    private final Gatekeeper gatekeeper;
+    private final SplitService splits;
 
     public CatalogService(Vertx vertx, io.vertx.sqlclient.Pool pool, ArtifactValidator validator, AuditLog audit,
                           ServingEngine engine, long maxUploadBytes, CatalogChanges changes) {
@@ -44,6 +47,18 @@ public final class CatalogService {
         this.audit = audit;
         this.engine = engine;
         this.maxUploadBytes = maxUploadBytes;
+        this.gatekeeper = new Gatekeeper(audit);
+        this.splits = new SplitService(pool, repository, splitRepository, audit, changes, gatekeeper);
+    }
+
+    /** Where the publish gates are installed (once, by the composition root). */
+    public Gatekeeper gatekeeper() {
+        return gatekeeper;
+    }
+
+    /** Canary splits of aliases. */
+    public SplitService splits() {
+        return splits;
     }
 
     /** A model card as sent by a publisher: every field optional on update. */
@@ -214,8 +229,47 @@ public final class CatalogService {
         });
     }
 
-    /** Moves a version along draft → published → deprecated → retired. */
+    /**
+     * Publishes a draft through the publish gates: when publishing moves {@code latest} (the draft
+     * is the highest version), the draft is checked against the version {@code latest} points at
+     * now; a failing gate is a 409 with its figures unless {@code override} (audited) says go ahead.
+     */
+    public Future<ModelVersion> publish(Actor actor, String idOrSlug, String versionText, Optional<GateOverride> override) {
+        requirePublisher(actor.principal());
+        UUID tenant = actor.principal().tenantId();
+        return TenantScope.tenant(repository.pool(), tenant, c -> owned(c, tenant, idOrSlug).compose(model ->
+                        repository.findVersion(c, model.id(), versionText, false).compose(candidate -> candidate.isEmpty()
+                                || candidate.get().state() != VersionState.DRAFT
+                                ? Future.succeededFuture(new Gated(model, null, null))
+                                : repository.versions(c, model.id(), false).compose(all -> highest(all, candidate.get())
+                                        ? repository.resolve(c, model.id(), "latest").map(latest -> new Gated(model,
+                                                latest.orElse(null), candidate.get()))
+                                        : Future.succeededFuture(new Gated(model, null, null))))))
+                .compose(g -> g.candidate() == null
+                        ? changeState(actor, idOrSlug, versionText, VersionState.PUBLISHED, tx -> Future.succeededFuture())
+                        : gatekeeper.pass(g.model(), g.current(), g.candidate(), PublishGuard.Scope.ALL, override)
+                                .compose(verdict -> changeState(actor, idOrSlug, versionText, VersionState.PUBLISHED,
+                                        tx -> gatekeeper.recordOverride(tx, actor, g.model(), "publish", g.current(), g.candidate(),
+                                                verdict, override))));
+    }
+
+    /** A change the gates look at: the model, the version the alias leaves (null: none) and the one it takes. */
+    private record Gated(CatalogModel model, ModelVersion current, ModelVersion candidate) {
+    }
+
+    private static boolean highest(List<ModelVersion> all, ModelVersion candidate) {
+        SemVer mine = SemVer.parse("/version", candidate.version());
+        return all.stream().filter(ModelVersion::serves).filter(v -> !v.id().equals(candidate.id()))
+                .allMatch(v -> SemVer.parse("/version", v.version()).compareTo(mine) < 0);
+    }
+
+    /** Moves a version along draft → published → deprecated → retired (no gates: see {@link #publish}). */
     public Future<ModelVersion> changeState(Actor actor, String idOrSlug, String versionText, VersionState target) {
+        return changeState(actor, idOrSlug, versionText, target, tx -> Future.succeededFuture());
+    }
+
+    private Future<ModelVersion> changeState(Actor actor, String idOrSlug, String versionText, VersionState target,
+                                             java.util.function.Function<io.vertx.sqlclient.SqlClient, Future<Void>> alsoInTx) {
         requirePublisher(actor.principal());
         UUID tenant = actor.principal().tenantId();
         return changes.inTransaction(repository.pool(), tenant, tx -> owned(tx, tenant, idOrSlug).compose(model ->
@@ -225,7 +279,7 @@ public final class CatalogService {
                         return Future.failedFuture(new ConflictException("A " + v.state() + " version cannot become " + target));
                     }
                     Future<Void> guard = target == VersionState.RETIRED ? refuseIfAliased(tx, model.id(), v) : Future.succeededFuture();
-                    return guard.compose(g -> repository.setState(tx, v.id(), target))
+                    return guard.compose(g -> alsoInTx.apply(tx)).compose(g -> repository.setState(tx, v.id(), target))
                             .compose(updated -> (target == VersionState.PUBLISHED ? moveLatest(tx, model.id(), updated)
                                     : Future.<Void>succeededFuture())
                                     .compose(x -> audit.record(tx, tenant, actor, "version." + target.verb(), "model_version",
@@ -236,22 +290,39 @@ public final class CatalogService {
 
     /** Points an alias at a version (a rollback is a move back); effective for new requests at once. */
     public Future<Map<String, String>> moveAlias(Actor actor, String idOrSlug, String alias, String versionText) {
+        return moveAlias(actor, idOrSlug, alias, versionText, Optional.empty());
+    }
+
+    /**
+     * Points an alias at a version once the version passes the publish gates against the alias'
+     * current version (or {@code override}, audited, says go ahead). A split of the alias ends: the
+     * alias now points at one version.
+     */
+    public Future<Map<String, String>> moveAlias(Actor actor, String idOrSlug, String alias, String versionText,
+                                                 Optional<GateOverride> override) {
         requirePublisher(actor.principal());
         if (!alias.matches("[a-z][a-z0-9_-]{0,31}")) {
             throw new InvalidFieldException("/alias", "must be lower-case letters, digits, '-' or '_', starting with a letter");
         }
         UUID tenant = actor.principal().tenantId();
-        return changes.inTransaction(repository.pool(), tenant, tx -> owned(tx, tenant, idOrSlug).compose(model ->
-                repository.findVersion(tx, model.id(), versionText, false).compose(found -> {
-                    ModelVersion v = found.orElseThrow(() -> new InvalidFieldException("/version", "no version " + versionText));
-                    if (!v.serves()) {
-                        return Future.failedFuture(new ConflictException("An alias can point only at a published or deprecated version"));
-                    }
-                    return repository.aliases(tx, model.id()).compose(before -> repository.setAlias(tx, model.id(), alias, v.id())
-                            .compose(x -> audit.record(tx, tenant, actor, "alias.move", "model", model.id(),
-                                    new JsonObject().put("alias", alias).put("from", before.get(alias)).put("to", v.version())))
-                            .compose(x -> repository.aliases(tx, model.id())));
-                })));
+        return TenantScope.tenant(repository.pool(), tenant, c -> owned(c, tenant, idOrSlug).compose(model ->
+                        repository.findVersion(c, model.id(), versionText, false).compose(found -> {
+                            ModelVersion v = found.orElseThrow(() -> new InvalidFieldException("/version", "no version " + versionText));
+                            if (!v.serves()) {
+                                return Future.failedFuture(new ConflictException("An alias can point only at a published or deprecated version"));
+                            }
+                            return repository.resolve(c, model.id(), alias).map(current -> new Gated(model, current.orElse(null), v));
+                        })))
+                .compose(g -> gatekeeper.pass(g.model(), g.current(), g.candidate(), PublishGuard.Scope.ALL, override)
+                        .compose(verdict -> changes.inTransaction(repository.pool(), tenant, tx -> repository.aliases(tx, g.model().id())
+                                .compose(before -> repository.setAlias(tx, g.model().id(), alias, g.candidate().id())
+                                        .compose(x -> splitRepository.delete(tx, g.model().id(), alias))
+                                        .compose(x -> gatekeeper.recordOverride(tx, actor, g.model(), "alias", g.current(), g.candidate(),
+                                                verdict, override))
+                                        .compose(x -> audit.record(tx, tenant, actor, "alias.move", "model", g.model().id(),
+                                                new JsonObject().put("alias", alias).put("from", before.get(alias))
+                                                        .put("to", g.candidate().version())))
+                                        .compose(x -> repository.aliases(tx, g.model().id()))))));
     }
 
     public Future<Void> deleteAlias(Actor actor, String idOrSlug, String alias) {
@@ -287,6 +358,11 @@ public final class CatalogService {
                         .orElseGet(() -> Future.failedFuture(new NotFoundException("Version"))));
     }
 
+    /** A version of a model of {@code owner}'s, by id, manifest whole; empty if there is none (or it is another tenant's). */
+    public Future<Optional<ModelVersion>> ownVersion(UUID owner, UUID versionId) {
+        return TenantScope.tenant(repository.pool(), owner, c -> repository.findVersionById(c, owner, versionId));
+    }
+
     /** The serving versions of a model, newest first; their manifests without the example input. */
     public Future<List<ModelVersion>> servingVersions(UUID callerTenant, UUID modelId) {
         return TenantScope.tenantOrVisitor(repository.pool(), callerTenant,
@@ -300,20 +376,24 @@ public final class CatalogService {
     }
 
     private Future<Void> moveLatest(io.vertx.sqlclient.SqlClient tx, UUID modelId, ModelVersion published) {
-        return repository.versions(tx, modelId, false).compose(all -> {
-            SemVer mine = SemVer.parse("/version", published.version());
-            boolean highest = all.stream().filter(ModelVersion::serves).filter(v -> !v.id().equals(published.id()))
-                    .allMatch(v -> SemVer.parse("/version", v.version()).compareTo(mine) < 0);
-            return highest ? repository.setAlias(tx, modelId, "latest", published.id()) : Future.succeededFuture();
-        });
+        // latest moving to a new version ends a split of it: the split was between the versions it leaves
+        return repository.versions(tx, modelId, false).compose(all -> highest(all, published)
+                ? repository.setAlias(tx, modelId, "latest", published.id())
+                        .compose(v -> splitRepository.delete(tx, modelId, "latest")).mapEmpty()
+                : Future.succeededFuture());
     }
 
     private Future<Void> refuseIfAliased(io.vertx.sqlclient.SqlClient tx, UUID modelId, ModelVersion v) {
         return repository.aliases(tx, modelId).compose(aliases -> {
             List<String> pointing = aliases.entrySet().stream().filter(e -> e.getValue().equals(v.version()))
                     .map(Map.Entry::getKey).toList();
-            return pointing.isEmpty() ? Future.succeededFuture() : Future.failedFuture(new ConflictException(
-                    "Alias(es) " + String.join(", ", pointing) + " point at " + v.version() + "; move them before retiring it"));
+            if (!pointing.isEmpty()) {
+                return Future.failedFuture(new ConflictException(
+                        "Alias(es) " + String.join(", ", pointing) + " point at " + v.version() + "; move them before retiring it"));
+            }
+            return splitRepository.canaryOf(tx, v.id()).compose(canaryOf -> canaryOf.isEmpty() ? Future.<Void>succeededFuture()
+                    : Future.failedFuture(new ConflictException("The split(s) of " + String.join(", ", canaryOf) + " send calls to "
+                            + v.version() + "; roll them back or promote them before retiring it")));
         });
     }
 

@@ -9,6 +9,7 @@ import com.modelmarket.marketplace.errors.DomainException;
 import com.modelmarket.marketplace.errors.TrainingBusyException;
 import com.modelmarket.marketplace.errors.EvaluationBusyException;
 import com.modelmarket.marketplace.errors.ForbiddenException;
+import com.modelmarket.marketplace.errors.GateFailedException;
 import com.modelmarket.marketplace.errors.InvalidFieldException;
 import com.modelmarket.marketplace.errors.InvalidTensorException;
 import com.modelmarket.marketplace.errors.NotFoundException;
@@ -150,6 +151,11 @@ public final class FailureHandler {
         }
         if (e instanceof ConflictException) {
             return Problem.conflict(detail);
+        }
+        if (e instanceof GateFailedException gate) {
+            return new Problem(409, "gate-failed", "Publish gate failed", detail)
+                    .with("gates", gate.failures())
+                    .with("override", "send {\"override\": true, \"reason\": \"...\"} to publish anyway (audited)");
         }
         if (e instanceof VersionRetiredException retired) {
             return new Problem(410, "version-retired", "Version retired", detail)

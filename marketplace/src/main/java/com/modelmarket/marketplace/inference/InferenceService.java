@@ -59,7 +59,8 @@ public final class InferenceService {
     private final Map<ModelKey, Future<Void>> loading = new ConcurrentHashMap<>();
     private final CatalogChanges changes;
     private final Map<String, CachedTarget> targets = new ConcurrentHashMap<>();
-    private final SingleFlight<String, InferenceTarget> lookups = new SingleFlight<>();
+    private final SingleFlight<String, TargetRoute> lookups = new SingleFlight<>();
+    private final SplitTraffic traffic = new SplitTraffic();
     /** Parsed manifests by version id: a version's manifest never changes once the version exists. */
     private final Map<UUID, ModelManifest> manifests = new ConcurrentHashMap<>();
     private static final int MAX_CACHED_MANIFESTS = 1_000;
@@ -68,7 +69,7 @@ public final class InferenceService {
     static final long TARGET_TTL_NANOS = 1_000_000_000L;
     private static final int MAX_CACHED_TARGETS = 10_000;
 
-    private record CachedTarget(InferenceTarget target, long generation, long until) {
+    private record CachedTarget(TargetRoute route, long generation, long until) {
     }
 
     public InferenceService(CatalogService catalog, SubscriptionService subscriptions, ServingEngine engine,
@@ -99,25 +100,38 @@ public final class InferenceService {
      * nodes see it within {@link #TARGET_TTL_NANOS}.
      */
     public Future<InferenceTarget> resolve(UUID tenantId, String name, String versionOrAlias, boolean requireEntitlement) {
+        return route(tenantId, name, versionOrAlias, requireEntitlement).map(route -> route.pick(tenantId, null));
+    }
+
+    /** The live figures of versions in alias splits, on this node. */
+    public SplitTraffic traffic() {
+        return traffic;
+    }
+
+    /**
+     * As {@link #resolve}, before a side of an alias split is picked: the cached route. With no
+     * split it holds one target and picking costs a null check.
+     */
+    private Future<TargetRoute> route(UUID tenantId, String name, String versionOrAlias, boolean requireEntitlement) {
         String key = tenantId + "|" + name + "|" + versionOrAlias + "|" + requireEntitlement;
         long generation = changes.current();
         long now = System.nanoTime();
         CachedTarget cached = targets.get(key);
         if (cached != null && cached.generation() == generation && cached.until() - now > 0) {
-            return Future.succeededFuture(cached.target());
+            return Future.succeededFuture(cached.route());
         }
         // One lookup per key at a time: when an entry expires under load, every request for it
         // would otherwise hit the database at once.
         return lookups.run(key + "|" + generation, () -> lookup(tenantId, name, versionOrAlias, requireEntitlement)
-                .onSuccess(target -> {
+                .onSuccess(route -> {
                     if (targets.size() > MAX_CACHED_TARGETS) {
                         targets.clear();
                     }
-                    targets.put(key, new CachedTarget(target, generation, now + TARGET_TTL_NANOS));
+                    targets.put(key, new CachedTarget(route, generation, now + TARGET_TTL_NANOS));
                 }));
     }
 
-    private Future<InferenceTarget> lookup(UUID tenantId, String name, String versionOrAlias, boolean requireEntitlement) {
+    private Future<TargetRoute> lookup(UUID tenantId, String name, String versionOrAlias, boolean requireEntitlement) {
         return catalog.visible(tenantId, name).compose(model -> {
             if (model.kind() != com.modelmarket.marketplace.catalog.ModelKind.MODEL) {
                 return Future.failedFuture(new NotFoundException("Model"));
@@ -130,7 +144,32 @@ public final class InferenceService {
                     return Future.failedFuture(new VersionRetiredException(model.slug(), v.version()));
                 }
                 return manifestOf(tenantId, v)
-                        .compose(manifest -> entitled(tenantId, model, v, manifest, own, requireEntitlement));
+                        .compose(manifest -> entitled(tenantId, model, v, manifest, own, requireEntitlement))
+                        .compose(stable -> withSplit(tenantId, stable, versionOrAlias == null ? "latest" : versionOrAlias));
+            });
+        });
+    }
+
+    /**
+     * The route of an alias: its own version, and the canary if the alias has a split whose stable
+     * side is still that version (a version number never has a split; aliases start with a letter).
+     */
+    private Future<TargetRoute> withSplit(UUID tenantId, InferenceTarget stable, String alias) {
+        if (alias.isEmpty() || !Character.isLetter(alias.charAt(0))) {
+            return Future.succeededFuture(TargetRoute.single(stable));
+        }
+        return catalog.splits().route(tenantId, stable.model().id(), alias).compose(split -> {
+            if (split.isEmpty() || !split.get().stableVersionId().equals(stable.version().id())) {
+                return Future.succeededFuture(TargetRoute.single(stable));
+            }
+            return catalog.resolve(tenantId, stable.model().id(), split.get().canaryVersion()).compose(found -> {
+                if (found.isEmpty() || !found.get().serves()) {
+                    return Future.succeededFuture(TargetRoute.single(stable));
+                }
+                ModelVersion canary = found.get();
+                return manifestOf(tenantId, canary).map(manifest -> new TargetRoute(stable,
+                        new InferenceTarget(stable.model(), canary, manifest, stable.own(), stable.plan(), stable.subscriptionId()),
+                        split.get().canaryPercent(), split.get().stickiness()));
             });
         });
     }
@@ -168,7 +207,8 @@ public final class InferenceService {
 
     public Future<Outcome> infer(KeyPrincipal caller, String requestId, String name, String versionOrAlias, JsonObject body,
                                  io.vertx.core.buffer.Buffer binary) {
-        return resolve(caller.tenantId(), name, versionOrAlias, true).compose(target -> {
+        return route(caller.tenantId(), name, versionOrAlias, true).compose(route -> {
+            InferenceTarget target = route.pick(caller.tenantId(), requestId);
             int rpm = target.plan().map(p -> p.rateLimitPerMinute()).orElse(OWN_MODEL_RATE_LIMIT);
             RateLimiter.Decision rate = rateLimiter.acquire(caller.tenantId() + "/" + target.model().id(), rpm);
             if (!rate.allowed()) {
@@ -177,13 +217,35 @@ public final class InferenceService {
                         RateLimiter.WINDOW_SECONDS));
             }
             TensorCodec.Decoded decoded = TensorCodec.decode(body, binary, target.manifest(), limits);
+            // read before the model runs: a malformed label is a 400 for a call that never ran
+            List<String> labels = route.split() ? SplitFeedback.labels(body, decoded.items()) : List.of();
             Future<Void> quota = target.plan().filter(Plan::free)
                     .map(p -> quotas.acquire(caller.tenantId(), target.model().id(), p.includedCalls()).compose(q -> q.allowed()
                             ? Future.<Void>succeededFuture()
                             : Future.failedFuture(new QuotaExhaustedException("The free plan's " + q.cap() + " calls for this month are used up;"
                                     + " the allowance resets at " + q.resetAt() + ", or change to a paid plan", q.resetAt()))))
                     .orElse(Future.succeededFuture());
-            return quota.compose(v -> run(caller, requestId, target, decoded, rate));
+            Future<Outcome> outcome = quota.compose(v -> run(caller, requestId, target, decoded, rate));
+            return route.split() ? observed(target, labels, outcome) : outcome;
+        });
+    }
+
+    /**
+     * Counts a call routed through a split in its version's live figures: latency, error, and when
+     * the caller sent the true answer ({@code parameters.label}: a label, or one per item) whether
+     * the version's top class was it.
+     */
+    private Future<Outcome> observed(InferenceTarget target, List<String> labels, Future<Outcome> outcome) {
+        long started = System.nanoTime();
+        return outcome.andThen(ar -> {
+            if (ar.failed() && !(ar.cause() instanceof com.modelmarket.serving.ServingException)) {
+                return; // refused before the model (quota, metering backlog): not this version's doing
+            }
+            traffic.record(target.version().id(), System.nanoTime() - started, ar.failed());
+            if (ar.succeeded() && !labels.isEmpty()) {
+                SplitFeedback.score(target.manifest(), ar.result().result(), labels)
+                        .ifPresent(correct -> traffic.feedback(target.version().id(), labels.size(), correct));
+            }
         });
     }
 
