@@ -87,6 +87,9 @@ public final class SplitService {
                 .compose(sides -> gates.pass(sides.model(), sides.stable(), sides.canary(), PublishGuard.Scope.SCHEMA_ONLY, in.override())
                         .compose(verdict -> changes.inTransaction(pool, tenant, tx -> splits.upsert(tx, tenant, sides.model().id(), alias,
                                         sides.canary().id(), in.percent(), in.stickiness(), actor.principal().userId())
+                                .compose(v -> TenantScope.enterSystem(tx))
+                                .compose(v -> splits.rebalance(tx, sides.model().id(), alias))
+                                .compose(v -> TenantScope.enter(tx, tenant))
                                 .compose(v -> gates.recordOverride(tx, actor, sides.model(), "split", sides.stable(), sides.canary(),
                                         verdict, in.override()))
                                 .compose(v -> audit.record(tx, tenant, actor, "split.start", "model", sides.model().id(), new JsonObject()
@@ -141,6 +144,15 @@ public final class SplitService {
     /** The split of {@code alias} as the inference path reads it: any caller who may see the model. */
     public Future<Optional<AliasSplit>> route(UUID callerTenant, UUID modelId, String alias) {
         return TenantScope.tenantOrVisitor(pool, callerTenant, c -> splits.find(c, modelId, alias));
+    }
+
+    /**
+     * A tenant-sticky split's side for the caller (true: the canary), assigned on its first call so
+     * that the tenants are divided as close to the share as whole tenants allow, and the same on
+     * every node afterwards; empty if the split has ended.
+     */
+    public Future<Optional<Boolean>> side(UUID callerTenant, UUID modelId, String alias) {
+        return TenantScope.system(pool, c -> splits.side(c, modelId, alias, callerTenant));
     }
 
     private record Sides(CatalogModel model, ModelVersion stable, ModelVersion canary) {

@@ -60,6 +60,15 @@ public final class TenantScope {
         return tx.preparedQuery(SET).execute(Tuple.of("tenant", tenantId.toString())).mapEmpty();
     }
 
+    /**
+     * Moves a transaction already under way into the platform's scope, for one cross-tenant step of
+     * an operation a tenant started (rebalancing a split's members); {@link #enter} the tenant again
+     * right after it.
+     */
+    public static Future<Void> enterSystem(SqlClient tx) {
+        return tx.preparedQuery(SET).execute(Tuple.of("system", "")).mapEmpty();
+    }
+
     private static <T> Future<T> run(Pool pool, String scope, String tenant, Function<SqlConnection, Future<T>> work) {
         return pool.withTransaction(conn -> {
             // Sent without waiting: the connection runs its commands in order, so the work's first

@@ -6,6 +6,7 @@ import com.modelmarket.billing.metering.UsageRecord;
 import com.modelmarket.marketplace.apikeys.KeyPrincipal;
 import com.modelmarket.marketplace.catalog.ArtifactValidator;
 import com.modelmarket.marketplace.catalog.CatalogChanges;
+import com.modelmarket.marketplace.catalog.AliasSplit;
 import com.modelmarket.marketplace.catalog.CatalogModel;
 import com.modelmarket.marketplace.catalog.VersionState;
 import com.modelmarket.marketplace.plans.Plan;
@@ -167,9 +168,14 @@ public final class InferenceService {
                     return Future.succeededFuture(TargetRoute.single(stable));
                 }
                 ModelVersion canary = found.get();
-                return manifestOf(tenantId, canary).map(manifest -> new TargetRoute(stable,
+                // a tenant-sticky split assigns the caller's side once, balanced across tenants (a
+                // miss of this cache only: one query per tenant and split, not per call)
+                Future<Optional<Boolean>> side = split.get().stickiness() == AliasSplit.Stickiness.TENANT
+                        ? catalog.splits().side(tenantId, stable.model().id(), alias)
+                        : Future.succeededFuture(Optional.empty());
+                return side.compose(assigned -> manifestOf(tenantId, canary).map(manifest -> new TargetRoute(stable,
                         new InferenceTarget(stable.model(), canary, manifest, stable.own(), stable.plan(), stable.subscriptionId()),
-                        split.get().canaryPercent(), split.get().stickiness()));
+                        split.get().canaryPercent(), split.get().stickiness(), assigned.orElse(null))));
             });
         });
     }
