@@ -11,7 +11,9 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import com.modelmarket.marketplace.audit.AuditLog;
 import com.modelmarket.marketplace.auth.AccessTokenHandler;
 import com.modelmarket.marketplace.auth.AuthService;
+import com.modelmarket.marketplace.catalog.CatalogChanges;
 import com.modelmarket.marketplace.catalog.CatalogService;
+import com.modelmarket.marketplace.cluster.ClusterNode;
 import com.modelmarket.marketplace.catalog.SearchService;
 import com.modelmarket.marketplace.config.AppConfig;
 import com.modelmarket.marketplace.db.Database;
@@ -44,5 +46,7 @@ public record Services(
         InvoicingService invoicing,
         UsageQueries usage,
         DatasetService datasets,
-        TrainingService training) {
+        TrainingService training,
+        CatalogChanges catalogChanges,
+        ClusterNode cluster) {
 }
