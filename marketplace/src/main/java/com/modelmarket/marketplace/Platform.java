@@ -136,7 +136,9 @@ public final class Platform {
         TrainingService training = new TrainingService(database.pool(), catalog, subscriptions, datasets, store, audit,
                 config.training(), serving);
                 InferenceService inference = new InferenceService(catalog, subscriptions, serving, store,
-                new RateLimiter(Clock.systemUTC()), new QuotaTracker(usage, Clock.systemUTC()), meter,
+                new RateLimiter(Clock.systemUTC(), cluster::apiNodes),
+                config.cluster().enabled() ? QuotaTracker.shared(usage, database.pool(), Clock.systemUTC()) // exact across API nodes
+                        : new QuotaTracker(usage, Clock.systemUTC()), meter,
                 new TensorCodec.Limits(config.inferenceMaxItems(), config.inferenceMaxElements()), config.servingPool(),
                 config.meteringEnabled(), changes);
         return new Services(config, database, tenants, auth, members, apiKeys,

@@ -49,6 +49,7 @@ public final class ClusterNode {
     private final List<MessageConsumer<?>> consumers = new ArrayList<>();
     private ServingNode servingNode;
     private ClusterInvalidations invalidations;
+    private ApiPeers apiPeers;
     private UUID membershipListener;
 
     private ClusterNode(Vertx vertx, AppConfig config) {
@@ -110,6 +111,10 @@ public final class ClusterNode {
         invalidations = new ClusterInvalidations(vertx, nodeId);
         List<Future<?>> started = new ArrayList<>();
         started.add(invalidations.start(apiKeys, changes));
+        if (settings.role() != NodeRole.SERVING) {
+            apiPeers = new ApiPeers(vertx, nodeId);
+            started.add(apiPeers.start());
+        }
         if (settings.role() == NodeRole.API) {
             MessageConsumer<?> artifacts = Artifacts.serve(vertx, store, nodeId);
             consumers.add(artifacts);
@@ -140,6 +145,12 @@ public final class ClusterNode {
         return placement == null || !placement.live().isEmpty();
     }
 
+    /** API nodes alive in the cluster (1 without a cluster): the rate limiter admits 1/n of each limit here. */
+    public int apiNodes() {
+        ApiPeers peers = apiPeers;
+        return peers == null ? 1 : peers.count();
+    }
+
     /** What {@code /health/ready} says of the cluster. */
     public String describe() {
         if (!settings.enabled()) {
@@ -161,6 +172,9 @@ public final class ClusterNode {
         consumers.forEach(c -> stops.add(c.unregister()));
         if (invalidations != null) {
             stops.add(invalidations.stop());
+        }
+        if (apiPeers != null) {
+            stops.add(apiPeers.stop());
         }
         if (placement != null) {
             stops.add(placement.stop());
