@@ -1,5 +1,6 @@
 package com.modelmarket.marketplace;
 
+import com.modelmarket.marketplace.cluster.Clustering;
 import com.modelmarket.marketplace.config.AppConfig;
 import com.modelmarket.marketplace.config.ConfigLoader;
 import io.vertx.core.Vertx;
@@ -29,12 +30,20 @@ public final class Main {
             System.exit(2);
             return;
         }
-        Vertx vertx = Vertx.vertx(new VertxOptions()
+        VertxOptions options = new VertxOptions()
                 .setBlockedThreadCheckInterval(1000)
                 .setMaxEventLoopExecuteTime(2)
                 .setMaxEventLoopExecuteTimeUnit(TimeUnit.SECONDS)
                 .setWarningExceptionTime(2)
-                .setWarningExceptionTimeUnit(TimeUnit.SECONDS));
+                .setWarningExceptionTimeUnit(TimeUnit.SECONDS);
+        Vertx vertx;
+        try {
+            vertx = Clustering.vertx(options, config.cluster()).await(2, TimeUnit.MINUTES); // plain unless cluster.enabled
+        } catch (Exception e) {
+            LOG.error("ModelMarket could not join its cluster", e);
+            System.exit(1);
+            return;
+        }
         Platform platform;
         try {
             platform = Platform.start(vertx, config).await(10, TimeUnit.MINUTES);

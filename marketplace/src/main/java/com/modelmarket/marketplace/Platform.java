@@ -6,6 +6,8 @@ import com.modelmarket.marketplace.catalog.ArtifactValidator;
 import com.modelmarket.marketplace.catalog.CatalogChanges;
 import com.modelmarket.marketplace.catalog.CatalogService;
 import com.modelmarket.marketplace.catalog.SearchService;
+import com.modelmarket.marketplace.cluster.ClusterNode;
+import com.modelmarket.marketplace.config.NodeRole;
 import com.modelmarket.marketplace.plans.PlanService;
 import com.modelmarket.marketplace.subscriptions.SubscriptionService;
 import com.modelmarket.serving.ServingEngine;
@@ -84,18 +86,22 @@ public final class Platform {
 
     public static Future<Platform> start(Vertx vertx, AppConfig config) {
         PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        return Database.open(vertx, config).compose(database -> ServingEngine.create(vertx,
-                        config.serving(), metrics)
+        ClusterNode cluster = ClusterNode.of(vertx, config); // node.role: nothing at all without a cluster
+        return Database.open(vertx, config).compose(database -> cluster.engine(metrics)
                 .compose(serving -> UsageMeter.deploy(vertx, new PgUsageSink(vertx, database.appConnectOptions(), config.usageBuckets()),
                                 config.meteringOptions())
-                        .compose(meter -> vertx.executeBlocking(() -> buildServices(vertx, config, database, serving, meter, metrics), false)
-                                .compose(services -> services.training().failInterrupted().map(ended -> {
+                        .compose(meter -> vertx.executeBlocking(() -> buildServices(vertx, config, database, serving, meter, metrics, cluster), false)
+                                .compose(services -> cluster.role() != NodeRole.ALL ? Future.succeededFuture(services)
+                                        // only nodes that run training sweep jobs left open (api and serving nodes run none)
+                                        : services.training().failInterrupted().map(ended -> {
                                     if (ended > 0) {
                                         LOG.warn("{} training job(s) left open by the last run ended as failed (interrupted)", ended);
                                     }
                                     return services;
                                 }))
                                 .compose(services -> services.evaluation().failInterrupted().map(services)) // issue 18
+                                .compose(services -> cluster.attach(services.serving(), services.modelStore(), services.apiKeys(),
+                                        services.catalogChanges()).map(services))
                                 .compose(services -> deployHttp(vertx, services)
                                         .compose(http -> {
                                             long closing = scheduleClosing(vertx, services);
@@ -103,13 +109,13 @@ public final class Platform {
                                                     .map(demo -> new Platform(vertx, services, http, demo, closing))
                                                     .onFailure(err -> vertx.cancelTimer(closing));
                                         }))
-                                .recover(err -> meter.close().transform(ignored -> Future.failedFuture(err))))
+                                .recover(err -> cluster.close().eventually(meter::close).transform(ignored -> Future.failedFuture(err))))
                         .recover(err -> serving.close().transform(ignored -> Future.failedFuture(err))))
                 .recover(err -> database.close(vertx).transform(ignored -> Future.failedFuture(err))));
     }
 
     private static Services buildServices(Vertx vertx, AppConfig config, Database database, ServingEngine serving,
-                                          UsageMeter meter, PrometheusMeterRegistry metrics) throws Exception {
+                                          UsageMeter meter, PrometheusMeterRegistry metrics, ClusterNode cluster) throws Exception {
         KeyMaterial keys = KeyMaterial.loadOrCreate(config);
         MeteringMetrics.bind(meter, metrics);
         TenantRepository tenants = new TenantRepository(database.pool(), config.usageBuckets());
@@ -123,7 +129,7 @@ public final class Platform {
         MemberService members = new MemberService(tenants, refreshTokens, auth);
         AuditLog audit = new AuditLog(database.pool());
         ApiKeyService apiKeys = new ApiKeyService(database.pool(), audit, keys.apiKeyHmacKey(), config.apiKeyCacheTtl());
-        ModelStore store = new ModelStore(config.dataDir().resolve("models"));
+        ModelStore store = new ModelStore(config.modelStoreDir());
         CatalogChanges changes = new CatalogChanges();
         CatalogService catalog = new CatalogService(vertx, database.pool(), new ArtifactValidator(serving, store, config.servingPool()), audit,
                 serving, config.maxUploadBytes(), changes);
@@ -136,7 +142,9 @@ public final class Platform {
         TrainingService training = new TrainingService(database.pool(), catalog, subscriptions, datasets, store, audit,
                 config.training(), serving);
                 InferenceService inference = new InferenceService(catalog, subscriptions, serving, store,
-                new RateLimiter(Clock.systemUTC()), new QuotaTracker(usage, Clock.systemUTC()), meter,
+                new RateLimiter(Clock.systemUTC(), cluster::apiNodes),
+                config.cluster().enabled() ? QuotaTracker.shared(usage, database.pool(), Clock.systemUTC()) // exact across API nodes
+                        : new QuotaTracker(usage, Clock.systemUTC()), meter,
                 new TensorCodec.Limits(config.inferenceMaxItems(), config.inferenceMaxElements()), config.servingPool(),
                 config.meteringEnabled(), changes);
         // issue 18 part 2: the publish gates (measured on the publisher's datasets) guard the catalog's alias moves
@@ -152,7 +160,7 @@ public final class Platform {
                         config.platformFeeBasisPoints()),
                 usage, datasets, training,
                 new EvaluationService(vertx, database.pool(), inference, datasets, audit, config.evaluation()), // issue 18
-                gates, canary);
+                gates, canary, changes, cluster);
     }
 
     /** Closes ended billing periods: checked every minute (every period-day in short test cycles). */
@@ -225,10 +233,12 @@ public final class Platform {
                     services.evaluation().close(); // issue 18: likewise, between two requests
                     return null;
                 }, false))
+                .eventually(() -> services.cluster().stopServing()) // a serving node leaves placement before it drains
                 .eventually(() -> services.serving().close())
                 .eventually(() -> Future.join(http.instances().stream()
                         .map(instance -> instance.shutdown(SHUTDOWN_GRACE)).toList()))
                 .eventually(() -> vertx.undeploy(http.deploymentId()))
+                .eventually(() -> services.cluster().close())
                 .eventually(() -> services.usageMeter().close())
                 .eventually(() -> services.usageMeter().sink() instanceof PgUsageSink sink ? sink.close() : Future.succeededFuture())
                 .eventually(() -> services.database().close(vertx))

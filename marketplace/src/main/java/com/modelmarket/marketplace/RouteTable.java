@@ -44,7 +44,7 @@ final class RouteTable implements ApiRoutes {
         router.route("/api/*").handler(JsonContentType::handle);
         router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(config.maxJsonBodyBytes()));
 
-        new HealthRoutes(services.database()).mount(router);
+        new HealthRoutes(services.database(), services.cluster()).mount(router);
         new AuthRoutes(services.auth(), services.accessTokens()).mount(router);
         new MemberRoutes(services.members(), services.tenants(), services.accessTokens()).mount(router);
         new ApiKeyRoutes(services.apiKeys(), services.accessTokens()).mount(router);

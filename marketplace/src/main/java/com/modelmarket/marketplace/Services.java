@@ -12,7 +12,9 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import com.modelmarket.marketplace.audit.AuditLog;
 import com.modelmarket.marketplace.auth.AccessTokenHandler;
 import com.modelmarket.marketplace.auth.AuthService;
+import com.modelmarket.marketplace.catalog.CatalogChanges;
 import com.modelmarket.marketplace.catalog.CatalogService;
+import com.modelmarket.marketplace.cluster.ClusterNode;
 import com.modelmarket.marketplace.catalog.SearchService;
 import com.modelmarket.marketplace.config.AppConfig;
 import com.modelmarket.marketplace.db.Database;
@@ -53,5 +55,8 @@ public record Services(
         EvaluationService evaluation,
         // issue 18 part 2: publish gates and canary splits
         GateService gates,
-        CanaryService canary) {
+        CanaryService canary,
+        // issue 19: the cluster
+        CatalogChanges catalogChanges,
+        ClusterNode cluster) {
 }

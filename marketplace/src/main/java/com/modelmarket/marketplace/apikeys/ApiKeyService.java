@@ -48,6 +48,8 @@ public final class ApiKeyService {
     /** One keyed HMAC per thread: looking the algorithm up and keying it costs more than hashing a key. */
     private final ThreadLocal<javax.crypto.Mac> macs = ThreadLocal.withInitial(this::newMac);
     private final ConcurrentHashMap<UUID, Long> lastTouched = new ConcurrentHashMap<>();
+    /** Told of every key revoked on this node (the cluster publishes it to the other nodes). */
+    private final java.util.List<java.util.function.Consumer<UUID>> revokedListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     private record Cached(Optional<KeyPrincipal> principal, long until) {
     }
@@ -104,8 +106,20 @@ public final class ApiKeyService {
         requireManager(caller);
         return TenantScope.tenant(pool, caller.tenantId(), tx -> repository.revoke(tx, caller.tenantId(), id).compose(ApiKeyService::orNotFound)
                 .compose(key -> audit.record(tx, caller.tenantId(), actor, "apikey.revoke", "api_key", key.id(),
-                        new JsonObject().put("name", key.name()).put("prefix", key.prefix())).map(v -> key))).onSuccess(key ->
-                cache.values().removeIf(c -> c.principal().map(p -> p.keyId().equals(key.id())).orElse(false)));
+                        new JsonObject().put("name", key.name()).put("prefix", key.prefix())).map(v -> key))).onSuccess(key -> {
+                    forget(key.id());
+                    revokedListeners.forEach(l -> l.accept(key.id()));
+                });
+    }
+
+    /** Drops a key from this node's cache (a revocation here, or on another node of the cluster). */
+    public void forget(UUID keyId) {
+        cache.values().removeIf(c -> c.principal().map(p -> p.keyId().equals(keyId)).orElse(false));
+    }
+
+    /** Calls {@code listener} with the id of every key revoked on this node. */
+    public void onRevoked(java.util.function.Consumer<UUID> listener) {
+        revokedListeners.add(listener);
     }
 
     /** The caller behind a presented key; fails with 401 for an unknown, revoked or expired key. */

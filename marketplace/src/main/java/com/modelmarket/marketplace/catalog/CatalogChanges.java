@@ -17,6 +17,8 @@ import java.util.function.Function;
 public final class CatalogChanges {
 
     private final AtomicLong generation = new AtomicLong();
+    /** Told after every change made on this node ends (the cluster publishes it to the other nodes). */
+    private final java.util.List<Runnable> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     public long current() {
         return generation.get();
@@ -25,6 +27,19 @@ public final class CatalogChanges {
     /** Runs a change in a transaction scoped to the changing tenant ({@link TenantScope#tenant}). */
     public <T> Future<T> inTransaction(Pool pool, UUID tenantId, Function<SqlConnection, Future<T>> work) {
         generation.incrementAndGet();
-        return TenantScope.tenant(pool, tenantId, work).andThen(ar -> generation.incrementAndGet());
+        return TenantScope.tenant(pool, tenantId, work).andThen(ar -> {
+            generation.incrementAndGet();
+            listeners.forEach(Runnable::run);
+        });
+    }
+
+    /** Calls {@code listener} after every change made on this node. */
+    public void onChange(Runnable listener) {
+        listeners.add(listener);
+    }
+
+    /** A change made on another node of the cluster: caches compared to the generation drop their entries. */
+    public void changedElsewhere() {
+        generation.incrementAndGet();
     }
 }

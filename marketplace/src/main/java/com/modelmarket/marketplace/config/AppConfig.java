@@ -57,7 +57,8 @@ public record AppConfig(
         UsageBuckets usageBuckets,
         TrainingSettings training,
         ServingConfig serving,
-        EvaluationSettings evaluation) {
+        EvaluationSettings evaluation,
+        ClusterSettings cluster) {
 
     public AppConfig {
         if (accessTokenTtl.compareTo(Duration.ofMinutes(15)) > 0) {
@@ -79,6 +80,11 @@ public record AppConfig(
         if (dbPoolSize < 1 || dbMaxWaitQueue < 0) {
             throw new IllegalArgumentException("db.pool-size must be >= 1 and db.max-wait-queue >= 0");
         }
+    }
+
+    /** Where model artifacts are stored: the cluster's shared directory, or this node's {@code data.dir/models}. */
+    public Path modelStoreDir() {
+        return cluster.artifactDir().orElse(dataDir.resolve("models"));
     }
 
     /** The number of HTTP verticle instances to deploy. */

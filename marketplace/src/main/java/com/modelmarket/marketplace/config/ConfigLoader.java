@@ -129,7 +129,26 @@ public final class ConfigLoader {
                 new EvaluationSettings(v.integer("evaluation.threads"), v.integer("evaluation.max-queued"),
                         v.integer("evaluation.max-open-per-tenant"), v.integer("evaluation.max-rows"),
                         v.integer("evaluation.in-flight"), v.integer("evaluation.rows-per-request"),
-                        v.integer("evaluation.disagreements-shown"), Duration.ofSeconds(v.longValue("evaluation.max-job-seconds"))));
+                        v.integer("evaluation.disagreements-shown"), Duration.ofSeconds(v.longValue("evaluation.max-job-seconds"))),
+                cluster(v));
+    }
+
+    /** The node's role and its cluster ({@code node.role}, {@code cluster.*}). */
+    private static ClusterSettings cluster(Values v) {
+        return new ClusterSettings(
+                NodeRole.parse(v.string("node.role")),
+                v.bool("cluster.enabled"),
+                v.optional("cluster.members").map(m -> java.util.Arrays.stream(m.split(","))
+                        .map(String::trim).filter(x -> !x.isEmpty()).toList()).orElse(java.util.List.of()),
+                v.string("cluster.interface"),
+                v.integer("cluster.port"),
+                v.string("cluster.eventbus-host"),
+                v.integer("cluster.eventbus-port"),
+                v.optional("cluster.hazelcast-config").map(Path::of),
+                v.optional("cluster.artifact-dir").map(x -> Path.of(x).toAbsolutePath().normalize()),
+                Duration.ofMillis(v.longValue("cluster.placement-interval-millis")),
+                Duration.ofMillis(v.longValue("cluster.placement-expiry-millis")),
+                Duration.ofMillis(v.longValue("cluster.request-grace-millis")));
     }
 
     /**

@@ -144,6 +144,9 @@ public final class InferenceRoutes {
                 .putHeader("X-Cold-Start", Boolean.toString(outcome.coldStart()))
                 .putHeader(RateLimitHeaders.POLICY, RateLimitHeaders.policy(outcome.rate().limit(), RateLimiter.WINDOW_SECONDS))
                 .putHeader(RateLimitHeaders.STATE, RateLimitHeaders.state(outcome.rate().remaining(), outcome.rate().resetSeconds()));
+        if (outcome.result().node() != null) {
+            response.putHeader("X-Served-By", outcome.result().node()); // the serving node, when the call crossed the cluster
+        }
         var version = outcome.target().version();
         if (version.state() == com.modelmarket.marketplace.catalog.VersionState.DEPRECATED) {
             long at = version.deprecatedAt() == null ? 0 : version.deprecatedAt().toEpochSecond();

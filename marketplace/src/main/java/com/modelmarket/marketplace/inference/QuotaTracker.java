@@ -11,19 +11,33 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Free plans' monthly hard cap: calls per tenant, model and calendar month (UTC). The count
- * starts from the metered usage already stored for the month and is then kept in memory on each
- * node, so the hot path reads the database once per tenant, model and month.
+ * Free plans' monthly hard cap: calls per tenant, model and calendar month (UTC). On a single node
+ * the count starts from the metered usage already stored for the month and is then kept in memory,
+ * so the hot path reads the database once per tenant, model and month. In a cluster ({@link
+ * #shared}) every call takes one from a counter in PostgreSQL instead, exact across API nodes at the
+ * cost of one short transaction per free-plan call.
  */
 public final class QuotaTracker {
 
     private final UsageQueries usage;
     private final Clock clock;
     private final ConcurrentHashMap<String, Future<AtomicLong>> counters = new ConcurrentHashMap<>();
+    /** The cluster-wide counters; null on a single node. */
+    private final FreeQuotaRepository shared;
 
     public QuotaTracker(UsageQueries usage, Clock clock) {
+        this(usage, clock, null);
+    }
+
+    private QuotaTracker(UsageQueries usage, Clock clock, FreeQuotaRepository shared) {
         this.usage = usage;
         this.clock = clock;
+        this.shared = shared;
+    }
+
+    /** Caps counted in the database, exact however many API nodes share them. */
+    public static QuotaTracker shared(UsageQueries usage, io.vertx.sqlclient.Pool pool, Clock clock) {
+        return new QuotaTracker(usage, clock, new FreeQuotaRepository(pool));
     }
 
     /** The outcome of taking one call from a quota. */
@@ -34,6 +48,10 @@ public final class QuotaTracker {
         YearMonth month = YearMonth.now(clock.withZone(ZoneOffset.UTC));
         Instant start = month.atDay(1).atStartOfDay().toInstant(ZoneOffset.UTC);
         Instant reset = month.plusMonths(1).atDay(1).atStartOfDay().toInstant(ZoneOffset.UTC);
+        if (shared != null) {
+            return shared.take(tenantId, modelId, month.atDay(1), cap).map(used -> used.isPresent()
+                    ? new Decision(true, used.getAsLong(), cap, reset) : new Decision(false, cap, cap, reset));
+        }
         String key = tenantId + "/" + modelId + "/" + month;
         Future<AtomicLong> counter = counters.computeIfAbsent(key, k -> usage.countSince(tenantId, modelId, start).map(AtomicLong::new));
         return counter.transform(ar -> {
@@ -56,6 +74,10 @@ public final class QuotaTracker {
 
     /** Gives back a call that was taken but never reached the model. */
     public void release(UUID tenantId, UUID modelId) {
+        if (shared != null) {
+            shared.giveBack(tenantId, modelId, YearMonth.now(clock.withZone(ZoneOffset.UTC)).atDay(1)); // best effort
+            return;
+        }
         String key = tenantId + "/" + modelId + "/" + YearMonth.now(clock.withZone(ZoneOffset.UTC));
         Future<AtomicLong> counter = counters.get(key);
         if (counter != null && counter.succeeded()) {

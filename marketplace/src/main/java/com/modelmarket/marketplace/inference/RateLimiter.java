@@ -5,7 +5,9 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Requests per minute per tenant and model: fixed one-minute windows, counted in memory on each
- * node. A decision carries what a caller is told of its limit (the IETF {@code RateLimit} and
+ * node. In a cluster each API node admits its share of the limit (the limit divided by the API
+ * nodes alive, rounded up): approximate — exact only when a balancer spreads a tenant's calls evenly,
+ * and up to the limit plus one call per node otherwise. A decision carries what a caller is told of its limit (the IETF {@code RateLimit} and
  * {@code RateLimit-Policy} headers): the quota, what remains and the seconds until the window resets.
  */
 public final class RateLimiter {
@@ -15,10 +17,17 @@ public final class RateLimiter {
     private static final long WINDOW_MILLIS = WINDOW_SECONDS * 1000;
 
     private final Clock clock;
+    private final java.util.function.IntSupplier apiNodes;
     private final ConcurrentHashMap<String, Window> windows = new ConcurrentHashMap<>();
 
     public RateLimiter(Clock clock) {
+        this(clock, () -> 1);
+    }
+
+    /** A limiter that admits this node's share of each limit: {@code apiNodes} says how many share it. */
+    public RateLimiter(Clock clock, java.util.function.IntSupplier apiNodes) {
         this.clock = clock;
+        this.apiNodes = apiNodes;
     }
 
     /** The outcome of one admission. */
@@ -37,17 +46,20 @@ public final class RateLimiter {
         if (windows.size() > 200_000) {
             windows.entrySet().removeIf(e -> e.getValue().start < start);
         }
+        int nodes = Math.max(1, apiNodes.getAsInt());
+        int share = nodes == 1 ? limitPerMinute : (int) Math.min(limitPerMinute, ((long) limitPerMinute + nodes - 1) / nodes);
         Window w = windows.computeIfAbsent(key, k -> new Window());
         synchronized (w) {
             if (w.start != start) {
                 w.start = start;
                 w.count = 0;
             }
-            if (w.count >= limitPerMinute) {
+            if (w.count >= share) {
                 return new Decision(false, limitPerMinute, 0, reset);
             }
             w.count++;
-            return new Decision(true, limitPerMinute, limitPerMinute - w.count, reset);
+            // what is left of the whole limit, as far as this node can tell (its share, scaled)
+            return new Decision(true, limitPerMinute, (int) Math.min(limitPerMinute, (long) (share - w.count) * nodes), reset);
         }
     }
 }
