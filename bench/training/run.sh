@@ -9,7 +9,8 @@
 # on CPU 0 (BENCH_CLIENT_CPUS) with one-item JSON inference at 1, 16 and 64 clients: first with no
 # job, then the same points while one long training job (bench/training/job.py: an MLP on breast
 # cancer, 500 epochs) trains on the server's core; the job must still be running at the end of the
-# last point, and its epochs done are printed, so the comparison shows both sides of the sharing.
+# last point, and its epochs done are printed, so the comparison shows both sides of the sharing;
+# then the no-job points once more after the job is cancelled, so that they bracket the job.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SECONDS_PER_POINT="${1:-20}"
@@ -76,3 +77,9 @@ AFTER=$(/usr/bin/python3 bench/training/job.py "$BASE" state "$TOKEN" "$JOB")
 echo "job during the points: from '$BEFORE' to '$AFTER' (state, epoch/epochs)"
 case "$AFTER" in running*) ;; *) echo "the job was no longer running at the end: the comparison is not valid"; exit 1 ;; esac
 /usr/bin/python3 bench/training/job.py "$BASE" cancel "$TOKEN" "$JOB"
+# the same points again once the job has ended, so that "no job" brackets "one job" (the first
+# points may still carry the server's warm-up)
+for _ in $(seq 1 50); do
+  case "$(/usr/bin/python3 bench/training/job.py "$BASE" state "$TOKEN" "$JOB")" in running*|queued*) sleep 0.2 ;; *) break ;; esac
+done
+for c in 1 16 64; do point "no job, after" "$c"; done
