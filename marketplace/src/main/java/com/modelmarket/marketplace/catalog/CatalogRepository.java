@@ -249,4 +249,12 @@ final class CatalogRepository {
         rows.forEach(r -> out.add(mapper.apply(r)));
         return out;
     }
+
+    /** Deletes a version that is still a draft of the tenant's (nothing refers to one yet); true if it did. */
+    Future<Boolean> deleteDraft(SqlClient tx, UUID tenantId, UUID versionId) {
+        return tx.preparedQuery("DELETE FROM model_versions v USING models m WHERE v.id = $2 AND v.state = 'draft' "
+                        + "AND m.id = v.model_id AND m.tenant_id = $1")
+                .execute(Tuple.of(tenantId, versionId))
+                .map(rows -> rows.rowCount() > 0);
+    }
 }

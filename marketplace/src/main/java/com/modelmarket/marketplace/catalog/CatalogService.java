@@ -236,6 +236,11 @@ public final class CatalogService {
      */
     public Future<ModelVersion> publish(Actor actor, String idOrSlug, String versionText, Optional<GateOverride> override) {
         requirePublisher(actor.principal());
+        return gatedPublish(actor, idOrSlug, versionText, override);
+    }
+
+    /** {@link #publish} once the caller may publish: the model's gates decide when the version would move {@code latest}. */
+    private Future<ModelVersion> gatedPublish(Actor actor, String idOrSlug, String versionText, Optional<GateOverride> override) {
         UUID tenant = actor.principal().tenantId();
         return TenantScope.tenant(repository.pool(), tenant, c -> owned(c, tenant, idOrSlug).compose(model ->
                         repository.findVersion(c, model.id(), versionText, false).compose(candidate -> candidate.isEmpty()
@@ -470,9 +475,19 @@ public final class CatalogService {
                                         new JsonObject().put("model", model.slug()).put("version", v.version())
                                                 .put("sha256", v.artifactSha256()).put("trainingJob", training.getString("jobId")))
                                         .map(x -> v))))
-                        .compose(v -> changeState(actor, slug, v.version(), VersionState.PUBLISHED))
+                        // a trained version passes the model's publish gates like any other (a retrain that
+                        // got worse on the tenant's reference data does not move latest)
+                        .compose(v -> gatedPublish(actor, slug, v.version(), Optional.empty()))
                         .recover(err -> {
                             engine.unload(ArtifactValidator.keyOf(tenant, model.id(), versionId));
+                            if (err instanceof com.modelmarket.marketplace.errors.GateFailedException) {
+                                // the job fails and leaves no version: the draft it made goes
+                                return changes.inTransaction(repository.pool(), tenant, tx -> repository.deleteDraft(tx, tenant,
+                                                versionId).compose(deleted -> audit.record(tx, tenant, actor, "version.delete",
+                                                "model_version", versionId, new JsonObject().put("model", slug)
+                                                        .put("version", versionText).put("reason", "a publish gate refused it"))))
+                                        .transform(ar -> Future.<ModelVersion>failedFuture(err));
+                            }
                             return mapConflict(err);
                         }));
     }

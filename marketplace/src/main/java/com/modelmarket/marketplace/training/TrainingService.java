@@ -533,6 +533,10 @@ public final class TrainingService implements AutoCloseable {
         while (cause instanceof java.util.concurrent.ExecutionException && cause.getCause() != null) {
             cause = cause.getCause();
         }
+        if (cause instanceof com.modelmarket.marketplace.errors.GateFailedException gate) {
+            return "a publish gate refused the trained version, so none was kept: " + gate.getMessage() + " "
+                    + new io.vertx.core.json.JsonArray(new java.util.ArrayList<>(gate.failures())).encode();
+        }
         String message = cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
         return "the job failed: " + message;
     }

@@ -224,6 +224,32 @@ class TrainingApiTest {
         assertEquals(onOld, value(api.post("/v2/models/my-diabetes/infer", consumerKey, request)), "rolled back to 1.0.0");
     }
 
+    @Test
+    @DisplayName("a retrain that the model's publish gate refuses fails the job with the figures and leaves no version; latest stays")
+    void gatedRetrain() throws Exception {
+        JsonObject data = dataset(consumer, "breast_cancer.csv", "label", "classification");
+        JsonObject body = new JsonObject().put("algorithm", "mlp-classifier").put("datasetId", data.getString("id"))
+                .put("target", new JsonObject().put("model", "gated-screening"));
+        JsonObject first = train(consumer, body);
+        assertEquals("succeeded", first.getString("state"), first.encode());
+        HttpResponse<Buffer> gate = api.send(io.vertx.core.http.HttpMethod.PUT, "/api/v1/models/gated-screening/gates", consumer,
+                new JsonObject().put("metrics", new io.vertx.core.json.JsonArray().add(new JsonObject().put("metric", "accuracy")
+                        .put("datasetId", data.getString("id")).put("maxDrop", 0.01))));
+        assertEquals(200, gate.statusCode(), gate.bodyAsString());
+
+        // one epoch at the smallest learning rate: barely trained, far worse on the same rows
+        JsonObject worse = train(consumer, body.copy().put("hyperparameters", new JsonObject().put("epochs", 1)
+                .put("learningRate", 0.00001)));
+        assertEquals("failed", worse.getString("state"), worse.encode());
+        assertTrue(worse.getString("reason").startsWith("a publish gate refused the trained version")
+                && worse.getString("reason").contains("accuracy"), worse.getString("reason"));
+        JsonObject model = api.get("/api/v1/models/gated-screening", consumer).bodyAsJsonObject();
+        assertEquals(1, model.getJsonArray("versions").size(), "no 1.1.0 left behind: " + model.encode());
+        assertEquals("1.0.0", model.getJsonObject("aliases").getString("latest"));
+        assertEquals(0, Sql.count(db, "SELECT count(*) FROM model_versions v JOIN models m ON m.id = v.model_id "
+                + "WHERE m.slug = 'gated-screening' AND v.version = '1.1.0'"));
+    }
+
     private static double value(HttpResponse<Buffer> r) {
         assertEquals(200, r.statusCode(), r.bodyAsString());
         return r.bodyAsJsonObject().getJsonArray("outputs").getJsonObject(0).getJsonArray("data").getDouble(0);
