@@ -50,10 +50,23 @@ public final class CatalogRoutes {
         Optional<String> text = param(ctx, "q");
         SearchService.Query q = new SearchService.Query(text, param(ctx, "task"), param(ctx, "tag"),
                 param(ctx, "publisher"), param(ctx, "priceType"), param(ctx, "framework"), param(ctx, "kind"),
-                param(ctx, "sort").orElse(text.isPresent() ? "relevance" : "newest"), limit, param(ctx, "cursor"));
+                param(ctx, "sort").orElse(text.isPresent() ? "relevance" : "newest"), limit, param(ctx, "cursor"),
+                param(ctx, "minMetric").map(CatalogRoutes::metricBound));
         search.search(Principal.optional(ctx).map(Principal::tenantId).orElse(null), q)
                 .onSuccess(page -> Responses.json(ctx, 200, page))
                 .onFailure(ctx::fail);
+    }
+
+    private static Double metricBound(String text) {
+        try {
+            double v = Double.parseDouble(text);
+            if (Double.isFinite(v)) {
+                return v;
+            }
+        } catch (NumberFormatException e) {
+            // refused below
+        }
+        throw new com.modelmarket.marketplace.errors.InvalidFieldException("/minMetric", "must be a number");
     }
 
     private void create(RoutingContext ctx) {

@@ -46,6 +46,11 @@ final class SearchRepository {
         int metricParam = params.size();
         String sign = SearchService.LOWER_IS_BETTER.contains(metric) ? "-" : "";
         StringBuilder outer = new StringBuilder(sort.startsWith("metric:") ? " WHERE x.metric_key IS NOT NULL" : " WHERE true");
+        if (q.metricAtLeast().isPresent()) {
+            // "no worse than": the key is the metric, or minus it where lower is better
+            params.add(sign.isEmpty() ? q.metricAtLeast().get() : -q.metricAtLeast().get());
+            outer.append(" AND x.metric_key >= $").append(params.size());
+        }
         if (afterId != null) {
             params.add(afterKey);
             int k = params.size();

@@ -2,6 +2,7 @@ package com.modelmarket.marketplace.catalog;
 
 import com.modelmarket.marketplace.db.TenantScope;
 import com.modelmarket.marketplace.errors.BadRequestException;
+import com.modelmarket.marketplace.errors.InvalidFieldException;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -41,13 +42,23 @@ public final class SearchService {
     /** What a search asks for; empty optionals mean "any". */
     public record Query(Optional<String> text, Optional<String> task, Optional<String> tag, Optional<String> publisher,
                         Optional<String> priceType, Optional<String> framework, Optional<String> kind, String sort,
-                        int limit, Optional<String> cursor) {
+                        int limit, Optional<String> cursor, Optional<Double> metricAtLeast) {
+
+        /** A query without a bound on the measured metric. */
+        public Query(Optional<String> text, Optional<String> task, Optional<String> tag, Optional<String> publisher,
+                     Optional<String> priceType, Optional<String> framework, Optional<String> kind, String sort,
+                     int limit, Optional<String> cursor) {
+            this(text, task, tag, publisher, priceType, framework, kind, sort, limit, cursor, Optional.empty());
+        }
     }
 
     public Future<JsonObject> search(UUID callerTenant, Query q) {
         String sort = q.sort();
         if (!SORTS.contains(sort) && !(sort.startsWith("metric:") && MEASURED.contains(sort.substring("metric:".length())))) {
             throw new BadRequestException("sort must be one of " + SORTS + " or metric:<name> with a name of " + MEASURED);
+        }
+        if (q.metricAtLeast().isPresent() && !sort.startsWith("metric:")) {
+            throw new InvalidFieldException("/minMetric", "filters by a measured metric: give sort=metric:<name> too");
         }
         if ("relevance".equals(sort) && q.text().isEmpty()) {
             sort = "newest";

@@ -254,5 +254,15 @@ class EvaluationApiTest {
         assertEquals(measured.getJsonObject("metrics").getDouble("accuracy"),
                 sorted.getJsonObject(0).getJsonObject("measured").getDouble("accuracy"));
         assertProblem(api.get("/api/v1/catalog?sort=metric:nonsense", null), 400);
+        // filtered by the measurement: no worse than a bound (at least, for accuracy)
+        double accuracy = measured.getJsonObject("metrics").getDouble("accuracy");
+        assertEquals(1, api.get("/api/v1/catalog?sort=metric:accuracy&minMetric=" + (accuracy - 0.01), null).bodyAsJsonObject()
+                .getJsonArray("items").size());
+        assertEquals(0, api.get("/api/v1/catalog?sort=metric:accuracy&minMetric=" + Math.min(1.0, accuracy + 0.001), null)
+                .bodyAsJsonObject().getJsonArray("items").size());
+        assertEquals(0, api.get("/api/v1/catalog?sort=metric:mae&minMetric=100", null).bodyAsJsonObject().getJsonArray("items").size(),
+                "a classifier has no MAE");
+        assertProblem(api.get("/api/v1/catalog?minMetric=0.5", null), 400);
+        assertProblem(api.get("/api/v1/catalog?sort=metric:accuracy&minMetric=high", null), 400);
     }
 }
