@@ -65,10 +65,16 @@ final class ApiPeers {
 
     /** Says this node is gone (its HTTP server has drained: it admits nothing more), so the others count without it at once. */
     Future<Void> stop() {
-        if (timer >= 0) {
+        boolean started = timer >= 0;
+        if (started) {
             vertx.cancelTimer(timer);
-            publish(true);
         }
-        return consumer == null ? Future.succeededFuture() : consumer.unregister();
+        // unregistered first, so that this node does not receive its own goodbye
+        Future<Void> unregistered = consumer == null ? Future.succeededFuture() : consumer.unregister();
+        return unregistered.onSuccess(v -> {
+            if (started) {
+                publish(true);
+            }
+        });
     }
 }
