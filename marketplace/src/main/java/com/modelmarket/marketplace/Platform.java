@@ -215,7 +215,9 @@ public final class Platform {
     }
 
     /**
-     * Stops in an order that answers every request already accepted: new requests are turned away
+     * Stops in an order that answers every request already accepted. A serving node first leaves the
+     * cluster's placement and answers every call API nodes sent it, waiting (bounded) until its
+     * versions are in service on another node ({@code ClusterNode.stopServing}). Then new requests are turned away
      * (503) while those in flight finish, with the serving engine still running (bounded by
      * {@link HttpVerticle#DRAIN_SECONDS}); then serving drains (answering anything left with a 503),
      * the HTTP servers close their connections once those answers are written, the meter flushes and
@@ -227,13 +229,14 @@ public final class Platform {
     public Future<Void> stop() {
         long started = System.nanoTime();
         vertx.cancelTimer(closingTimer);
-        return http.drain().drain(vertx, Duration.ofSeconds(HttpVerticle.DRAIN_SECONDS))
+        // a serving node first leaves placement and answers the calls API nodes sent it (nothing elsewhere)
+        return services.cluster().stopServing()
+                .eventually(() -> http.drain().drain(vertx, Duration.ofSeconds(HttpVerticle.DRAIN_SECONDS)))
                 .eventually(() -> vertx.executeBlocking(() -> {
                     services.training().close(); // running jobs stop between two steps; the next start marks them interrupted
                     services.evaluation().close(); // issue 18: likewise, between two requests
                     return null;
                 }, false))
-                .eventually(() -> services.cluster().stopServing()) // a serving node leaves placement before it drains
                 .eventually(() -> services.serving().close())
                 .eventually(() -> Future.join(http.instances().stream()
                         .map(instance -> instance.shutdown(SHUTDOWN_GRACE)).toList()))

@@ -123,7 +123,7 @@ public final class ClusterNode {
         if (settings.role() == NodeRole.SERVING) {
             servingNode = new ServingNode(vertx, engine, store, nodeId, manager.map(HazelcastClusterManager::getNodeId).orElse(""),
                     config.serving().device(), config.serving().memoryBudgetBytes(), config.serving().hosts().overheadBytes(),
-                    settings.placementInterval());
+                    settings.placementInterval(), settings.placementExpiry());
             started.add(servingNode.start());
         }
         return Future.all(started).<Void>mapEmpty()
@@ -162,7 +162,11 @@ public final class ClusterNode {
         return placement != null ? placement.live().size() + " serving node(s)" : "up";
     }
 
-    /** A serving node stops taking calls (before its engine drains); nothing elsewhere. */
+    /**
+     * A serving node leaves without losing a call (before its engine closes): it advertises that it
+     * is leaving, answers what it accepted and waits, bounded, until its versions are in service on
+     * another node ({@link ServingNode#stop}); nothing elsewhere.
+     */
     public Future<Void> stopServing() {
         return servingNode == null ? Future.succeededFuture() : servingNode.stop();
     }
@@ -170,6 +174,9 @@ public final class ClusterNode {
     public Future<Void> close() {
         List<Future<?>> stops = new ArrayList<>();
         consumers.forEach(c -> stops.add(c.unregister()));
+        if (servingNode != null) {
+            stops.add(servingNode.close());
+        }
         if (invalidations != null) {
             stops.add(invalidations.stop());
         }

@@ -42,13 +42,20 @@ public final class Clustering {
             }
         } else {
             config = new Config().setClusterName("modelmarket");
-            NetworkConfig network = config.getNetworkConfig().setPort(settings.port()).setPortAutoIncrement(false);
+            // reuse-address: a node restarted at once (a rolling restart) binds its fixed port although the
+            // old process's connections on it are still in TIME_WAIT
+            NetworkConfig network = config.getNetworkConfig().setPort(settings.port()).setPortAutoIncrement(false)
+                    .setReuseAddress(true);
             network.getInterfaces().setEnabled(true).addInterface(settings.bindInterface());
             JoinConfig join = network.getJoin();
             join.getMulticastConfig().setEnabled(false);
             join.getAutoDetectionConfig().setEnabled(false);
             join.getTcpIpConfig().setEnabled(true).setMembers(settings.members());
             config.setProperty("hazelcast.socket.bind.any", "false");
+            // the master waits this long for more join requests before it admits a member (Hazelcast's
+            // default 5 s): a handful of nodes on a member list needs no batching, and a restarted node
+            // is back in a second
+            config.setProperty("hazelcast.wait.seconds.before.join", "1");
         }
         // what Vert.x's own default-cluster.xml sets for its maps
         config.addMultiMapConfig(new MultiMapConfig("__vertx.subs").setBackupCount(1)

@@ -4,11 +4,14 @@ import java.time.Clock;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Requests per minute per tenant and model: fixed one-minute windows, counted in memory on each
- * node. In a cluster each API node admits its share of the limit (the limit divided by the API
- * nodes alive, rounded up): approximate — exact only when a balancer spreads a tenant's calls evenly,
- * and up to the limit plus one call per node otherwise. A decision carries what a caller is told of its limit (the IETF {@code RateLimit} and
- * {@code RateLimit-Policy} headers): the quota, what remains and the seconds until the window resets.
+ * Requests per minute per tenant and model: fixed one-minute windows (aligned to the clock's
+ * minutes), counted in memory on each node. In a cluster each API node admits its share of the
+ * limit, {@code ceil(limit / n)} for the {@code n} API nodes it hears: at most {@code n * ceil(limit
+ * / n)} (the limit plus at most {@code n - 1}) in a window while {@code n} holds, the whole limit only
+ * when a balancer gives every node its share of a tenant's calls; what happens while nodes join or
+ * leave is in docs/operations.md ("Rate limits across API nodes"). A decision carries what a caller
+ * is told of its limit (the IETF {@code RateLimit} and {@code RateLimit-Policy} headers): the quota,
+ * what remains and the seconds until the window resets.
  */
 public final class RateLimiter {
 

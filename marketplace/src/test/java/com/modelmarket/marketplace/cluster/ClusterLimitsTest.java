@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.modelmarket.marketplace.db.DbTarget;
 import com.modelmarket.marketplace.support.Api;
+import com.modelmarket.marketplace.support.ClosedLoop;
 import com.modelmarket.marketplace.support.NodeProcess;
 import com.modelmarket.marketplace.support.Publishing;
 import com.modelmarket.marketplace.support.Sql;
@@ -22,6 +23,7 @@ import io.vertx.ext.web.client.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
@@ -37,19 +39,22 @@ import org.junit.jupiter.api.Test;
 /**
  * Two API nodes and a serving node (three JVMs on loopback, one PostgreSQL, one shared artifact
  * directory): a key revoked on one node is refused on the other within a second although the key
- * cache lives a minute here (only the event bus can explain it), and a free plan's cap of N is
- * exact across both nodes under concurrent calls.
+ * cache lives a minute here (only the event bus can explain it), a free plan's cap of N is exact
+ * across both nodes under concurrent calls, and a plan's rate limit is shared between the nodes
+ * (each admits its share; docs/operations.md, "Rate limits across API nodes").
  */
 @Tag("slow")
 class ClusterLimitsTest {
 
     private static final int CAP = 10;
+    private static final int RATE = 60;
 
     private static Vertx vertx;
     private static DbTarget db;
     private static final List<NodeProcess> nodes = new ArrayList<>();
     private static Api a;
     private static Api b;
+    private static String publisher;
     private static String consumer;
     private static String consumerTenant;
 
@@ -76,7 +81,7 @@ class ClusterLimitsTest {
         apiA.awaitReady(a, Duration.ofSeconds(120));
         apiB.awaitReady(b, Duration.ofSeconds(120));
 
-        String publisher = accessToken(a.signUp("Limits Pub", "owner@limits-pub.test", "limits-pub-password"));
+        publisher = accessToken(a.signUp("Limits Pub", "owner@limits-pub.test", "limits-pub-password"));
         createModel(a, publisher, "limits-digits", "public", new JsonObject());
         publishVersion(a, publisher, "limits-digits", "1.0.0", "digits_mlp");
         String planId = Publishing.plan(a, publisher, "limits-digits", new JsonObject().put("name", "Free").put("type", "free")
@@ -148,5 +153,53 @@ class ClusterLimitsTest {
         await("metered calls reach the cap").atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(200))
                 .untilAsserted(() -> assertEquals(CAP, Sql.meteredCalls(db, consumerTenant)));
         assertTrue(byStatus.keySet().stream().allMatch(s -> s == 200 || s == 429), byStatus::toString);
+    }
+
+    @Test
+    @DisplayName("a plan of 60 calls a minute over two API nodes: each admits its 30, 60 in all, the rest 429 with the rate-limit headers")
+    void rateLimitSharedAcrossNodes() {
+        String planId = Publishing.plan(a, publisher, "limits-digits", new JsonObject().put("name", "Rate " + RATE)
+                .put("type", "pay_as_you_go").put("currency", "EUR").put("pricePer1000Minor", 1)
+                .put("rateLimitPerMinute", RATE)).getString("id");
+        String buyer = accessToken(b.signUp("Rate Buyer", "owner@rate-buyer.test", "rate-buyer-password"));
+        String buyerTenant = b.get("/api/v1/tenant", buyer).bodyAsJsonObject().getString("id");
+        assertEquals(201, b.post("/api/v1/subscriptions", buyer, new JsonObject().put("model", "limits-digits")
+                .put("planId", planId)).statusCode());
+        String key = b.post("/api/v1/api-keys", buyer, new JsonObject().put("name", "rate")).bodyAsJsonObject().getString("secret");
+        int nodes = 2;
+        int share = (RATE + nodes - 1) / nodes;
+        int tolerance = nodes * share - RATE; // docs/operations.md: n * ceil(L / n) - L while n nodes hear each other
+
+        // the whole burst inside one of the limiter's windows (fixed, aligned to the clock's minutes)
+        await("a minute with at least 15 s left").atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100))
+                .until(() -> Instant.now().getEpochSecond() % 60 < 45);
+        long minute = Instant.now().getEpochSecond() / 60;
+        JsonObject example = Publishing.manifest("digits_mlp").getJsonObject("example");
+        ClosedLoop burst = new ClosedLoop(vertx, 4, i -> (i % 2 == 0 ? a : b)
+                .request(HttpMethod.POST, "/v2/models/limits-digits/infer", key).timeout(10_000).sendJsonObject(example)).start();
+        await("a burst of calls alternating between the nodes").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20))
+                .until(() -> burst.answered() >= 20 * RATE);
+        List<ClosedLoop.Call> calls = burst.stop();
+        assertEquals(minute, Instant.now().getEpochSecond() / 60, "the burst ended in the minute it began");
+
+        Map<Integer, Long> byStatus = ClosedLoop.byStatus(calls);
+        long okA = calls.stream().filter(c -> c.status() == 200 && c.index() % 2 == 0).count();
+        long okB = calls.stream().filter(c -> c.status() == 200 && c.index() % 2 == 1).count();
+        System.out.println("ClusterLimitsTest: " + calls.size() + " calls over two API nodes in one minute, by status " + byStatus
+                + "; 200s on A " + okA + ", on B " + okB);
+        assertTrue(okA + okB <= RATE + tolerance, "at most the limit plus the tolerance answered 200: " + byStatus);
+        assertEquals(share, okA, "node A admitted its share");
+        assertEquals(share, okB, "node B admitted its share");
+        assertEquals(calls.size() - okA - okB, byStatus.getOrDefault(429, 0L), "every other call refused as rate-limited: " + byStatus);
+        String policy = "\"per-minute\";q=" + RATE + ";w=60";
+        for (ClosedLoop.Call c : calls) {
+            assertEquals(policy, c.header("RateLimit-Policy"), "every answer states the plan's policy");
+            if (c.status() == 429) {
+                assertTrue(c.header("RateLimit").matches("\"per-minute\";r=0;t=\\d+"), c.header("RateLimit"));
+                assertTrue(Long.parseLong(c.header("Retry-After")) >= 1, "Retry-After on every 429");
+            }
+        }
+        await("metered calls equal the 200 answers").atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(200))
+                .untilAsserted(() -> assertEquals(okA + okB, Sql.meteredCalls(db, buyerTenant)));
     }
 }

@@ -24,12 +24,15 @@ public final class NodeProcess implements AutoCloseable {
     public final int httpPort;
     public final Path dir;
     private final Process process;
+    /** What started it, so that it can be started again as the same node. */
+    private final ProcessBuilder builder;
 
-    private NodeProcess(String name, int httpPort, Path dir, Process process) {
+    private NodeProcess(String name, int httpPort, Path dir, ProcessBuilder builder) throws IOException {
         this.name = name;
         this.httpPort = httpPort;
         this.dir = dir;
-        this.process = process;
+        this.builder = builder;
+        this.process = builder.start();
     }
 
     /** Free loopback ports, one per cluster member, for the Hazelcast member list. */
@@ -65,7 +68,7 @@ public final class NodeProcess implements AutoCloseable {
                 "-cp", System.getProperty("java.class.path"), "-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
                 Main.class.getName())
                 .redirectErrorStream(true)
-                .redirectOutput(dir.resolve("node.log").toFile());
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("node.log").toFile()));
         Map<String, String> env = pb.environment();
         env.put("MM_NODE_ROLE", role);
         env.put("MM_CLUSTER_ENABLED", "true");
@@ -85,7 +88,18 @@ public final class NodeProcess implements AutoCloseable {
         env.put("MM_SERVING_CALIBRATION_BUDGET_MILLIS", "0");
         env.put("MM_SERVING_HOST_HEAP_BYTES", "268435456");
         env.putAll(extra);
-        return new NodeProcess(name, http, dir, pb.start());
+        return new NodeProcess(name, http, dir, pb);
+    }
+
+    /**
+     * Starts the node again after it stopped, as an operator restarts a service: the same role,
+     * ports, data directory and settings (its log goes on in the same file).
+     */
+    public NodeProcess startAgain() throws IOException {
+        if (process.isAlive()) {
+            throw new IllegalStateException(name + " is still running");
+        }
+        return new NodeProcess(name, httpPort, dir, builder);
     }
 
     /** Waits until {@code /health/ready} answers 200. */
@@ -97,6 +111,19 @@ public final class NodeProcess implements AutoCloseable {
                     }
                     return api.get("/health/ready", null).statusCode() == 200;
                 });
+    }
+
+    /**
+     * A graceful stop (SIGTERM) and its exit code; fails if the node has not exited within
+     * {@code atMost} (it is then killed).
+     */
+    public int terminate(Duration atMost) throws InterruptedException {
+        process.destroy();
+        if (!process.waitFor(atMost.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
+            process.destroyForcibly();
+            throw new AssertionError(name + " did not stop within " + atMost + " of SIGTERM:\n" + logTail());
+        }
+        return process.exitValue();
     }
 
     /** {@code kill -9}. */

@@ -9,7 +9,8 @@ import java.util.List;
 /**
  * What a serving node tells the cluster about itself, every {@code cluster.placement-interval-millis}
  * and after every load or unload: the versions it holds, its free memory budget, its queue depth and
- * its device. {@code leaving} says it is stopping and takes no new calls.
+ * its device. {@code leaving} says it is stopping and takes no new calls; it still lists what it
+ * holds, so that API nodes can load elsewhere what only it holds.
  *
  * @param nodeId the serving node's own id (its event-bus address)
  * @param clusterNodeId the cluster manager's id of its process (membership events name it)
@@ -28,6 +29,11 @@ public record NodeAdvert(String nodeId, String clusterNodeId, long sequence, Str
 
     public boolean holds(ModelKey key) {
         return models.stream().anyMatch(m -> m.key().equals(key));
+    }
+
+    /** Whether the node holds the version in memory, serving. */
+    public boolean holdsInService(ModelKey key) {
+        return models.stream().anyMatch(m -> m.key().equals(key) && m.state() == ModelStatus.State.LOADED);
     }
 
     public JsonObject toJson() {

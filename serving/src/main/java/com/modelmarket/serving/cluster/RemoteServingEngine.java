@@ -47,9 +47,12 @@ import org.slf4j.LoggerFactory;
  * node, {@link Artifacts}); {@code infer} sends the tensors in a binary frame with what is left of the
  * deadline to the least loaded holder, and a version registered here that no live node holds is
  * loaded again first (a cold start). A second holder is loaded when the only one is busy, so calls
- * spread. Calls in flight to a node that is dropped fail at once with {@link OverloadedException}
- * (503, Retry-After); a call that certainly reached no engine (no consumer at the address) is tried
- * once on another node. Training is not forwarded: it runs on nodes with role all.
+ * spread. A node that says it is leaving gets no new calls, its calls in flight are answered by
+ * it, and each version registered here that only it held is loaded on another node at once (calls
+ * meanwhile wait for that load, as for a cold start). Calls in flight to a node that is dropped
+ * (gone without draining) fail at once with {@link OverloadedException} (503, Retry-After); a call
+ * that certainly reached no engine (no consumer at the address, or turned away unrun by a drained
+ * node) is tried once on another node. Training is not forwarded: it runs on nodes with role all.
  */
 public final class RemoteServingEngine implements ServingEngine {
 
@@ -90,6 +93,7 @@ public final class RemoteServingEngine implements ServingEngine {
         this.grace = grace;
         ServingWire.register(vertx.eventBus());
         placement.onDrop(this::failInFlight);
+        placement.onLeaving(this::handOver);
     }
 
     @Override
@@ -180,7 +184,7 @@ public final class RemoteServingEngine implements ServingEngine {
                         pending.promise().tryFail(ar.cause());
                     }
                 });
-        if (!placement.isLive(nodeId)) {
+        if (!placement.answers(nodeId)) {
             failInFlight(nodeId); // dropped between the pick and the send
         }
         return pending.promise().future();
@@ -199,16 +203,38 @@ public final class RemoteServingEngine implements ServingEngine {
         }
     }
 
+    /**
+     * A node is leaving: every version registered here that it held and no live node holds is
+     * loaded on the roomiest other node now, so that it is in service there before the leaving node
+     * goes (it waits for that, bounded); calls for it meanwhile join this load.
+     */
+    private void handOver(NodeAdvert leaving) {
+        for (NodeAdvert.Held held : leaving.models()) {
+            ModelKey key = held.key();
+            Registration r = registrations.get(key);
+            if (r == null || held.state() == ModelStatus.State.UNLOADED || placement.holders(key) > 0) {
+                continue;
+            }
+            loadSomewhere(key, r, new HashSet<>(Set.of(leaving.nodeId())))
+                    .onSuccess(node -> LOG.info("Loaded {} on serving node {} in place of leaving node {}", key, node, leaving.nodeId()))
+                    .onFailure(err -> LOG.warn("Could not load {} elsewhere before node {} leaves: {}", key, leaving.nodeId(), err.toString()));
+        }
+    }
+
     /** Loads a registered version on the roomiest node (one load per version at a time); its node id. */
     private Future<String> loadSomewhere(ModelKey key, Registration r, Set<String> excluded) {
-        return loadsInProgress.computeIfAbsent(key, k -> {
-            Optional<NodeAdvert> node = placement.roomiest(key, excluded);
-            if (node.isEmpty()) {
-                return Future.failedFuture(noNode(key));
-            }
-            String id = node.get().nodeId();
-            return sendLoad(id, key, r).map(report -> id).onComplete(ar -> loadsInProgress.remove(k));
-        });
+        Future<String> running = loadsInProgress.get(key);
+        if (running != null) {
+            return running;
+        }
+        // no node now is not remembered: the next call tries again (a node may have joined)
+        Optional<NodeAdvert> node = placement.roomiest(key, excluded);
+        if (node.isEmpty()) {
+            return Future.failedFuture(noNode(key));
+        }
+        String id = node.get().nodeId();
+        return loadsInProgress.computeIfAbsent(key, k -> sendLoad(id, key, r).map(report -> id)
+                .onComplete(ar -> loadsInProgress.remove(k)));
     }
 
     /** Loads a second holder beside a busy only one, in the background: calls then spread over both. */

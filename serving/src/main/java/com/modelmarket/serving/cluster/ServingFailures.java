@@ -28,6 +28,8 @@ final class ServingFailures {
     static final int NOT_LOADED = 6;
     static final int REJECTED = 7;
     static final int OTHER = 8;
+    /** The node has drained and is stopping: the call was not run (nothing of it reached the engine). */
+    static final int NOT_RUN = 9;
 
     private static final Duration RETRY = Duration.ofSeconds(1);
 
@@ -52,9 +54,13 @@ final class ServingFailures {
         }
     }
 
-    /** Whether the call certainly never reached a serving node's engine (so another node may take it). */
+    /**
+     * Whether the call certainly never reached a serving node's engine (so another node may take it):
+     * no consumer at the address, or a node that had drained and turned it away unrun.
+     */
     static boolean neverDelivered(Throwable err) {
-        return err instanceof ReplyException r && r.failureType() == ReplyFailure.NO_HANDLERS;
+        return err instanceof ReplyException r && (r.failureType() == ReplyFailure.NO_HANDLERS
+                || r.failureType() == ReplyFailure.RECIPIENT_FAILURE && r.failureCode() == NOT_RUN);
     }
 
     static Throwable toServing(Throwable err, ModelKey key, String node) {
@@ -70,7 +76,7 @@ final class ServingFailures {
             return new OverloadedException("no serving node is reachable for " + key, RETRY, r);
         }
         return switch (r.failureCode()) {
-            case OVERLOADED -> new OverloadedException(m, RETRY);
+            case OVERLOADED, NOT_RUN -> new OverloadedException(m, RETRY);
             case DEADLINE_QUEUED -> new DeadlineExceededException(m, false);
             case DEADLINE_STARTED -> new DeadlineExceededException(m, true);
             case FAILED -> new InferenceFailedException(m, null);
