@@ -6,7 +6,6 @@ import com.modelmarket.marketplace.auth.Principal;
 import com.modelmarket.marketplace.config.EvaluationSettings;
 import com.modelmarket.marketplace.db.TenantScope;
 import com.modelmarket.marketplace.errors.ConflictException;
-import com.modelmarket.marketplace.errors.EvaluationBusyException;
 import com.modelmarket.marketplace.errors.ForbiddenException;
 import com.modelmarket.marketplace.errors.InvalidFieldException;
 import com.modelmarket.marketplace.errors.NotFoundException;
@@ -56,8 +55,7 @@ public final class EvaluationService implements AutoCloseable {
     private final EvaluationJobRepository jobs = new EvaluationJobRepository();
     private final EvaluationExecution execution;
     private final ExecutorService executor;
-    private final AtomicInteger open = new AtomicInteger();
-    private final Map<UUID, AtomicInteger> openPerTenant = new ConcurrentHashMap<>();
+    private final com.modelmarket.marketplace.training.JobAdmission admission;
     private final Map<UUID, AtomicBoolean> cancels = new ConcurrentHashMap<>();
     private volatile boolean closing;
 
@@ -70,6 +68,8 @@ public final class EvaluationService implements AutoCloseable {
         this.settings = settings;
         this.execution = new EvaluationExecution(vertx, pool, inference, datasets, audit, settings, jobs);
         AtomicInteger n = new AtomicInteger();
+        this.admission = new com.modelmarket.marketplace.training.JobAdmission("evaluation", "evaluation(s)",
+                settings.threads() + settings.maxQueued(), settings.maxOpenPerTenant(), 10, 10);
         this.executor = Executors.newFixedThreadPool(settings.threads(), r -> {
             Thread t = new Thread(r, "mm-evaluation-" + n.incrementAndGet());
             t.setDaemon(true);
@@ -134,7 +134,7 @@ public final class EvaluationService implements AutoCloseable {
                         JsonObject datasetJson = new JsonObject().put("id", dataset.id().toString()).put("name", dataset.name())
                                 .put("rows", dataset.rowCount()).put("sha256", dataset.sha256()).put("labelColumn", dataset.labelColumn())
                                 .put("task", dataset.task());
-                        return admit(tenant).compose(v -> TenantScope.tenant(pool, tenant, tx -> jobs.insert(tx, tenant,
+                        return admission.admit(tenant).compose(v -> TenantScope.tenant(pool, tenant, tx -> jobs.insert(tx, tenant,
                                                 target.model().id(), target.version().id(), second.map(s -> s.version().id()).orElse(null),
                                                 dataset.id(), datasetJson, mapping.toJson(), in.reference(), p.userId())
                                         .compose(id -> audit.record(tx, tenant, actor, "evaluation.create", "evaluation_job", id,
@@ -142,7 +142,7 @@ public final class EvaluationService implements AutoCloseable {
                                                         .put("compareWith", second.map(s -> s.version().version()).orElse(null))
                                                         .put("dataset", dataset.id().toString()).put("reference", in.reference()))
                                                 .compose(x -> jobs.find(tx, tenant, id)).map(Optional::orElseThrow)))
-                                .onFailure(err -> release(tenant))
+                                .onFailure(err -> admission.release(tenant))
                                 .onSuccess(job -> submit(new Run(job.id(), tenant, actor, dataset, target, mapping,
                                         second.orElse(null), otherMapping, in.reference()))));
                     }));
@@ -186,32 +186,6 @@ public final class EvaluationService implements AutoCloseable {
         return p;
     }
 
-    /** Takes a place in the pool for the tenant, or refuses: 429 over the tenant's bound, 503 when the node's queue is full. */
-    private Future<Void> admit(UUID tenant) {
-        if (closing) {
-            return Future.failedFuture(new EvaluationBusyException("The server is shutting down", false, 5));
-        }
-        AtomicInteger mine = openPerTenant.computeIfAbsent(tenant, t -> new AtomicInteger());
-        if (mine.incrementAndGet() > settings.maxOpenPerTenant()) {
-            mine.decrementAndGet();
-            return Future.failedFuture(new EvaluationBusyException("Your organisation already has " + settings.maxOpenPerTenant()
-                    + " evaluation(s) queued or running; wait for one to end", true, 10));
-        }
-        if (open.incrementAndGet() > settings.threads() + settings.maxQueued()) {
-            open.decrementAndGet();
-            mine.decrementAndGet();
-            return Future.failedFuture(new EvaluationBusyException("The evaluation queue is full", false, 10));
-        }
-        return Future.succeededFuture();
-    }
-
-    private void release(UUID tenant) {
-        open.decrementAndGet();
-        AtomicInteger mine = openPerTenant.get(tenant);
-        if (mine != null) {
-            mine.decrementAndGet();
-        }
-    }
 
     private void submit(Run run) {
         AtomicBoolean cancelled = new AtomicBoolean();
@@ -224,12 +198,12 @@ public final class EvaluationService implements AutoCloseable {
                     LOG.error("evaluation job {} failed unexpectedly", run.jobId(), e);
                 } finally {
                     cancels.remove(run.jobId());
-                    release(run.tenantId());
+                    admission.release(run.tenantId());
                 }
             });
         } catch (java.util.concurrent.RejectedExecutionException e) {
             cancels.remove(run.jobId());
-            release(run.tenantId());
+            admission.release(run.tenantId());
             execution.finish(run.tenantId(), run.jobId(), run.actor(), JobState.FAILED, INTERRUPTED, null, null);
         }
     }
@@ -238,6 +212,7 @@ public final class EvaluationService implements AutoCloseable {
     @Override
     public void close() {
         closing = true;
+        admission.close();
         cancels.values().forEach(flag -> flag.set(true));
         executor.shutdown();
         try {

@@ -6,8 +6,7 @@ import com.modelmarket.marketplace.errors.BundleRefusedException;
 import com.modelmarket.marketplace.errors.ConflictException;
 import com.modelmarket.marketplace.errors.DatasetRefusedException;
 import com.modelmarket.marketplace.errors.DomainException;
-import com.modelmarket.marketplace.errors.TrainingBusyException;
-import com.modelmarket.marketplace.errors.EvaluationBusyException;
+import com.modelmarket.marketplace.errors.JobsBusyException;
 import com.modelmarket.marketplace.errors.ForbiddenException;
 import com.modelmarket.marketplace.errors.GateFailedException;
 import com.modelmarket.marketplace.errors.InvalidFieldException;
@@ -197,14 +196,10 @@ public final class FailureHandler {
             }
             return problem;
         }
-        if (e instanceof TrainingBusyException busy) {
+        if (e instanceof JobsBusyException busy) {
+            String title = Character.toUpperCase(busy.kind().charAt(0)) + busy.kind().substring(1) + " queue full";
             return busy.perTenant() ? Problem.tooManyRequests(detail, busy.retryAfterSeconds())
-                    : new Problem(503, "training-busy", "Training queue full", detail, java.util.List.of(),
-                            java.util.Map.of("Retry-After", Long.toString(busy.retryAfterSeconds())));
-        }
-        if (e instanceof EvaluationBusyException busy) {
-            return busy.perTenant() ? Problem.tooManyRequests(detail, busy.retryAfterSeconds())
-                    : new Problem(503, "evaluation-busy", "Evaluation queue full", detail, java.util.List.of(),
+                    : new Problem(503, busy.kind() + "-busy", title, detail, java.util.List.of(),
                             java.util.Map.of("Retry-After", Long.toString(busy.retryAfterSeconds())));
         }
         return Problems.forStatus(500);

@@ -12,7 +12,6 @@ import com.modelmarket.marketplace.errors.ConflictException;
 import com.modelmarket.marketplace.errors.ForbiddenException;
 import com.modelmarket.marketplace.errors.InvalidFieldException;
 import com.modelmarket.marketplace.errors.NotFoundException;
-import com.modelmarket.marketplace.errors.TrainingBusyException;
 import com.modelmarket.marketplace.subscriptions.SubscriptionService;
 import com.modelmarket.marketplace.catalog.ArtifactValidator;
 import com.modelmarket.serving.FineTuneResult;
@@ -78,8 +77,7 @@ public final class TrainingService implements AutoCloseable {
     private final ServingEngine engine;
     private final TrainingJobRepository jobs = new TrainingJobRepository();
     private final ExecutorService executor;
-    private final AtomicInteger open = new AtomicInteger();
-    private final Map<UUID, AtomicInteger> openPerTenant = new ConcurrentHashMap<>();
+    private final JobAdmission admission;
     private final Map<UUID, AtomicBoolean> cancels = new ConcurrentHashMap<>();
     private volatile boolean closing;
 
@@ -94,6 +92,8 @@ public final class TrainingService implements AutoCloseable {
         this.audit = audit;
         this.settings = settings;
         AtomicInteger n = new AtomicInteger();
+        this.admission = new JobAdmission("training", "training job(s)", settings.threads() + settings.maxQueued(),
+                settings.maxOpenPerTenant(), 30, 30);
         this.executor = Executors.newFixedThreadPool(settings.threads(), r -> {
             Thread t = new Thread(r, "mm-training-" + n.incrementAndGet());
             t.setDaemon(true);
@@ -144,7 +144,7 @@ public final class TrainingService implements AutoCloseable {
                             return Future.failedFuture(new InvalidFieldException("/datasetId", "the dataset is for "
                                     + dataset.task() + ", the algorithm trains " + recipe.task().jsonName()));
                         }
-                        return target(tenant, in).compose(version -> admit(tenant).compose(v -> TenantScope.tenant(pool, tenant,
+                        return target(tenant, in).compose(version -> admission.admit(tenant).compose(v -> TenantScope.tenant(pool, tenant,
                                         tx -> jobs.insert(tx, tenant, algorithm.id(),
                                                         entitlement.map(SubscriptionService.Entitlement::subscriptionId).orElse(null), dataset.id(),
                                                         recipe.toJson(), hp.toJson(), in.targetModel(), version, p.userId())
@@ -152,7 +152,7 @@ public final class TrainingService implements AutoCloseable {
                                                         job.id(), new JsonObject().put("algorithm", algorithm.slug())
                                                                 .put("dataset", dataset.id().toString())
                                                                 .put("target", in.targetModel() + "@" + version)).map(x -> job)))
-                                .onFailure(err -> release(tenant))
+                                .onFailure(err -> admission.release(tenant))
                                 .onSuccess(job -> submit(new Run(job, actor, dataset, recipe, hp, algorithm,
                                         in.targetName().orElse(in.targetModel()), limit, null)))));
                     })));
@@ -264,32 +264,6 @@ public final class TrainingService implements AutoCloseable {
         });
     }
 
-    /** Takes a place in the pool for the tenant, or refuses: 429 over the tenant's bound, 503 when the node's queue is full. */
-    private Future<Void> admit(UUID tenant) {
-        if (closing) {
-            return Future.failedFuture(new TrainingBusyException("The server is shutting down", false, 5));
-        }
-        AtomicInteger mine = openPerTenant.computeIfAbsent(tenant, t -> new AtomicInteger());
-        if (mine.incrementAndGet() > settings.maxOpenPerTenant()) {
-            mine.decrementAndGet();
-            return Future.failedFuture(new TrainingBusyException("Your organisation already has " + settings.maxOpenPerTenant()
-                    + " training job(s) queued or running; wait for one to end", true, 30));
-        }
-        if (open.incrementAndGet() > settings.threads() + settings.maxQueued()) {
-            open.decrementAndGet();
-            mine.decrementAndGet();
-            return Future.failedFuture(new TrainingBusyException("The training queue is full", false, 30));
-        }
-        return Future.succeededFuture();
-    }
-
-    private void release(UUID tenant) {
-        open.decrementAndGet();
-        AtomicInteger mine = openPerTenant.get(tenant);
-        if (mine != null) {
-            mine.decrementAndGet();
-        }
-    }
 
     /** What a queued job needs to run. */
     private record Run(TrainingJob job, Actor actor, Dataset dataset, TrainingRecipe recipe, Hyperparameters hp,
@@ -331,7 +305,7 @@ public final class TrainingService implements AutoCloseable {
                                                 + dataset.summary().getJsonArray("features").size() + " feature columns; the model takes "
                                                 + width));
                                     }
-                                    return target(tenant, in).compose(version -> admit(tenant).compose(v -> TenantScope.tenant(pool,
+                                    return target(tenant, in).compose(version -> admission.admit(tenant).compose(v -> TenantScope.tenant(pool,
                                                     tenant, tx -> jobs.insert(tx, tenant, algorithm.id(),
                                                                     entitlement.map(SubscriptionService.Entitlement::subscriptionId).orElse(null),
                                                                     dataset.id(), spec, settings.toJson(), in.targetModel(), version, p.userId())
@@ -340,7 +314,7 @@ public final class TrainingService implements AutoCloseable {
                                                                             .put("fineTunes", ft.getString("model") + "@" + ft.getString("version"))
                                                                             .put("dataset", dataset.id().toString())
                                                                             .put("target", in.targetModel() + "@" + version)).map(x -> job)))
-                                            .onFailure(err -> release(tenant))
+                                            .onFailure(err -> admission.release(tenant))
                                             .onSuccess(job -> submit(new Run(job, actor, dataset, null, null, algorithm,
                                                     in.targetName().orElse(in.targetModel()), limit, new FineTune(base, settings))))));
                                 }))));
@@ -357,12 +331,12 @@ public final class TrainingService implements AutoCloseable {
                     LOG.error("training job {} failed unexpectedly", run.job().id(), e);
                 } finally {
                     cancels.remove(run.job().id());
-                    release(run.job().tenantId());
+                    admission.release(run.job().tenantId());
                 }
             });
         } catch (java.util.concurrent.RejectedExecutionException e) {
             cancels.remove(run.job().id());
-            release(run.job().tenantId());
+            admission.release(run.job().tenantId());
             finish(run.job(), run.actor(), JobState.FAILED, INTERRUPTED, null, null, null);
         }
     }
@@ -563,6 +537,7 @@ public final class TrainingService implements AutoCloseable {
     @Override
     public void close() {
         closing = true;
+        admission.close();
         cancels.values().forEach(flag -> flag.set(true));
         executor.shutdown();
         try {
