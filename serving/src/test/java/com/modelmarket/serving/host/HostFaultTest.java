@@ -238,7 +238,9 @@ class HostFaultTest {
                         + "poison calls answered at %s ms%n", idle, p99, Collections.max(attacked), attacked.size(),
                 attackerPid, newPid, answeredAfter);
         assertEquals(40 * CALLS_PER_TICK, attacked.size(), "every victim call answered");
-        assertTrue(p99 < 2 * idle, "victim p99 " + p99 + " ms under attack, idle p99 " + idle + " ms");
+        // within 2x of idle, or 10 ms of it on a noisy 2-core VM (a clean-clone CI run once measured
+        // 6.4 against 2.0 ms); without the isolation the victim waits for the loops' 1 s deadlines
+        assertTrue(p99 < Math.max(2 * idle, idle + 10), "victim p99 " + p99 + " ms under attack, idle p99 " + idle + " ms");
         assertNotEquals(attackerPid, newPid, "the looping host was killed and replaced");
         // the looping validation alone: refused at its own deadline, saying so (once the attacker's
         // restarts, slowed down after its hosts died in a row, are allowed again)
