@@ -60,7 +60,6 @@ HZ=$(getconf CLK_TCK)
 
 warm() { # method path body ctype ihcl: unmeasured load, so that the JIT compiler has done its work
   local script=bench/sandbox/post.lua
-  [ "$1" = GET ] && script=bench/cost/get.lua
   BODY="$3" CTYPE="$4" KEY="$KEY" IHCL="$5" taskset -c "$CLIENT_CPUS" wrk -t1 -c"$CLIENTS" -d"${WARM_SECONDS:-15}s" \
     -s "$script" "$BASE$2" > /dev/null 2>&1
 }
@@ -68,7 +67,6 @@ warm() { # method path body ctype ihcl: unmeasured load, so that the JIT compile
 point() { # label method path body ctype ihcl
   local label=$1 method=$2 path=$3 body=$4 ctype=$5 ihcl=$6 script out result s0 h0 p0 s1 h1 p1 cpu
   script=bench/sandbox/post.lua
-  [ "$method" = GET ] && script=bench/cost/get.lua
   # the measured window inside one JFR recording
   jcmd "$SERVER" JFR.start name=cost settings=none +jdk.ThreadAllocationStatistics#enabled=true \
     +jdk.ThreadAllocationStatistics#period=1s > /dev/null 2>&1 || jcmd "$SERVER" JFR.start name=cost > /dev/null

@@ -1,11 +1,17 @@
--- POSTs one prepared body (BODY file) with the API key KEY and counts the answers by status, so the
--- run reports 200s as the client saw them (wrk's own count includes every status).
-local f = assert(io.open(os.getenv("BODY"), "rb"))
-wrk.method = "POST"
-wrk.body = f:read("*a")
-f:close()
+-- POSTs one prepared body (BODY file) with the API key KEY — or, with BODY empty, GETs the path —
+-- and counts the answers by status, so the run reports 200s as the client saw them (wrk's own count
+-- includes every status).
+local body = os.getenv("BODY") or ""
+if body ~= "" then
+  local f = assert(io.open(body, "rb"))
+  wrk.method = "POST"
+  wrk.body = f:read("*a")
+  f:close()
+  wrk.headers["Content-Type"] = os.getenv("CTYPE") or "application/json"
+else
+  wrk.method = "GET"
+end
 wrk.headers["Authorization"] = "Bearer " .. os.getenv("KEY")
-wrk.headers["Content-Type"] = os.getenv("CTYPE") or "application/json"
 if (os.getenv("IHCL") or "") ~= "" then
   wrk.headers["Inference-Header-Content-Length"] = os.getenv("IHCL")
 end
