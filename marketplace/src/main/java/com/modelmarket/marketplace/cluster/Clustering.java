@@ -65,6 +65,11 @@ public final class Clustering {
         // a member that stops answering is removed in seconds, not Hazelcast's default minute
         config.setProperty("hazelcast.heartbeat.interval.seconds", "1");
         config.setProperty("hazelcast.max.no.heartbeat.seconds", "5");
+        // a member removed for missed heartbeats (a starved CPU) splits the cluster; Hazelcast merges
+        // the halves after 300 s by default, while a restarted node that joined the other half stays
+        // out of this one's placement: heal within seconds instead
+        config.setProperty("hazelcast.merge.first.run.delay.seconds", "5");
+        config.setProperty("hazelcast.merge.next.run.delay.seconds", "5");
         // Vert.x leaves the cluster in its own close (SIGTERM in Main); Hazelcast's hook would go first
         config.setProperty("hazelcast.shutdownhook.enabled", "false");
         return config;
