@@ -7,7 +7,6 @@ import com.modelmarket.marketplace.catalog.CatalogChanges;
 import com.modelmarket.marketplace.catalog.CatalogService;
 import com.modelmarket.marketplace.catalog.SearchService;
 import com.modelmarket.marketplace.cluster.ClusterNode;
-import com.modelmarket.marketplace.config.NodeRole;
 import com.modelmarket.marketplace.plans.PlanService;
 import com.modelmarket.marketplace.subscriptions.SubscriptionService;
 import com.modelmarket.serving.ServingEngine;
@@ -91,11 +90,10 @@ public final class Platform {
                 .compose(serving -> UsageMeter.deploy(vertx, new PgUsageSink(vertx, database.appConnectOptions(), config.usageBuckets()),
                                 config.meteringOptions())
                         .compose(meter -> vertx.executeBlocking(() -> buildServices(vertx, config, database, serving, meter, metrics, cluster), false)
-                                .compose(services -> cluster.role() != NodeRole.ALL ? Future.succeededFuture(services)
-                                        // only nodes that run training sweep jobs left open (api and serving nodes run none)
-                                        : services.training().failInterrupted().map(ended -> {
+                                // jobs left open by processes that are gone (this node's last run, or a dead cluster member)
+                                .compose(services -> services.training().failInterrupted().map(ended -> {
                                     if (ended > 0) {
-                                        LOG.warn("{} training job(s) left open by the last run ended as failed (interrupted)", ended);
+                                        LOG.warn("{} training job(s) left open by a process that is gone ended as failed (interrupted)", ended);
                                     }
                                     return services;
                                 }))
@@ -140,7 +138,7 @@ public final class Platform {
         CsvLimits csvLimits = new CsvLimits(config.maxUploadBytes(), CsvLimits.DEFAULT.maxColumns(), CsvLimits.DEFAULT.minRowsPerClass());
         DatasetService datasets = new DatasetService(vertx, database.pool(), catalog, store, audit, csvLimits);
         TrainingService training = new TrainingService(database.pool(), catalog, subscriptions, datasets, store, audit,
-                config.training(), serving);
+                config.training(), serving, cluster.jobRunner());
                 InferenceService inference = new InferenceService(catalog, subscriptions, serving, store,
                 new RateLimiter(Clock.systemUTC(), cluster::apiNodes),
                 config.cluster().enabled() ? QuotaTracker.shared(usage, database.pool(), Clock.systemUTC()) // exact across API nodes
@@ -159,7 +157,7 @@ public final class Platform {
                         ? new Periods(config.billingPeriodDaySeconds(), config.billingPeriodDays()) : Periods.calendarMonths(),
                         config.platformFeeBasisPoints()),
                 usage, datasets, training,
-                new EvaluationService(vertx, database.pool(), inference, datasets, audit, config.evaluation()), // issue 18
+                new EvaluationService(vertx, database.pool(), inference, datasets, audit, config.evaluation(), cluster.jobRunner()), // issue 18
                 gates, canary, changes, cluster);
     }
 

@@ -3,6 +3,7 @@ package com.modelmarket.marketplace.cluster;
 import com.modelmarket.marketplace.config.AppConfig;
 import com.modelmarket.marketplace.config.ClusterSettings;
 import com.modelmarket.marketplace.config.NodeRole;
+import com.modelmarket.marketplace.training.JobRunner;
 import com.modelmarket.serving.ServingEngine;
 import com.modelmarket.serving.cluster.Artifacts;
 import com.modelmarket.serving.cluster.Placement;
@@ -46,6 +47,7 @@ public final class ClusterNode {
     private final String nodeId = UUID.randomUUID().toString();
     private final Optional<HazelcastClusterManager> manager;
     private final Placement placement;
+    private final JobRunner jobRunner;
     private final List<MessageConsumer<?>> consumers = new ArrayList<>();
     private ServingNode servingNode;
     private ClusterInvalidations invalidations;
@@ -62,6 +64,12 @@ public final class ClusterNode {
             throw new IllegalStateException("cluster.enabled=true but Vert.x is not clustered (start it with Clustering.vertx)");
         }
         this.placement = settings.forwardsInference() ? new Placement(vertx, settings.placementExpiry()) : null;
+        this.jobRunner = cm == null ? JobRunner.alone() : new JobRunner(cm.getNodeId(), cm::getNodes);
+    }
+
+    /** Who runs this process's training and evaluation jobs: its cluster member id, and the members now. */
+    public JobRunner jobRunner() {
+        return jobRunner;
     }
 
     public static ClusterNode of(Vertx vertx, AppConfig config) {
@@ -76,13 +84,17 @@ public final class ClusterNode {
         return settings.enabled();
     }
 
-    /** This node's serving engine: the local DJL engine, or on an api node the cluster's. */
+    /**
+     * This node's serving engine: the local DJL engine, or on an api node the cluster's for
+     * inference, with a local engine for the training jobs this node accepts (each runs in a
+     * sandboxed job host of its own on this machine, as on an all node; the api node loads no model).
+     */
     public Future<ServingEngine> engine(MeterRegistry metrics) {
         if (!settings.forwardsInference()) {
             return ServingEngine.create(vertx, config.serving(), metrics);
         }
         ServingWire.register(vertx.eventBus());
-        return placement.start().map(v -> {
+        return ServingEngine.create(vertx, config.serving(), metrics).compose(jobs -> placement.start().map(v -> {
             manager.ifPresent(m -> membershipListener = m.getHazelcastInstance().getCluster()
                     .addMembershipListener(new MembershipListener() {
                         @Override
@@ -95,9 +107,9 @@ public final class ClusterNode {
                             vertx.runOnContext(x -> placement.memberLeft(left));
                         }
                     }));
-            return new RemoteServingEngine(vertx, placement, ServingWire.artifactAddress(nodeId),
-                    config.servingPool().defaultTimeout(), settings.requestGrace());
-        });
+            return (ServingEngine) new RemoteServingEngine(vertx, placement, ServingWire.artifactAddress(nodeId),
+                    config.servingPool().defaultTimeout(), settings.requestGrace(), jobs);
+        }));
     }
 
     /**

@@ -18,13 +18,19 @@ import java.util.UUID;
  */
 final class EvaluationJobRepository {
 
+    private final com.modelmarket.marketplace.training.JobRunner runner;
+
+    EvaluationJobRepository(com.modelmarket.marketplace.training.JobRunner runner) {
+        this.runner = runner;
+    }
+
     Future<UUID> insert(SqlClient tx, UUID tenantId, UUID modelId, UUID versionId, UUID compareVersionId, UUID datasetId,
                         JsonObject dataset, JsonObject mapping, boolean reference, UUID createdBy) {
         return tx.preparedQuery("INSERT INTO evaluation_jobs (tenant_id, model_id, version_id, compare_version_id, dataset_id, "
-                        + "dataset, mapping, reference, state, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'queued', $9) "
-                        + "RETURNING id")
+                        + "dataset, mapping, reference, state, created_by, runner_node) "
+                        + "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'queued', $9, $10) RETURNING id")
                 .execute(Tuple.from(new Object[] {tenantId, modelId, versionId, compareVersionId, datasetId, dataset, mapping,
-                        reference, createdBy}))
+                        reference, createdBy, runner.nodeId()}))
                 .map(rows -> rows.iterator().next().getUUID("id"));
     }
 
@@ -76,11 +82,12 @@ final class EvaluationJobRepository {
                 .execute(Tuple.of(evaluationId, tenantId, modelId, versionId, dataset, metrics)).mapEmpty();
     }
 
-    /** At start: every job left open by an earlier run ends as failed; their tenants and ids, for the audit log. */
+    /** At start: every job left open by a process that is gone ends as failed (as training's); their tenants and ids. */
     Future<List<UUID[]>> failInterrupted(SqlClient tx, String reason) {
         return tx.preparedQuery("UPDATE evaluation_jobs SET state = 'failed', reason = $1, finished_at = now() "
-                        + "WHERE state IN ('queued', 'running') RETURNING tenant_id, id")
-                .execute(Tuple.of(reason))
+                        + "WHERE state IN ('queued', 'running') AND (runner_node IS NULL OR runner_node <> ALL($2)) "
+                        + "RETURNING tenant_id, id")
+                .execute(Tuple.tuple().addString(reason).addArrayOfString(runner.liveNodes().get().toArray(String[]::new)))
                 .map(rows -> {
                     List<UUID[]> out = new ArrayList<>();
                     for (Row r : rows) {

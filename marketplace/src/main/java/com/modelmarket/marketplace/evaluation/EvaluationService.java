@@ -52,7 +52,7 @@ public final class EvaluationService implements AutoCloseable {
     private final DatasetService datasets;
     private final AuditLog audit;
     private final EvaluationSettings settings;
-    private final EvaluationJobRepository jobs = new EvaluationJobRepository();
+    private final EvaluationJobRepository jobs;
     private final EvaluationExecution execution;
     private final ExecutorService executor;
     private final com.modelmarket.marketplace.training.JobAdmission admission;
@@ -60,8 +60,9 @@ public final class EvaluationService implements AutoCloseable {
     private volatile boolean closing;
 
     public EvaluationService(Vertx vertx, Pool pool, InferenceService inference, DatasetService datasets, AuditLog audit,
-                             EvaluationSettings settings) {
+                             EvaluationSettings settings, com.modelmarket.marketplace.training.JobRunner runner) {
         this.pool = pool;
+        this.jobs = new EvaluationJobRepository(runner);
         this.inference = inference;
         this.datasets = datasets;
         this.audit = audit;

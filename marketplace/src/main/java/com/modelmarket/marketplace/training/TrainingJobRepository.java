@@ -16,14 +16,20 @@ import java.util.UUID;
  */
 final class TrainingJobRepository {
 
+    private final JobRunner runner;
+
+    TrainingJobRepository(JobRunner runner) {
+        this.runner = runner;
+    }
+
     Future<TrainingJob> insert(SqlClient tx, UUID tenantId, UUID algorithmId, UUID subscriptionId, UUID datasetId,
                                JsonObject recipe, JsonObject hyperparameters, String targetSlug, String targetVersion,
                                UUID createdBy) {
         return tx.preparedQuery("INSERT INTO training_jobs AS j (tenant_id, algorithm_id, subscription_id, dataset_id, recipe, "
-                        + "hyperparameters, target_slug, target_version, state, created_by) "
-                        + "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'queued', $9) RETURNING " + TrainingJob.COLUMNS)
+                        + "hyperparameters, target_slug, target_version, state, created_by, runner_node) "
+                        + "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'queued', $9, $10) RETURNING " + TrainingJob.COLUMNS)
                 .execute(Tuple.from(new Object[] {tenantId, algorithmId, subscriptionId, datasetId, recipe, hyperparameters,
-                        targetSlug, targetVersion, createdBy}))
+                        targetSlug, targetVersion, createdBy, runner.nodeId()}))
                 .map(rows -> TrainingJob.from(rows.iterator().next()));
     }
 
@@ -88,11 +94,15 @@ final class TrainingJobRepository {
                 .map(rows -> rows.iterator().next().getLong(0));
     }
 
-    /** At start: every job left open by an earlier run ends as failed; their tenants and ids, for the audit log. */
+    /**
+     * At start: every job left open by a process that is gone (not a live cluster member; without a
+     * cluster, every earlier run) ends as failed; their tenants and ids, for the audit log.
+     */
     Future<List<UUID[]>> failInterrupted(SqlClient tx, String reason) {
         return tx.preparedQuery("UPDATE training_jobs SET state = 'failed', reason = $1, finished_at = now() "
-                        + "WHERE state IN ('queued', 'running') RETURNING tenant_id, id")
-                .execute(Tuple.of(reason))
+                        + "WHERE state IN ('queued', 'running') AND (runner_node IS NULL OR runner_node <> ALL($2)) "
+                        + "RETURNING tenant_id, id")
+                .execute(Tuple.tuple().addString(reason).addArrayOfString(runner.liveNodes().get().toArray(String[]::new)))
                 .map(rows -> {
                     List<UUID[]> out = new ArrayList<>();
                     for (Row r : rows) {

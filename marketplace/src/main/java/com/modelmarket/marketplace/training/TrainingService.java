@@ -75,15 +75,16 @@ public final class TrainingService implements AutoCloseable {
     private final AuditLog audit;
     private final TrainingSettings settings;
     private final ServingEngine engine;
-    private final TrainingJobRepository jobs = new TrainingJobRepository();
+    private final TrainingJobRepository jobs;
     private final ExecutorService executor;
     private final JobAdmission admission;
     private final Map<UUID, AtomicBoolean> cancels = new ConcurrentHashMap<>();
     private volatile boolean closing;
 
     public TrainingService(Pool pool, CatalogService catalog, SubscriptionService subscriptions, DatasetService datasets,
-                           ModelStore store, AuditLog audit, TrainingSettings settings, ServingEngine engine) {
+                           ModelStore store, AuditLog audit, TrainingSettings settings, ServingEngine engine, JobRunner runner) {
         this.engine = engine;
+        this.jobs = new TrainingJobRepository(runner);
         this.pool = pool;
         this.catalog = catalog;
         this.subscriptions = subscriptions;

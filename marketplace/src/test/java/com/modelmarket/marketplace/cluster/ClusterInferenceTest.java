@@ -232,6 +232,45 @@ class ClusterInferenceTest {
                 .untilAsserted(() -> assertEquals(answered200.get(), Sql.meteredCalls(db)));
     }
 
+    @Test
+    @Order(4)
+    @DisplayName("a training job accepted by the api node trains there in a job host, and its model serves through a serving node")
+    void trainingThroughTheApiNode() throws Exception {
+        String publisher = accessToken(api.signUp("Cluster Recipes", "owner@cluster-recipes.test", "recipes-password"));
+        createModel(api, publisher, "cluster-mlp", "public", new JsonObject().put("kind", "algorithm")
+                .put("task", "tabular-classification").put("algorithm",
+                        new JsonObject(Files.readString(Path.of("..", "serving", "fixtures", "recipes", "mlp_classifier.json")))));
+        String consumer = accessToken(api.signUp("Cluster Trainer", "owner@cluster-trainer.test", "trainer-password"));
+        String plan = Publishing.freePlan(api, publisher, "cluster-mlp").getString("id");
+        assertEquals(201, api.post("/api/v1/subscriptions", consumer, new JsonObject().put("model", "cluster-mlp")
+                .put("planId", plan)).statusCode());
+        String sha = Publishing.upload(api, consumer, Files.readAllBytes(Path.of("..", "serving", "fixtures", "datasets", "wine.csv")));
+        HttpResponse<Buffer> dataset = api.post("/api/v1/datasets", consumer, new JsonObject().put("uploadSha256", sha)
+                .put("name", "wine").put("labelColumn", "label").put("task", "classification"));
+        assertEquals(201, dataset.statusCode(), dataset.bodyAsString());
+        HttpResponse<Buffer> created = api.post("/api/v1/training-jobs", consumer, new JsonObject().put("algorithm", "cluster-mlp")
+                .put("datasetId", dataset.bodyAsJsonObject().getString("id")).put("target", new JsonObject().put("model", "cluster-wine")));
+        assertEquals(201, created.statusCode(), created.bodyAsString());
+        String id = created.bodyAsJsonObject().getString("id");
+        await("the training job ends").atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(250))
+                .until(() -> !List.of("queued", "running").contains(api.get("/api/v1/training-jobs/" + id, consumer)
+                        .bodyAsJsonObject().getString("state")));
+        JsonObject job = api.get("/api/v1/training-jobs/" + id, consumer).bodyAsJsonObject();
+        assertEquals("succeeded", job.getString("state"), job.encode() + "\napi log:\n" + apiNode.logTail());
+
+        String consumerKey = api.post("/api/v1/api-keys", consumer, new JsonObject().put("name", "k")).bodyAsJsonObject().getString("secret");
+        String[] row = Files.readAllLines(Path.of("..", "serving", "fixtures", "datasets", "wine.csv")).get(1).split(",");
+        JsonArray features = new JsonArray();
+        for (int i = 0; i < row.length - 1; i++) {
+            features.add(Double.parseDouble(row[i]));
+        }
+        HttpResponse<Buffer> answer = api.post("/v2/models/cluster-wine/infer", consumerKey, new JsonObject().put("inputs",
+                new JsonArray().add(new JsonObject().put("name", "features").put("datatype", "FP32")
+                        .put("shape", new JsonArray().add(1).add(features.size())).put("data", features))));
+        assertEquals(200, answer.statusCode(), answer.bodyAsString());
+        assertNotNull(answer.getHeader("X-Served-By"), "a serving node answered, not the api node");
+    }
+
     private static HttpResponse<Buffer> infer(Api client, String k, JsonObject body) {
         return client.post("/v2/models/cluster-digits/infer", k, body);
     }

@@ -130,6 +130,27 @@ class TrainingFailuresTest {
             JsonObject found = api.get("/api/v1/training-jobs/" + crashed, token).bodyAsJsonObject();
             assertEquals("failed", found.getString("state"), found.encode());
             assertTrue(found.getString("reason").startsWith("interrupted"), found.encode());
+
+            // in a cluster, a starting node ends only the open jobs of processes that are no longer members
+            Map<String, String> jobs = new HashMap<>();
+            for (String runner : new String[] {"gone-node", "live-node", null}) {
+                String copy = java.util.UUID.randomUUID().toString();
+                Sql.execute(db, "INSERT INTO training_jobs (id, tenant_id, algorithm_id, dataset_id, recipe, hyperparameters, "
+                        + "target_slug, target_version, state, started_at, runner_node) SELECT ?::uuid, tenant_id, algorithm_id, "
+                        + "dataset_id, recipe, hyperparameters, 'copy', '1.0.0', 'running', now(), ? FROM training_jobs "
+                        + "WHERE id = ?::uuid", copy, runner, interrupted);
+                jobs.put(String.valueOf(runner), copy);
+            }
+            JobRunner member = new JobRunner("this-node", () -> java.util.List.of("this-node", "live-node"));
+            int ended = com.modelmarket.marketplace.db.TenantScope.system(second.services().database().pool(),
+                    tx -> new TrainingJobRepository(member).failInterrupted(tx, "interrupted (test)").map(java.util.List::size))
+                    .await(30, java.util.concurrent.TimeUnit.SECONDS);
+            assertEquals(2, ended, "the gone node's job and the one from before runner ids");
+            for (Map.Entry<String, String> e : jobs.entrySet()) {
+                JsonObject swept = api.get("/api/v1/training-jobs/" + e.getValue(), token).bodyAsJsonObject();
+                assertEquals(e.getKey().equals("live-node") ? "running" : "failed", swept.getString("state"),
+                        e.getKey() + ": " + swept.encode());
+            }
         } finally {
             TestPlatform.stop(second);
         }

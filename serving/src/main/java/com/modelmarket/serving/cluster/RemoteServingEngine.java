@@ -52,7 +52,8 @@ import org.slf4j.LoggerFactory;
  * meanwhile wait for that load, as for a cold start). Calls in flight to a node that is dropped
  * (gone without draining) fail at once with {@link OverloadedException} (503, Retry-After); a call
  * that certainly reached no engine (no consumer at the address, or turned away unrun by a drained
- * node) is tried once on another node. Training is not forwarded: it runs on nodes with role all.
+ * node) is tried once on another node. Training and fine-tuning jobs are not forwarded: they run in
+ * the local engine given for them (job hosts on the api node's machine), or are refused without one.
  */
 public final class RemoteServingEngine implements ServingEngine {
 
@@ -69,6 +70,7 @@ public final class RemoteServingEngine implements ServingEngine {
     }
 
     private final Vertx vertx;
+    private final ServingEngine jobs;
     private final Placement placement;
     private final String artifactSource;
     private final Duration defaultTimeout;
@@ -86,6 +88,13 @@ public final class RemoteServingEngine implements ServingEngine {
      * @param grace how much longer than the deadline to wait for a serving node's answer
      */
     public RemoteServingEngine(Vertx vertx, Placement placement, String artifactSource, Duration defaultTimeout, Duration grace) {
+        this(vertx, placement, artifactSource, defaultTimeout, grace, null);
+    }
+
+    /** @param jobs the local engine that runs training and fine-tuning jobs (closed with this one); null: refuse them */
+    public RemoteServingEngine(Vertx vertx, Placement placement, String artifactSource, Duration defaultTimeout, Duration grace,
+                               ServingEngine jobs) {
+        this.jobs = jobs;
         this.vertx = vertx;
         this.placement = placement;
         this.artifactSource = artifactSource;
@@ -275,16 +284,16 @@ public final class RemoteServingEngine implements ServingEngine {
     @Override
     public Future<FineTuneResult> fineTune(ModelKey baseKey, StoredArtifact base, ModelManifest manifest, FineTuneRows rows,
                                            FineTuneSettings settings, TrainingOptions options) {
-        return Future.failedFuture(trainingElsewhere());
+        return jobs == null ? Future.failedFuture(noJobs()) : jobs.fineTune(baseKey, base, manifest, rows, settings, options);
     }
 
     @Override
     public Future<TrainedArtifact> train(TrainingRun run, TrainingOptions options) {
-        return Future.failedFuture(trainingElsewhere());
+        return jobs == null ? Future.failedFuture(noJobs()) : jobs.train(run, options);
     }
 
-    private static OverloadedException trainingElsewhere() {
-        return new OverloadedException("training jobs run on nodes with node.role=all; this is an api node", Duration.ofSeconds(60));
+    private static OverloadedException noJobs() {
+        return new OverloadedException("this node runs no training jobs", Duration.ofSeconds(60));
     }
 
     @Override
@@ -336,9 +345,13 @@ public final class RemoteServingEngine implements ServingEngine {
         listeners.add(listener);
     }
 
-    /** Refuses new calls and waits (bounded) for the calls in flight to be answered. */
+    /** Refuses new calls and waits (bounded) for the calls in flight to be answered; then closes the jobs' engine. */
     @Override
     public Future<Void> close() {
+        return closeCalls().compose(v -> jobs == null ? Future.succeededFuture() : jobs.close());
+    }
+
+    private Future<Void> closeCalls() {
         closing = true;
         Promise<Void> done = Promise.promise();
         long until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
