@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
 """Seeds a running server as MarketSetup does: a publisher uploads and publishes the light
-(digits_mlp) and heavy (resnet18) models with a pay-as-you-go plan whose rate limit no bench
-reaches; a consumer subscribes to both and makes an API key. Writes the request bodies wrk sends
-and prints KEY=..., IHCL=... lines for the shell.
+(digits_mlp) and heavy (resnet18) models — or those BENCH_PUBLISH names, of light, medium
+(wide_mlp) and heavy — with a pay-as-you-go plan whose rate limit no bench reaches; a consumer
+subscribes to them and makes an API key. Writes the one-item request bodies wrk sends, as JSON
+(SLUG.json) and as binary tensors with a binary output (SLUG.bin), and prints KEY=..., TOKEN=... (the consumer's session), IHCL=...
+(the heavy body's JSON header length) and IHCL_SLUG=... lines for the shell.
 
     setup.py BASE_URL MODELS_DIR OUT_DIR
 """
 import json
+import os
 import struct
 import sys
 import urllib.error
@@ -35,8 +38,11 @@ def sign_up(org, email):
     return reply["session"]["accessToken"]
 
 
+MODELS = {"light": "digits_mlp", "medium": "wide_mlp", "heavy": "resnet18"}
+slugs = os.environ.get("BENCH_PUBLISH", "light heavy").split()
 token = sign_up("Bench Publisher", "publisher@bench.test")
-for name, slug in (("digits_mlp", "light"), ("resnet18", "heavy")):
+for slug in slugs:
+    name = MODELS[slug]
     manifest = json.load(open(f"{models}/{name}.json"))
     for k in ("expected_outputs", "evaluation"):
         manifest.pop(k, None)
@@ -56,19 +62,20 @@ for name, slug in (("digits_mlp", "light"), ("resnet18", "heavy")):
         per_item *= d
     item = first["data"][:per_item]
     shape = [1] + first["shape"][1:]
-    if slug == "light":
-        body = {"inputs": [{"name": first["name"], "datatype": "FP32", "shape": shape, "data": item}]}
-        open(f"{out}/light.json", "w").write(json.dumps(body))
-    else:
-        out_name = manifest["outputs"][0]["name"]
-        header = json.dumps({"inputs": [{"name": first["name"], "datatype": "FP32", "shape": shape,
-                                         "parameters": {"binary_data_size": 4 * per_item}}],
-                             "outputs": [{"name": out_name, "parameters": {"binary_data": True}}]}).encode()
-        open(f"{out}/heavy.bin", "wb").write(header + struct.pack("<%df" % per_item, *item))
+    body = {"inputs": [{"name": first["name"], "datatype": "FP32", "shape": shape, "data": item}]}
+    open(f"{out}/{slug}.json", "w").write(json.dumps(body))
+    out_name = manifest["outputs"][0]["name"]
+    header = json.dumps({"inputs": [{"name": first["name"], "datatype": "FP32", "shape": shape,
+                                     "parameters": {"binary_data_size": 4 * per_item}}],
+                         "outputs": [{"name": out_name, "parameters": {"binary_data": True}}]}).encode()
+    open(f"{out}/{slug}.bin", "wb").write(header + struct.pack("<%df" % per_item, *item))
+    print(f"IHCL_{slug.upper()}={len(header)}")
+    if slug == "heavy":
         print(f"IHCL={len(header)}")
 consumer = sign_up("Bench Consumer", "consumer@bench.test")
-for slug in ("light", "heavy"):
+for slug in slugs:
     plan = call("GET", f"/api/v1/models/{slug}/plans", consumer)["items"][0]["id"]
     call("POST", "/api/v1/subscriptions", consumer, {"model": slug, "planId": plan})
 key = call("POST", "/api/v1/api-keys", consumer, {"name": "bench"})["secret"]
 print(f"KEY={key}")
+print(f"TOKEN={consumer}")  # the consumer's session, for its usage summary

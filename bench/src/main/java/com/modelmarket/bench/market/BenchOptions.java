@@ -8,11 +8,11 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * The bench's settings; every one has a default, so {@code bench/run.sh} needs no arguments.
+ * The bench's settings; every one has a default, so {@code bench/market.sh} needs no arguments.
  *
  * @param repo the checkout (found from the working directory)
  * @param serverCpus cores the servers, the peer and the raw loop are pinned to ({@code taskset -c})
- * @param clientCpus cores this load generator is pinned to (by {@code bench/run.sh}; only reported here)
+ * @param clientCpus cores this load generator is pinned to (by {@code bench/market.sh}; only reported here)
  * @param clients closed-loop concurrencies
  * @param warmup warm-up before each measured window (not counted)
  * @param measure each closed-loop window
@@ -40,7 +40,7 @@ record BenchOptions(Path repo, String serverCpus, String clientCpus, List<Intege
     static final String USAGE = """
             options (all optional):
               --server-cpus 1          cores for the servers, the peer and the raw loop (taskset -c)
-              --client-cpus 0          cores the load generator runs on (bench/run.sh pins it; reported only)
+              --client-cpus 0          cores the load generator runs on (bench/market.sh pins it; reported only)
               --clients 1,16,64        closed-loop concurrencies
               --warmup 2 --seconds 5   warm-up and measured seconds of each closed-loop run (light model, key-info)
               --heavy-warmup 3 --heavy-seconds 8   the same for the heavy model

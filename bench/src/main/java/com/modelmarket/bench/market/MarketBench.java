@@ -21,7 +21,7 @@ import java.util.Map;
  * serving real inference with API keys, entitlement and metering (batching on, batching off,
  * metering off) and a plain FastAPI + PyTorch peer, under closed-loop and open-loop load. Writes
  * {@code bench/runs/<time>/results.{json,md}} and the generated block of {@code docs/benchmarks.md}.
- * Start it with {@code bench/run.sh}, which builds everything and pins this JVM to its core.
+ * Start it with {@code bench/market.sh}, which builds everything and pins this JVM to its core.
  *
  * <p>This class runs the phases in order; {@link BenchSystems} starts, checks, warms up and stops
  * the systems under test, and {@link BenchScenarios} names what the load asks for.
