@@ -41,58 +41,49 @@ def light(out):
             shutil.copyfile(src, dst)
 
 
-def medium(out):
-    pt = os.path.join(out, "wide_mlp.pt")
-    manifest = os.path.join(out, "wide_mlp.json")
+def traced(out, name, make):
+    """Traces and freezes the model make() builds (seeded) into NAME.pt, its manifest into NAME.json."""
+    pt = os.path.join(out, name + ".pt")
+    manifest = os.path.join(out, name + ".json")
     if os.path.exists(pt) and os.path.exists(manifest):
         return
     torch.manual_seed(SEED)
+    model, example, doc = make()
+    with torch.no_grad():
+        frozen = torch.jit.freeze(torch.jit.trace(model.eval(), example))
+    frozen.save(pt + ".tmp")
+    with open(manifest + ".tmp", "w") as f:
+        json.dump(doc, f, separators=(",", ":"))
+    os.replace(pt + ".tmp", pt)
+    os.replace(manifest + ".tmp", manifest)
+
+
+def medium():
     width = 1024
     layers = [torch.nn.Linear(width, width), torch.nn.ReLU()]
     for _ in range(3):
         layers += [torch.nn.Linear(width, width), torch.nn.ReLU()]
     layers.append(torch.nn.Linear(width, 10))
-    model = torch.nn.Sequential(*layers).eval()
     example = torch.rand(1, width).round(decimals=3)
-    with torch.no_grad():
-        traced = torch.jit.freeze(torch.jit.trace(model, example))
-    traced.save(pt + ".tmp")
-    doc = {
+    return torch.nn.Sequential(*layers), example, {
         "name": "wide_mlp",
         "inputs": [{"name": "features", "datatype": "FP32", "shape": [-1, width]}],
         "outputs": [{"name": "logits", "datatype": "FP32", "shape": [-1, 10]}],
         "example": {"inputs": [{"name": "features", "datatype": "FP32", "shape": [1, width],
                                 "data": [round(float(v), 3) for v in example.reshape(-1).tolist()]}]},
     }
-    with open(manifest + ".tmp", "w") as f:
-        json.dump(doc, f, separators=(",", ":"))
-    os.replace(pt + ".tmp", pt)
-    os.replace(manifest + ".tmp", manifest)
 
 
-def heavy(out):
-    pt = os.path.join(out, "resnet18.pt")
-    manifest = os.path.join(out, "resnet18.json")
-    if os.path.exists(pt) and os.path.exists(manifest):
-        return
-    torch.manual_seed(SEED)
-    model = torchvision.models.resnet18(weights=None, num_classes=1000).eval()
+def heavy():
+    model = torchvision.models.resnet18(weights=None, num_classes=1000)
     example = (torch.rand(1, 3, 224, 224) * 4 - 2).round(decimals=1)
-    with torch.no_grad():
-        traced = torch.jit.trace(model, example)
-    traced = torch.jit.freeze(traced)
-    traced.save(pt + ".tmp")
-    data = [round(float(v), 1) for v in example.reshape(-1).tolist()]
-    doc = {
+    return model, example, {
         "name": "resnet18",
         "inputs": [{"name": "image", "datatype": "FP32", "shape": [-1, 3, 224, 224]}],
         "outputs": [{"name": "logits", "datatype": "FP32", "shape": [-1, 1000]}],
-        "example": {"inputs": [{"name": "image", "datatype": "FP32", "shape": [1, 3, 224, 224], "data": data}]},
+        "example": {"inputs": [{"name": "image", "datatype": "FP32", "shape": [1, 3, 224, 224],
+                                "data": [round(float(v), 1) for v in example.reshape(-1).tolist()]}]},
     }
-    with open(manifest + ".tmp", "w") as f:
-        json.dump(doc, f, separators=(",", ":"))
-    os.replace(pt + ".tmp", pt)
-    os.replace(manifest + ".tmp", manifest)
 
 
 def main():
@@ -100,8 +91,8 @@ def main():
     os.makedirs(out, exist_ok=True)
     torch.set_num_threads(1)
     light(out)
-    medium(out)
-    heavy(out)
+    traced(out, "wide_mlp", medium)
+    traced(out, "resnet18", heavy)
     for name in sorted(os.listdir(out)):
         print(f"{os.path.join(out, name)}\t{os.path.getsize(os.path.join(out, name))} bytes")
 
