@@ -215,6 +215,11 @@ sub() { # scenario script: its output into the report, its TARGET lines kept
   echo
   echo "## $1"
   echo
+  if [ "$GEN_CAPACITY" -gt 0 ]; then
+    echo "Load generator: wrk -t1 on CPU $CLIENT_CPUS (its CPU is a column of every table), validated above at"
+    echo "$GEN_CAPACITY requests/s on its core."
+    echo
+  fi
   shift
   "$@" || echo "(the scenario failed: exit $?)"
 }
