@@ -166,6 +166,8 @@ PY
   wrk_point "$B/v2/models/light/infer" 16 5 "$RUN/light.json" application/json "" "$RUN/wrk-light-warm.txt"; counted 16
   wrk_point "$B/v2/models/light/infer" 16 5 "$RUN/light.bin" application/octet-stream "$IHCL_LIGHT" "$RUN/wrk-lightbin-warm.txt"; counted 16
   wrk_point "$B/v2/models/heavy/infer" 4 5 "$RUN/heavy.bin" application/octet-stream "$IHCL" "$RUN/wrk-heavy-warm.txt"
+  wrk_point "$B/api/v1/key-info" 1 "$SECONDS_PER_POINT" "" "" "" "$RUN/wrk-keyinfo-1.txt"
+  row platform "GET key-info" 1 # the floor of one call's latency: HTTP, routing, the API-key check
   wrk_point "$B/api/v1/key-info" 64 "$SECONDS_PER_POINT" "" "" "" "$RUN/wrk-keyinfo.txt"
   row platform "GET key-info" 64
   KEYINFO=$RPS
