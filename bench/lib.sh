@@ -9,6 +9,7 @@ HZ=$(getconf CLK_TCK)
 bench_tools() { # installs what a fresh Debian lacks (as root, as .ci/run does)
   command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
   command -v bwrap >/dev/null || { apt-get update -qq && apt-get install -y -qq bubblewrap; }
+  command -v psql >/dev/null || { apt-get update -qq && apt-get install -y -qq postgresql-client; } # bench/scale
 }
 
 bench_build() { # the jars, unless BENCH_SKIP_BUILD=1; then the bench models (idempotent)
