@@ -40,15 +40,23 @@ final class InvoiceRepository {
             + "  AND t.occurred_at >= greatest(g.active_from, $1) AND t.occurred_at < least(coalesce(g.active_to, 'infinity'), $2)) AS jobs, "
             + "(SELECT coalesce(sum(t.compute_millis), 0)::bigint FROM training_usage t WHERE t.subscription_id = g.subscription_id "
             + "  AND t.occurred_at >= greatest(g.active_from, $1) AND t.occurred_at < least(coalesce(g.active_to, 'infinity'), $2)) AS training_millis, "
-            + "(SELECT coalesce(sum(u.calls), 0)::bigint FROM usage_rollups u WHERE u.subscription_id = g.subscription_id "
-            + "  AND u.outcome = 'success' "
-            + "  AND u.bucket >= greatest(g.active_from, $1) AND u.bucket < least(coalesce(g.active_to, 'infinity'), $2)) AS calls "
+            + "mm_usage_calls(g.subscription_id, 'success', greatest(g.active_from, $1), least(coalesce(g.active_to, 'infinity'), $2)) AS calls "
             + "FROM subscription_segments g JOIN plans p ON p.id = g.plan_id JOIN models m ON m.id = p.model_id "
             + "WHERE g.active_from < $2 AND (g.active_to IS NULL OR g.active_to > $1) AND (g.active_to IS NULL OR g.active_to > g.active_from) "
-            + "AND ($3::uuid IS NULL OR g.tenant_id = $3::uuid)";
+            + "AND ($3::uuid IS NULL OR g.tenant_id = $3::uuid) AND ($4::uuid IS NULL OR m.tenant_id = $4::uuid)";
 
     Future<RatingInput> ratingInput(SqlClient client, BillingPeriod period, UUID tenantOrNull) {
-        return client.preparedQuery(SEGMENTS).execute(Tuple.of(odt(period.start()), odt(period.end()), tenantOrNull)).map(rows -> {
+        return ratingInput(client, period, tenantOrNull, null);
+    }
+
+    /**
+     * As {@link #ratingInput(SqlClient, BillingPeriod, UUID)}, only the segments of plans of {@code
+     * publisherOrNull}'s models when given: a publisher's draft earnings (each line is rated from its own
+     * segment alone, so leaving the other publishers' segments out changes none of its lines).
+     */
+    Future<RatingInput> ratingInput(SqlClient client, BillingPeriod period, UUID tenantOrNull, UUID publisherOrNull) {
+        return client.preparedQuery(SEGMENTS).execute(Tuple.of(odt(period.start()), odt(period.end()), tenantOrNull, publisherOrNull))
+                .map(rows -> {
             List<SubscriptionSegment> segments = new ArrayList<>();
             Map<SubscriptionSegment, Long> calls = new HashMap<>();
             Map<SubscriptionSegment, Rater.TrainingUsage> training = new HashMap<>();

@@ -125,7 +125,7 @@ public final class InvoicingService {
         return repository.isClosed(pool, period).compose(closed -> closed
                 ? TenantScope.system(pool, c -> repository.grossByModel(c, caller.tenantId(), period))
                         .map(gross -> earningsJson(period, "final", fromGross(gross)))
-                : TenantScope.system(pool, c -> repository.ratingInput(c, period, null)).map(input -> earningsJson(period, "draft",
+                : TenantScope.system(pool, c -> repository.ratingInput(c, period, null, caller.tenantId())).map(input -> earningsJson(period, "draft",
                         RevenueShare.split(rateAll(period, input), platformFeeBasisPoints).stream()
                                 .filter(p -> p.publisherTenantId().equals(caller.tenantId()))
                                 .flatMap(p -> p.models().stream()).toList())));
