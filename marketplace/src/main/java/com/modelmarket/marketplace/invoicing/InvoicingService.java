@@ -65,11 +65,7 @@ public final class InvoicingService {
                     }
                     return repository.ratingInput(tx, period, null).compose(input -> {
                         List<Invoice> invoices = rateAll(period, input);
-                        Future<Void> chain = Future.succeededFuture();
-                        for (Invoice invoice : invoices) {
-                            chain = chain.compose(x -> repository.insert(tx, invoice));
-                        }
-                        return chain.map(x -> invoices.size());
+                        return repository.insertAll(tx, invoices).map(x -> invoices.size());
                     });
                 }))
                 .onSuccess(n -> {
