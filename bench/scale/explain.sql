@@ -4,6 +4,10 @@
 -- month (the current month's first day, YYYY-MM-DD). Run by bench/scale/run.sh after the wrk points.
 \set ON_ERROR_STOP 0
 \pset pager off
+SELECT id AS heavy_id FROM tenants WHERE slug = :'heavy' \gset
+SELECT id AS pub_id FROM tenants WHERE slug = 'pub-00001' \gset
+SELECT :'month'::date::timestamp AT TIME ZONE 'UTC' AS m_start, (:'month'::date + interval '1 month')::timestamp AT TIME ZONE 'UTC' AS m_end,
+       (:'month'::date - interval '1 month')::timestamp AT TIME ZONE 'UTC' AS p_start \gset
 SET ROLE mm_app;
 
 \echo '=== 1. catalog search, relevance, a common term (q=image), first page, anonymous (visitor scope)'
@@ -52,7 +56,7 @@ COMMIT;
 
 \echo '=== 3. the heaviest consumer''s usage summary for the current month (tenant scope)'
 BEGIN;
-SELECT set_config('mm.scope', 'tenant', true), set_config('mm.tenant_id', (SELECT id::text FROM tenants WHERE slug = :'heavy'), true) \g /dev/null
+SELECT set_config('mm.scope', 'tenant', true), set_config('mm.tenant_id', :'heavy_id', true) \g /dev/null
 PREPARE summary(uuid, timestamptz, timestamptz) AS
 WITH cut AS (SELECT DISTINCT g.subscription_id, (b.at AT TIME ZONE 'UTC')::date AS day
  FROM subscription_segments g CROSS JOIN LATERAL (VALUES (g.active_from), (g.active_to)) AS b(at)
@@ -74,11 +78,12 @@ SELECT r.day, r.model_id, m.slug, v.version, p.name AS plan_name, r.api_key_id, 
 FROM r JOIN models m ON m.id = r.model_id LEFT JOIN model_versions v ON v.id = r.version_id
 LEFT JOIN api_keys k ON k.id = r.api_key_id LEFT JOIN plans p ON p.id = r.plan_id
 GROUP BY 1, 2, 3, 4, 5, 6, 7 ORDER BY 1, 3, 4, 7;
-EXPLAIN (ANALYZE, BUFFERS) EXECUTE summary((SELECT id FROM tenants WHERE slug = :'heavy'), :'month'::date::timestamp AT TIME ZONE 'UTC',
-  (:'month'::date + interval '1 month')::timestamp AT TIME ZONE 'UTC');
+EXPLAIN (ANALYZE, BUFFERS) EXECUTE summary(:'heavy_id', :'m_start', :'m_end');
 \echo '--- what the same month is in bucket rows (the summary before V18 summed these)'
-SELECT count(*) AS bucket_rows, sum(calls) AS calls FROM usage_rollups WHERE tenant_id = (SELECT id FROM tenants WHERE slug = :'heavy')
- AND bucket >= :'month'::date::timestamp AT TIME ZONE 'UTC' AND bucket < (:'month'::date + interval '1 month')::timestamp AT TIME ZONE 'UTC';
+SELECT count(*) AS bucket_rows, sum(calls) AS calls FROM usage_rollups WHERE tenant_id = :'heavy_id'
+ AND bucket >= :'m_start' AND bucket < :'m_end';
+SELECT count(*) AS daily_rows, sum(calls) AS calls FROM usage_daily WHERE tenant_id = :'heavy_id'
+ AND day >= :'month'::date AND day < (:'month'::date + interval '1 month')::date;
 
 \echo '=== 4. the heaviest consumer''s draft invoice: its rating input for the current month'
 PREPARE segments(timestamptz, timestamptz, uuid, uuid) AS
@@ -93,16 +98,13 @@ SELECT g.id AS segment_id, g.subscription_id, g.tenant_id, g.active_from, g.acti
 FROM subscription_segments g JOIN plans p ON p.id = g.plan_id JOIN models m ON m.id = p.model_id
 WHERE g.active_from < $2 AND (g.active_to IS NULL OR g.active_to > $1) AND (g.active_to IS NULL OR g.active_to > g.active_from)
  AND ($3::uuid IS NULL OR g.tenant_id = $3::uuid) AND ($4::uuid IS NULL OR m.tenant_id = $4::uuid);
-EXPLAIN (ANALYZE, BUFFERS) EXECUTE segments(:'month'::date::timestamp AT TIME ZONE 'UTC',
-  (:'month'::date + interval '1 month')::timestamp AT TIME ZONE 'UTC', (SELECT id FROM tenants WHERE slug = :'heavy'), NULL);
+EXPLAIN (ANALYZE, BUFFERS) EXECUTE segments(:'m_start', :'m_end', :'heavy_id', NULL);
 COMMIT;
 
 \echo '=== 5. closing last month: the rating input of every tenant (system scope)'
 BEGIN;
 SELECT set_config('mm.scope', 'system', true) \g /dev/null
-EXPLAIN (ANALYZE, BUFFERS) EXECUTE segments((:'month'::date - interval '1 month')::timestamp AT TIME ZONE 'UTC',
-  :'month'::date::timestamp AT TIME ZONE 'UTC', NULL, NULL);
+EXPLAIN (ANALYZE, BUFFERS) EXECUTE segments(:'p_start', :'m_start', NULL, NULL);
 \echo '=== 6. pub-00001''s draft earnings: the rating input of its models'' subscribers (system scope)'
-EXPLAIN (ANALYZE, BUFFERS) EXECUTE segments(:'month'::date::timestamp AT TIME ZONE 'UTC',
-  (:'month'::date + interval '1 month')::timestamp AT TIME ZONE 'UTC', NULL, (SELECT id FROM tenants WHERE slug = 'pub-00001'));
+EXPLAIN (ANALYZE, BUFFERS) EXECUTE segments(:'m_start', :'m_end', NULL, :'pub_id');
 COMMIT;

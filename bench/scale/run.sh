@@ -81,6 +81,7 @@ cat "$RUN/summary.txt" "$RUN/seed-time.txt"
 printf "seeding took %.0f s\n" "$(echo "$SEED_T1 - $SEED_T0" | bc -l)"
 "${PSQL[@]}" -At -c "SELECT 'rows: models ' || (SELECT count(*) FROM models) || ', subscriptions ' || (SELECT count(*) FROM subscriptions)
   || ', usage_rollups ' || (SELECT count(*) FROM usage_rollups) || ' (calls ' || (SELECT sum(calls) FROM usage_rollups)
+  || '), usage_daily ' || (SELECT count(*) FROM usage_daily) || ' (calls ' || (SELECT sum(calls) FROM usage_daily)
   || '), usage_commits ' || (SELECT count(*) FROM usage_commits) || '; database ' || pg_size_pretty(pg_database_size('modelmarket'))"
 VISIBLE=$("${PSQL[@]}" -At -c "SELECT count(*) FROM models m JOIN tenants t ON t.id = m.tenant_id WHERE t.deleted_at IS NULL
   AND m.visibility = 'public' AND (m.kind = 'algorithm' OR EXISTS (SELECT 1 FROM model_versions v WHERE v.model_id = m.id AND v.state IN ('published', 'deprecated')))")

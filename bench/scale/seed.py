@@ -22,7 +22,8 @@ Everything comes from one random.Random(seed): the same seed, scale and month gi
     meter writes (PgUsageSink): usage_rollups rows per (tenant, model, version, subscription, key,
     outcome, minute bucket) -- about 4 calls a row on average, never more rows than the
     subscription's minutes -- and one usage_commits row per rollup row listing its calls' request
-    ids (one a line), as a commit of that tenant's calls would. 97 % of rows are 'success'.
+    ids (one a line), as a commit of that tenant's calls would, and the same calls per UTC day in
+    usage_daily, as the sink adds them (migration V18). 97 % of rows are 'success'.
 
 Every user's password is the one whose Argon2id hash is given (run.sh signs one user up through the
 API and copies its hash), so any seeded owner can log in.
@@ -321,6 +322,12 @@ for ct, b, k in commits:
     ids = "\\n".join("%032x" % rng.getrandbits(128) for _ in range(k))
     w(f"{uid()}\t{ct}\t{k}\t{ids}\t{ts(minute(b) + dt.timedelta(seconds=61))}\n")
 w("\\.\n")
+# what the sink adds into usage_daily in the same statement (PgUsageSink, migration V18): the same
+# calls per UTC day
+w("INSERT INTO usage_daily (tenant_id, model_id, version_id, subscription_id, api_key_id, outcome, day, calls, items, "
+  "compute_nanos) SELECT tenant_id, model_id, version_id, subscription_id, api_key_id, outcome, "
+  "(bucket AT TIME ZONE 'UTC')::date, sum(calls), sum(items), sum(compute_nanos) FROM usage_rollups "
+  "GROUP BY 1, 2, 3, 4, 5, 6, 7;\n")
 w("COMMIT;\nANALYZE;\n")
 out.flush()
 
