@@ -21,14 +21,17 @@ SELECT * FROM (SELECT (measured ->> $3::text)::float8 AS metric_key, * FROM (SEL
  (SELECT array_agg(DISTINCT p.type ORDER BY p.type) FROM plans p WHERE p.model_id = m.id AND p.archived_at IS NULL) AS price_types,
  (SELECT pm.metrics - 'perClass' - 'confusionMatrix' - 'labels' FROM platform_measurements pm JOIN model_aliases la ON la.model_id = m.id
   AND la.alias = 'latest' AND la.version_id = pm.version_id WHERE pm.model_id = m.id ORDER BY pm.measured_at DESC LIMIT 1) AS measured
- FROM mm_catalog_matches($2::text) f JOIN models m ON m.id = f.id JOIN tenants t ON t.id = m.tenant_id WHERE
+ FROM (SELECT f0.id, f0.rank FROM mm_catalog_matches($2::text) f0 ORDER BY f0.rank DESC, f0.id DESC LIMIT $4) f
+ JOIN models m ON m.id = f.id JOIN tenants t ON t.id = m.tenant_id WHERE
  ((m.tenant_id = $1::uuid OR ((m.visibility = 'public' OR (m.visibility = 'shared' AND EXISTS (SELECT 1 FROM model_shares s
    WHERE s.model_id = m.id AND s.tenant_id = $1::uuid))) AND (m.kind = 'algorithm' OR m.listed)))
   AND NOT EXISTS (SELECT 1 FROM tenants dt WHERE dt.id = m.tenant_id AND dt.deleted_at IS NOT NULL))) y) x WHERE true
  ORDER BY x.rank DESC, x.id DESC LIMIT $4;
 EXPLAIN (ANALYZE, BUFFERS) EXECUTE search_text(NULL, 'image', 'accuracy', 21);
-\echo '--- the same, a rarer term (q=retina)'
-EXPLAIN (ANALYZE, BUFFERS) EXECUTE search_text(NULL, 'retina', 'accuracy', 21);
+\echo '--- the same, a broad term (q=speech)'
+EXPLAIN (ANALYZE, BUFFERS) EXECUTE search_text(NULL, 'speech', 'accuracy', 21);
+\echo '--- the same, a term in every card (q=model)'
+EXPLAIN (ANALYZE, BUFFERS) EXECUTE search_text(NULL, 'model', 'accuracy', 21);
 COMMIT;
 
 \echo '=== 2. catalog, newest, a keyset page 90 % deep, anonymous'
@@ -86,7 +89,7 @@ SELECT count(*) AS daily_rows, sum(calls) AS calls FROM usage_daily WHERE tenant
  AND day >= :'month'::date AND day < (:'month'::date + interval '1 month')::date;
 
 \echo '=== 4. the heaviest consumer''s draft invoice: its rating input for the current month'
-PREPARE segments(timestamptz, timestamptz, uuid, uuid) AS
+PREPARE seg_tenant(timestamptz, timestamptz, uuid) AS
 SELECT g.id AS segment_id, g.subscription_id, g.tenant_id, g.active_from, g.active_to, p.id AS plan_id, p.model_id,
  m.tenant_id AS publisher_id, p.type, p.currency, p.monthly_fee_minor, p.included_calls, p.price_per_1000_minor,
  p.rate_limit_per_minute, p.training_per_job_minor, p.training_per_minute_minor, p.training_included_minutes,
@@ -94,17 +97,41 @@ SELECT g.id AS segment_id, g.subscription_id, g.tenant_id, g.active_from, g.acti
    AND t.occurred_at >= greatest(g.active_from, $1) AND t.occurred_at < least(coalesce(g.active_to, 'infinity'), $2)) AS jobs,
  (SELECT coalesce(sum(t.compute_millis), 0)::bigint FROM training_usage t WHERE t.subscription_id = g.subscription_id
    AND t.occurred_at >= greatest(g.active_from, $1) AND t.occurred_at < least(coalesce(g.active_to, 'infinity'), $2)) AS training_millis,
- mm_usage_calls(g.subscription_id, 'success', greatest(g.active_from, $1), least(coalesce(g.active_to, 'infinity'), $2)) AS calls
+ uc.calls
 FROM subscription_segments g JOIN plans p ON p.id = g.plan_id JOIN models m ON m.id = p.model_id
-WHERE g.active_from < $2 AND (g.active_to IS NULL OR g.active_to > $1) AND (g.active_to IS NULL OR g.active_to > g.active_from)
- AND ($3::uuid IS NULL OR g.tenant_id = $3::uuid) AND ($4::uuid IS NULL OR m.tenant_id = $4::uuid);
-EXPLAIN (ANALYZE, BUFFERS) EXECUTE segments(:'m_start', :'m_end', :'heavy_id', NULL);
+CROSS JOIN LATERAL mm_usage_calls(g.subscription_id, 'success', greatest(g.active_from, $1), least(coalesce(g.active_to, 'infinity'), $2)) uc
+WHERE g.active_from < $2 AND (g.active_to IS NULL OR g.active_to > $1) AND (g.active_to IS NULL OR g.active_to > g.active_from) AND g.tenant_id = $3;
+PREPARE seg_publisher(timestamptz, timestamptz, uuid) AS
+SELECT g.id AS segment_id, g.subscription_id, g.tenant_id, g.active_from, g.active_to, p.id AS plan_id, p.model_id,
+ m.tenant_id AS publisher_id, p.type, p.currency, p.monthly_fee_minor, p.included_calls, p.price_per_1000_minor,
+ p.rate_limit_per_minute, p.training_per_job_minor, p.training_per_minute_minor, p.training_included_minutes,
+ (SELECT count(*) FROM training_usage t WHERE t.subscription_id = g.subscription_id
+   AND t.occurred_at >= greatest(g.active_from, $1) AND t.occurred_at < least(coalesce(g.active_to, 'infinity'), $2)) AS jobs,
+ (SELECT coalesce(sum(t.compute_millis), 0)::bigint FROM training_usage t WHERE t.subscription_id = g.subscription_id
+   AND t.occurred_at >= greatest(g.active_from, $1) AND t.occurred_at < least(coalesce(g.active_to, 'infinity'), $2)) AS training_millis,
+ uc.calls
+FROM subscription_segments g JOIN plans p ON p.id = g.plan_id JOIN models m ON m.id = p.model_id
+CROSS JOIN LATERAL mm_usage_calls(g.subscription_id, 'success', greatest(g.active_from, $1), least(coalesce(g.active_to, 'infinity'), $2)) uc
+WHERE g.active_from < $2 AND (g.active_to IS NULL OR g.active_to > $1) AND (g.active_to IS NULL OR g.active_to > g.active_from) AND m.tenant_id = $3;
+PREPARE seg_all(timestamptz, timestamptz) AS
+SELECT g.id AS segment_id, g.subscription_id, g.tenant_id, g.active_from, g.active_to, p.id AS plan_id, p.model_id,
+ m.tenant_id AS publisher_id, p.type, p.currency, p.monthly_fee_minor, p.included_calls, p.price_per_1000_minor,
+ p.rate_limit_per_minute, p.training_per_job_minor, p.training_per_minute_minor, p.training_included_minutes,
+ (SELECT count(*) FROM training_usage t WHERE t.subscription_id = g.subscription_id
+   AND t.occurred_at >= greatest(g.active_from, $1) AND t.occurred_at < least(coalesce(g.active_to, 'infinity'), $2)) AS jobs,
+ (SELECT coalesce(sum(t.compute_millis), 0)::bigint FROM training_usage t WHERE t.subscription_id = g.subscription_id
+   AND t.occurred_at >= greatest(g.active_from, $1) AND t.occurred_at < least(coalesce(g.active_to, 'infinity'), $2)) AS training_millis,
+ uc.calls
+FROM subscription_segments g JOIN plans p ON p.id = g.plan_id JOIN models m ON m.id = p.model_id
+CROSS JOIN LATERAL mm_usage_calls(g.subscription_id, 'success', greatest(g.active_from, $1), least(coalesce(g.active_to, 'infinity'), $2)) uc
+WHERE g.active_from < $2 AND (g.active_to IS NULL OR g.active_to > $1) AND (g.active_to IS NULL OR g.active_to > g.active_from) ;
+EXPLAIN (ANALYZE, BUFFERS) EXECUTE seg_tenant(:'m_start', :'m_end', :'heavy_id');
 COMMIT;
 
 \echo '=== 5. closing last month: the rating input of every tenant (system scope)'
 BEGIN;
 SELECT set_config('mm.scope', 'system', true) \g /dev/null
-EXPLAIN (ANALYZE, BUFFERS) EXECUTE segments(:'p_start', :'m_start', NULL, NULL);
+EXPLAIN (ANALYZE, BUFFERS) EXECUTE seg_all(:'p_start', :'m_start');
 \echo '=== 6. pub-00001''s draft earnings: the rating input of its models'' subscribers (system scope)'
-EXPLAIN (ANALYZE, BUFFERS) EXECUTE segments(:'m_start', :'m_end', NULL, :'pub_id');
+EXPLAIN (ANALYZE, BUFFERS) EXECUTE seg_publisher(:'m_start', :'m_end', :'pub_id');
 COMMIT;

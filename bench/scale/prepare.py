@@ -108,7 +108,7 @@ print(f"# deepest cursors: newest at {newest_cursors[-1][0] if newest_cursors el
       f"popular at {popular_cursors[-1][0] if popular_cursors else 0}, "
       f"relevance at {relevance_cursors[-1][0] if relevance_cursors else 0}", file=sys.stderr)
 
-terms = ["image", "sentiment", "fraud detection", "retina", "multilingual translation", "anomaly sensor",
+terms = ["image", "speech", "sentiment", "fraud detection", "retina", "multilingual translation", "anomaly sensor",
          "\"credit risk\"", "classifier -image", "speech", "tumour", "invoice receipt", "quantized detector",
          "weather forecast", "toxicity", "music recommendation"]
 # rare words of the long tail, taken from the cards themselves

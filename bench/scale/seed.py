@@ -115,21 +115,32 @@ ADJS = ("fast tiny small large robust accurate lightweight quantized distilled m
 SYL = "ka lo mi nu pe ra si to vu ze bra cle dri fro glu pla sku tri vor xen".split()
 TAIL = sorted({rng.choice(SYL) + rng.choice(SYL) + rng.choice(SYL) for _ in range(6000)})
 rng.shuffle(TAIL)
-# Zipf ranks: a dozen words every card uses, then the kinds of model and their adjectives, then the
-# domain words in a seeded order (the broadest in a fifth or so of the cards, like "image" on a real
-# model hub, most in a few per cent), then the long tail of rare words.
+# A card is about a topic: one to three domain words (Zipf, s = 0.8, over the domain words in a seeded
+# order, so the broadest is in about a fifth of the cards, like "image" on a real model hub, the median
+# one in one or two per cent), which its name, tags, summary and description use; the rest of its text
+# is generic: a dozen words every card uses ("model", "trained", ...), kinds of model and adjectives,
+# and a long tail of rare words (Zipf, s = 1.05).
 FILLER = "model trained data dataset input output accuracy inference tuned pretrained benchmark features".split()
 RANKED_DOMAIN = DOMAIN[:]
 rng.shuffle(RANKED_DOMAIN)
-WORDS = FILLER + NOUNS + ADJS + RANKED_DOMAIN + TAIL
-W_CUM = list(itertools.accumulate(1.0 / (i + 1) ** 1.05 for i in range(len(WORDS))))
-TAGS = DOMAIN[:60]
-TAG_CUM = list(itertools.accumulate(1.0 / (i + 1) ** 0.8 for i in range(len(TAGS))))
+DOM_CUM = list(itertools.accumulate(1.0 / (i + 1) ** 0.8 for i in range(len(RANKED_DOMAIN))))
+GENERIC = FILLER + NOUNS + ADJS + TAIL
+W_CUM = list(itertools.accumulate(1.0 / (i + 1) ** 1.05 for i in range(len(GENERIC))))
 FRAMEWORKS = ["pytorch"] * 8 + ["onnx", "tensorflow"]
 
 
-def words(n):
-    return " ".join(rng.choices(WORDS, cum_weights=W_CUM, k=n))
+def topic():
+    return sorted({RANKED_DOMAIN[bisect.bisect_left(DOM_CUM, rng.random() * DOM_CUM[-1])]
+                   for _ in range(rng.choice((1, 2, 2, 3)))})
+
+
+def words(n, about):
+    """n generic words with each topic word put in once to three times."""
+    out = rng.choices(GENERIC, cum_weights=W_CUM, k=n)
+    for w in about:
+        for _ in range(rng.randint(1, 3)):
+            out.insert(rng.randrange(len(out) + 1), w)
+    return " ".join(out)
 
 
 def zipf_cum(n, s):
@@ -163,10 +174,11 @@ for i in range(N_MODELS):
     vis = "public" if r < 0.90 else ("private" if r < 0.97 else "shared")
     task = rng.choice(TASKS)
     noun = rng.choice(NOUNS)
-    name = f"{rng.choice(ADJS).title()} {rng.choice(DOMAIN).title()} {noun.title()} {i + 1}"
-    tags = sorted(set(rng.choices(TAGS, cum_weights=TAG_CUM, k=rng.randint(2, 5))))
-    summary = words(rng.randint(8, 20))
-    description = words(rng.randint(40, 140))
+    about = topic()
+    name = f"{rng.choice(ADJS).title()} {about[0].title()} {noun.title()} {i + 1}"
+    tags = sorted(set(about + [task.split("-")[0]]))
+    summary = words(rng.randint(6, 16), about[:1])
+    description = words(rng.randint(40, 140), about)
     created = NOW - dt.timedelta(seconds=rng.randrange(2 * 365 * 86400))
     spec = '{"recipe": "mlp-classifier"}' if kind == "algorithm" else "\\N"
     m_rows.append((mid, pt, kind, f"m-{i + 1:06d}", name, summary, description, task, arr(tags), "apache-2.0",
@@ -328,7 +340,8 @@ w("INSERT INTO usage_daily (tenant_id, model_id, version_id, subscription_id, ap
   "compute_nanos) SELECT tenant_id, model_id, version_id, subscription_id, api_key_id, outcome, "
   "(bucket AT TIME ZONE 'UTC')::date, sum(calls), sum(items), sum(compute_nanos) FROM usage_rollups "
   "GROUP BY 1, 2, 3, 4, 5, 6, 7;\n")
-w("COMMIT;\nANALYZE;\n")
+# as autovacuum would have by then: statistics, and the visibility map (index-only scans rely on it)
+w("COMMIT;\nVACUUM (ANALYZE);\n")
 out.flush()
 
 if args.summary:

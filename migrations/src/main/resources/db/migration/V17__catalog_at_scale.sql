@@ -15,6 +15,12 @@
 --    models the current scope may list -- the rule of CatalogRepository.VISIBLE: its own, or listed
 --    and public or shared with it, of a publisher not deleted -- with their rank; the search joins
 --    models (policy still applied) on what it returns.
+-- 4. A search for a broad term ranks thousands of matches, and ranking read each match's whole search
+--    vector (description included: ~1.2 KB) and its wide row. Ranks now come from rank_vector, the
+--    card's name (weight A), tags and summary (B): small, kept inline (storage MAIN), while the long
+--    description and the full vector, which only the GIN index needs, leave the row for TOAST
+--    (toast_tuple_target), so a match costs a visit of a narrow row. A match in the description alone
+--    still finds the model, ranked after every match in its name, tags or summary (rank 0).
 -- Both columns are written only by these triggers (and the back-fill below); tests check them against
 -- the counts they replace.
 
@@ -25,6 +31,13 @@ ALTER TABLE models
 UPDATE models m SET
     listed = EXISTS (SELECT 1 FROM model_versions v WHERE v.model_id = m.id AND v.state IN ('published', 'deprecated')),
     active_subscribers = (SELECT count(*) FROM subscriptions s WHERE s.model_id = m.id AND s.status = 'active');
+
+ALTER TABLE models SET (toast_tuple_target = 256);
+ALTER TABLE models ADD COLUMN rank_vector tsvector GENERATED ALWAYS AS (
+    setweight(to_tsvector('english', name), 'A')
+    || setweight(to_tsvector('english', mm_tags_text(tags)), 'B')
+    || setweight(to_tsvector('english', summary), 'B')) STORED;
+ALTER TABLE models ALTER COLUMN rank_vector SET STORAGE MAIN;
 
 -- Recomputed rather than counted: the model's row is locked first, so a concurrent version change of
 -- the same model waits, and the EXISTS (a statement of its own, with a fresh snapshot) sees it.
@@ -73,7 +86,7 @@ CREATE INDEX models_popular_idx ON models (active_subscribers DESC, id DESC);
 
 CREATE FUNCTION mm_catalog_matches(query text) RETURNS TABLE (id uuid, rank real)
     LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
-    SELECT m.id, ts_rank(m.search, q.q)
+    SELECT m.id, ts_rank(m.rank_vector, q.q)
     FROM public.models m, websearch_to_tsquery('english', query) AS q(q)
     WHERE m.search @@ q.q
       AND public.mm_scoped()

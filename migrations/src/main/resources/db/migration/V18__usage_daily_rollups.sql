@@ -44,15 +44,18 @@ CREATE POLICY usage_daily_tenant ON usage_daily TO mm_app
     WITH CHECK (mm_system_scope() OR tenant_id = mm_current_tenant());
 
 -- The start of the first whole UTC day at or after t, and the start of the UTC day t falls in.
-CREATE FUNCTION mm_day_ceil(t timestamptz) RETURNS timestamptz LANGUAGE sql IMMUTABLE PARALLEL SAFE
+CREATE FUNCTION mm_day_ceil(t timestamptz) RETURNS timestamptz LANGUAGE sql STABLE PARALLEL SAFE
     AS $$ SELECT CASE WHEN t = date_trunc('day', t, 'UTC') THEN t ELSE date_trunc('day', t, 'UTC') + interval '24 hours' END $$;
 
 -- Calls of a subscription with an outcome in [lo, hi) (bucket boundaries): the whole days in between
 -- from usage_daily, the part before the first and after the last whole day from usage_rollups.
--- Invoker's rights: row-level security applies to both tables as to any query of the caller.
-CREATE FUNCTION mm_usage_calls(subscription uuid, wanted_outcome text, lo timestamptz, hi timestamptz) RETURNS bigint
-    LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT CASE WHEN lo >= hi THEN 0 ELSE
+-- Invoker's rights: row-level security applies to both tables as to any query of the caller. A
+-- one-row table function, not a scalar one: PostgreSQL inlines it into the caller's query (LATERAL),
+-- where a scalar SQL function with subqueries would be called, at a quarter of a millisecond, for
+-- each of the 50,000 segments a period close rates.
+CREATE FUNCTION mm_usage_calls(subscription uuid, wanted_outcome text, lo timestamptz, hi timestamptz)
+    RETURNS TABLE (calls bigint) LANGUAGE sql STABLE AS $$
+    SELECT (CASE WHEN lo >= hi THEN 0 ELSE
         coalesce((SELECT sum(u.calls) FROM usage_rollups u WHERE u.subscription_id = subscription AND u.outcome = wanted_outcome
                   AND u.bucket >= lo AND u.bucket < least(hi, mm_day_ceil(lo))), 0)
       + coalesce((SELECT sum(d.calls) FROM usage_daily d WHERE d.subscription_id = subscription AND d.outcome = wanted_outcome
@@ -60,4 +63,4 @@ CREATE FUNCTION mm_usage_calls(subscription uuid, wanted_outcome text, lo timest
                   AND d.day < (date_trunc('day', hi, 'UTC') AT TIME ZONE 'UTC')::date), 0)
       + coalesce((SELECT sum(u.calls) FROM usage_rollups u WHERE u.subscription_id = subscription AND u.outcome = wanted_outcome
                   AND u.bucket >= greatest(lo, mm_day_ceil(lo), date_trunc('day', hi, 'UTC')) AND u.bucket < hi), 0)
-    END::bigint $$;
+    END)::bigint $$;

@@ -53,6 +53,7 @@ final class SearchRepository {
             params.add(sign.isEmpty() ? q.metricAtLeast().get() : -q.metricAtLeast().get());
             outer.append(" AND x.metric_key >= $").append(params.size());
         }
+        String after = "";
         if (afterId != null) {
             params.add(afterKey);
             int k = params.size();
@@ -60,8 +61,18 @@ final class SearchRepository {
             int i = params.size();
             // a row comparison, so that the index of the order (V2 newest, V17 popular) starts at the cursor
             outer.append(" AND (").append(key).append(", x.id) < ($").append(k).append(", $").append(i).append(")");
+            after = " WHERE (f0.rank, f0.id) < ($" + k + ", $" + i + ")";
         }
         params.add(limit + 1);
+        // In relevance order with no other filter the page is the best matches after the cursor, so only
+        // they are joined to models (a broad term matches thousands); the function already applied the
+        // visibility rule, which the join (VISIBLE and the policy) checks again.
+        boolean unfiltered = q.task().isEmpty() && q.tag().isEmpty() && q.publisher().isEmpty() && q.framework().isEmpty()
+                && q.kind().isEmpty() && q.priceType().isEmpty();
+        String matches = text && "relevance".equals(sort) && unfiltered
+                ? "(SELECT f0.id, f0.rank FROM mm_catalog_matches($2::text) f0" + after
+                        + " ORDER BY f0.rank DESC, f0.id DESC LIMIT $" + params.size() + ") f"
+                : "mm_catalog_matches($2::text) f";
         String sql = "SELECT * FROM (SELECT " + sign + "(measured ->> $" + metricParam + "::text)::float8 AS metric_key, * FROM (SELECT m.id, m.kind, m.slug, m.name, m.summary, m.task, m.tags, m.framework, "
                 + "m.visibility, m.created_at, t.slug AS publisher_slug, t.name AS publisher_name, "
                 + (text ? "f.rank, " : "0::real AS rank, ")
@@ -72,7 +83,7 @@ final class SearchRepository {
                 + "(SELECT pm.metrics - 'perClass' - 'confusionMatrix' - 'labels' FROM platform_measurements pm JOIN model_aliases la ON la.model_id = m.id "
                 + " AND la.alias = 'latest' AND la.version_id = pm.version_id WHERE pm.model_id = m.id "
                 + " ORDER BY pm.measured_at DESC LIMIT 1) AS measured "
-                + "FROM " + (text ? "mm_catalog_matches($2::text) f JOIN models m ON m.id = f.id" : "models m")
+                + "FROM " + (text ? matches + " JOIN models m ON m.id = f.id" : "models m")
                 + " JOIN tenants t ON t.id = m.tenant_id WHERE " + where + ") y) x" + outer
                 + " ORDER BY " + key + " DESC, x.id DESC LIMIT $" + params.size();
         return client.preparedQuery(sql).execute(Tuple.from(params));

@@ -40,10 +40,16 @@ final class InvoiceRepository {
             + "  AND t.occurred_at >= greatest(g.active_from, $1) AND t.occurred_at < least(coalesce(g.active_to, 'infinity'), $2)) AS jobs, "
             + "(SELECT coalesce(sum(t.compute_millis), 0)::bigint FROM training_usage t WHERE t.subscription_id = g.subscription_id "
             + "  AND t.occurred_at >= greatest(g.active_from, $1) AND t.occurred_at < least(coalesce(g.active_to, 'infinity'), $2)) AS training_millis, "
-            + "mm_usage_calls(g.subscription_id, 'success', greatest(g.active_from, $1), least(coalesce(g.active_to, 'infinity'), $2)) AS calls "
+            + "uc.calls "
             + "FROM subscription_segments g JOIN plans p ON p.id = g.plan_id JOIN models m ON m.id = p.model_id "
-            + "WHERE g.active_from < $2 AND (g.active_to IS NULL OR g.active_to > $1) AND (g.active_to IS NULL OR g.active_to > g.active_from) "
-            + "AND ($3::uuid IS NULL OR g.tenant_id = $3::uuid) AND ($4::uuid IS NULL OR m.tenant_id = $4::uuid)";
+            + "CROSS JOIN LATERAL mm_usage_calls(g.subscription_id, 'success', greatest(g.active_from, $1), "
+            + " least(coalesce(g.active_to, 'infinity'), $2)) uc "
+            + "WHERE g.active_from < $2 AND (g.active_to IS NULL OR g.active_to > $1) AND (g.active_to IS NULL OR g.active_to > g.active_from) ";
+
+    /** The segments of every tenant (a close), of one tenant ($3, a draft) or of one publisher's models ($3, its earnings). */
+    private static String segments(UUID tenantOrNull, UUID publisherOrNull) {
+        return SEGMENTS + (tenantOrNull != null ? "AND g.tenant_id = $3" : publisherOrNull != null ? "AND m.tenant_id = $3" : "");
+    }
 
     Future<RatingInput> ratingInput(SqlClient client, BillingPeriod period, UUID tenantOrNull) {
         return ratingInput(client, period, tenantOrNull, null);
@@ -55,7 +61,13 @@ final class InvoiceRepository {
      * segment alone, so leaving the other publishers' segments out changes none of its lines).
      */
     Future<RatingInput> ratingInput(SqlClient client, BillingPeriod period, UUID tenantOrNull, UUID publisherOrNull) {
-        return client.preparedQuery(SEGMENTS).execute(Tuple.of(odt(period.start()), odt(period.end()), tenantOrNull, publisherOrNull))
+        if (tenantOrNull != null && publisherOrNull != null) {
+            throw new IllegalArgumentException("a tenant's or a publisher's segments, not both");
+        }
+        Tuple args = tenantOrNull != null || publisherOrNull != null
+                ? Tuple.of(odt(period.start()), odt(period.end()), tenantOrNull != null ? tenantOrNull : publisherOrNull)
+                : Tuple.of(odt(period.start()), odt(period.end()));
+        return client.preparedQuery(segments(tenantOrNull, publisherOrNull)).execute(args)
                 .map(rows -> {
             List<SubscriptionSegment> segments = new ArrayList<>();
             Map<SubscriptionSegment, Long> calls = new HashMap<>();
@@ -100,13 +112,12 @@ final class InvoiceRepository {
     /** How many invoices (and separately, lines) go to the server in one pipelined batch. */
     private static final int BATCH = 2_000;
 
-    /**
-     * Writes final invoices and their lines: a pipelined batch of invoice rows, then of line rows, not
-     * two round trips per invoice (a period close writes one invoice per tenant and currency: 20,000
-     * tenants are 20,000 invoices). Each invoice's number is the tenant's next: the executions of a
-     * batch run one after the other in the transaction, so a tenant's second invoice sees its first.
-     */
-    Future<Void> insertAll(SqlClient tx, List<Invoice> invoices) {
+    /** Invoice and line rows ready to insert (built off the event loop: a close has one per tenant). */
+    record InvoiceRows(List<Tuple> heads, List<Tuple> lines) {
+    }
+
+    /** The rows of final invoices and their lines, each invoice under a new id. */
+    static InvoiceRows rows(List<Invoice> invoices) {
         List<Tuple> heads = new ArrayList<>();
         List<Tuple> lines = new ArrayList<>();
         for (Invoice invoice : invoices) {
@@ -123,7 +134,17 @@ final class InvoiceRepository {
                         l.training().computeMillis(), l.training().amount().minorUnits()}));
             }
         }
-        return batches(tx, INSERT_INVOICE, heads).compose(v -> batches(tx, INSERT_LINE, lines));
+        return new InvoiceRows(heads, lines);
+    }
+
+    /**
+     * Writes final invoices and their lines: a pipelined batch of invoice rows, then of line rows, not
+     * two round trips per invoice (a period close writes one invoice per tenant and currency: 20,000
+     * tenants are 20,000 invoices). Each invoice's number is the tenant's next: the executions of a
+     * batch run one after the other in the transaction, so a tenant's second invoice sees its first.
+     */
+    Future<Void> insertAll(SqlClient tx, InvoiceRows rows) {
+        return batches(tx, INSERT_INVOICE, rows.heads()).compose(v -> batches(tx, INSERT_LINE, rows.lines()));
     }
 
     private static final String INSERT_INVOICE = "INSERT INTO invoices (id, tenant_id, number, period_start, period_end, currency, total_minor) "

@@ -187,7 +187,7 @@ class UsageDailyRollupTest {
                 for (String outcome : List.of("success", "server_error")) {
                     assertEquals(Sql.count(db, "SELECT coalesce(sum(calls), 0) FROM usage_rollups WHERE subscription_id = ?::uuid "
                                     + "AND outcome = ? AND bucket >= ?::timestamptz AND bucket < ?::timestamptz", sub.toString(), outcome, lo, hi),
-                            Sql.count(db, "SELECT mm_usage_calls(?::uuid, ?, ?::timestamptz, ?::timestamptz)", sub.toString(), outcome, lo, hi),
+                            Sql.count(db, "SELECT calls FROM mm_usage_calls(?::uuid, ?, ?::timestamptz, ?::timestamptz)", sub.toString(), outcome, lo, hi),
                             "calls of " + sub + " " + outcome + " in [" + lo + ", " + hi + ")");
                 }
             }
