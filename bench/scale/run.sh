@@ -7,7 +7,10 @@
 #   BENCH_SCALE=0.02 bench/scale/run.sh   2 % of every volume (development)
 #
 # Other knobs: BENCH_SEED (20261201; printed), BENCH_SECONDS per point (10), BENCH_CONNECTIONS (1),
-# BENCH_SKIP_BUILD=1, BENCH_SERVER_CPUS (1), BENCH_CLIENT_CPUS (0), BENCH_KEEP=1 keeps the run directory.
+# BENCH_SKIP_BUILD=1, BENCH_SERVER_CPUS (1), BENCH_CLIENT_CPUS (0), BENCH_KEEP=1 keeps the run directory,
+# BENCH_REUSE=/tmp/mm-scale-bench.XXXX measures again on a kept run directory (no seeding; its last
+# month's invoices are deleted first, so the timer closes it again), BENCH_SHARED_BUFFERS=2GB sets the
+# embedded PostgreSQL's shared_buffers (ALTER SYSTEM, from the measured start on; default: its 128 MB).
 # Not part of the test suite: it takes minutes and gigabytes (about 8 GB of database at scale 1.0).
 #
 # Steps: (1) the jar starts on a fresh data directory (embedded PostgreSQL on a fixed port); one user
@@ -39,7 +42,7 @@ command -v psql >/dev/null || { echo "needs psql (apt-get install postgresql-cli
 if [ "${BENCH_SKIP_BUILD:-0}" != "1" ]; then
   mvn -q -B -ntp -o -DskipTests package
 fi
-RUN=$(mktemp -d /tmp/mm-scale-bench.XXXXXX)
+RUN=${BENCH_REUSE:-$(mktemp -d /tmp/mm-scale-bench.XXXXXX)}
 DATA="$RUN/data"
 PSQL=(psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PGPORT" -U postgres -d modelmarket)
 echo "run directory $RUN; commit $(git rev-parse --short HEAD); $(date -u +%FT%TZ); $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -65,6 +68,7 @@ start_server() { # log cpus [env...]
   echo "server did not become ready"; exit 1
 }
 
+if [ -z "${BENCH_REUSE:-}" ]; then
 # --- (1) schema, one real password hash, the seed -------------------------------------------------
 # The billing timer of this start would close a period while seeding; a grace of 120 days points it
 # at a month before the seeded window (closed with no invoices, as a platform's earlier months are).
@@ -86,9 +90,25 @@ printf "seeding took %.0f s\n" "$(echo "$SEED_T1 - $SEED_T0" | bc -l)"
 VISIBLE=$("${PSQL[@]}" -At -c "SELECT count(*) FROM models m JOIN tenants t ON t.id = m.tenant_id WHERE t.deleted_at IS NULL
   AND m.visibility = 'public' AND (m.kind = 'algorithm' OR EXISTS (SELECT 1 FROM model_versions v WHERE v.model_id = m.id AND v.state IN ('published', 'deprecated')))")
 stop_server
+else
+  echo "reusing $RUN (seeded before: $(head -1 "$RUN/summary.txt"))"
+  VISIBLE=$(grep -o 'visible=[0-9]*' "$RUN/visible.txt" | cut -d= -f2)
+fi
+echo "visible=$VISIBLE" > "$RUN/visible.txt"
+if [ -n "${BENCH_SHARED_BUFFERS:-}" ]; then
+  start_server "$RUN/server-config.log" "$SERVER_CPUS" MM_BILLING_CLOSE_GRACE_SECONDS=10368000
+  "${PSQL[@]}" -c "ALTER SYSTEM SET shared_buffers = '$BENCH_SHARED_BUFFERS'"
+  stop_server
+fi
+if [ -n "${BENCH_REUSE:-}" ]; then
+  start_server "$RUN/server-config.log" "$SERVER_CPUS" MM_BILLING_CLOSE_GRACE_SECONDS=10368000
+  "${PSQL[@]}" -c "DELETE FROM invoices WHERE period_start = '${PREV_MONTH}-01 00:00:00+00'; DELETE FROM billing_periods WHERE period_start = '${PREV_MONTH}-01 00:00:00+00'"
+  stop_server
+fi
 
 # --- (2) closing last month for every tenant, by the billing timer ----------------------------------
 start_server "$RUN/server.log" "$SERVER_CPUS"
+echo "shared_buffers $("${PSQL[@]}" -At -c 'SHOW shared_buffers')"
 PERIOD="${PREV_MONTH}-01 00:00:00+00"
 invoices_digest() {
   "${PSQL[@]}" -At -c "SELECT count(*) || ' invoices, ' || coalesce(sum(total_minor), 0) || ' minor units, digest ' || md5(coalesce(string_agg(x, '|' ORDER BY x), ''))
