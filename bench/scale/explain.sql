@@ -102,6 +102,7 @@ FROM subscription_segments g JOIN plans p ON p.id = g.plan_id JOIN models m ON m
 CROSS JOIN LATERAL mm_usage_calls(g.subscription_id, 'success', greatest(g.active_from, $1), least(coalesce(g.active_to, 'infinity'), $2)) uc
 WHERE g.active_from < $2 AND (g.active_to IS NULL OR g.active_to > $1) AND (g.active_to IS NULL OR g.active_to > g.active_from) AND g.tenant_id = $3;
 PREPARE seg_publisher(timestamptz, timestamptz, uuid) AS
+WITH publisher_plans AS MATERIALIZED (SELECT pp.id FROM models pm JOIN plans pp ON pp.model_id = pm.id WHERE pm.tenant_id = $3)
 SELECT g.id AS segment_id, g.subscription_id, g.tenant_id, g.active_from, g.active_to, p.id AS plan_id, p.model_id,
  m.tenant_id AS publisher_id, p.type, p.currency, p.monthly_fee_minor, p.included_calls, p.price_per_1000_minor,
  p.rate_limit_per_minute, p.training_per_job_minor, p.training_per_minute_minor, p.training_included_minutes,
@@ -110,7 +111,7 @@ SELECT g.id AS segment_id, g.subscription_id, g.tenant_id, g.active_from, g.acti
  (SELECT coalesce(sum(t.compute_millis), 0)::bigint FROM training_usage t WHERE t.subscription_id = g.subscription_id
    AND t.occurred_at >= greatest(g.active_from, $1) AND t.occurred_at < least(coalesce(g.active_to, 'infinity'), $2)) AS training_millis,
  uc.calls
-FROM subscription_segments g JOIN plans p ON p.id = g.plan_id JOIN models m ON m.id = p.model_id
+FROM publisher_plans pl JOIN subscription_segments g ON g.plan_id = pl.id JOIN plans p ON p.id = g.plan_id JOIN models m ON m.id = p.model_id
 CROSS JOIN LATERAL mm_usage_calls(g.subscription_id, 'success', greatest(g.active_from, $1), least(coalesce(g.active_to, 'infinity'), $2)) uc
 WHERE g.active_from < $2 AND (g.active_to IS NULL OR g.active_to > $1) AND (g.active_to IS NULL OR g.active_to > g.active_from) AND m.tenant_id = $3;
 PREPARE seg_all(timestamptz, timestamptz) AS

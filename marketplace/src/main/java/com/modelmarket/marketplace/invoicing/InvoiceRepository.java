@@ -46,9 +46,23 @@ final class InvoiceRepository {
             + " least(coalesce(g.active_to, 'infinity'), $2)) uc "
             + "WHERE g.active_from < $2 AND (g.active_to IS NULL OR g.active_to > $1) AND (g.active_to IS NULL OR g.active_to > g.active_from) ";
 
-    /** The segments of every tenant (a close), of one tenant ($3, a draft) or of one publisher's models ($3, its earnings). */
+    /**
+     * The segments of every tenant (a close), of one tenant ($3, a draft) or of one publisher's models
+     * ($3, its earnings). A publisher's are found from its plans (a materialised list, so the plan starts
+     * there: under the policies PostgreSQL estimates a few hundred segments in all and would scan them
+     * all, 54,000 at scale, before filtering by publisher).
+     */
     private static String segments(UUID tenantOrNull, UUID publisherOrNull) {
-        return SEGMENTS + (tenantOrNull != null ? "AND g.tenant_id = $3" : publisherOrNull != null ? "AND m.tenant_id = $3" : "");
+        if (tenantOrNull != null) {
+            return SEGMENTS + "AND g.tenant_id = $3";
+        }
+        if (publisherOrNull != null) {
+            return "WITH publisher_plans AS MATERIALIZED (SELECT pp.id FROM models pm JOIN plans pp ON pp.model_id = pm.id "
+                    + "WHERE pm.tenant_id = $3) " + SEGMENTS.replace("FROM subscription_segments g JOIN plans p",
+                            "FROM publisher_plans pl JOIN subscription_segments g ON g.plan_id = pl.id JOIN plans p")
+                    + "AND m.tenant_id = $3";
+        }
+        return SEGMENTS;
     }
 
     Future<RatingInput> ratingInput(SqlClient client, BillingPeriod period, UUID tenantOrNull) {
