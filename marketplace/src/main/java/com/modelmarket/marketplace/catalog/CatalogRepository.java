@@ -25,12 +25,12 @@ final class CatalogRepository {
     /**
      * A model the tenant {@code $1} (null when anonymous) may see: its own, or a public model, or
      * one shared with it — and, unless it is the tenant's own, one that has a serving version
-     * (algorithms have none and show at once). A deleted publisher's models are gone.
+     * (algorithms have none and show at once). A deleted publisher's models are gone. Whether a model
+     * has a version in service is {@code models.listed}, kept by a trigger (migration V17).
      */
     static final String VISIBLE = "((m.tenant_id = $1::uuid OR ((m.visibility = 'public' OR (m.visibility = 'shared' "
             + "AND EXISTS (SELECT 1 FROM model_shares s WHERE s.model_id = m.id AND s.tenant_id = $1::uuid))) "
-            + "AND (m.kind = 'algorithm' OR EXISTS (SELECT 1 FROM model_versions pv WHERE pv.model_id = m.id "
-            + "AND pv.state IN ('published', 'deprecated'))))) "
+            + "AND (m.kind = 'algorithm' OR m.listed))) "
             + "AND NOT EXISTS (SELECT 1 FROM tenants dt WHERE dt.id = m.tenant_id AND dt.deleted_at IS NOT NULL))";
 
     private final Pool pool;

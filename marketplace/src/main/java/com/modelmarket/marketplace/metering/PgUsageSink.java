@@ -20,7 +20,7 @@ import java.util.Map;
 import java.util.UUID;
 
 /**
- * Writes usage commits into {@code usage_rollups}, counting each commit once (migration V9). One
+ * Writes usage commits into {@code usage_rollups} and {@code usage_daily}, counting each commit once (migrations V9, V18). One
  * statement per batch: the batch's commits go into {@code usage_commits}, a row per commit and
  * tenant with that tenant's request ids (ON CONFLICT DO NOTHING),
  * and only the calls of the commits that were new there are added into the rollups (per
@@ -43,31 +43,42 @@ public final class PgUsageSink implements UsageSink {
     private static final String SYSTEM_SCOPE = "SELECT set_config('mm.scope', 'system', false)";
 
     private static final String NIL = "'00000000-0000-0000-0000-000000000000'::uuid";
-    private static final String ADD_INTO_ROLLUPS = "INSERT INTO usage_rollups AS u (tenant_id, model_id, version_id, "
-            + "subscription_id, api_key_id, outcome, bucket, calls, items, compute_nanos) ";
-    private static final String ON_KEY = " ON CONFLICT (tenant_id, model_id, version_id, (coalesce(subscription_id, " + NIL
-            + ")), (coalesce(api_key_id, " + NIL + ")), outcome, bucket) DO UPDATE SET calls = u.calls + excluded.calls, "
+    private static final String COLUMNS = "(tenant_id, model_id, version_id, subscription_id, api_key_id, outcome, ";
+    private static final String KEY = "tenant_id, model_id, version_id, (coalesce(subscription_id, " + NIL
+            + ")), (coalesce(api_key_id, " + NIL + ")), outcome, ";
+    private static final String ADD = " DO UPDATE SET calls = u.calls + excluded.calls, "
             + "items = u.items + excluded.items, compute_nanos = u.compute_nanos + excluded.compute_nanos, updated_at = now()";
+
+    /**
+     * The tail of both statements: {@code agg} (the new calls per bucket key) added into the bucket
+     * rollups and, per UTC day, into {@code usage_daily} (migration V18), in the same statement as
+     * the commits they belong to, so both tables count each commit once.
+     */
+    private static final String ADD_INTO_ROLLUPS = ", minute AS (INSERT INTO usage_rollups AS u " + COLUMNS
+            + "bucket, calls, items, compute_nanos) SELECT * FROM agg ON CONFLICT (" + KEY + "bucket)" + ADD + ") "
+            + "INSERT INTO usage_daily AS u " + COLUMNS + "day, calls, items, compute_nanos) "
+            + "SELECT tenant_id, model_id, version_id, subscription_id, api_key_id, outcome, (bucket AT TIME ZONE 'UTC')::date, "
+            + "sum(calls)::bigint, sum(items)::bigint, sum(compute_nanos)::bigint FROM agg GROUP BY 1, 2, 3, 4, 5, 6, 7 "
+            + "ON CONFLICT (" + KEY + "day)" + ADD;
 
     private static final String WRITE_COMMITS = "WITH fresh AS (INSERT INTO usage_commits (commit_id, tenant_id, records, request_ids) "
             + "SELECT * FROM unnest($1::uuid[], $15::uuid[], $2::int[], $3::text[]) ON CONFLICT (commit_id, tenant_id) DO NOTHING "
-            + "RETURNING commit_id, tenant_id) "
-            + ADD_INTO_ROLLUPS
+            + "RETURNING commit_id, tenant_id), agg AS ("
             + "SELECT r.tenant_id, r.model_id, r.version_id, r.subscription_id, r.api_key_id, r.outcome, r.bucket, "
-            + "sum(r.calls)::bigint, sum(r.items)::bigint, sum(r.compute_nanos)::bigint "
+            + "sum(r.calls)::bigint AS calls, sum(r.items)::bigint AS items, sum(r.compute_nanos)::bigint AS compute_nanos "
             + "FROM unnest($4::uuid[], $5::uuid[], $6::uuid[], $7::uuid[], $8::uuid[], $9::uuid[], $10::text[], "
             + "$11::timestamptz[], $12::bigint[], $13::bigint[], $14::bigint[]) "
             + "AS r(commit_id, tenant_id, model_id, version_id, subscription_id, api_key_id, outcome, bucket, calls, items, compute_nanos) "
-            + "WHERE (r.commit_id, r.tenant_id) IN (SELECT commit_id, tenant_id FROM fresh) GROUP BY 1, 2, 3, 4, 5, 6, 7" + ON_KEY;
+            + "WHERE (r.commit_id, r.tenant_id) IN (SELECT commit_id, tenant_id FROM fresh) GROUP BY 1, 2, 3, 4, 5, 6, 7)"
+            + ADD_INTO_ROLLUPS;
 
     private static final String WRITE_LEGACY = "WITH fresh AS (INSERT INTO usage_records_v1 (request_id, tenant_id, api_key_id, "
             + "subscription_id, model_id, version_id, items, compute_nanos, outcome, occurred_at) "
             + "SELECT * FROM unnest($1::text[], $2::uuid[], $3::uuid[], $4::uuid[], $5::uuid[], $6::uuid[], $7::int[], "
-            + "$8::bigint[], $9::text[], $10::timestamptz[]) ON CONFLICT (request_id) DO NOTHING RETURNING *) "
-            + ADD_INTO_ROLLUPS
+            + "$8::bigint[], $9::text[], $10::timestamptz[]) ON CONFLICT (request_id) DO NOTHING RETURNING *), agg AS ("
             + "SELECT tenant_id, model_id, version_id, subscription_id, api_key_id, outcome, "
-            + "BUCKET_OF_OCCURRED_AT, count(*), sum(items)::bigint, "
-            + "sum(compute_nanos)::bigint FROM fresh GROUP BY 1, 2, 3, 4, 5, 6, 7" + ON_KEY;
+            + "BUCKET_OF_OCCURRED_AT AS bucket, count(*)::bigint AS calls, sum(items)::bigint AS items, "
+            + "sum(compute_nanos)::bigint AS compute_nanos FROM fresh GROUP BY 1, 2, 3, 4, 5, 6, 7)" + ADD_INTO_ROLLUPS;
 
     private final Vertx vertx;
     private final PgConnectOptions options;

@@ -27,6 +27,25 @@ public final class Sql {
         }
     }
 
+    /** The first column of every row, as text, read as the test server's owner. */
+    public static java.util.List<String> strings(DbTarget db, String sql, Object... params) {
+        try (Connection c = DriverManager.getConnection(db.jdbcUrl(), db.user(), db.password());
+             PreparedStatement q = c.prepareStatement(sql)) {
+            for (int i = 0; i < params.length; i++) {
+                q.setObject(i + 1, params[i]);
+            }
+            java.util.List<String> out = new java.util.ArrayList<>();
+            try (ResultSet rs = q.executeQuery()) {
+                while (rs.next()) {
+                    out.add(rs.getString(1));
+                }
+            }
+            return out;
+        } catch (Exception e) {
+            throw new IllegalStateException(sql, e);
+        }
+    }
+
     /** Runs one statement as the test server's owner (no row-level security), for fixtures. */
     public static void execute(DbTarget db, String sql, Object... params) {
         try (Connection c = DriverManager.getConnection(db.jdbcUrl(), db.user(), db.password());
