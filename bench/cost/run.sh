@@ -8,7 +8,7 @@
 #
 #   bench/cost/run.sh [SECONDS]      default 15 s per endpoint (after WARM_SECONDS=15 of unmeasured
 #                                    load on each); BENCH_SKIP_BUILD=1 skips the build
-#   BENCH_JAR=path                   runs that jar instead of marketplace/target/modelmarket.jar
+#   BENCH_JAR=path                   runs that jar (its lib/ beside it) instead of marketplace/target/modelmarket.jar
 #                                    (and skips the build), to alternate a baseline and a change
 #   BENCH_PROFILE=1                  also records allocation samples (jdk.ObjectAllocationSample)
 #                                    and stack samples (jdk.ExecutionSample, 10 ms) in each point's

@@ -3,7 +3,7 @@
 # (docs/benchmarks.md, "Model hosts against in-process serving"):
 #
 #   bench/sandbox/run.sh [SECONDS]      default 20 s per point; BENCH_SKIP_BUILD=1 skips the build
-#   BENCH_JAR=path                      runs that jar instead of marketplace/target/modelmarket.jar
+#   BENCH_JAR=path                      runs that jar (its lib/ beside it) instead of marketplace/target/modelmarket.jar
 #                                       (and skips the build), to alternate a baseline and a change
 #
 # The same jar runs twice on CPU 1 (BENCH_SERVER_CPUS), once with serving.sandbox=off (models in the
