@@ -13,6 +13,9 @@
 #   BENCH_PROFILE=1                  also records allocation samples (jdk.ObjectAllocationSample)
 #                                    and stack samples (jdk.ExecutionSample, 10 ms) in each point's
 #                                    JFR file (the run directory), for `jfr print` / `jfr summary`
+#                                    and bench/cost/alloc_sites.py; the server then runs with small
+#                                    fixed TLABs, since a sample is taken only at a TLAB refill
+#   BENCH_JAVA_OPTS="..."            more options for the server's JVM
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SECONDS_PER_POINT="${1:-15}"
@@ -29,9 +32,11 @@ RUN=$(mktemp -d /tmp/mm-cost-bench.XXXXXX)
 PORT=18195
 BASE="http://127.0.0.1:$PORT"
 echo "run directory $RUN; jar $JAR ($(sha256sum "$JAR" | cut -c1-12)); commit $(git rev-parse --short HEAD); $(date -u +%FT%TZ); load $(cut -d' ' -f1-3 /proc/loadavg)"
+JAVA_OPTS="${BENCH_JAVA_OPTS:-}"
+[ "${BENCH_PROFILE:-0}" = "1" ] && JAVA_OPTS="$JAVA_OPTS -XX:-ResizeTLAB -XX:TLABSize=4k"
 MM_HTTP_PORT=$PORT MM_HTTP_HOST=127.0.0.1 MM_MANAGEMENT_PORT=0 MM_DATA_DIR="$RUN/data" MM_DEMO_ENABLED=false \
   MM_HTTP_MAX_CONNECTIONS_PER_ADDRESS=1024 \
-  taskset -c "$SERVER_CPUS" java -Xms1g -Xmx2g -jar "$JAR" > "$RUN/server.log" 2>&1 &
+  taskset -c "$SERVER_CPUS" java -Xms1g -Xmx2g $JAVA_OPTS -jar "$JAR" > "$RUN/server.log" 2>&1 &
 SERVER=$!
 trap 'kill -TERM "$SERVER" 2>/dev/null && wait "$SERVER" 2>/dev/null || true' EXIT
 for _ in $(seq 1 240); do
