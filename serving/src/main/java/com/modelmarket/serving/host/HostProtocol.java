@@ -90,7 +90,10 @@ public final class HostProtocol {
 
     /** Builds a frame body, then writes the whole frame at once. */
     public static final class Writer {
-        private final ByteArrayOutputStream bytes = new ByteArrayOutputStream(256);
+        /** The frame's 13 header bytes come first, filled in by {@link #frame}: the frame is copied out once. */
+        private static final int HEADER = 13;
+        private static final byte[] UNFILLED_HEADER = new byte[HEADER];
+        private final ByteArrayOutputStream bytes = new ByteArrayOutputStream(512);
         private final DataOutputStream out = new DataOutputStream(bytes);
         private final byte type;
         private final long id;
@@ -98,6 +101,7 @@ public final class HostProtocol {
         public Writer(byte type, long id) {
             this.type = type;
             this.id = id;
+            bytes.write(UNFILLED_HEADER, 0, HEADER);
         }
 
         public Writer string(String s) {
@@ -152,19 +156,23 @@ public final class HostProtocol {
                 string(t.name());
                 i32(t.datatype().ordinal());
                 i32(t.rank());
-                for (long d : t.shape()) {
-                    i64(d);
+                for (int d = 0; d < t.rank(); d++) {
+                    i64(t.dim(d));
                 }
-                bytes(t.toByteArray());
+                i32(t.byteSize());
+                try {
+                    t.writeDataTo(out); // copied by the stream, not cloned first
+                } catch (IOException e) {
+                    throw new IllegalStateException(e);
+                }
             }
             return this;
         }
 
         /** The frame as it goes on the wire. */
         public byte[] frame() {
-            byte[] body = bytes.toByteArray();
-            byte[] frame = new byte[13 + body.length];
-            int length = 9 + body.length;
+            byte[] frame = bytes.toByteArray();
+            int length = frame.length - 4;
             frame[0] = (byte) (length >>> 24);
             frame[1] = (byte) (length >>> 16);
             frame[2] = (byte) (length >>> 8);
@@ -173,7 +181,6 @@ public final class HostProtocol {
             for (int i = 0; i < 8; i++) {
                 frame[5 + i] = (byte) (id >>> (56 - 8 * i));
             }
-            System.arraycopy(body, 0, frame, 13, body.length);
             return frame;
         }
 
@@ -264,7 +271,7 @@ public final class HostProtocol {
                 }
                 byte[] data = bytes();
                 try {
-                    tensors.add(Tensor.of(name, types[type], shape, data));
+                    tensors.add(Tensor.wrap(name, types[type], shape, data)); // data is this frame's own copy
                 } catch (IllegalArgumentException | ArithmeticException e) {
                     throw new IOException("tensor " + name + ": " + e.getMessage());
                 }
