@@ -25,7 +25,8 @@ final class HostWorker implements ModelRuntime.Worker {
     public Future<BatchOutput> run(Batch batch) {
         long deadline = batch.latestDeadlineNanos();
         List<Tensor> inputs = batch.mergedInputs();
-        return model.host().call(HostProtocol.RUN, "a batch of " + batch.items() + " item(s) of " + model.key(),
+        int items = batch.items();
+        return model.host().call(HostProtocol.RUN, () -> "a batch of " + items + " item(s) of " + model.key(),
                 deadline, w -> w.string(model.handle()).tensors(inputs)).map(frame -> {
                     try {
                         HostProtocol.Reader r = frame.reader();
