@@ -1,0 +1,201 @@
+package com.modelmarket.marketplace.inference;
+
+import com.fasterxml.jackson.core.JsonEncoding;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.modelmarket.serving.model.Tensor;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.EncodeException;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.StringWriter;
+import java.nio.ByteBuffer;
+import java.util.List;
+
+/**
+ * The body of an inference answer (Open Inference Protocol), written in one streaming pass into
+ * the buffer that goes out: {@code model_name}, {@code model_version}, the request's {@code id} if
+ * it had one, and {@code outputs} — each as JSON data, or for the binary data extension as a JSON
+ * header naming its {@code binary_data_size}, its raw bytes after the JSON. The bytes are those of
+ * building the answer as a {@code JsonObject} and encoding it with Vert.x's Jackson codec, without
+ * the tree of boxed numbers, the intermediate {@code String} and its UTF-8 copy, which were a
+ * quarter of a light request's allocation.
+ */
+final class InferenceAnswer {
+
+    /** Jackson's defaults, as Vert.x's codec writes with them (its factory only limits reading). */
+    private static final JsonFactory FACTORY = new JsonFactory();
+
+    /** The encoded answer: the JSON, then {@code binaryBytes} bytes of binary outputs (none: plain JSON). */
+    record Encoded(Buffer body, int jsonLength, int binaryBytes) {
+    }
+
+    private InferenceAnswer() {
+    }
+
+    static Encoded encode(String modelName, String modelVersion, TensorCodec.Decoded request, List<Tensor> outputs) {
+        boolean binary = false;
+        boolean surrogates = hasSurrogate(modelName) || hasSurrogate(modelVersion) || hasSurrogate(request.id());
+        for (Tensor t : outputs) {
+            binary |= request.binary(t.name()) && t.byteSize() > 0;
+            surrogates |= hasSurrogate(t.name());
+        }
+        Buffer body = Buffer.buffer(256);
+        try {
+            if (!binary && surrogates) {
+                // A plain JSON answer was a String made into UTF-8, which writes a character beyond
+                // the BMP as itself (and a lone surrogate as '?'); Jackson's UTF-8 writer escapes
+                // them, as the binary extension's header always did. Only names and ids with such
+                // characters take this way.
+                StringWriter text = new StringWriter(256);
+                try (JsonGenerator g = FACTORY.createGenerator(text)) {
+                    json(g, modelName, modelVersion, request, outputs);
+                }
+                body.appendString(text.toString());
+            } else {
+                try (JsonGenerator g = FACTORY.createGenerator(new BufferOutput(body), JsonEncoding.UTF8)) {
+                    json(g, modelName, modelVersion, request, outputs);
+                }
+            }
+        } catch (IOException e) {
+            throw new EncodeException("Failed to encode the answer: " + e.getMessage());
+        }
+        int jsonLength = body.length();
+        if (binary) {
+            for (Tensor t : outputs) {
+                if (request.binary(t.name())) {
+                    ByteBuffer data = t.data(); // a view: the bytes are copied once, into the body
+                    byte[] chunk = new byte[data.remaining()];
+                    data.get(chunk);
+                    body.appendBytes(chunk);
+                }
+            }
+        }
+        return new Encoded(body, jsonLength, body.length() - jsonLength);
+    }
+
+    private static void json(JsonGenerator g, String modelName, String modelVersion, TensorCodec.Decoded request,
+                             List<Tensor> outputs) throws IOException {
+        g.writeStartObject();
+        g.writeStringField("model_name", modelName);
+        g.writeStringField("model_version", modelVersion);
+        if (request.id() != null) {
+            g.writeStringField("id", request.id());
+        }
+        g.writeArrayFieldStart("outputs");
+        for (Tensor t : outputs) {
+            if (request.binary(t.name())) {
+                binaryHeader(g, t);
+            } else {
+                tensor(g, t);
+            }
+        }
+        g.writeEndArray();
+        g.writeEndObject();
+    }
+
+    private static boolean hasSurrogate(String s) {
+        if (s == null) {
+            return false;
+        }
+        for (int i = 0; i < s.length(); i++) {
+            if (Character.isSurrogate(s.charAt(i))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** An output's JSON header for the binary extension: no data, its size in parameters. */
+    private static void binaryHeader(JsonGenerator g, Tensor t) throws IOException {
+        g.writeStartObject();
+        g.writeStringField("name", t.name());
+        g.writeStringField("datatype", t.datatype().oipName());
+        shape(g, t);
+        g.writeObjectFieldStart("parameters");
+        g.writeNumberField("binary_data_size", t.byteSize());
+        g.writeEndObject();
+        g.writeEndObject();
+    }
+
+    /** An output as OIP JSON: name, datatype, shape and flat data. */
+    private static void tensor(JsonGenerator g, Tensor t) throws IOException {
+        g.writeStartObject();
+        g.writeStringField("name", t.name());
+        g.writeStringField("datatype", t.datatype().oipName());
+        shape(g, t);
+        g.writeArrayFieldStart("data");
+        ByteBuffer data = t.data();
+        switch (t.datatype()) {
+            case FP32 -> {
+                while (data.hasRemaining()) {
+                    g.writeNumber(data.getFloat());
+                }
+            }
+            case FP64 -> {
+                while (data.hasRemaining()) {
+                    g.writeNumber(data.getDouble());
+                }
+            }
+            case BOOL -> {
+                while (data.hasRemaining()) {
+                    g.writeBoolean(data.get() != 0);
+                }
+            }
+            case INT64 -> {
+                while (data.hasRemaining()) {
+                    g.writeNumber(data.getLong());
+                }
+            }
+            case INT32 -> {
+                while (data.hasRemaining()) {
+                    g.writeNumber(data.getInt());
+                }
+            }
+            case INT16 -> {
+                while (data.hasRemaining()) {
+                    g.writeNumber((int) data.getShort());
+                }
+            }
+            case UINT8 -> {
+                while (data.hasRemaining()) {
+                    g.writeNumber(data.get() & 0xff);
+                }
+            }
+            default -> {
+                while (data.hasRemaining()) {
+                    g.writeNumber((int) data.get());
+                }
+            }
+        }
+        g.writeEndArray();
+        g.writeEndObject();
+    }
+
+    private static void shape(JsonGenerator g, Tensor t) throws IOException {
+        g.writeArrayFieldStart("shape");
+        for (int d = 0; d < t.rank(); d++) {
+            g.writeNumber(t.dim(d));
+        }
+        g.writeEndArray();
+    }
+
+    /** Appends what the generator flushes (once, at its close, for an answer under 8 KB) to the body. */
+    private static final class BufferOutput extends OutputStream {
+        private final Buffer body;
+
+        BufferOutput(Buffer body) {
+            this.body = body;
+        }
+
+        @Override
+        public void write(int b) {
+            body.appendByte((byte) b);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) {
+            body.appendBytes(b, off, len);
+        }
+    }
+}
