@@ -21,6 +21,10 @@ public final class InputGuard {
             ctx.fail(new BadRequestException("The path contains control characters"));
             return;
         }
+        if (ctx.request().query() == null) {
+            ctx.next(); // no query string: no parameters to look at, and no map to build for them
+            return;
+        }
         for (Map.Entry<String, String> param : ctx.queryParams()) {
             if (hasControl(param.getKey()) || hasControl(param.getValue())) {
                 ctx.fail(new BadRequestException("Query parameter '" + printable(param.getKey()) + "' contains control characters"));

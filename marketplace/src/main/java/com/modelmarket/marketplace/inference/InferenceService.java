@@ -59,7 +59,7 @@ public final class InferenceService {
     private final boolean metering;
     private final Map<ModelKey, Future<Void>> loading = new ConcurrentHashMap<>();
     private final CatalogChanges changes;
-    private final Map<String, CachedTarget> targets = new ConcurrentHashMap<>();
+    private final Map<RouteKey, CachedTarget> targets = new ConcurrentHashMap<>();
     private final SingleFlight<String, TargetRoute> lookups = new SingleFlight<>();
     private final SplitTraffic traffic = new SplitTraffic();
     /** Parsed manifests by version id: a version's manifest never changes once the version exists. */
@@ -72,6 +72,17 @@ public final class InferenceService {
 
     private record CachedTarget(TargetRoute route, long generation, long until) {
     }
+
+    /** What a resolution is cached under: a record, so a hit builds no string. */
+    private record RouteKey(UUID tenantId, String name, String versionOrAlias, boolean requireEntitlement) {
+    }
+
+    /** A tenant's calls of a model, as the rate limiter counts them. */
+    private record RateKey(UUID tenantId, UUID modelId) {
+    }
+
+    /** Engine keys by version id: built once per version and node, not per call. */
+    private final Map<UUID, ModelKey> modelKeys = new ConcurrentHashMap<>();
 
     public InferenceService(CatalogService catalog, SubscriptionService subscriptions, ServingEngine engine,
                             ModelStore store, RateLimiter rateLimiter, QuotaTracker quotas, UsageMeter meter,
@@ -114,7 +125,7 @@ public final class InferenceService {
      * split it holds one target and picking costs a null check.
      */
     private Future<TargetRoute> route(UUID tenantId, String name, String versionOrAlias, boolean requireEntitlement) {
-        String key = tenantId + "|" + name + "|" + versionOrAlias + "|" + requireEntitlement;
+        RouteKey key = new RouteKey(tenantId, name, versionOrAlias, requireEntitlement);
         long generation = changes.current();
         long now = System.nanoTime();
         CachedTarget cached = targets.get(key);
@@ -123,7 +134,7 @@ public final class InferenceService {
         }
         // One lookup per key at a time: when an entry expires under load, every request for it
         // would otherwise hit the database at once.
-        return lookups.run(key + "|" + generation, () -> lookup(tenantId, name, versionOrAlias, requireEntitlement)
+        return lookups.run(tenantId + "|" + name + "|" + versionOrAlias + "|" + requireEntitlement + "|" + generation, () -> lookup(tenantId, name, versionOrAlias, requireEntitlement)
                 .onSuccess(route -> {
                     if (targets.size() > MAX_CACHED_TARGETS) {
                         targets.clear();
@@ -216,7 +227,7 @@ public final class InferenceService {
         return route(caller.tenantId(), name, versionOrAlias, true).compose(route -> {
             InferenceTarget target = route.pick(caller.tenantId(), requestId);
             int rpm = target.plan().map(p -> p.rateLimitPerMinute()).orElse(OWN_MODEL_RATE_LIMIT);
-            RateLimiter.Decision rate = rateLimiter.acquire(caller.tenantId() + "/" + target.model().id(), rpm);
+            RateLimiter.Decision rate = rateLimiter.acquire(new RateKey(caller.tenantId(), target.model().id()), rpm);
             if (!rate.allowed()) {
                 return Future.failedFuture(new RateLimitedException("Rate limit of " + rpm + " requests per minute for "
                                 + target.model().slug() + " reached", rate.limit(), rate.remaining(), rate.resetSeconds(),
@@ -263,7 +274,7 @@ public final class InferenceService {
             releaseQuota(caller, target);
             return Future.failedFuture(meter.backlog());
         }
-        ModelKey key = ArtifactValidator.keyOf(target.model().tenantId(), target.model().id(), target.version().id());
+        ModelKey key = keyOf(target);
         InferenceRequest request = new InferenceRequest(decoded.inputs(), decoded.outputs(), null);
         return ensureRegistered(key, target)
                 .compose(registeredNow -> engine.infer(key, request)
@@ -300,7 +311,7 @@ public final class InferenceService {
                 free.ifPresent(p -> quotas.release(tenantId, target.model().id()));
                 return Future.failedFuture(meter.backlog());
             }
-            ModelKey key = ArtifactValidator.keyOf(target.model().tenantId(), target.model().id(), target.version().id());
+            ModelKey key = keyOf(target);
             int items = (int) inputs.get(0).items();
             return ensureRegistered(key, target)
                     .compose(registered -> engine.infer(key, new InferenceRequest(inputs, List.of(), null)))
@@ -314,6 +325,20 @@ public final class InferenceService {
                                 .compose(v -> ar.succeeded() ? Future.succeededFuture(ar.result()) : Future.failedFuture(ar.cause()));
                     });
         });
+    }
+
+    /** The engine's key of the target's version (a version id names its model and publisher). */
+    private ModelKey keyOf(InferenceTarget target) {
+        ModelKey known = modelKeys.get(target.version().id());
+        if (known != null) {
+            return known;
+        }
+        ModelKey key = ArtifactValidator.keyOf(target.model().tenantId(), target.model().id(), target.version().id());
+        if (modelKeys.size() >= MAX_CACHED_MANIFESTS) {
+            modelKeys.clear();
+        }
+        modelKeys.put(target.version().id(), key);
+        return key;
     }
 
     /** How a request that reached the model ended; null if it never did (refused before running: not metered). */
