@@ -1,14 +1,10 @@
 package com.modelmarket.marketplace.inference;
 
-import com.fasterxml.jackson.core.JsonEncoding;
-import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.modelmarket.marketplace.http.StreamedJson;
 import com.modelmarket.serving.model.Tensor;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.json.EncodeException;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.io.StringWriter;
 import java.nio.ByteBuffer;
 import java.util.List;
 
@@ -22,9 +18,6 @@ import java.util.List;
  * quarter of a light request's allocation.
  */
 final class InferenceAnswer {
-
-    /** Jackson's defaults, as Vert.x's codec writes with them (its factory only limits reading). */
-    private static final JsonFactory FACTORY = new JsonFactory();
 
     /** The encoded answer: the JSON, then {@code binaryBytes} bytes of binary outputs (none: plain JSON). */
     record Encoded(Buffer body, int jsonLength, int binaryBytes) {
@@ -40,35 +33,19 @@ final class InferenceAnswer {
             binary |= request.binary(t.name()) && t.byteSize() > 0;
             surrogates |= hasSurrogate(t.name());
         }
-        Buffer body = Buffer.buffer(256);
-        try {
-            if (!binary && surrogates) {
-                // A plain JSON answer was a String made into UTF-8, which writes a character beyond
-                // the BMP as itself (and a lone surrogate as '?'); Jackson's UTF-8 writer escapes
-                // them, as the binary extension's header always did. Only names and ids with such
-                // characters take this way.
-                StringWriter text = new StringWriter(256);
-                try (JsonGenerator g = FACTORY.createGenerator(text)) {
-                    json(g, modelName, modelVersion, request, outputs);
-                }
-                body.appendString(text.toString());
-            } else {
-                try (JsonGenerator g = FACTORY.createGenerator(new BufferOutput(body), JsonEncoding.UTF8)) {
-                    json(g, modelName, modelVersion, request, outputs);
-                }
-            }
-        } catch (IOException e) {
-            throw new EncodeException("Failed to encode the answer: " + e.getMessage());
+        StreamedJson.Body json = g -> json(g, modelName, modelVersion, request, outputs);
+        if (!binary) { // plain JSON, as Responses.json sent it
+            Buffer body = StreamedJson.asResponse(surrogates, json);
+            return new Encoded(body, body.length(), 0);
         }
+        Buffer body = StreamedJson.utf8(Buffer.buffer(256), json); // the header, as JsonObject.toBuffer() wrote it
         int jsonLength = body.length();
-        if (binary) {
-            for (Tensor t : outputs) {
-                if (request.binary(t.name())) {
-                    ByteBuffer data = t.data(); // a view: the bytes are copied once, into the body
-                    byte[] chunk = new byte[data.remaining()];
-                    data.get(chunk);
-                    body.appendBytes(chunk);
-                }
+        for (Tensor t : outputs) {
+            if (request.binary(t.name())) {
+                ByteBuffer data = t.data(); // a view: the bytes are copied once, into the body
+                byte[] chunk = new byte[data.remaining()];
+                data.get(chunk);
+                body.appendBytes(chunk);
             }
         }
         return new Encoded(body, jsonLength, body.length() - jsonLength);
@@ -95,15 +72,7 @@ final class InferenceAnswer {
     }
 
     private static boolean hasSurrogate(String s) {
-        if (s == null) {
-            return false;
-        }
-        for (int i = 0; i < s.length(); i++) {
-            if (Character.isSurrogate(s.charAt(i))) {
-                return true;
-            }
-        }
-        return false;
+        return StreamedJson.hasSurrogate(s);
     }
 
     /** An output's JSON header for the binary extension: no data, its size in parameters. */
@@ -178,24 +147,5 @@ final class InferenceAnswer {
             g.writeNumber(t.dim(d));
         }
         g.writeEndArray();
-    }
-
-    /** Appends what the generator flushes (once, at its close, for an answer under 8 KB) to the body. */
-    private static final class BufferOutput extends OutputStream {
-        private final Buffer body;
-
-        BufferOutput(Buffer body) {
-            this.body = body;
-        }
-
-        @Override
-        public void write(int b) {
-            body.appendByte((byte) b);
-        }
-
-        @Override
-        public void write(byte[] b, int off, int len) {
-            body.appendBytes(b, off, len);
-        }
     }
 }

@@ -156,7 +156,7 @@ public final class InferenceRoutes {
         InferenceAnswer.Encoded answer = InferenceAnswer.encode(outcome.target().model().slug(), version.version(),
                 outcome.request(), outcome.result().outputs());
         if (answer.binaryBytes() == 0) {
-            response.setStatusCode(200).putHeader("Content-Type", "application/json").end(answer.body());
+            Responses.json(ctx, 200, answer.body());
             return;
         }
         response.putHeader(BINARY_HEADER, Integer.toString(answer.jsonLength()))
