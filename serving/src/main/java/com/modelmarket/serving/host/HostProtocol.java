@@ -9,6 +9,7 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -71,7 +72,8 @@ public final class HostProtocol {
 
     /** Reads one frame, or null at the end of the stream. */
     public static Frame read(InputStream in, int maxFrameBytes) throws IOException {
-        DataInputStream data = new DataInputStream(in);
+        // a reader loop passes one DataInputStream for every frame (it buffers nothing of its own)
+        DataInputStream data = in instanceof DataInputStream d ? d : new DataInputStream(in);
         int length;
         try {
             length = data.readInt();
@@ -192,11 +194,12 @@ public final class HostProtocol {
 
     /** Reads a frame body; every malformed or oversized value is an {@link IOException}. */
     public static final class Reader {
-        private final DataInputStream in;
+        /** Big-endian, as DataOutputStream wrote it; {@link #need} checks every read against what is left. */
+        private final ByteBuffer in;
         private int left;
 
         Reader(byte[] body) {
-            this.in = new DataInputStream(new java.io.ByteArrayInputStream(body));
+            this.in = ByteBuffer.wrap(body);
             this.left = body.length;
         }
 
@@ -209,17 +212,17 @@ public final class HostProtocol {
 
         public int i32() throws IOException {
             need(4);
-            return in.readInt();
+            return in.getInt();
         }
 
         public long i64() throws IOException {
             need(8);
-            return in.readLong();
+            return in.getLong();
         }
 
         public double f64() throws IOException {
             need(8);
-            return in.readDouble();
+            return in.getDouble();
         }
 
         public boolean bool() throws IOException {
@@ -230,7 +233,7 @@ public final class HostProtocol {
             int n = i32();
             need(n);
             byte[] b = new byte[n];
-            in.readFully(b);
+            in.get(b);
             return b;
         }
 
@@ -240,9 +243,9 @@ public final class HostProtocol {
                 throw new IOException("a string of " + n + " bytes");
             }
             need(n);
-            byte[] b = new byte[n];
-            in.readFully(b);
-            return new String(b, StandardCharsets.UTF_8);
+            String text = new String(in.array(), in.position(), n, StandardCharsets.UTF_8);
+            in.position(in.position() + n);
+            return text;
         }
 
         public List<Tensor> tensors() throws IOException {

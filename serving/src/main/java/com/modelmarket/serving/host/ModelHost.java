@@ -144,7 +144,7 @@ final class ModelHost {
             logs.start();
             SocketChannel channel = accept(server, p, startTimeout);
             ModelHost host = new ModelHost(owner, name, dir, models, threads, p, channel);
-            InputStream in = new BufferedInputStream(HostMain.input(channel), 1 << 16);
+            InputStream in = new java.io.DataInputStream(new BufferedInputStream(HostMain.input(channel), 1 << 16));
             Frame hello = HostProtocol.read(in, 1024);
             if (hello == null || hello.type() != HostProtocol.HELLO) {
                 throw new IOException("the model host did not say hello");
