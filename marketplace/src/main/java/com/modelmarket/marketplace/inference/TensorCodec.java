@@ -73,9 +73,7 @@ public final class TensorCodec {
             if (name == null) {
                 throw invalid("inputs[" + i + "]", "has no name");
             }
-            TensorSpec spec = manifest.inputs().stream().filter(x -> x.name().equals(name)).findFirst()
-                    .orElseThrow(() -> invalid(name, "is not an input of this model; its inputs are "
-                            + manifest.inputs().stream().map(TensorSpec::name).toList()));
+            TensorSpec spec = input(manifest, name); // a loop: a stream per input cost more than the lookup
             if (!seen.add(name)) {
                 throw invalid(name, "is given twice");
             }
@@ -85,7 +83,10 @@ public final class TensorCodec {
                         + "; all inputs share the first dimension");
             }
             items = shape[0];
-            long count = Arrays.stream(shape).reduce(1, Math::multiplyExact);
+            long count = 1;
+            for (long d : shape) {
+                count = Math.multiplyExact(count, d);
+            }
             elements += count;
             if (elements > limits.maxElements()) {
                 throw invalid(name, "the request holds more than " + limits.maxElements() + " elements");
@@ -116,6 +117,16 @@ public final class TensorCodec {
         boolean allBinary = body.getValue("parameters") instanceof JsonObject p
                 && Boolean.TRUE.equals(p.getValue("binary_data_output"));
         return new Decoded((String) idValue, decoded, outputs, (int) items, Set.copyOf(binaryOutputs), allBinary);
+    }
+
+    private static TensorSpec input(ModelManifest manifest, String name) {
+        for (TensorSpec spec : manifest.inputs()) {
+            if (spec.name().equals(name)) {
+                return spec;
+            }
+        }
+        throw invalid(name, "is not an input of this model; its inputs are "
+                + manifest.inputs().stream().map(TensorSpec::name).toList());
     }
 
     private static long[] shape(String name, Object value, TensorSpec spec, Limits limits) {
