@@ -51,13 +51,17 @@ public final class AccessLog implements Handler<RoutingContext> {
             Route route = ctx.currentRoute();
             String template = route == null || route.getPath() == null ? "unmatched" : route.getPath();
             String tag = status == 404 && route != null && template.endsWith("*") ? "unmatched" : template;
-            timers.computeIfAbsent(new TimerKey(ctx.request().method().name(), tag, status), k -> Timer
-                            .builder("http.server.requests")
-                            .tag("method", k.method())
-                            .tag("route", k.route())
-                            .tag("status", Integer.toString(k.status()))
-                            .register(registry))
-                    .record(nanos, TimeUnit.NANOSECONDS);
+            TimerKey key = new TimerKey(ctx.request().method().name(), tag, status);
+            Timer timer = timers.get(key); // a hit builds no registering lambda
+            if (timer == null) {
+                timer = timers.computeIfAbsent(key, k -> Timer
+                        .builder("http.server.requests")
+                        .tag("method", k.method())
+                        .tag("route", k.route())
+                        .tag("status", Integer.toString(k.status()))
+                        .register(registry));
+            }
+            timer.record(nanos, TimeUnit.NANOSECONDS);
         });
         ctx.next();
     }
