@@ -58,15 +58,29 @@ print(len(header))
 PY
 )
 
-ticks() { # utime + stime of a process and its children, in clock ticks
-  local total=0 p
+ticks() { # utime + stime of the given processes, in clock ticks (one that has exited counts nothing)
+  local total=0 p v
   for p in "$@"; do
-    [ -r "/proc/$p/stat" ] && total=$((total + $(sed 's/.*) //' "/proc/$p/stat" | awk '{print $12 + $13}')))
+    v=$(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null | awk '{print $12 + $13}') || true
+    [ -n "$v" ] && total=$((total + v))
   done
   echo "$total"
 }
-hostpids() { pgrep -f '^[^ ]*java .*serving.host.HostMain' || true; }
-pgpids() { pgrep -f 'postgres' || true; }
+descendants() { # every process below $1 (the server's model hosts), not others' on this machine
+  local c
+  for c in $(pgrep -P "$1" || true); do echo "$c"; descendants "$c"; done
+}
+only() { # the pids among $2.. whose command line matches $1
+  local pattern=$1 p; shift
+  for p in "$@"; do { tr '\0' ' ' < "/proc/$p/cmdline"; } 2>/dev/null | grep -q -- "$pattern" && echo "$p"; done; true
+}
+hostpids() { only 'serving.host.HostMain' $(descendants "$SERVER"); }
+pgpids() { # the embedded PostgreSQL's postmaster (pg_ctl leaves it to init, so not below the server) and its backends
+  local pm
+  pm=$(head -1 "$(find "$RUN/data" -name postmaster.pid 2>/dev/null | head -1)" 2>/dev/null) || true
+  [ -n "$pm" ] && { echo "$pm"; descendants "$pm"; }
+  true
+}
 HZ=$(getconf CLK_TCK)
 
 warm() { # method path body ctype ihcl: unmeasured load, so that the JIT compiler has done its work
