@@ -11,7 +11,6 @@ import com.modelmarket.marketplace.http.Responses;
 import com.modelmarket.serving.RequestFacts;
 import com.modelmarket.marketplace.errors.BadRequestException;
 import com.modelmarket.marketplace.errors.InvalidFieldException;
-import com.modelmarket.serving.model.Tensor;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonArray;
