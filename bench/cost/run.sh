@@ -8,6 +8,14 @@
 #
 #   bench/cost/run.sh [SECONDS]      default 15 s per endpoint (after WARM_SECONDS=15 of unmeasured
 #                                    load on each); BENCH_SKIP_BUILD=1 skips the build
+#   BENCH_JAR=path                   runs that jar (its lib/ beside it) instead of marketplace/target/modelmarket.jar
+#                                    (and skips the build), to alternate a baseline and a change
+#   BENCH_PROFILE=1                  also records allocation samples (jdk.ObjectAllocationSample)
+#                                    and stack samples (jdk.ExecutionSample, 10 ms) in each point's
+#                                    JFR file (the run directory), for `jfr print` / `jfr summary`
+#                                    and bench/cost/alloc_sites.py; the server then runs with small
+#                                    fixed TLABs, since a sample is taken only at a TLAB refill
+#   BENCH_JAVA_OPTS="..."            more options for the server's JVM
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SECONDS_PER_POINT="${1:-15}"
@@ -15,17 +23,20 @@ SERVER_CPUS="${BENCH_SERVER_CPUS:-1}"
 CLIENT_CPUS="${BENCH_CLIENT_CPUS:-0}"
 CLIENTS="${BENCH_CLIENTS:-16}"
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
-if [ "${BENCH_SKIP_BUILD:-0}" != "1" ]; then
+JAR="${BENCH_JAR:-marketplace/target/modelmarket.jar}"
+if [ "${BENCH_SKIP_BUILD:-0}" != "1" ] && [ -z "${BENCH_JAR:-}" ]; then
   mvn -q -B -ntp -DskipTests package
 fi
 /usr/bin/python3 bench/models/make_bench_models.py >/dev/null
 RUN=$(mktemp -d /tmp/mm-cost-bench.XXXXXX)
 PORT=18195
 BASE="http://127.0.0.1:$PORT"
-echo "run directory $RUN; commit $(git rev-parse --short HEAD); $(date -u +%FT%TZ); load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "run directory $RUN; jar $JAR ($(sha256sum "$JAR" | cut -c1-12)); commit $(git rev-parse --short HEAD); $(date -u +%FT%TZ); load $(cut -d' ' -f1-3 /proc/loadavg)"
+JAVA_OPTS="${BENCH_JAVA_OPTS:-}"
+[ "${BENCH_PROFILE:-0}" = "1" ] && JAVA_OPTS="$JAVA_OPTS -XX:-ResizeTLAB -XX:TLABSize=4k"
 MM_HTTP_PORT=$PORT MM_HTTP_HOST=127.0.0.1 MM_MANAGEMENT_PORT=0 MM_DATA_DIR="$RUN/data" MM_DEMO_ENABLED=false \
   MM_HTTP_MAX_CONNECTIONS_PER_ADDRESS=1024 \
-  taskset -c "$SERVER_CPUS" java -Xms1g -Xmx2g -jar marketplace/target/modelmarket.jar > "$RUN/server.log" 2>&1 &
+  taskset -c "$SERVER_CPUS" java -Xms1g -Xmx2g $JAVA_OPTS -jar "$JAR" > "$RUN/server.log" 2>&1 &
 SERVER=$!
 trap 'kill -TERM "$SERVER" 2>/dev/null && wait "$SERVER" 2>/dev/null || true' EXIT
 for _ in $(seq 1 240); do
@@ -47,15 +58,29 @@ print(len(header))
 PY
 )
 
-ticks() { # utime + stime of a process and its children, in clock ticks
-  local total=0 p
+ticks() { # utime + stime of the given processes, in clock ticks (one that has exited counts nothing)
+  local total=0 p v
   for p in "$@"; do
-    [ -r "/proc/$p/stat" ] && total=$((total + $(sed 's/.*) //' "/proc/$p/stat" | awk '{print $12 + $13}')))
+    v=$(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null | awk '{print $12 + $13}') || true
+    [ -n "$v" ] && total=$((total + v))
   done
   echo "$total"
 }
-hostpids() { pgrep -f '^[^ ]*java .*serving.host.HostMain' || true; }
-pgpids() { pgrep -f 'postgres' || true; }
+descendants() { # every process below $1 (the server's model hosts), not others' on this machine
+  local c
+  for c in $(pgrep -P "$1" || true); do echo "$c"; descendants "$c"; done
+}
+only() { # the pids among $2.. whose command line matches $1
+  local pattern=$1 p; shift
+  for p in "$@"; do { tr '\0' ' ' < "/proc/$p/cmdline"; } 2>/dev/null | grep -q -- "$pattern" && echo "$p"; done; true
+}
+hostpids() { only 'serving.host.HostMain' $(descendants "$SERVER"); }
+pgpids() { # the embedded PostgreSQL's postmaster (pg_ctl leaves it to init, so not below the server) and its backends
+  local pm
+  pm=$(head -1 "$(find "$RUN/data" -name postmaster.pid 2>/dev/null | head -1)" 2>/dev/null) || true
+  [ -n "$pm" ] && { echo "$pm"; descendants "$pm"; }
+  true
+}
 HZ=$(getconf CLK_TCK)
 
 warm() { # method path body ctype ihcl: unmeasured load, so that the JIT compiler has done its work
@@ -68,8 +93,10 @@ point() { # label method path body ctype ihcl
   local label=$1 method=$2 path=$3 body=$4 ctype=$5 ihcl=$6 script out result s0 h0 p0 s1 h1 p1 cpu
   script=bench/sandbox/post.lua
   # the measured window inside one JFR recording
+  local profile=""
+  [ "${BENCH_PROFILE:-0}" = "1" ] && profile="+jdk.ObjectAllocationSample#enabled=true +jdk.ObjectAllocationSample#throttle=2000/s +jdk.ObjectAllocationSample#stackTrace=true +jdk.ExecutionSample#enabled=true +jdk.ExecutionSample#period=10ms"
   jcmd "$SERVER" JFR.start name=cost settings=none +jdk.ThreadAllocationStatistics#enabled=true \
-    +jdk.ThreadAllocationStatistics#period=1s > /dev/null 2>&1 || jcmd "$SERVER" JFR.start name=cost > /dev/null
+    +jdk.ThreadAllocationStatistics#period=1s $profile > /dev/null 2>&1 || jcmd "$SERVER" JFR.start name=cost > /dev/null
   sleep 1.2
   s0=$(ticks "$SERVER"); h0=$(ticks $(hostpids)); p0=$(ticks $(pgpids))
   out=$(BODY="$body" CTYPE="$ctype" KEY="$KEY" IHCL="$ihcl" /usr/bin/time -f "CPU %U %S %e" \

@@ -3,6 +3,8 @@
 # (docs/benchmarks.md, "Model hosts against in-process serving"):
 #
 #   bench/sandbox/run.sh [SECONDS]      default 20 s per point; BENCH_SKIP_BUILD=1 skips the build
+#   BENCH_JAR=path                      runs that jar (its lib/ beside it) instead of marketplace/target/modelmarket.jar
+#                                       (and skips the build), to alternate a baseline and a change
 #
 # The same jar runs twice on CPU 1 (BENCH_SERVER_CPUS), once with serving.sandbox=off (models in the
 # server's JVM) and once with serving.sandbox=bwrap (models in a sandboxed host process, which
@@ -16,13 +18,14 @@ SERVER_CPUS="${BENCH_SERVER_CPUS:-1}"
 CLIENT_CPUS="${BENCH_CLIENT_CPUS:-0}"
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 command -v bwrap >/dev/null || { apt-get update -qq && apt-get install -y -qq bubblewrap; }
-if [ "${BENCH_SKIP_BUILD:-0}" != "1" ]; then
+JAR="${BENCH_JAR:-marketplace/target/modelmarket.jar}"
+if [ "${BENCH_SKIP_BUILD:-0}" != "1" ] && [ -z "${BENCH_JAR:-}" ]; then
   mvn -q -B -ntp -DskipTests package
 fi
 /usr/bin/python3 bench/models/make_bench_models.py >/dev/null
 MODELS=bench/models/out
 RUN=$(mktemp -d /tmp/mm-sandbox-bench.XXXXXX)
-echo "run directory $RUN; commit $(git rev-parse --short HEAD); $(date -u +%FT%TZ); load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "run directory $RUN; jar $JAR ($(sha256sum "$JAR" | cut -c1-12)); commit $(git rev-parse --short HEAD); $(date -u +%FT%TZ); load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "| sandbox | model | clients | 200s | other | requests/s | p50 ms | p99 ms | wrk CPU (of 1 core) |"
 echo "|---|---|---|---|---|---|---|---|---|"
 
@@ -54,7 +57,7 @@ for mode in ${BENCH_MODES:-off bwrap bwrap-unmetered}; do
   [ "$mode" = bwrap-unmetered ] && metered=false
   MM_HTTP_PORT=$PORT MM_HTTP_HOST=127.0.0.1 MM_MANAGEMENT_PORT=0 MM_DATA_DIR="$DATA" MM_DEMO_ENABLED=false \
     MM_SERVING_SANDBOX=${mode%-unmetered} MM_METERING_ENABLED=$metered MM_HTTP_MAX_CONNECTIONS_PER_ADDRESS=1024 \
-    taskset -c "$SERVER_CPUS" java -Xms1g -Xmx2g -jar marketplace/target/modelmarket.jar > "$RUN/server-$mode.log" 2>&1 &
+    taskset -c "$SERVER_CPUS" java -Xms1g -Xmx2g -jar "$JAR" > "$RUN/server-$mode.log" 2>&1 &
   SERVER=$!
   for _ in $(seq 1 240); do
     curl -fs "http://127.0.0.1:$PORT/health/ready" >/dev/null 2>&1 && break

@@ -82,6 +82,14 @@ public interface ServingEngine {
 
     Optional<ModelStatus> status(ModelKey key);
 
+    /**
+     * Whether the version is registered with this engine: {@code status(key).isPresent()}, without
+     * building its status (the inference path asks on every call).
+     */
+    default boolean isRegistered(ModelKey key) {
+        return status(key).isPresent();
+    }
+
     List<ModelStatus> models();
 
     /** The running model hosts (empty when models run in this JVM). */

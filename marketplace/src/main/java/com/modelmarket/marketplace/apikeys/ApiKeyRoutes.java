@@ -5,8 +5,8 @@ import com.modelmarket.marketplace.auth.AccessTokenHandler;
 import com.modelmarket.marketplace.auth.Principal;
 import com.modelmarket.marketplace.http.JsonBody;
 import com.modelmarket.marketplace.http.Responses;
+import com.modelmarket.marketplace.http.StreamedJson;
 import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.util.List;
@@ -59,9 +59,21 @@ public final class ApiKeyRoutes {
 
     private void keyInfo(RoutingContext ctx) {
         KeyPrincipal key = KeyPrincipal.of(ctx);
-        Responses.json(ctx, 200, new JsonObject()
-                .put("keyId", key.keyId().toString())
-                .put("tenantId", key.tenantId().toString())
-                .put("scopes", new JsonArray(key.scopes())));
+        boolean surrogates = false;
+        for (String scope : key.scopes()) {
+            surrogates |= StreamedJson.hasSurrogate(scope);
+        }
+        // streamed: what new JsonObject().put("keyId", ...).put("tenantId", ...).put("scopes", ...) encoded to
+        Responses.json(ctx, 200, StreamedJson.asResponse(surrogates, g -> {
+            g.writeStartObject();
+            g.writeStringField("keyId", key.keyId().toString());
+            g.writeStringField("tenantId", key.tenantId().toString());
+            g.writeArrayFieldStart("scopes");
+            for (String scope : key.scopes()) {
+                g.writeString(scope);
+            }
+            g.writeEndArray();
+            g.writeEndObject();
+        }));
     }
 }

@@ -43,13 +43,31 @@ public final class ApiKeyService {
     private final AuditLog audit;
     private final byte[] hmacKey;
     private final long cacheTtlNanos;
-    private final ConcurrentHashMap<String, Cached> cache = new ConcurrentHashMap<>();
-    private final SingleFlight<String, Optional<KeyPrincipal>> lookups = new SingleFlight<>();
+    private final ConcurrentHashMap<Digest, Cached> cache = new ConcurrentHashMap<>();
+    private final SingleFlight<Digest, Optional<KeyPrincipal>> lookups = new SingleFlight<>();
     /** One keyed HMAC per thread: looking the algorithm up and keying it costs more than hashing a key. */
     private final ThreadLocal<javax.crypto.Mac> macs = ThreadLocal.withInitial(this::newMac);
     private final ConcurrentHashMap<UUID, Long> lastTouched = new ConcurrentHashMap<>();
     /** Told of every key revoked on this node (the cluster publishes it to the other nodes). */
     private final java.util.List<java.util.function.Consumer<UUID>> revokedListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    /** A presented key's HMAC, as the cache's key: compared by content, with no hex string made per request. */
+    private record Digest(byte[] bytes) {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Digest d && java.util.Arrays.equals(bytes, d.bytes);
+        }
+
+        @Override
+        public int hashCode() {
+            return java.util.Arrays.hashCode(bytes);
+        }
+
+        @Override
+        public String toString() {
+            return HexFormat.of().formatHex(bytes);
+        }
+    }
 
     private record Cached(Optional<KeyPrincipal> principal, long until) {
     }
@@ -128,23 +146,29 @@ public final class ApiKeyService {
             return Future.failedFuture(new UnauthorizedException("A valid API key is required"));
         }
         byte[] digest = hash(presented);
-        String cacheKey = HexFormat.of().formatHex(digest);
+        Digest cacheKey = new Digest(digest);
         long now = System.nanoTime();
         Cached cached = cache.get(cacheKey);
-        Future<Optional<KeyPrincipal>> lookup = cached != null && cached.until() - now > 0
-                ? Future.succeededFuture(cached.principal())
-                : lookup(cacheKey, digest, now);
-        return lookup.compose(principal -> {
-            if (principal.isEmpty()) {
-                return Future.failedFuture(new UnauthorizedException("A valid API key is required"));
-            }
+        if (cached != null && cached.until() - now > 0) {
+            return principal(cached.principal()); // a cached key (nearly every call): no future to compose
+        }
+        return lookup(cacheKey, digest, now).compose(this::principal);
+    }
+
+    private Future<KeyPrincipal> principal(Optional<KeyPrincipal> principal) {
+        if (principal.isEmpty()) {
+            return Future.failedFuture(new UnauthorizedException("A valid API key is required"));
+        }
+        try {
             touch(principal.get());
-            return Future.succeededFuture(principal.get());
-        });
+        } catch (RuntimeException e) { // as when this ran inside compose: the call fails, nothing is thrown at the caller
+            return Future.failedFuture(e);
+        }
+        return Future.succeededFuture(principal.get());
     }
 
     /** Reads a key from the database, one read per key at a time however many requests present it. */
-    private Future<Optional<KeyPrincipal>> lookup(String cacheKey, byte[] digest, long now) {
+    private Future<Optional<KeyPrincipal>> lookup(Digest cacheKey, byte[] digest, long now) {
         return lookups.run(cacheKey, () -> repository.findUsable(digest)
                 .map(found -> found.map(k -> new KeyPrincipal(k.id(), k.tenantId(), k.scopes())))
                 .onSuccess(principal -> {

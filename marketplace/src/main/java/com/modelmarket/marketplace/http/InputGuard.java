@@ -10,15 +10,17 @@ import java.util.Map;
  */
 public final class InputGuard {
 
-    /** A percent-encoded C0 control character, which path parameters would decode. */
-    private static final java.util.regex.Pattern ENCODED_CONTROL = java.util.regex.Pattern.compile("%[01][0-9A-Fa-f]");
 
     private InputGuard() {
     }
 
     public static void handle(RoutingContext ctx) {
-        if (hasControl(ctx.normalizedPath()) || ENCODED_CONTROL.matcher(ctx.request().path()).find()) {
+        if (hasControl(ctx.normalizedPath()) || hasEncodedControl(ctx.request().path())) {
             ctx.fail(new BadRequestException("The path contains control characters"));
+            return;
+        }
+        if (ctx.request().query() == null) {
+            ctx.next(); // no query string: no parameters to look at, and no map to build for them
             return;
         }
         for (Map.Entry<String, String> param : ctx.queryParams()) {
@@ -28,6 +30,24 @@ public final class InputGuard {
             }
         }
         ctx.next();
+    }
+
+    /**
+     * Whether the raw path holds a percent-encoded C0 control character ({@code %[01][0-9A-Fa-f]}),
+     * which path parameters would decode; a scan rather than a regular expression, per request.
+     */
+    static boolean hasEncodedControl(String path) {
+        if (path == null) {
+            return false;
+        }
+        for (int i = path.indexOf('%'); i >= 0 && i + 2 < path.length(); i = path.indexOf('%', i + 1)) {
+            char high = path.charAt(i + 1);
+            char low = path.charAt(i + 2);
+            if ((high == '0' || high == '1') && Character.digit(low, 16) >= 0 && low < 0x80) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** True for NUL and the other C0 control characters except tab, line feed and carriage return. */

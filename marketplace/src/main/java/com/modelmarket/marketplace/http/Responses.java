@@ -16,6 +16,11 @@ public final class Responses {
         ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(body.encode());
     }
 
+    /** A body already encoded as JSON (see {@link StreamedJson}). */
+    public static void json(RoutingContext ctx, int status, io.vertx.core.buffer.Buffer body) {
+        ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(body);
+    }
+
     public static void items(RoutingContext ctx, JsonArray items) {
         json(ctx, 200, new JsonObject().put("items", items));
     }

@@ -11,7 +11,6 @@ import com.modelmarket.marketplace.http.Responses;
 import com.modelmarket.serving.RequestFacts;
 import com.modelmarket.marketplace.errors.BadRequestException;
 import com.modelmarket.marketplace.errors.InvalidFieldException;
-import com.modelmarket.serving.model.Tensor;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonArray;
@@ -153,31 +152,15 @@ public final class InferenceRoutes {
             response.putHeader("Deprecation", "@" + at)
                     .putHeader("Link", "</api/v1/models/" + outcome.target().model().slug() + ">; rel=\"deprecation\"");
         }
-        JsonObject json = new JsonObject()
-                .put("model_name", outcome.target().model().slug())
-                .put("model_version", version.version());
-        if (outcome.request().id() != null) {
-            json.put("id", outcome.request().id());
-        }
-        JsonArray outputs = new JsonArray();
-        Buffer binary = Buffer.buffer();
-        for (Tensor t : outcome.result().outputs()) {
-            if (outcome.request().binary(t.name())) {
-                outputs.add(TensorCodec.encodeBinaryHeader(t));
-                binary.appendBytes(t.toByteArray());
-            } else {
-                outputs.add(TensorCodec.encode(t));
-            }
-        }
-        json.put("outputs", outputs);
-        if (binary.length() == 0) {
-            Responses.json(ctx, 200, json);
+        InferenceAnswer.Encoded answer = InferenceAnswer.encode(outcome.target().model().slug(), version.version(),
+                outcome.request(), outcome.result().outputs());
+        if (answer.binaryBytes() == 0) {
+            Responses.json(ctx, 200, answer.body());
             return;
         }
-        Buffer header = json.toBuffer();
-        response.putHeader(BINARY_HEADER, Integer.toString(header.length()))
+        response.putHeader(BINARY_HEADER, Integer.toString(answer.jsonLength()))
                 .putHeader("Content-Type", "application/octet-stream")
                 .setStatusCode(200)
-                .end(header.appendBuffer(binary));
+                .end(answer.body());
     }
 }

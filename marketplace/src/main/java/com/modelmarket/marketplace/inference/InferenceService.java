@@ -59,7 +59,7 @@ public final class InferenceService {
     private final boolean metering;
     private final Map<ModelKey, Future<Void>> loading = new ConcurrentHashMap<>();
     private final CatalogChanges changes;
-    private final Map<String, CachedTarget> targets = new ConcurrentHashMap<>();
+    private final Map<RouteKey, CachedTarget> targets = new ConcurrentHashMap<>();
     private final SingleFlight<String, TargetRoute> lookups = new SingleFlight<>();
     private final SplitTraffic traffic = new SplitTraffic();
     /** Parsed manifests by version id: a version's manifest never changes once the version exists. */
@@ -72,6 +72,17 @@ public final class InferenceService {
 
     private record CachedTarget(TargetRoute route, long generation, long until) {
     }
+
+    /** What a resolution is cached under: a record, so a hit builds no string. */
+    private record RouteKey(UUID tenantId, String name, String versionOrAlias, boolean requireEntitlement) {
+    }
+
+    /** A tenant's calls of a model, as the rate limiter counts them. */
+    private record RateKey(UUID tenantId, UUID modelId) {
+    }
+
+    /** Engine keys by version id: built once per version and node, not per call. */
+    private final Map<UUID, ModelKey> modelKeys = new ConcurrentHashMap<>();
 
     public InferenceService(CatalogService catalog, SubscriptionService subscriptions, ServingEngine engine,
                             ModelStore store, RateLimiter rateLimiter, QuotaTracker quotas, UsageMeter meter,
@@ -114,22 +125,29 @@ public final class InferenceService {
      * split it holds one target and picking costs a null check.
      */
     private Future<TargetRoute> route(UUID tenantId, String name, String versionOrAlias, boolean requireEntitlement) {
-        String key = tenantId + "|" + name + "|" + versionOrAlias + "|" + requireEntitlement;
+        TargetRoute hit = cachedRoute(tenantId, name, versionOrAlias, requireEntitlement);
+        if (hit != null) {
+            return Future.succeededFuture(hit);
+        }
+        RouteKey key = new RouteKey(tenantId, name, versionOrAlias, requireEntitlement);
         long generation = changes.current();
         long now = System.nanoTime();
-        CachedTarget cached = targets.get(key);
-        if (cached != null && cached.generation() == generation && cached.until() - now > 0) {
-            return Future.succeededFuture(cached.route());
-        }
         // One lookup per key at a time: when an entry expires under load, every request for it
         // would otherwise hit the database at once.
-        return lookups.run(key + "|" + generation, () -> lookup(tenantId, name, versionOrAlias, requireEntitlement)
+        return lookups.run(tenantId + "|" + name + "|" + versionOrAlias + "|" + requireEntitlement + "|" + generation, () -> lookup(tenantId, name, versionOrAlias, requireEntitlement)
                 .onSuccess(route -> {
                     if (targets.size() > MAX_CACHED_TARGETS) {
                         targets.clear();
                     }
                     targets.put(key, new CachedTarget(route, generation, now + TARGET_TTL_NANOS));
                 }));
+    }
+
+    /** The cached route, if it is still good; null otherwise. */
+    private TargetRoute cachedRoute(UUID tenantId, String name, String versionOrAlias, boolean requireEntitlement) {
+        CachedTarget cached = targets.get(new RouteKey(tenantId, name, versionOrAlias, requireEntitlement));
+        return cached != null && cached.generation() == changes.current() && cached.until() - System.nanoTime() > 0
+                ? cached.route() : null;
     }
 
     private Future<TargetRoute> lookup(UUID tenantId, String name, String versionOrAlias, boolean requireEntitlement) {
@@ -213,27 +231,40 @@ public final class InferenceService {
 
     public Future<Outcome> infer(KeyPrincipal caller, String requestId, String name, String versionOrAlias, JsonObject body,
                                  io.vertx.core.buffer.Buffer binary) {
-        return route(caller.tenantId(), name, versionOrAlias, true).compose(route -> {
-            InferenceTarget target = route.pick(caller.tenantId(), requestId);
-            int rpm = target.plan().map(p -> p.rateLimitPerMinute()).orElse(OWN_MODEL_RATE_LIMIT);
-            RateLimiter.Decision rate = rateLimiter.acquire(caller.tenantId() + "/" + target.model().id(), rpm);
-            if (!rate.allowed()) {
-                return Future.failedFuture(new RateLimitedException("Rate limit of " + rpm + " requests per minute for "
-                                + target.model().slug() + " reached", rate.limit(), rate.remaining(), rate.resetSeconds(),
-                        RateLimiter.WINDOW_SECONDS));
-            }
-            TensorCodec.Decoded decoded = TensorCodec.decode(body, binary, target.manifest(), limits);
-            // read before the model runs: a malformed label is a 400 for a call that never ran
-            List<String> labels = route.split() ? SplitFeedback.labels(body, decoded.items()) : List.of();
-            Future<Void> quota = target.plan().filter(Plan::free)
-                    .map(p -> quotas.acquire(caller.tenantId(), target.model().id(), p.includedCalls()).compose(q -> q.allowed()
-                            ? Future.<Void>succeededFuture()
-                            : Future.failedFuture(new QuotaExhaustedException("The free plan's " + q.cap() + " calls for this month are used up;"
-                                    + " the allowance resets at " + q.resetAt() + ", or change to a paid plan", q.resetAt()))))
-                    .orElse(Future.succeededFuture());
-            Future<Outcome> outcome = quota.compose(v -> run(caller, requestId, target, decoded, rate));
-            return route.split() ? observed(target, labels, outcome) : outcome;
-        });
+        // a cached route (nearly every call) goes on at once, without a future and a hop for it
+        TargetRoute cached = cachedRoute(caller.tenantId(), name, versionOrAlias, true);
+        if (cached == null) {
+            return route(caller.tenantId(), name, versionOrAlias, true)
+                    .compose(route -> infer(caller, requestId, route, body, binary));
+        }
+        try {
+            return infer(caller, requestId, cached, body, binary);
+        } catch (RuntimeException e) { // a refusal (an invalid tensor, ...) fails the future, as inside compose
+            return Future.failedFuture(e);
+        }
+    }
+
+    private Future<Outcome> infer(KeyPrincipal caller, String requestId, TargetRoute route, JsonObject body,
+                                  io.vertx.core.buffer.Buffer binary) {
+        InferenceTarget target = route.pick(caller.tenantId(), requestId);
+        int rpm = target.plan().isPresent() ? target.plan().get().rateLimitPerMinute() : OWN_MODEL_RATE_LIMIT;
+        RateLimiter.Decision rate = rateLimiter.acquire(new RateKey(caller.tenantId(), target.model().id()), rpm);
+        if (!rate.allowed()) {
+            return Future.failedFuture(new RateLimitedException("Rate limit of " + rpm + " requests per minute for "
+                            + target.model().slug() + " reached", rate.limit(), rate.remaining(), rate.resetSeconds(),
+                    RateLimiter.WINDOW_SECONDS));
+        }
+        TensorCodec.Decoded decoded = TensorCodec.decode(body, binary, target.manifest(), limits);
+        // read before the model runs: a malformed label is a 400 for a call that never ran
+        List<String> labels = route.split() ? SplitFeedback.labels(body, decoded.items()) : List.of();
+        Optional<Plan> free = target.plan().filter(Plan::free);
+        Future<Outcome> outcome = free.isEmpty()
+                ? run(caller, requestId, target, decoded, rate) // no allowance to take from: straight on
+                : quotas.acquire(caller.tenantId(), target.model().id(), free.get().includedCalls()).compose(q -> q.allowed()
+                        ? run(caller, requestId, target, decoded, rate)
+                        : Future.failedFuture(new QuotaExhaustedException("The free plan's " + q.cap() + " calls for this month are used up;"
+                                + " the allowance resets at " + q.resetAt() + ", or change to a paid plan", q.resetAt())));
+        return route.split() ? observed(target, labels, outcome) : outcome;
     }
 
     /**
@@ -263,13 +294,19 @@ public final class InferenceService {
             releaseQuota(caller, target);
             return Future.failedFuture(meter.backlog());
         }
-        ModelKey key = ArtifactValidator.keyOf(target.model().tenantId(), target.model().id(), target.version().id());
+        ModelKey key = keyOf(target);
         InferenceRequest request = new InferenceRequest(decoded.inputs(), decoded.outputs(), null);
-        return ensureRegistered(key, target)
-                .compose(registeredNow -> engine.infer(key, request)
-                        // a cold start: this call registered the version, or the engine loaded it for this batch
-                        .map(result -> new Outcome(target, decoded, result, registeredNow || result.facts().coldStart(), rate)))
-                .transform(ar -> meter(caller, requestId, target, decoded.items(), slot,
+        // a cold start: this call registered the version, or the engine loaded it for this batch
+        Future<Outcome> ran;
+        try {
+            ran = engine.isRegistered(key) // nearly every call: no registration future to wait on
+                    ? engine.infer(key, request).map(result -> new Outcome(target, decoded, result, result.facts().coldStart(), rate))
+                    : ensureRegistered(key, target).compose(registeredNow -> engine.infer(key, request)
+                            .map(result -> new Outcome(target, decoded, result, registeredNow || result.facts().coldStart(), rate)));
+        } catch (RuntimeException e) { // the slot is still given back below, as when this ran inside compose
+            ran = Future.failedFuture(e);
+        }
+        return ran.transform(ar -> meter(caller, requestId, target, decoded.items(), slot,
                                 ar.succeeded() ? ar.result().result() : null, ar.cause())
                         .compose(metered -> ar.succeeded() ? Future.succeededFuture(ar.result()) : Future.<Outcome>failedFuture(ar.cause())));
     }
@@ -300,7 +337,7 @@ public final class InferenceService {
                 free.ifPresent(p -> quotas.release(tenantId, target.model().id()));
                 return Future.failedFuture(meter.backlog());
             }
-            ModelKey key = ArtifactValidator.keyOf(target.model().tenantId(), target.model().id(), target.version().id());
+            ModelKey key = keyOf(target);
             int items = (int) inputs.get(0).items();
             return ensureRegistered(key, target)
                     .compose(registered -> engine.infer(key, new InferenceRequest(inputs, List.of(), null)))
@@ -314,6 +351,20 @@ public final class InferenceService {
                                 .compose(v -> ar.succeeded() ? Future.succeededFuture(ar.result()) : Future.failedFuture(ar.cause()));
                     });
         });
+    }
+
+    /** The engine's key of the target's version (a version id names its model and publisher). */
+    private ModelKey keyOf(InferenceTarget target) {
+        ModelKey known = modelKeys.get(target.version().id());
+        if (known != null) {
+            return known;
+        }
+        ModelKey key = ArtifactValidator.keyOf(target.model().tenantId(), target.model().id(), target.version().id());
+        if (modelKeys.size() >= MAX_CACHED_MANIFESTS) {
+            modelKeys.clear();
+        }
+        modelKeys.put(target.version().id(), key);
+        return key;
     }
 
     /** How a request that reached the model ended; null if it never did (refused before running: not metered). */
@@ -344,7 +395,7 @@ public final class InferenceService {
      * share one load. Completes with whether this call found the version unregistered.
      */
     private Future<Boolean> ensureRegistered(ModelKey key, InferenceTarget target) {
-        if (engine.status(key).isPresent()) {
+        if (engine.isRegistered(key)) {
             return Future.succeededFuture(false);
         }
         return loading.computeIfAbsent(key, k -> {

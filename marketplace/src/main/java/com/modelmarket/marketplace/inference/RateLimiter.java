@@ -21,7 +21,7 @@ public final class RateLimiter {
 
     private final Clock clock;
     private final java.util.function.IntSupplier apiNodes;
-    private final ConcurrentHashMap<String, Window> windows = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<Object, Window> windows = new ConcurrentHashMap<>();
 
     public RateLimiter(Clock clock) {
         this(clock, () -> 1);
@@ -42,7 +42,8 @@ public final class RateLimiter {
         int count;
     }
 
-    public Decision acquire(String key, int limitPerMinute) {
+    /** Counts one call under {@code key} (any value with equals and hashCode: a tenant and model). */
+    public Decision acquire(Object key, int limitPerMinute) {
         long now = clock.millis();
         long start = now - now % WINDOW_MILLIS;
         long reset = Math.max(1, (start + WINDOW_MILLIS - now + 999) / 1000);

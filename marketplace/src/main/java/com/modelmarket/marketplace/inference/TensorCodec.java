@@ -16,7 +16,7 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Open Inference Protocol JSON tensors ↔ serving tensors. Decoding checks everything the model's
+ * Open Inference Protocol JSON tensors → serving tensors (answers are written by {@link InferenceAnswer}). Decoding checks everything the model's
  * schema says before a worker sees the request: input names, datatypes, shapes, data length,
  * element types and ranges, finiteness, and the item and element limits. Each refusal is a 400
  * that names the tensor and the reason.
@@ -73,9 +73,7 @@ public final class TensorCodec {
             if (name == null) {
                 throw invalid("inputs[" + i + "]", "has no name");
             }
-            TensorSpec spec = manifest.inputs().stream().filter(x -> x.name().equals(name)).findFirst()
-                    .orElseThrow(() -> invalid(name, "is not an input of this model; its inputs are "
-                            + manifest.inputs().stream().map(TensorSpec::name).toList()));
+            TensorSpec spec = input(manifest, name); // a loop: a stream per input cost more than the lookup
             if (!seen.add(name)) {
                 throw invalid(name, "is given twice");
             }
@@ -85,7 +83,10 @@ public final class TensorCodec {
                         + "; all inputs share the first dimension");
             }
             items = shape[0];
-            long count = Arrays.stream(shape).reduce(1, Math::multiplyExact);
+            long count = 1;
+            for (long d : shape) {
+                count = Math.multiplyExact(count, d);
+            }
             elements += count;
             if (elements > limits.maxElements()) {
                 throw invalid(name, "the request holds more than " + limits.maxElements() + " elements");
@@ -100,7 +101,7 @@ public final class TensorCodec {
             } else {
                 bytes = data(name, input.getValue("data"), spec.datatype(), count);
             }
-            decoded.add(Tensor.of(name, spec.datatype(), shape, bytes));
+            decoded.add(Tensor.wrap(name, spec.datatype(), shape, bytes)); // bytes made for this tensor alone
         }
         if (binary != null && offset[0] != binary.length()) {
             throw invalid("request", "the body holds " + (binary.length() - offset[0])
@@ -116,6 +117,16 @@ public final class TensorCodec {
         boolean allBinary = body.getValue("parameters") instanceof JsonObject p
                 && Boolean.TRUE.equals(p.getValue("binary_data_output"));
         return new Decoded((String) idValue, decoded, outputs, (int) items, Set.copyOf(binaryOutputs), allBinary);
+    }
+
+    private static TensorSpec input(ModelManifest manifest, String name) {
+        for (TensorSpec spec : manifest.inputs()) {
+            if (spec.name().equals(name)) {
+                return spec;
+            }
+        }
+        throw invalid(name, "is not an input of this model; its inputs are "
+                + manifest.inputs().stream().map(TensorSpec::name).toList());
     }
 
     private static long[] shape(String name, Object value, TensorSpec spec, Limits limits) {
@@ -312,68 +323,6 @@ public final class TensorCodec {
             }
         }
         return names;
-    }
-
-    /** An output tensor's JSON header for the binary extension: no data, its size in parameters. */
-    public static JsonObject encodeBinaryHeader(Tensor t) {
-        JsonArray shape = new JsonArray();
-        for (long d : t.shape()) {
-            shape.add(d);
-        }
-        return new JsonObject().put("name", t.name()).put("datatype", t.datatype().oipName()).put("shape", shape)
-                .put("parameters", new JsonObject().put("binary_data_size", t.byteSize()));
-    }
-
-    /** An output tensor as OIP JSON: name, datatype, shape and flat data. */
-    public static JsonObject encode(Tensor t) {
-        JsonArray data = new JsonArray();
-        switch (t.datatype()) {
-            case FP32 -> {
-                for (float f : t.toFloats()) {
-                    data.add(f);
-                }
-            }
-            case FP64 -> {
-                for (double d : t.toDoubles()) {
-                    data.add(d);
-                }
-            }
-            case BOOL -> {
-                for (boolean b : t.toBooleans()) {
-                    data.add(b);
-                }
-            }
-            case INT64 -> {
-                for (long l : t.toLongs()) {
-                    data.add(l);
-                }
-            }
-            case INT32 -> {
-                for (int i : t.toInts()) {
-                    data.add(i);
-                }
-            }
-            case INT16 -> {
-                for (short v : t.toShorts()) {
-                    data.add((int) v);
-                }
-            }
-            case UINT8 -> {
-                for (byte b : t.toByteArray()) {
-                    data.add(b & 0xff);
-                }
-            }
-            default -> {
-                for (byte b : t.toByteArray()) {
-                    data.add((int) b);
-                }
-            }
-        }
-        JsonArray shape = new JsonArray();
-        for (long d : t.shape()) {
-            shape.add(d);
-        }
-        return new JsonObject().put("name", t.name()).put("datatype", t.datatype().oipName()).put("shape", shape).put("data", data);
     }
 
     private static InvalidTensorException invalid(String tensor, String reason) {

@@ -144,6 +144,45 @@ class ConnectionLimitsTest {
     }
 
     @Test
+    @DisplayName("a kept-alive connection that keeps asking past both deadlines is never cut off by an earlier answer's deadline, and closes 3 s after its last")
+    void busyKeepAliveKeepsItsConnection() throws Exception {
+        try (Socket socket = connect()) {
+            OutputStream out = socket.getOutputStream();
+            InputStream in = socket.getInputStream();
+            long t0 = System.nanoTime();
+            for (int i = 0; i < 9; i++) { // 9 requests 700 ms apart: 5.6 s, past the 2 s header and 3 s idle deadlines
+                out.write("GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                out.flush();
+                String answer = readAnswer(in);
+                assertTrue(answer.startsWith("HTTP/1.1 200"), "request " + i + " after " + (System.nanoTime() - t0) / 1_000_000
+                        + " ms: " + answer);
+                Thread.sleep(700); // paces the requests: a client that keeps its connection busy
+            }
+            long last = System.nanoTime() - 700_000_000L;
+            readUntilClosed(socket);
+            long ms = (System.nanoTime() - last) / 1_000_000;
+            assertTrue(ms >= 2_500 && ms < 12_000, "closed " + ms + " ms after the last answer");
+        }
+    }
+
+    /** One answer with a Content-Length body, read off a kept-alive connection. */
+    private static String readAnswer(InputStream in) throws IOException {
+        ByteArrayOutputStream head = new ByteArrayOutputStream();
+        while (!head.toString(StandardCharsets.ISO_8859_1).endsWith("\r\n\r\n")) {
+            int b = in.read();
+            if (b < 0) {
+                throw new AssertionError("the connection closed; it sent: " + head.toString(StandardCharsets.ISO_8859_1));
+            }
+            head.write(b);
+        }
+        String text = head.toString(StandardCharsets.ISO_8859_1);
+        java.util.regex.Matcher length = java.util.regex.Pattern.compile("(?i)content-length: *(\\d+)").matcher(text);
+        int n = length.find() ? Integer.parseInt(length.group(1)) : 0;
+        byte[] body = in.readNBytes(n);
+        return text + new String(body, StandardCharsets.ISO_8859_1);
+    }
+
+    @Test
     @DisplayName("a 10 MB upload without a token gets 401 problem+json with Connection: close, and the connection ends: the client does not hang")
     void refusedUploadEndsTheConnection() throws IOException {
         int size = 10 * 1024 * 1024;

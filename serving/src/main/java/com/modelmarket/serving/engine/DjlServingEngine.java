@@ -213,6 +213,12 @@ public final class DjlServingEngine implements ServingEngine, VersionWorkers.Ver
         return Optional.ofNullable(versions.get(key)).map(ServedVersion::status);
     }
 
+    /** Without the status itself: that reads five of the batcher's figures under its lock. */
+    @Override
+    public synchronized boolean isRegistered(ModelKey key) {
+        return versions.containsKey(key);
+    }
+
     @Override
     public synchronized List<ModelStatus> models() {
         return versions.values().stream().map(ServedVersion::status).toList();

@@ -109,7 +109,7 @@ public final class HostMain {
 
     private void serve() throws IOException {
         send(new Writer(HostProtocol.HELLO, 0).i64(ProcessHandle.current().pid()));
-        InputStream in = new BufferedInputStream(input(channel), 1 << 16);
+        InputStream in = new java.io.DataInputStream(new BufferedInputStream(input(channel), 1 << 16));
         for (Frame f = HostProtocol.read(in, MAX_FRAME); f != null; f = HostProtocol.read(in, MAX_FRAME)) {
             Frame frame = f;
             switch (frame.type()) {

@@ -9,6 +9,7 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -71,7 +72,8 @@ public final class HostProtocol {
 
     /** Reads one frame, or null at the end of the stream. */
     public static Frame read(InputStream in, int maxFrameBytes) throws IOException {
-        DataInputStream data = new DataInputStream(in);
+        // a reader loop passes one DataInputStream for every frame (it buffers nothing of its own)
+        DataInputStream data = in instanceof DataInputStream d ? d : new DataInputStream(in);
         int length;
         try {
             length = data.readInt();
@@ -90,7 +92,10 @@ public final class HostProtocol {
 
     /** Builds a frame body, then writes the whole frame at once. */
     public static final class Writer {
-        private final ByteArrayOutputStream bytes = new ByteArrayOutputStream(256);
+        /** The frame's 13 header bytes come first, filled in by {@link #frame}: the frame is copied out once. */
+        private static final int HEADER = 13;
+        private static final byte[] UNFILLED_HEADER = new byte[HEADER];
+        private final ByteArrayOutputStream bytes = new ByteArrayOutputStream(512);
         private final DataOutputStream out = new DataOutputStream(bytes);
         private final byte type;
         private final long id;
@@ -98,6 +103,7 @@ public final class HostProtocol {
         public Writer(byte type, long id) {
             this.type = type;
             this.id = id;
+            bytes.write(UNFILLED_HEADER, 0, HEADER);
         }
 
         public Writer string(String s) {
@@ -152,19 +158,23 @@ public final class HostProtocol {
                 string(t.name());
                 i32(t.datatype().ordinal());
                 i32(t.rank());
-                for (long d : t.shape()) {
-                    i64(d);
+                for (int d = 0; d < t.rank(); d++) {
+                    i64(t.dim(d));
                 }
-                bytes(t.toByteArray());
+                i32(t.byteSize());
+                try {
+                    t.writeDataTo(out); // copied by the stream, not cloned first
+                } catch (IOException e) {
+                    throw new IllegalStateException(e);
+                }
             }
             return this;
         }
 
         /** The frame as it goes on the wire. */
         public byte[] frame() {
-            byte[] body = bytes.toByteArray();
-            byte[] frame = new byte[13 + body.length];
-            int length = 9 + body.length;
+            byte[] frame = bytes.toByteArray();
+            int length = frame.length - 4;
             frame[0] = (byte) (length >>> 24);
             frame[1] = (byte) (length >>> 16);
             frame[2] = (byte) (length >>> 8);
@@ -173,7 +183,6 @@ public final class HostProtocol {
             for (int i = 0; i < 8; i++) {
                 frame[5 + i] = (byte) (id >>> (56 - 8 * i));
             }
-            System.arraycopy(body, 0, frame, 13, body.length);
             return frame;
         }
 
@@ -185,11 +194,12 @@ public final class HostProtocol {
 
     /** Reads a frame body; every malformed or oversized value is an {@link IOException}. */
     public static final class Reader {
-        private final DataInputStream in;
+        /** Big-endian, as DataOutputStream wrote it; {@link #need} checks every read against what is left. */
+        private final ByteBuffer in;
         private int left;
 
         Reader(byte[] body) {
-            this.in = new DataInputStream(new java.io.ByteArrayInputStream(body));
+            this.in = ByteBuffer.wrap(body);
             this.left = body.length;
         }
 
@@ -202,17 +212,17 @@ public final class HostProtocol {
 
         public int i32() throws IOException {
             need(4);
-            return in.readInt();
+            return in.getInt();
         }
 
         public long i64() throws IOException {
             need(8);
-            return in.readLong();
+            return in.getLong();
         }
 
         public double f64() throws IOException {
             need(8);
-            return in.readDouble();
+            return in.getDouble();
         }
 
         public boolean bool() throws IOException {
@@ -223,7 +233,7 @@ public final class HostProtocol {
             int n = i32();
             need(n);
             byte[] b = new byte[n];
-            in.readFully(b);
+            in.get(b);
             return b;
         }
 
@@ -233,9 +243,9 @@ public final class HostProtocol {
                 throw new IOException("a string of " + n + " bytes");
             }
             need(n);
-            byte[] b = new byte[n];
-            in.readFully(b);
-            return new String(b, StandardCharsets.UTF_8);
+            String text = new String(in.array(), in.position(), n, StandardCharsets.UTF_8);
+            in.position(in.position() + n);
+            return text;
         }
 
         public List<Tensor> tensors() throws IOException {
@@ -264,7 +274,7 @@ public final class HostProtocol {
                 }
                 byte[] data = bytes();
                 try {
-                    tensors.add(Tensor.of(name, types[type], shape, data));
+                    tensors.add(Tensor.wrap(name, types[type], shape, data)); // data is this frame's own copy
                 } catch (IllegalArgumentException | ArithmeticException e) {
                     throw new IOException("tensor " + name + ": " + e.getMessage());
                 }

@@ -16,17 +16,21 @@ import java.util.TreeMap;
 /** A batch worker whose forward passes run in the model's host. */
 final class HostWorker implements ModelRuntime.Worker {
     private final HostedModel model;
+    /** The model's handle as a frame writes it (Writer.string's bytes), encoded once rather than per batch. */
+    private final byte[] handle;
 
     HostWorker(HostedModel model) {
         this.model = model;
+        this.handle = model.handle().getBytes(java.nio.charset.StandardCharsets.UTF_8);
     }
 
     @Override
     public Future<BatchOutput> run(Batch batch) {
         long deadline = batch.latestDeadlineNanos();
         List<Tensor> inputs = batch.mergedInputs();
-        return model.host().call(HostProtocol.RUN, "a batch of " + batch.items() + " item(s) of " + model.key(),
-                deadline, w -> w.string(model.handle()).tensors(inputs)).map(frame -> {
+        int items = batch.items();
+        return model.host().call(HostProtocol.RUN, () -> "a batch of " + items + " item(s) of " + model.key(),
+                deadline, w -> w.bytes(handle).tensors(inputs)).map(frame -> {
                     try {
                         HostProtocol.Reader r = frame.reader();
                         if (frame.type() == HostProtocol.FAILED) {

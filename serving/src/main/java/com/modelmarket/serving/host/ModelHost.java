@@ -29,6 +29,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import org.slf4j.Logger;
@@ -71,7 +72,8 @@ final class ModelHost {
     /** Model handles loaded (or loading) in this host. */
     final java.util.Set<String> handles = ConcurrentHashMap.newKeySet();
 
-    private record Call(Promise<Frame> promise, long deadlineNanos, String what, long sentNanos, boolean batch,
+    /** A call in flight; {@code what} describes it for the kill and demotion messages, built only for those. */
+    private record Call(Promise<Frame> promise, long deadlineNanos, Supplier<String> what, long sentNanos, boolean batch,
             Consumer<Frame> progress) {}
 
     /**
@@ -142,7 +144,7 @@ final class ModelHost {
             logs.start();
             SocketChannel channel = accept(server, p, startTimeout);
             ModelHost host = new ModelHost(owner, name, dir, models, threads, p, channel);
-            InputStream in = new BufferedInputStream(HostMain.input(channel), 1 << 16);
+            InputStream in = new java.io.DataInputStream(new BufferedInputStream(HostMain.input(channel), 1 << 16));
             Frame hello = HostProtocol.read(in, 1024);
             if (hello == null || hello.type() != HostProtocol.HELLO) {
                 throw new IOException("the model host did not say hello");
@@ -207,6 +209,11 @@ final class ModelHost {
      *     kill grace; {@code Long.MAX_VALUE} for none
      */
     Future<Frame> call(byte type, String what, long deadlineNanos, Consumer<Writer> body) {
+        return call(type, () -> what, deadlineNanos, body, null);
+    }
+
+    /** As {@link #call(byte, String, long, Consumer)}, the description built only if a message needs it (a batch per call). */
+    Future<Frame> call(byte type, Supplier<String> what, long deadlineNanos, Consumer<Writer> body) {
         return call(type, what, deadlineNanos, body, null);
     }
 
@@ -216,6 +223,11 @@ final class ModelHost {
      * reader thread: keep it short).
      */
     Future<Frame> call(byte type, String what, long deadlineNanos, Consumer<Writer> body, Consumer<Frame> progress) {
+        return call(type, () -> what, deadlineNanos, body, progress);
+    }
+
+    private Future<Frame> call(byte type, Supplier<String> what, long deadlineNanos, Consumer<Writer> body,
+                               Consumer<Frame> progress) {
         long id = ids.incrementAndGet();
         Writer w = new Writer(type, id);
         body.accept(w);
@@ -239,12 +251,12 @@ final class ModelHost {
         for (Map.Entry<Long, Call> e : calls.entrySet()) {
             Call c = e.getValue();
             if (!demoted && c.batch && now - c.sentNanos > DEMOTE_AFTER_NANOS) {
-                considerDemotion(c.what, now);
+                considerDemotion(c.what.get(), now);
             }
             if (c.deadlineNanos != Long.MAX_VALUE && now - c.deadlineNanos > graceNanos) {
                 Call overran = calls.remove(e.getKey());
                 if (overran != null) {
-                    String why = "model host " + name + " killed: " + c.what + " ran "
+                    String why = "model host " + name + " killed: " + c.what.get() + " ran "
                             + (now - c.deadlineNanos) / 1_000_000 + " ms past its deadline";
                     overran.promise.tryFail(new DeadlineExceededException(why, true,
                             new BatchWorker.BrokenException(why, null)));

@@ -32,8 +32,12 @@ public final class Tensor {
         this.data = data;
     }
 
-    /** Takes ownership of {@code littleEndian}: for tensors read back from the engine. */
-    static Tensor wrap(String name, DataType datatype, long[] shape, byte[] littleEndian) {
+    /**
+     * Takes ownership of {@code littleEndian}, which the caller must not keep or change: for bytes
+     * just made for this tensor (decoded from a request, read from a host), which {@link #of} would
+     * copy once more for nothing.
+     */
+    public static Tensor wrap(String name, DataType datatype, long[] shape, byte[] littleEndian) {
         return new Tensor(name, datatype, shape, littleEndian);
     }
 
@@ -193,6 +197,11 @@ public final class Tensor {
 
     public int byteSize() {
         return data.length;
+    }
+
+    /** Writes the raw little-endian bytes to {@code out}, which must not keep the array (a stream that copies). */
+    public void writeDataTo(java.io.OutputStream out) throws java.io.IOException {
+        out.write(data);
     }
 
     /** A copy of the raw little-endian bytes. */
