@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Marketplace at scale (issue 20): the catalog, usage, invoices and earnings with synthetic but
-# realistic volumes, measured through HTTP with wrk (bench/scale/RESULTS.md):
+# realistic volumes, measured through HTTP with wrk (docs/benchmarks.md, Scenario 8):
 #
 #   bench/scale/run.sh                 scale 1.0: 100,000 models from 5,000 publishers, 20,000 consumer
 #                                      tenants with subscriptions, 20,000,000 metered calls over 3 months
