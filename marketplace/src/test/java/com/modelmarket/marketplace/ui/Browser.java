@@ -124,8 +124,11 @@ final class Browser implements AutoCloseable {
         ((ChromeDriver) driver).executeCdpCommand("Network.clearBrowserCookies", java.util.Map.of());
     }
 
+    /** Polls; an element the page re-rendered between finding and reading it is found again at the next poll. */
     WebDriverWait waiting() {
-        return new WebDriverWait(driver, PATIENCE, Duration.ofMillis(50));
+        WebDriverWait wait = new WebDriverWait(driver, PATIENCE, Duration.ofMillis(50));
+        wait.ignoring(org.openqa.selenium.StaleElementReferenceException.class);
+        return wait;
     }
 
     WebElement find(By by) {
