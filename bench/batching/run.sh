@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Batching where it pays (docs/benchmarks.md, "Scenario 7"; issue 20): the medium model (wide_mlp,
+# Batching where it pays (docs/benchmarks.md, "The run of record"; issue 20): the medium model (wide_mlp_2k,
 # bench/models/make_bench_models.py) against its raw limit, with dynamic batching on and off.
 #
 #   bench/batching/run.sh [SECONDS]     default 15 s per point; BENCH_SKIP_BUILD=1 skips the build
@@ -19,7 +19,7 @@ RUN=$(mktemp -d /tmp/mm-batching-bench.XXXXXX)
 trap stop_server EXIT
 echo "run directory $RUN; commit $(git rev-parse --short HEAD); $(date -u +%FT%TZ); load $(cut -d' ' -f1-3 /proc/loadavg)"
 
-raw=$(raw_limit wide_mlp 1,2,4,8,16,32,64 "$SECONDS_PER_POINT" "$RUN/raw.log")
+raw=$(raw_limit wide_mlp_2k 1,2,4,8,16,32,64 "$SECONDS_PER_POINT" "$RUN/raw.log")
 echo "$raw" > "$RUN/raw.json"
 echo
 echo "| raw predictor loop, batch | items/s | p50 ms per call |"

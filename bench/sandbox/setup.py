@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Seeds a running server as MarketSetup does: a publisher uploads and publishes the light
 (digits_mlp) and heavy (resnet18) models — or those BENCH_PUBLISH names, of light, medium
-(wide_mlp) and heavy — with a pay-as-you-go plan whose rate limit no bench reaches; a consumer
+(wide_mlp_2k) and heavy — with a pay-as-you-go plan whose rate limit no bench reaches; a consumer
 subscribes to them and makes an API key. Writes the one-item request bodies wrk sends, as JSON
 (SLUG.json) and as binary tensors with a binary output (SLUG.bin), and prints KEY=..., TOKEN=... (the consumer's session), IHCL=...
 (the heavy body's JSON header length) and IHCL_SLUG=... lines for the shell.
@@ -38,7 +38,7 @@ def sign_up(org, email):
     return reply["session"]["accessToken"]
 
 
-MODELS = {"light": "digits_mlp", "medium": "wide_mlp", "heavy": "resnet18"}
+MODELS = {"light": "digits_mlp", "medium": "wide_mlp_2k", "heavy": "resnet18"}
 slugs = os.environ.get("BENCH_PUBLISH", "light heavy").split()
 token = sign_up("Bench Publisher", "publisher@bench.test")
 for slug in slugs:
