@@ -323,6 +323,12 @@ public final class RemoteServingEngine implements ServingEngine {
                 : Optional.of(new ModelStatus(key, ModelStatus.State.UNLOADED, 0, 0, 0, report, 0, 0, 0));
     }
 
+    /** {@code status(key).isPresent()} without scanning the adverts for a version this node registered (every call). */
+    @Override
+    public boolean isRegistered(ModelKey key) {
+        return registrations.containsKey(key) || placement.held(key).isPresent();
+    }
+
     @Override
     public List<ModelStatus> models() {
         Map<ModelKey, ModelStatus> all = new LinkedHashMap<>();
