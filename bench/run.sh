@@ -125,24 +125,7 @@ for p in json.loads(sys.argv[2])["points"]: print("| %s | %d | %.0f | %.3f |" % 
   SERVER=$!
   for _ in $(seq 1 240); do curl -fs http://127.0.0.1:18085/v2/health/ready 2>/dev/null | grep -q true && break; sleep 0.5; done
   PEER_DIR="$RUN/peer-bodies"; mkdir -p "$PEER_DIR"
-  /usr/bin/python3 - "$PEER_DIR" <<'PY'
-import json, struct, sys
-out = sys.argv[1]
-for slug, name in (("light", "digits_mlp"), ("heavy", "resnet18")):
-    m = json.load(open(f"bench/models/out/{name}.json"))
-    first = m["example"]["inputs"][0]
-    n = 1
-    for d in first["shape"][1:]:
-        n *= d
-    shape = [1] + first["shape"][1:]
-    json.dump({"inputs": [{"name": first["name"], "datatype": "FP32", "shape": shape, "data": first["data"][:n]}]},
-              open(f"{out}/{slug}.json", "w"))
-    header = json.dumps({"inputs": [{"name": first["name"], "datatype": "FP32", "shape": shape,
-                                     "parameters": {"binary_data_size": 4 * n}}],
-                         "outputs": [{"name": m["outputs"][0]["name"], "parameters": {"binary_data": True}}]}).encode()
-    open(f"{out}/{slug}.bin", "wb").write(header + struct.pack("<%df" % n, *first["data"][:n]))
-    open(f"{out}/{slug}.ihcl", "w").write(str(len(header)))
-PY
+  eval "$(/usr/bin/python3 bench/sandbox/bodies.py bench/models/out "$PEER_DIR" light heavy)" # the platform's bodies
   KEY=peer
   wrk_point http://127.0.0.1:18085/v2/models/light/infer 16 3 "$PEER_DIR/light.json" application/json "" "$RUN/wrk-peer-warm.txt"
   for c in 1 16 64; do
@@ -150,7 +133,7 @@ PY
     row peer "light JSON" "$c"
   done
   wrk_point http://127.0.0.1:18085/v2/models/heavy/infer 16 "$SECONDS_PER_POINT" "$PEER_DIR/heavy.bin" application/octet-stream \
-    "$(cat "$PEER_DIR/heavy.ihcl")" "$RUN/wrk-peer-heavy-16.txt"
+    "$IHCL_HEAVY" "$RUN/wrk-peer-heavy-16.txt"
   row peer "heavy binary" 16
   stop_server
 
