@@ -34,6 +34,11 @@ import org.slf4j.LoggerFactory;
  *       oldest request plus every later one with the same input signature, up to {@code
  *       maxBatchSize} items (items, not requests, count). If that batch is not full it may wait for
  *       more, but only until its oldest request has waited {@code maxBatchDelay}.
+ *   <li>For a model whose lone item is costly (calibrated), under concurrent load a batch gathers
+ *       the callers coming back for up to {@code maxBatchDelay} after its worker frees, and a
+ *       partial batch is not queued behind running batches that occupy the runtime's compute
+ *       threads ({@link Linger}): closed-loop callers then stay in one batch instead of splitting
+ *       into small ones that each pay a whole forward pass.
  *   <li>{@code maxQueue} bounds the items waiting; beyond it a request fails at once with {@link
  *       OverloadedException} and a retry-after hint from the recent batch times.
  *   <li>A request whose deadline passes while queued is removed and never runs; one already
@@ -156,6 +161,7 @@ public final class Batcher {
                 r.behindBusy = !slots.hasIdle() && slots.busy() > 0;
                 r.cold = !modelLoaded;
                 queue.add(r);
+                linger.observe(running.size() + queue.size());
                 deadlines.watch(deadlineNanos);
                 dispatchLocked(fx);
             }
@@ -205,6 +211,16 @@ public final class Batcher {
      */
     public void useBatchCap(int cap) {
         changeAndDispatch(() -> batchCap = Math.max(1, Math.min(config.maxBatchSize(), cap)));
+    }
+
+    /**
+     * The calibrated items per second of single-item batches, and how many batches of this version
+     * its runtime computes at once: for a model whose lone item is costly, batches under load
+     * gather the callers coming back, and partial batches are not queued behind running ones
+     * ({@link Linger}).
+     */
+    public void useCalibration(double singleItemsPerSecond, int parallelism) {
+        changeAndDispatch(() -> linger.calibrated(singleItemsPerSecond, parallelism));
     }
 
     public synchronized int batchCap() {
@@ -328,10 +344,14 @@ public final class Batcher {
                 continue; // the head had expired; look again
             }
             PendingRequest oldest = members.get(0);
-            if (items < batchCap && !closed && linger.shouldWait(oldest, batchCap, now)) {
-                linger.arm(oldest, now);
-                break;
+            if (items < batchCap && !closed) {
+                long end = linger.waitEnd(oldest, batchCap, members.size(), slots.busy(), slots.idleSince(), now);
+                if (end != Linger.GO) {
+                    linger.arm(end, now);
+                    break;
+                }
             }
+            linger.launched(now);
             runner.launchLocked(fx, members, items, slots.take(), now); // marks them RUNNING
             queue.removeBatch(items);
         }

@@ -40,6 +40,11 @@ final class RunningBatches {
         this.metrics = metrics;
     }
 
+    /** Requests now computing. */
+    int size() {
+        return running.size();
+    }
+
     /** The members of a batch start computing at {@code now}. */
     void start(List<PendingRequest> members, long now) {
         for (PendingRequest r : members) {

@@ -51,6 +51,11 @@ final class WorkerSlots {
         return !idle.isEmpty();
     }
 
+    /** When the idle worker {@link #take} would give became free; call only with one idle. */
+    long idleSince() {
+        return idle.peek().sinceNanos();
+    }
+
     /** Takes the most recently freed idle worker for a batch: it is busy now. */
     BatchWorker take() {
         BatchWorker worker = idle.pop().worker();

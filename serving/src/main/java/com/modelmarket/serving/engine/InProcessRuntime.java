@@ -192,6 +192,12 @@ public final class InProcessRuntime implements ModelRuntime {
         // a model in this JVM is never lost without the JVM
     }
 
+    /** Forward passes run on at most {@code workerThreads} threads at once, shared by every model. */
+    @Override
+    public int parallelism() {
+        return config.workerThreads();
+    }
+
     @Override
     public String device() {
         return device.toString();

@@ -97,6 +97,14 @@ public interface ModelRuntime {
 
     String device();
 
+    /**
+     * How many batches of one version this runtime computes at the same time at most (a model
+     * host's compute threads); batches beyond that only queue inside it.
+     */
+    default int parallelism() {
+        return Integer.MAX_VALUE;
+    }
+
     /** The running model hosts, if this runtime has any. */
     default List<HostStatus> hosts() {
         return List.of();

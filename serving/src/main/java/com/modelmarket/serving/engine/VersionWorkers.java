@@ -122,6 +122,10 @@ final class VersionWorkers {
         }
         return worker.calibrate(pool.maxBatchSize(), pool.calibrationBudget()).map(result -> {
             v.batcher.useBatchCap(result.cap());
+            Double single = result.itemsPerSecond().get(1);
+            if (single != null) {
+                v.batcher.useCalibration(single, runtime.parallelism());
+            }
             LOG.info("{}: batch cap {} of {} (items/s by batch size: {}) calibrated in {} ms{}", v.key,
                     result.cap(), pool.maxBatchSize(), result.table(), result.spentNanos() / 1_000_000,
                     result.stoppedBecause() == null ? "" : "; stopped: " + result.stoppedBecause());

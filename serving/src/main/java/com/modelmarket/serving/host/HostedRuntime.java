@@ -422,6 +422,12 @@ public final class HostedRuntime implements ModelRuntime {
         lossListeners.add(listener);
     }
 
+    /** A host computes on {@code threadsPerHost} threads, shared by its owner's models. */
+    @Override
+    public int parallelism() {
+        return threadsPerHost;
+    }
+
     @Override
     public String device() {
         return serving.device() + " (sandboxed model hosts)";

@@ -248,6 +248,114 @@ class BatcherTest {
                 "waited " + rb.facts().queueNanos() / 1_000_000 + " ms");
     }
 
+    /** Three requests computed together (queued before the worker started), then answered. */
+    private EchoWorker afterBatchOfThree() throws Exception {
+        Future<InferenceResult> a = submit(1, 1f);
+        Future<InferenceResult> b = submit(1, 2f);
+        Future<InferenceResult> c = submit(1, 3f);
+        EchoWorker w = worker().open();
+        await(a);
+        await(b);
+        await(c);
+        assertEquals(List.of(List.of(1, 1, 1)), w.batches);
+        return w;
+    }
+
+    @Test
+    @DisplayName("under load, an arrival at an idle worker gathers the callers coming back, up to as many as computed")
+    void idleArrivalGathersReturningCallers() throws Exception {
+        batcher(config(8, 1000, 100));
+        batcher.useCalibration(5.0, Integer.MAX_VALUE); // one item alone: 200 ms
+        EchoWorker w = afterBatchOfThree();
+        Future<InferenceResult> d = submit(1, 4f);
+        assertEquals(1, w.batches.size(), "d waits for the others: three were computing");
+        Future<InferenceResult> e = submit(1, 5f);
+        assertEquals(1, w.batches.size());
+        Future<InferenceResult> f = submit(1, 6f);
+        assertEquals(List.of(List.of(1, 1, 1), List.of(1, 1, 1)), w.batches, "three back: dispatched at once");
+        assertEcho(await(d), 1, 4f);
+        assertEcho(await(e), 1, 5f);
+        assertEcho(await(f), 1, 6f);
+    }
+
+    @Test
+    @DisplayName("the gathering ends maxBatchDelay after the worker became free")
+    void gatheringEndsAfterMaxBatchDelay() throws Exception {
+        batcher(config(8, 300, 100));
+        batcher.useCalibration(5.0, Integer.MAX_VALUE);
+        EchoWorker w = afterBatchOfThree();
+        Future<InferenceResult> d = submit(1, 4f);
+        Future<InferenceResult> e = submit(1, 5f);
+        InferenceResult rd = await(d);
+        await(e);
+        assertEquals(List.of(List.of(1, 1, 1), List.of(1, 1)), w.batches);
+        long waitedMs = rd.facts().queueNanos() / 1_000_000;
+        assertTrue(waitedMs >= 290 && waitedMs < 3000, "waited " + waitedMs + " ms");
+    }
+
+    @Test
+    @DisplayName("a lone caller, and models whose single item is cheaper than a timer tick, never gather")
+    void loneCallersAndCheapModelsDoNotGather() throws Exception {
+        batcher(config(8, 1000, 100));
+        batcher.useCalibration(5.0, Integer.MAX_VALUE);
+        EchoWorker w = worker().open();
+        await(submit(1, 1f));
+        Future<InferenceResult> b = submit(1, 2f);
+        assertEquals(2, w.batches.size(), "one request was computing before: b runs at once");
+        await(b);
+
+        batcher(config(8, 1000, 100));
+        batcher.useCalibration(10_000.0, Integer.MAX_VALUE); // 0.1 ms alone: not worth a timer
+        EchoWorker cheap = afterBatchOfThree();
+        Future<InferenceResult> d = submit(1, 4f);
+        assertEquals(2, cheap.batches.size(), "d runs at once");
+        await(d);
+    }
+
+    /** Two requests computing on a gated first worker, and an idle second worker. */
+    private EchoWorker[] twoWorkersFirstBusy() {
+        Future<InferenceResult> a = submit(1, 1f);
+        Future<InferenceResult> b = submit(1, 2f);
+        EchoWorker first = worker();
+        assertEquals(List.of(List.of(1, 1)), first.batches);
+        EchoWorker second = worker().open();
+        return new EchoWorker[] {first, second};
+    }
+
+    @Test
+    @DisplayName("a partial batch of a costly model is not queued behind batches that fill the runtime's compute threads")
+    void partialBatchIsHeldWhileComputeIsFull() throws Exception {
+        batcher(PoolConfig.defaults().withWorkers(1, 2).withBatching(8, Duration.ofMillis(50)).withMaxQueue(100));
+        batcher.useCalibration(5.0, 1);
+        EchoWorker[] w = twoWorkersFirstBusy();
+        Future<InferenceResult> c = submit(1, 3f);
+        Thread.sleep(200); // four times maxBatchDelay
+        assertEquals(List.of(), w[1].batches, "c is held: the runtime's one compute thread is taken");
+        assertEquals(1, w[0].batches.size());
+        Future<InferenceResult> d = submit(1, 4f);
+        w[0].open();
+        assertEcho(await(c), 1, 3f);
+        assertEcho(await(d), 1, 4f);
+        assertEquals(2, w[0].batches.size() + w[1].batches.size(), "c and d ran together, once the first batch ended");
+        assertEquals(2, await(c).facts().batchSize());
+    }
+
+    @Test
+    @DisplayName("with compute threads to spare, or uncalibrated, the second worker takes a partial batch after maxBatchDelay")
+    void partialBatchUsesASpareComputeThread() throws Exception {
+        for (int parallelism : new int[] {2, 0}) {
+            batcher(PoolConfig.defaults().withWorkers(1, 2).withBatching(8, Duration.ofMillis(50)).withMaxQueue(100));
+            if (parallelism > 0) {
+                batcher.useCalibration(5.0, parallelism);
+            }
+            EchoWorker[] w = twoWorkersFirstBusy();
+            Future<InferenceResult> c = submit(1, 3f);
+            assertEcho(await(c), 1, 3f);
+            assertEquals(List.of(List.of(1)), w[1].batches, "parallelism " + parallelism);
+            w[0].open();
+        }
+    }
+
     @Test
     @DisplayName("past maxQueue items a request fails at once as overloaded, with a retry-after hint")
     void fullQueueOverloads() throws Exception {
