@@ -46,6 +46,41 @@ stop_server() { # a graceful stop also stops the server's embedded PostgreSQL
   fi
 }
 
+# jit_ticks: CPU ticks (1/100 s) the server JVM's JIT compiler threads (C1, C2) have used so far
+jit_ticks() {
+  local t s=0
+  for t in /proc/"$SERVER"/task/*; do
+    case "$(cat "$t/comm" 2>/dev/null)" in
+      "C1 Compiler"*|"C2 Compiler"*) s=$((s + $(awk '{print $14 + $15}' "$t/stat" 2>/dev/null || echo 0))) ;;
+    esac
+  done
+  echo "$s"
+}
+
+# warm_until_settled CMD...: runs CMD (unmeasured load) again and again until, during one run, the
+# server's JIT compilers used under BENCH_JIT_SETTLED (default 0.03) of a core, at most
+# BENCH_WARM_ROUNDS (default 12) times. On one core the compilers compete with the server, its
+# model host and PostgreSQL: a fixed 5 s warm-up left C2 compiling at 0.3 of the core through the
+# first measured points. Sets WARM_LINE to what happened, for the report.
+warm_until_settled() {
+  local rounds=0 before after t0 t1 share start
+  start=$(date +%s.%N)
+  while :; do
+    before=$(jit_ticks); t0=$(date +%s.%N)
+    "$@" > /dev/null
+    after=$(jit_ticks); t1=$(date +%s.%N); rounds=$((rounds + 1))
+    share=$(awk -v a="$before" -v b="$after" -v t0="$t0" -v t1="$t1" 'BEGIN { printf "%.3f", (b - a) / 100 / (t1 - t0) }')
+    if awk -v s="$share" -v m="${BENCH_JIT_SETTLED:-0.03}" 'BEGIN { exit !(s < m) }'; then
+      WARM_LINE="warm-up: $rounds round(s), $(awk -v a="$start" -v b="$t1" 'BEGIN { printf "%.0f", b - a }') s, until the JIT compilers used $share of the core in a round (settled)"
+      return 0
+    fi
+    if [ "$rounds" -ge "${BENCH_WARM_ROUNDS:-12}" ]; then
+      WARM_LINE="warm-up: $rounds round(s), $(awk -v a="$start" -v b="$t1" 'BEGIN { printf "%.0f", b - a }') s; the JIT compilers still used $share of the core in the last (NOT settled)"
+      return 0
+    fi
+  done
+}
+
 # wrk_point URL CLIENTS SECONDS BODY CTYPE IHCL SAVE: one closed-loop point; sets OK OTHER RPS
 # P50 P99 (ms) WRK_CPU (of its one core) and saves wrk's output to SAVE. BODY empty: a GET.
 wrk_point() {

@@ -145,10 +145,14 @@ for p in json.loads(sys.argv[2])["points"]: print("| %s | %d | %.0f | %.3f |" % 
   LIGHT_OK=0 LIGHT_OTHER=0 IN_FLIGHT=0
   # wrk stops reading at its deadline: up to one call per connection was answered (and metered) unseen
   counted() { LIGHT_OK=$((LIGHT_OK + OK)); LIGHT_OTHER=$((LIGHT_OTHER + OTHER)); IN_FLIGHT=$((IN_FLIGHT + $1)); }
-  wrk_point "$B/api/v1/key-info" 64 5 "" "" "" "$RUN/wrk-keyinfo-warm.txt"
-  wrk_point "$B/v2/models/light/infer" 16 5 "$RUN/light.json" application/json "" "$RUN/wrk-light-warm.txt"; counted 16
-  wrk_point "$B/v2/models/light/infer" 16 5 "$RUN/light.bin" application/octet-stream "$IHCL_LIGHT" "$RUN/wrk-lightbin-warm.txt"; counted 16
-  wrk_point "$B/v2/models/heavy/infer" 4 5 "$RUN/heavy.bin" application/octet-stream "$IHCL" "$RUN/wrk-heavy-warm.txt"
+  warm_round() { # every request measured below, unmeasured
+    wrk_point "$B/api/v1/key-info" 64 5 "" "" "" "$RUN/wrk-keyinfo-warm.txt"
+    wrk_point "$B/v2/models/light/infer" 64 5 "$RUN/light.json" application/json "" "$RUN/wrk-light-warm.txt"; counted 64
+    wrk_point "$B/v2/models/light/infer" 64 5 "$RUN/light.bin" application/octet-stream "$IHCL_LIGHT" "$RUN/wrk-lightbin-warm.txt"; counted 64
+    wrk_point "$B/v2/models/heavy/infer" 4 5 "$RUN/heavy.bin" application/octet-stream "$IHCL" "$RUN/wrk-heavy-warm.txt"
+  }
+  warm_until_settled warm_round
+  PLATFORM_WARM=$WARM_LINE
   wrk_point "$B/api/v1/key-info" 1 "$SECONDS_PER_POINT" "" "" "" "$RUN/wrk-keyinfo-1.txt"
   row platform "GET key-info" 1 # the floor of one call's latency: HTTP, routing, the API-key check
   wrk_point "$B/api/v1/key-info" 64 "$SECONDS_PER_POINT" "" "" "" "$RUN/wrk-keyinfo.txt"
@@ -171,6 +175,8 @@ print(sum(i["calls"] for i in json.load(sys.stdin)["items"] if i["model"] in ("l
   open_point "$PORT" "$SERVER" /v2/models/light/infer "$RUN/light.json" application/json - "$KEY" "$OPEN_RATE" 64
   echo "| platform | light JSON, open loop at $OPEN_RATE/s | ≤ 64 | $OL_OK | $OL_OTHER | $OL_RPS | $OL_P50 | $OL_P99 | OpenLoop $OL_CPU_US µs/request |"
   stop_server
+  echo
+  echo "The platform's $PLATFORM_WARM."
   echo
   EXTRA=$((METERED - LIGHT_OK))
   EXACT=$( [ "$LIGHT_OTHER" -eq 0 ] && [ "$EXTRA" -ge 0 ] && [ "$EXTRA" -le "$IN_FLIGHT" ] && echo yes || echo no)

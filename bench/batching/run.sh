@@ -32,7 +32,7 @@ RAWBEST=$(/usr/bin/python3 -c 'import json,sys; print(max(p["itemsPerSecond"] fo
 echo
 echo "| batching | clients | 200s | other | items/s | p50 ms | p99 ms | wrk CPU (of 1 core) |"
 echo "|---|---|---|---|---|---|---|---|"
-declare -A ITEMS
+declare -A ITEMS WARM
 port=18290
 for mode in on off; do
   port=$((port + 1))
@@ -41,7 +41,9 @@ for mode in on off; do
   start_server "$port" "$RUN/data-$mode" "$RUN/server-$mode.log" MM_SERVING_MAX_BATCH_SIZE=$max
   eval "$(BENCH_PUBLISH=medium /usr/bin/python3 bench/sandbox/setup.py "http://127.0.0.1:$port" bench/models/out "$RUN")"
   url="http://127.0.0.1:$port/v2/models/medium/infer"
-  wrk_point "$url" 64 15 "$RUN/medium.bin" application/octet-stream "$IHCL_MEDIUM" "$RUN/warm-$mode.txt" # JIT (the server and its host share one core: 5 s left C2 compiling through the first points), first batches
+  warm_round() { wrk_point "$url" 64 10 "$RUN/medium.bin" application/octet-stream "$IHCL_MEDIUM" "$RUN/warm-$mode.txt"; }
+  warm_until_settled warm_round # the JIT, the first batches
+  WARM[$mode]=$WARM_LINE
   for c in 1 16 64; do
     wrk_point "$url" "$c" "$SECONDS_PER_POINT" "$RUN/medium.bin" application/octet-stream "$IHCL_MEDIUM" "$RUN/wrk-$mode-$c.txt"
     ITEMS[$mode/$c]=$RPS
@@ -51,6 +53,7 @@ for mode in on off; do
   stop_server
 done
 echo
+echo "- batching on: ${WARM[on]}; off: ${WARM[off]}"
 awk -v r1="$RAW1" -v r32="$RAW32" -v best="$RAWBEST" -v on64="${ITEMS[on/64]}" -v off64="${ITEMS[off/64]}" \
     -v on16="${ITEMS[on/16]}" -v off16="${ITEMS[off/16]}" -v on1="${ITEMS[on/1]}" -v off1="${ITEMS[off/1]}" 'BEGIN {
   printf "- raw: batch 32 gives %.1fx the items/s of batch 1 (target >= 8x)\n", r32 / r1
