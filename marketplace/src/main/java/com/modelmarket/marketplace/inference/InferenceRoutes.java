@@ -8,6 +8,7 @@ import com.modelmarket.marketplace.http.RateLimitHeaders;
 import com.modelmarket.marketplace.http.JsonContentType;
 import com.modelmarket.marketplace.http.RequestIds;
 import com.modelmarket.marketplace.http.Responses;
+import com.modelmarket.marketplace.http.SmallBodyHandler;
 import com.modelmarket.serving.RequestFacts;
 import com.modelmarket.marketplace.errors.BadRequestException;
 import com.modelmarket.marketplace.errors.InvalidFieldException;
@@ -17,7 +18,6 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.ext.web.handler.BodyHandler;
 
 /**
  * The Open Inference Protocol over HTTP/REST ({@code /v2}), authenticated with API keys. Model
@@ -53,7 +53,7 @@ public final class InferenceRoutes {
         router.get("/v2/models/:model/ready").handler(key).handler(this::modelReady);
         router.get("/v2/models/:model/versions/:version/ready").handler(key).handler(this::modelReady);
         router.post("/v2/models/*").handler(InferenceRoutes::contentType);
-        router.post("/v2/models/*").handler(BodyHandler.create(false).setBodyLimit(maxBodyBytes));
+        router.post("/v2/models/*").handler(new SmallBodyHandler(maxBodyBytes)); // BodyHandler, without a second copy of a one-chunk body
         router.post("/v2/models/:model/infer").handler(key).handler(this::infer);
         router.post("/v2/models/:model/versions/:version/infer").handler(key).handler(this::infer);
     }
