@@ -1,14 +1,11 @@
 package com.modelmarket.marketplace.inference;
 
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.modelmarket.serving.model.DataType;
 import io.netty.buffer.ByteBuf;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.internal.buffer.BufferInternal;
 import io.vertx.core.json.JsonObject;
-import io.vertx.core.json.jackson.JacksonCodec;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -17,7 +14,8 @@ import java.util.List;
  * straight into each input's little-endian bytes (no {@code JsonObject} maps, no {@link FlatData},
  * no boxed numbers), otherwise the tree {@link InferenceJson} makes.
  *
- * <p>The one pass takes only what it can read without doubt: every field in its expected JSON type,
+ * <p>The one pass ({@link JsonCursor}, which allocates nothing but the strings kept) takes only
+ * what it can read without doubt: every field in its expected JSON type,
  * no field twice, each input's {@code shape} and {@code datatype} before its {@code data}, every
  * element valid for the datatype the input names, no {@code parameters.label}. For anything else
  * — malformed JSON included — it gives up and the body is parsed into the tree as before, so every
@@ -32,9 +30,6 @@ public final class InferenceEnvelope {
     record Input(String name, DataType datatype, long[] shape, long count, byte[] bytes, long binarySize) {
     }
 
-    /** Vert.x's own parser factory, so that the one pass tokenises exactly as {@code Buffer.toJsonValue()} does. */
-    private static final JsonFactory FACTORY = vertxFactory();
-    private static final DataType[] TYPES = DataType.values();
     /** Nesting of data arrays the one pass follows (as {@link FlatData#MAX_DEPTH}; deeper goes to the tree). */
     private static final int MAX_DATA_DEPTH = FlatData.MAX_DEPTH;
 
@@ -92,27 +87,17 @@ public final class InferenceEnvelope {
         return tree;
     }
 
-    private static JsonFactory vertxFactory() {
-        try {
-            var field = JacksonCodec.class.getDeclaredField("factory");
-            field.setAccessible(true);
-            return (JsonFactory) field.get(null);
-        } catch (ReflectiveOperationException | RuntimeException e) {
-            return null; // no one pass: every body takes the tree
-        }
-    }
-
     /** The one pass; null when it could not read the body without doubt. */
     static InferenceEnvelope onePass(Buffer body) {
-        if (FACTORY == null || body == null || body.length() == 0) {
+        if (body == null || body.length() == 0) {
             return null;
         }
         ByteBuf buf = ((BufferInternal) body).getByteBuf();
         if (!buf.hasArray()) {
             return null;
         }
-        try (JsonParser p = FACTORY.createParser(buf.array(), buf.arrayOffset() + buf.readerIndex(), buf.readableBytes())) {
-            p.enable(JsonParser.Feature.USE_FAST_DOUBLE_PARSER); // as InferenceJson: the same doubles
+        JsonCursor p = new JsonCursor(buf.array(), buf.arrayOffset() + buf.readerIndex(), buf.readableBytes());
+        try {
             if (p.nextToken() != JsonToken.START_OBJECT) {
                 return null;
             }
@@ -121,12 +106,12 @@ public final class InferenceEnvelope {
                 return null;
             }
             return envelope;
-        } catch (java.io.IOException | RuntimeException e) {
-            return null; // malformed, or beyond a limit: the tree parser says which, in its words
+        } catch (RuntimeException e) {
+            return null; // not read (JsonCursor.GIVE_UP), or a size beyond int: the tree parser says what it is
         }
     }
 
-    private static InferenceEnvelope root(JsonParser p, Buffer body) throws java.io.IOException {
+    private static InferenceEnvelope root(JsonCursor p, Buffer body) {
         String id = null;
         List<Input> inputs = null;
         List<String> outputs = null;
@@ -214,7 +199,7 @@ public final class InferenceEnvelope {
      * absent, -1 when the one pass gives up (the field twice or not a boolean; a {@code label}
      * field in the request's parameters, which only the tree reads).
      */
-    private static int flag(JsonParser p, String name, boolean root) throws java.io.IOException {
+    private static int flag(JsonCursor p, String name, boolean root) {
         int value = 0;
         boolean seen = false;
         String field;
@@ -235,7 +220,7 @@ public final class InferenceEnvelope {
         return value;
     }
 
-    private static boolean output(JsonParser p, List<String> outputs, List<String> binaryOutputs) throws java.io.IOException {
+    private static boolean output(JsonCursor p, List<String> outputs, List<String> binaryOutputs) {
         String name = null;
         int binary = 0;
         int seen = 0;
@@ -272,7 +257,7 @@ public final class InferenceEnvelope {
     }
 
     /** One input object; null when the one pass gives up on it. */
-    private static Input input(JsonParser p, int bodyLength) throws java.io.IOException {
+    private static Input input(JsonCursor p, int bodyLength) {
         String name = null;
         DataType type = null;
         long[] shape = null;
@@ -303,7 +288,7 @@ public final class InferenceEnvelope {
                     name = p.getText();
                 }
                 case 2 -> {
-                    type = token == JsonToken.VALUE_STRING ? datatype(p) : null;
+                    type = token == JsonToken.VALUE_STRING ? p.datatype() : null;
                     if (type == null) {
                         return null;
                     }
@@ -346,35 +331,15 @@ public final class InferenceEnvelope {
         return new Input(name, type, shape, count, bytes, binarySize);
     }
 
-    /** The datatype named, read without making a string; null for none known. */
-    private static DataType datatype(JsonParser p) throws java.io.IOException {
-        char[] text = p.getTextCharacters();
-        int offset = p.getTextOffset();
-        int length = p.getTextLength();
-        for (DataType type : TYPES) {
-            String name = type.oipName();
-            if (name.length() == length) {
-                int i = 0;
-                while (i < length && text[offset + i] == name.charAt(i)) {
-                    i++;
-                }
-                if (i == length) {
-                    return type;
-                }
-            }
-        }
-        return null;
-    }
-
     /** A shape of whole positive numbers that fit a long; null otherwise. */
-    private static long[] shape(JsonParser p, JsonToken token) throws java.io.IOException {
+    private static long[] shape(JsonCursor p, JsonToken token) {
         if (token != JsonToken.START_ARRAY) {
             return null;
         }
         long[] dims = new long[4];
         int n = 0;
         while ((token = p.nextToken()) != JsonToken.END_ARRAY) {
-            if (token != JsonToken.VALUE_NUMBER_INT || p.getNumberType() == JsonParser.NumberType.BIG_INTEGER) {
+            if (token != JsonToken.VALUE_NUMBER_INT) {
                 return null;
             }
             long d = p.getLongValue();
@@ -390,13 +355,13 @@ public final class InferenceEnvelope {
     }
 
     /** The input parameters' {@code binary_data_size} (-1 absent), skipping the rest; -2 gives up. */
-    private static long binarySize(JsonParser p) throws java.io.IOException {
+    private static long binarySize(JsonCursor p) {
         long size = -1;
         String field;
         while ((field = p.nextFieldName()) != null) {
             JsonToken token = p.nextToken();
             if (field.equals("binary_data_size")) {
-                if (size != -1 || token != JsonToken.VALUE_NUMBER_INT || p.getNumberType() == JsonParser.NumberType.BIG_INTEGER) {
+                if (size != -1 || token != JsonToken.VALUE_NUMBER_INT) {
                     return -2;
                 }
                 size = p.getLongValue();
@@ -415,7 +380,7 @@ public final class InferenceEnvelope {
      * its START_ARRAY. The elements written so far, or -1 when the one pass gives up: an element
      * the datatype does not take, too many of them, nesting too deep.
      */
-    private static long data(JsonParser p, DataType type, byte[] out, long at, int depth) throws java.io.IOException {
+    private static long data(JsonCursor p, DataType type, byte[] out, long at, int depth) {
         int size = type.byteSize();
         long capacity = out.length / size;
         JsonToken token;
@@ -439,7 +404,7 @@ public final class InferenceEnvelope {
     }
 
     /** Writes one element as TensorCodec would; false for one it would refuse (or one the one pass does not read). */
-    private static boolean element(JsonParser p, JsonToken token, DataType type, byte[] out, int pos) throws java.io.IOException {
+    private static boolean element(JsonCursor p, JsonToken token, DataType type, byte[] out, int pos) {
         switch (type) {
             case BOOL -> {
                 if (token != JsonToken.VALUE_TRUE && token != JsonToken.VALUE_FALSE) {
@@ -452,7 +417,7 @@ public final class InferenceEnvelope {
                 double d;
                 if (token == JsonToken.VALUE_NUMBER_FLOAT) {
                     d = p.getDoubleValue();
-                } else if (token == JsonToken.VALUE_NUMBER_INT && p.getNumberType() != JsonParser.NumberType.BIG_INTEGER) {
+                } else if (token == JsonToken.VALUE_NUMBER_INT) {
                     d = (double) p.getLongValue();
                 } else {
                     return false;
@@ -469,7 +434,7 @@ public final class InferenceEnvelope {
             }
             default -> {
                 long l;
-                if (token == JsonToken.VALUE_NUMBER_INT && p.getNumberType() != JsonParser.NumberType.BIG_INTEGER) {
+                if (token == JsonToken.VALUE_NUMBER_INT) {
                     l = p.getLongValue();
                 } else if (token == JsonToken.VALUE_NUMBER_FLOAT) {
                     double d = p.getDoubleValue();
