@@ -96,8 +96,8 @@ public final class InferenceEnvelope {
         if (!buf.hasArray()) {
             return null;
         }
-        JsonCursor p = new JsonCursor(buf.array(), buf.arrayOffset() + buf.readerIndex(), buf.readableBytes());
         try {
+            JsonCursor p = new JsonCursor(buf.array(), buf.arrayOffset() + buf.readerIndex(), buf.readableBytes());
             if (p.nextToken() != JsonToken.START_OBJECT) {
                 return null;
             }

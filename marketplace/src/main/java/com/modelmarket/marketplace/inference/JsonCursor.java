@@ -1,7 +1,11 @@
 package com.modelmarket.marketplace.inference;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.modelmarket.serving.model.DataType;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.jackson.JacksonCodec;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -10,7 +14,8 @@ import java.nio.charset.StandardCharsets;
  * subset of what Vert.x's Jackson parser takes — structural JSON; strings of printable ASCII without
  * escapes; numbers of the JSON grammar up to 400 characters; whole numbers up to 18 digits — and
  * throws {@link #GIVE_UP} at anything else (comments, escapes, other characters, deeper than 60
- * levels, malformed text), so that the body goes to the tree parser, which accepts or refuses it
+ * levels, malformed text, anything at or past one of the limits Vert.x's parser applies: names,
+ * strings, numbers, nesting, the document's length), so that the body goes to the tree parser, which accepts or refuses it
  * in its own words. What it reads means what Jackson's tokens mean: the same token kinds, the same
  * text, the same {@code long} for a whole number and the correctly rounded {@code double} for any
  * other (the fast exact path for up to 15 digits and powers of ten up to 22, {@link
@@ -22,8 +27,15 @@ final class JsonCursor {
     static final RuntimeException GIVE_UP = new RuntimeException("not read in one pass", null, false, false) {
     };
 
-    private static final int MAX_DEPTH = 60;
-    private static final int MAX_NUMBER = 400;
+    /** The limits of Vert.x's parser (its defaults, or what system properties made them). */
+    private static final StreamReadConstraints LIMITS = vertxLimits();
+    private static final int MAX_DEPTH = Math.min(60, LIMITS.getMaxNestingDepth() - 1);
+    private static final int MAX_NUMBER = Math.min(400, LIMITS.getMaxNumberLength() - 1);
+    private static final int MAX_NAME = Math.min(1000, LIMITS.getMaxNameLength() - 1);
+    private static final int MAX_STRING = Math.min(1_000_000, LIMITS.getMaxStringLength() - 1);
+    /** Documents the cursor reads at all: none when Vert.x's parser counts tokens (the cursor does not). */
+    private static final long MAX_DOCUMENT = LIMITS.hasMaxTokenCount() ? -1
+            : LIMITS.hasMaxDocumentLength() ? LIMITS.getMaxDocumentLength() - 1 : Long.MAX_VALUE;
     private static final double[] POWERS = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
             1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
     /** Field names the envelope reads, returned as these constants; any other name is {@link #OTHER}. */
@@ -47,9 +59,20 @@ final class JsonCursor {
     private double doubleValue;
 
     JsonCursor(byte[] bytes, int offset, int length) {
+        if (length > MAX_DOCUMENT) {
+            throw GIVE_UP;
+        }
         this.b = bytes;
         this.pos = offset;
         this.end = offset + length;
+    }
+
+    private static StreamReadConstraints vertxLimits() {
+        try (JsonParser parser = JacksonCodec.createParser(Buffer.buffer("{}"))) {
+            return parser.streamReadConstraints();
+        } catch (java.io.IOException e) {
+            return StreamReadConstraints.builder().maxNestingDepth(1).build(); // unknown limits: the cursor reads nothing
+        }
     }
 
     JsonToken currentToken() {
@@ -108,6 +131,9 @@ final class JsonCursor {
         markStarted();
         expect('"');
         string();
+        if (textEnd - textStart > MAX_NAME) {
+            throw GIVE_UP;
+        }
         space();
         expect(':');
         afterName = true;
@@ -228,6 +254,9 @@ final class JsonCursor {
             byte c = b[pos];
             if (c == '"') {
                 textEnd = pos++;
+                if (textEnd - textStart > MAX_STRING) {
+                    throw GIVE_UP;
+                }
                 return;
             }
             if (c < 0x20 || c > 0x7e || c == '\\') {
