@@ -96,38 +96,52 @@ final class ConnectionGuard {
         return true;
     }
 
-    /** The route handler: the keep-alive deadline after the answer, and the body's read deadline. */
+    /**
+     * The route handler: the keep-alive deadline after the answer, and the body's read deadline.
+     * The body's deadline is the connection's one deadline while the request is read (the header
+     * deadline was met, the keep-alive one starts with the answer), kept by the same timer: a
+     * timer set and cancelled for every request with a body cost a lambda, a timer and its queue
+     * entry each time.
+     */
     void handle(RoutingContext ctx) {
         HttpServerRequest request = ctx.request();
         HttpConnection connection = request.connection();
         Duration bodyLimit = ctx.request().path().equals("/api/v1/uploads") ? limits.uploadTimeout() : limits.bodyTimeout();
         if (hasBody(request) && !request.isEnded() && bodyLimit.toMillis() > 0) {
-            long timer = vertx.setTimer(bodyLimit.toMillis(), id -> {
-                if (request.isEnded()) {
-                    return;
-                }
-                if (ctx.response().headWritten()) {
-                    connection.close();
-                } else { // answered, then the connection closes (Problems.send: unread body)
-                    Problems.send(ctx, new Problem(408, "request-timeout", "Request timeout",
-                            "The request body was not received within " + bodyLimit.toSeconds() + " seconds"));
-                }
-            });
-            ctx.addEndHandler(ended -> vertx.cancelTimer(timer));
+            Deadline d = deadlines.computeIfAbsent(connection, c -> new Deadline());
+            d.body = ctx;
+            d.bodyLimit = bodyLimit;
+            set(connection, d, bodyLimit);
         }
-        ctx.addEndHandler(ended -> arm(connection, limits.idleTimeout()));
+        ctx.addEndHandler(ended -> arm(connection, limits.idleTimeout())); // the body's deadline ends with the answer
         ctx.next();
     }
 
+    /** The body's deadline passed: answered 408 unless it was read meanwhile (then nothing), or cut off if answered already. */
+    private static void bodyTimedOut(RoutingContext ctx, HttpConnection connection, Duration bodyLimit) {
+        if (ctx.request().isEnded()) {
+            return;
+        }
+        if (ctx.response().headWritten()) {
+            connection.close();
+        } else { // answered, then the connection closes (Problems.send: unread body)
+            Problems.send(ctx, new Problem(408, "request-timeout", "Request timeout",
+                    "The request body was not received within " + bodyLimit.toSeconds() + " seconds"));
+        }
+    }
+
     /**
-     * A connection's header deadline, kept by one timer that re-arms itself while the deadline
-     * moves on: a kept-alive connection's every answer moves it, and setting and cancelling a timer
-     * per request was a tenth of a light request's work on the event loop. The connection still
-     * closes when its deadline passes, as before.
+     * A connection's deadline, kept by one timer that re-arms itself while the deadline moves on:
+     * a kept-alive connection's every answer moves it, and setting and cancelling a timer per
+     * request was a tenth of a light request's work on the event loop. The connection still closes
+     * (or its request is answered 408) when its deadline passes, as before.
      */
     private static final class Deadline {
-        /** {@link System#nanoTime()} by which the next request's headers must have come; 0 for none. */
+        /** {@link System#nanoTime()} by which the next request's headers (or the body) must have come; 0 for none. */
         long at;
+        /** While a request's body is read: that request, and its body's limit; null when {@link #at} is a header deadline. */
+        RoutingContext body;
+        Duration bodyLimit;
         /** The pending timer, -1 for none, and when it fires. */
         long timer = -1;
         long timerAt;
@@ -139,6 +153,12 @@ final class ConnectionGuard {
             return;
         }
         Deadline d = deadlines.computeIfAbsent(connection, c -> new Deadline());
+        d.body = null;
+        set(connection, d, limit);
+    }
+
+    /** Moves the connection's deadline to {@code limit} from now, re-using a pending timer that fires first. */
+    private void set(HttpConnection connection, Deadline d, Duration limit) {
         d.at = nonZero(System.nanoTime() + limit.toNanos());
         if (d.timer != -1) {
             if (d.timerAt - d.at <= 0) {
@@ -164,6 +184,13 @@ final class ConnectionGuard {
             schedule(connection, d, (left + 999_999) / 1_000_000);
             return;
         }
+        if (d.body != null) {
+            RoutingContext ctx = d.body;
+            d.body = null;
+            d.at = 0; // the keep-alive deadline follows the answer, as for any request
+            bodyTimedOut(ctx, connection, d.bodyLimit);
+            return;
+        }
         deadlines.remove(connection);
         connection.close();
     }
@@ -173,6 +200,7 @@ final class ConnectionGuard {
         Deadline d = deadlines.get(connection);
         if (d != null) {
             d.at = 0;
+            d.body = null;
         }
     }
 

@@ -8,6 +8,7 @@ import com.modelmarket.marketplace.http.RateLimitHeaders;
 import com.modelmarket.marketplace.http.JsonContentType;
 import com.modelmarket.marketplace.http.RequestIds;
 import com.modelmarket.marketplace.http.Responses;
+import com.modelmarket.marketplace.http.SmallBodyHandler;
 import com.modelmarket.serving.RequestFacts;
 import com.modelmarket.marketplace.errors.BadRequestException;
 import com.modelmarket.marketplace.errors.InvalidFieldException;
@@ -17,7 +18,6 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.ext.web.handler.BodyHandler;
 
 /**
  * The Open Inference Protocol over HTTP/REST ({@code /v2}), authenticated with API keys. Model
@@ -53,7 +53,7 @@ public final class InferenceRoutes {
         router.get("/v2/models/:model/ready").handler(key).handler(this::modelReady);
         router.get("/v2/models/:model/versions/:version/ready").handler(key).handler(this::modelReady);
         router.post("/v2/models/*").handler(InferenceRoutes::contentType);
-        router.post("/v2/models/*").handler(BodyHandler.create(false).setBodyLimit(maxBodyBytes));
+        router.post("/v2/models/*").handler(new SmallBodyHandler(maxBodyBytes)); // BodyHandler, without a second copy of a one-chunk body
         router.post("/v2/models/:model/infer").handler(key).handler(this::infer);
         router.post("/v2/models/:model/versions/:version/infer").handler(key).handler(this::infer);
     }
@@ -98,18 +98,18 @@ public final class InferenceRoutes {
     private void infer(RoutingContext ctx) {
         ctx.put("model", ctx.pathParam("model"));
         String headerLength = ctx.request().getHeader(BINARY_HEADER);
-        JsonObject body;
+        InferenceEnvelope body;
         Buffer binary = null;
         if (headerLength == null) {
             // Parsed here rather than by JsonBody: tensor data is never stored, so the NUL scan
             // that guards stored fields would only cost time on the hot path; and streamed, so
             // tensor data never becomes a tree of boxed numbers.
+            // Read in one pass straight into the tensors' bytes where that can be done without doubt.
             Buffer raw = ctx.body().buffer();
-            Object value = raw == null || raw.length() == 0 ? null : InferenceJson.parse(raw);
-            if (!(value instanceof JsonObject json)) {
+            body = raw == null || raw.length() == 0 ? null : InferenceEnvelope.read(raw);
+            if (body == null) {
                 throw new InvalidFieldException("/", "the body must be an inference request object");
             }
-            body = json;
         } else {
             Buffer all = ctx.body().buffer() == null ? Buffer.buffer() : ctx.body().buffer();
             int n;
@@ -121,11 +121,10 @@ public final class InferenceRoutes {
             if (n < 2 || n > all.length()) {
                 throw new BadRequestException(BINARY_HEADER + " must be the length of the JSON header within the body");
             }
-            Object header = InferenceJson.parse(all.slice(0, n));
-            if (!(header instanceof JsonObject json)) {
+            body = InferenceEnvelope.read(all.slice(0, n));
+            if (body == null) {
                 throw new InvalidFieldException("/", "the JSON header must be an object");
             }
-            body = json;
             binary = all.slice(n, all.length()); // a view: the tensor bytes are copied once, by the decoder
         }
         inference.infer(KeyPrincipal.of(ctx), RequestIds.of(ctx), ctx.pathParam("model"), ctx.pathParam("version"), body, binary)

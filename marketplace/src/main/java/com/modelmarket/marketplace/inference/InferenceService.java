@@ -229,7 +229,7 @@ public final class InferenceService {
         });
     }
 
-    public Future<Outcome> infer(KeyPrincipal caller, String requestId, String name, String versionOrAlias, JsonObject body,
+    public Future<Outcome> infer(KeyPrincipal caller, String requestId, String name, String versionOrAlias, InferenceEnvelope body,
                                  io.vertx.core.buffer.Buffer binary) {
         // a cached route (nearly every call) goes on at once, without a future and a hop for it
         TargetRoute cached = cachedRoute(caller.tenantId(), name, versionOrAlias, true);
@@ -244,7 +244,7 @@ public final class InferenceService {
         }
     }
 
-    private Future<Outcome> infer(KeyPrincipal caller, String requestId, TargetRoute route, JsonObject body,
+    private Future<Outcome> infer(KeyPrincipal caller, String requestId, TargetRoute route, InferenceEnvelope body,
                                   io.vertx.core.buffer.Buffer binary) {
         InferenceTarget target = route.pick(caller.tenantId(), requestId);
         int rpm = target.plan().isPresent() ? target.plan().get().rateLimitPerMinute() : OWN_MODEL_RATE_LIMIT;
@@ -256,7 +256,8 @@ public final class InferenceService {
         }
         TensorCodec.Decoded decoded = TensorCodec.decode(body, binary, target.manifest(), limits);
         // read before the model runs: a malformed label is a 400 for a call that never ran
-        List<String> labels = route.split() ? SplitFeedback.labels(body, decoded.items()) : List.of();
+        // (a body read in one pass has no parameters.label: the one pass leaves those to the tree)
+        List<String> labels = route.split() && !body.fast() ? SplitFeedback.labels(body.tree(), decoded.items()) : List.of();
         Optional<Plan> free = target.plan().filter(Plan::free);
         Future<Outcome> outcome = free.isEmpty()
                 ? run(caller, requestId, target, decoded, rate) // no allowance to take from: straight on

@@ -47,6 +47,150 @@ public final class TensorCodec {
     }
 
     /**
+     * Decodes a request as the route read it ({@link InferenceEnvelope}). One read in one pass is
+     * checked here against the manifest and the limits without a tree; whatever this check would
+     * not accept goes to {@link #decode(JsonObject, io.vertx.core.buffer.Buffer, ModelManifest, Limits)}
+     * over the tree of the same bytes, so that every refusal is the tree decoder's own.
+     */
+    public static Decoded decode(InferenceEnvelope body, io.vertx.core.buffer.Buffer binary, ModelManifest manifest, Limits limits) {
+        Decoded fast = body.fast() ? decodeRead(body, binary, manifest, limits) : null;
+        return fast != null ? fast : decode(body.tree(), binary, manifest, limits);
+    }
+
+    /** The one-pass envelope checked as {@link #decode(JsonObject, io.vertx.core.buffer.Buffer, ModelManifest, Limits)} does; null where that one refuses. */
+    private static Decoded decodeRead(InferenceEnvelope body, io.vertx.core.buffer.Buffer binary, ModelManifest manifest,
+                                      Limits limits) {
+        List<InferenceEnvelope.Input> inputs = body.inputs;
+        if (inputs.isEmpty()) {
+            return null;
+        }
+        Tensor[] tensors = new Tensor[inputs.size()];
+        long items = -1;
+        long elements = 0;
+        int offset = 0;
+        for (int i = 0; i < tensors.length; i++) {
+            InferenceEnvelope.Input input = inputs.get(i);
+            TensorSpec spec = spec(manifest, input.name());
+            if (spec == null || givenBefore(inputs, i) || !fits(input.shape(), spec.shape())
+                    || input.shape()[0] > limits.maxItems() || (items >= 0 && input.shape()[0] != items)) {
+                return null;
+            }
+            items = input.shape()[0];
+            elements += input.count();
+            if (elements > limits.maxElements() || spec.datatype() != input.datatype()) {
+                return null;
+            }
+            byte[] bytes = input.bytes();
+            if (bytes == null) {
+                long expected = input.count() * input.datatype().byteSize();
+                if (binary == null || input.binarySize() != expected || offset + expected > binary.length()) {
+                    return null;
+                }
+                bytes = binary.getBytes(offset, (int) (offset + expected));
+                offset += (int) expected;
+                if (!validBinary(bytes, input.datatype())) {
+                    return null;
+                }
+            }
+            tensors[i] = Tensor.wrap(input.name(), input.datatype(), input.shape(), bytes);
+        }
+        if (binary != null && offset != binary.length()) {
+            return null;
+        }
+        for (TensorSpec spec : manifest.inputs()) {
+            if (!named(inputs, spec.name())) {
+                return null;
+            }
+        }
+        for (String output : body.outputs) {
+            if (manifest.output(output).isEmpty()) {
+                return null;
+            }
+        }
+        Set<String> binaryOutputs = body.binaryOutputs.isEmpty() ? Set.of() : Set.copyOf(body.binaryOutputs);
+        return new Decoded(body.id, List.of(tensors), body.outputs, (int) items, binaryOutputs, body.allBinary);
+    }
+
+    private static TensorSpec spec(ModelManifest manifest, String name) {
+        for (TensorSpec spec : manifest.inputs()) {
+            if (spec.name().equals(name)) {
+                return spec;
+            }
+        }
+        return null;
+    }
+
+    private static boolean givenBefore(List<InferenceEnvelope.Input> inputs, int i) {
+        for (int j = 0; j < i; j++) {
+            if (inputs.get(j).name().equals(inputs.get(i).name())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean named(List<InferenceEnvelope.Input> inputs, String name) {
+        for (InferenceEnvelope.Input input : inputs) {
+            if (input.name().equals(name)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** A shape of positive dimensions (as the one pass reads them) that the declared one takes. */
+    private static boolean fits(long[] shape, long[] declared) {
+        if (shape.length != declared.length) {
+            return false;
+        }
+        for (int d = 0; d < shape.length; d++) {
+            if (declared[d] != TensorSpec.ANY && declared[d] != shape[d]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Whether {@link #binaryData} would take these bytes. */
+    private static boolean validBinary(byte[] bytes, DataType type) {
+        switch (type) {
+            case FP32 -> {
+                for (int i = 0; i < bytes.length; i += 4) {
+                    if (!Float.isFinite(Float.intBitsToFloat((int) littleEndian(bytes, i, 4)))) {
+                        return false;
+                    }
+                }
+            }
+            case FP64 -> {
+                for (int i = 0; i < bytes.length; i += 8) {
+                    if (!Double.isFinite(Double.longBitsToDouble(littleEndian(bytes, i, 8)))) {
+                        return false;
+                    }
+                }
+            }
+            case BOOL -> {
+                for (byte b : bytes) {
+                    if (b != 0 && b != 1) {
+                        return false;
+                    }
+                }
+            }
+            default -> {
+                // every bit pattern is a valid integer
+            }
+        }
+        return true;
+    }
+
+    private static long littleEndian(byte[] bytes, int at, int length) {
+        long bits = 0;
+        for (int i = length - 1; i >= 0; i--) {
+            bits = (bits << 8) | (bytes[at + i] & 0xFF);
+        }
+        return bits;
+    }
+
+    /**
      * Decodes a request whose tensors may travel in the binary data extension: {@code binary}
      * holds the raw little-endian bytes after the JSON header, in input order, each input naming
      * its size in {@code parameters.binary_data_size}. Null when the request is all JSON.

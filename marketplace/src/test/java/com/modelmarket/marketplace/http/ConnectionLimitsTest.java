@@ -224,6 +224,33 @@ class ConnectionLimitsTest {
     }
 
     @Test
+    @DisplayName("on a kept-alive connection, bodies read in time are never answered 408 later, and a later body that does not arrive within 2 s is")
+    void slowBodyAfterAnswers() throws Exception {
+        try (Socket socket = connect()) {
+            OutputStream out = socket.getOutputStream();
+            InputStream in = socket.getInputStream();
+            long t0 = System.nanoTime();
+            for (int i = 0; i < 4; i++) { // bodies read at once, 800 ms apart: 3.2 s, past one body timeout
+                out.write(("POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                        + "Content-Length: 2\r\n\r\n{}").getBytes(StandardCharsets.US_ASCII));
+                out.flush();
+                String answer = readAnswer(in);
+                assertTrue(answer.startsWith("HTTP/1.1 4") && !answer.startsWith("HTTP/1.1 408"), "request " + i + " after "
+                        + (System.nanoTime() - t0) / 1_000_000 + " ms: " + answer);
+                Thread.sleep(800); // paces the requests
+            }
+            out.write(("POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                    + "Content-Length: 100\r\n\r\n{\"email\":").getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            long t1 = System.nanoTime();
+            String raw = readUntilClosed(socket);
+            assertProblemAnswer(raw, 408);
+            long ms = (System.nanoTime() - t1) / 1_000_000;
+            assertTrue(ms >= 1_500 && ms < 10_000, "answered after " + ms + " ms");
+        }
+    }
+
+    @Test
     @DisplayName("connections beyond the bound per client address (8) get 429 problem+json and are closed; the others are served")
     void connectionsPerAddress() throws IOException {
         List<Socket> held = new ArrayList<>();

@@ -200,6 +200,63 @@ class InferenceGuardsTest {
                 .untilAsserted(() -> assertMetered(s.tenantId(), Set.of()));
     }
 
+    @Test
+    @DisplayName("a body in many chunks is read as the same request as one in a single chunk; chunks over the limit are 413; Expect: 100-continue is answered, another expectation is 417")
+    void chunkedBodies() throws Exception {
+        Setup s = setup("guard-chunks", payg(1000));
+        String path = "/v2/models/guard-chunks/infer";
+        String body = request().encode();
+        HttpResponse<Buffer> whole = infer(s, request());
+        assertEquals(200, whole.statusCode(), whole.bodyAsString());
+        String head = "POST " + path + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + s.key() + "\r\n"
+                + "Content-Type: application/json\r\nConnection: close\r\n";
+        StringBuilder chunks = new StringBuilder();
+        for (int i = 0; i < body.length(); i += 97) {
+            String part = body.substring(i, Math.min(body.length(), i + 97));
+            chunks.append(Integer.toHexString(part.length())).append("\r\n").append(part).append("\r\n");
+        }
+        String chunked = raw(head + "Transfer-Encoding: chunked\r\n\r\n", chunks + "0\r\n\r\n");
+        assertTrue(chunked.startsWith("HTTP/1.1 200"), chunked);
+        assertEquals(whole.bodyAsJsonObject().getJsonArray("outputs"),
+                new JsonObject(chunked.substring(chunked.indexOf("\r\n\r\n") + 4)).getJsonArray("outputs"));
+
+        StringBuilder big = new StringBuilder();
+        for (int i = 0; i < 30; i++) {
+            big.append("2000\r\n").append(" ".repeat(0x2000)).append("\r\n");
+        }
+        String tooBig = raw(head + "Transfer-Encoding: chunked\r\n\r\n", big + "0\r\n\r\n");
+        assertTrue(tooBig.startsWith("HTTP/1.1 413"), tooBig);
+
+        String continued = raw(head + "Content-Length: " + body.length() + "\r\nExpect: 100-continue\r\n\r\n", body);
+        assertTrue(continued.startsWith("HTTP/1.1 100 Continue"), continued);
+        assertTrue(continued.contains("HTTP/1.1 200"), continued);
+        String expectation = raw(head + "Content-Length: " + body.length() + "\r\nExpect: something-else\r\n\r\n", body);
+        assertTrue(expectation.startsWith("HTTP/1.1 417"), expectation);
+    }
+
+    /** Sends a request as written, its body in pieces with pauses between them, and reads until the server closes. */
+    private static String raw(String head, String body) throws Exception {
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", platform.port())) {
+            socket.setSoTimeout(15_000);
+            java.io.OutputStream out = socket.getOutputStream();
+            out.write(head.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            out.flush();
+            byte[] bytes = body.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+            for (int i = 0; i < bytes.length; i += 4096) {
+                out.write(bytes, i, Math.min(4096, bytes.length - i));
+                out.flush();
+                Thread.sleep(5); // the server reads it as several chunks
+            }
+            java.io.ByteArrayOutputStream answer = new java.io.ByteArrayOutputStream();
+            try {
+                socket.getInputStream().transferTo(answer);
+            } catch (java.net.SocketException reset) {
+                // a reset after the answer (an unread body) still ends it
+            }
+            return answer.toString(java.nio.charset.StandardCharsets.ISO_8859_1);
+        }
+    }
+
     private static JsonObject input(JsonObject request) {
         return request.getJsonArray("inputs").getJsonObject(0);
     }
