@@ -45,6 +45,19 @@ CREATE INDEX catalog_search_card_idx ON catalog_search USING gin (card_vector);
 REVOKE ALL ON catalog_search FROM mm_app;
 ALTER TABLE catalog_search ENABLE ROW LEVEL SECURITY;
 
+-- The lexemes of a model's whole card that are not in its name, tags or summary (its description's
+-- own words), without positions: a model whose card (catalog_search.card_vector) does not satisfy a
+-- query without negation or phrase, but whose whole card does, has one of the query's lexemes here,
+-- so these rows are the candidates of relevance tier 0 (checked against models.search). Apart from
+-- catalog_search so that its rows stay narrow.
+CREATE TABLE catalog_search_text (
+    model_id uuid PRIMARY KEY REFERENCES models (id) ON DELETE CASCADE,
+    lexemes  tsvector NOT NULL
+);
+CREATE INDEX catalog_search_text_idx ON catalog_search_text USING gin (lexemes);
+REVOKE ALL ON catalog_search_text FROM mm_app;
+ALTER TABLE catalog_search_text ENABLE ROW LEVEL SECURITY;
+
 -- The row of one model, from the model and its publisher. The publisher's row is locked (FOR SHARE)
 -- so a concurrent deletion of the publisher either waits for this transaction (and its trigger then
 -- sees this row) or has committed (and is read here). Model ids never change.
@@ -63,6 +76,9 @@ BEGIN
         visibility = EXCLUDED.visibility, open = EXCLUDED.open, publisher_gone = EXCLUDED.publisher_gone,
         task = EXCLUDED.task, framework = EXCLUDED.framework, tags = EXCLUDED.tags, created_at = EXCLUDED.created_at,
         subscribers = EXCLUDED.subscribers, name_vector = EXCLUDED.name_vector, card_vector = EXCLUDED.card_vector;
+    INSERT INTO public.catalog_search_text AS c (model_id, lexemes)
+    VALUES (NEW.id, ts_delete(strip(NEW.search), tsvector_to_array(NEW.rank_vector)))
+    ON CONFLICT (model_id) DO UPDATE SET lexemes = EXCLUDED.lexemes WHERE c.lexemes IS DISTINCT FROM EXCLUDED.lexemes;
     RETURN NULL;
 END $$;
 CREATE TRIGGER models_catalog_search_insert AFTER INSERT ON models
@@ -73,7 +89,8 @@ CREATE TRIGGER models_catalog_search_update AFTER UPDATE ON models
         OR OLD.listed IS DISTINCT FROM NEW.listed OR OLD.task IS DISTINCT FROM NEW.task
         OR OLD.framework IS DISTINCT FROM NEW.framework OR OLD.tags IS DISTINCT FROM NEW.tags
         OR OLD.created_at IS DISTINCT FROM NEW.created_at OR OLD.active_subscribers IS DISTINCT FROM NEW.active_subscribers
-        OR OLD.name IS DISTINCT FROM NEW.name OR OLD.rank_vector IS DISTINCT FROM NEW.rank_vector)
+        OR OLD.name IS DISTINCT FROM NEW.name OR OLD.rank_vector IS DISTINCT FROM NEW.rank_vector
+        OR OLD.search IS DISTINCT FROM NEW.search)
     EXECUTE FUNCTION mm_catalog_search_sync();
 
 CREATE FUNCTION mm_catalog_search_publisher() RETURNS trigger
@@ -92,7 +109,9 @@ INSERT INTO catalog_search (model_id, tenant_id, kind, visibility, open, publish
 SELECT m.id, m.tenant_id, m.kind, m.visibility, m.kind = 'algorithm' OR m.listed, t.deleted_at IS NOT NULL, m.task,
        m.framework, m.tags, m.created_at, m.active_subscribers, setweight(to_tsvector('english', m.name), 'A'), m.rank_vector
 FROM models m JOIN tenants t ON t.id = m.tenant_id;
-ANALYZE catalog_search;
+INSERT INTO catalog_search_text (model_id, lexemes)
+SELECT m.id, ts_delete(strip(m.search), tsvector_to_array(m.rank_vector)) FROM models m;
+ANALYZE catalog_search, catalog_search_text;
 
 -- One page of the catalog for the current scope: up to lim (id, rank) in the order's key, after the
 -- cursor (after_key, after_id) when after_id is not null. sort: relevance (query required; rank is
@@ -107,8 +126,11 @@ CREATE FUNCTION mm_catalog_page(query text, sort text, after_key text, after_id 
 DECLARE
     me uuid := public.mm_current_tenant();
     q tsquery;
-    base text;
-    whole text;  -- the whole card (models.search) matches
+    any_lexeme tsquery;  -- q's lexemes, or-ed
+    simple boolean;      -- q has neither a negation nor a phrase
+    vis text;
+    whole text;          -- the whole card (models.search) matches
+    zero text;           -- models whose whole card matches: all those whose card does not among them
     parts text[] := '{}';
     sql text;
     t int;
@@ -117,23 +139,34 @@ BEGIN
     IF NOT public.mm_scoped() OR lim IS NULL OR lim < 1 THEN
         RETURN;
     END IF;
-    base := ' FROM public.catalog_search s WHERE NOT s.publisher_gone AND (s.tenant_id = $1 OR (s.open AND '
+    vis := ' NOT s.publisher_gone AND (s.tenant_id = $1 OR (s.open AND '
         || '(s.visibility = ''public'' OR (s.visibility = ''shared'' AND EXISTS (SELECT 1 FROM public.model_shares sh '
         || 'WHERE sh.model_id = s.model_id AND sh.tenant_id = $1)))))';
-    IF f_task IS NOT NULL THEN base := base || ' AND s.task = $2'; END IF;
-    IF f_tag IS NOT NULL THEN base := base || ' AND s.tags @> ARRAY[$3]'; END IF;
+    IF f_task IS NOT NULL THEN vis := vis || ' AND s.task = $2'; END IF;
+    IF f_tag IS NOT NULL THEN vis := vis || ' AND s.tags @> ARRAY[$3]'; END IF;
     IF f_publisher IS NOT NULL THEN
-        base := base || ' AND s.tenant_id = (SELECT pt.id FROM public.tenants pt WHERE pt.slug = $4)';
+        vis := vis || ' AND s.tenant_id = (SELECT pt.id FROM public.tenants pt WHERE pt.slug = $4)';
     END IF;
-    IF f_framework IS NOT NULL THEN base := base || ' AND s.framework = $5'; END IF;
-    IF f_kind IS NOT NULL THEN base := base || ' AND s.kind = $6'; END IF;
+    IF f_framework IS NOT NULL THEN vis := vis || ' AND s.framework = $5'; END IF;
+    IF f_kind IS NOT NULL THEN vis := vis || ' AND s.kind = $6'; END IF;
     IF f_price IS NOT NULL THEN
-        base := base || ' AND EXISTS (SELECT 1 FROM public.plans p WHERE p.model_id = s.model_id '
+        vis := vis || ' AND EXISTS (SELECT 1 FROM public.plans p WHERE p.model_id = s.model_id '
             || 'AND p.archived_at IS NULL AND p.type = $7)';
     END IF;
-    whole := ' AND EXISTS (SELECT 1 FROM public.models m WHERE m.id = s.model_id AND m.search @@ $8)';
+    -- per row, never hashed over every model (a scalar subquery, unlike EXISTS)
+    whole := '(SELECT m.search @@ $8 FROM public.models m WHERE m.id = s.model_id)';
     IF query IS NOT NULL THEN
         q := websearch_to_tsquery('english', query);
+        simple := strpos(q::text, '!') = 0 AND strpos(q::text, '<') = 0;
+        SELECT string_agg(x[1], ' | ')::tsquery INTO any_lexeme
+        FROM regexp_matches(q::text, '(''(?:[^'']|'''')*'')', 'g') AS x;
+        -- Without negation or phrase, a model whose whole card matches but whose card does not has a
+        -- lexeme of the query among its description's own words (catalog_search_text): only those are
+        -- checked against models.search; otherwise every match of the whole card (its GIN index).
+        zero := CASE WHEN simple AND any_lexeme IS NOT NULL
+            THEN 'SELECT d.model_id FROM public.catalog_search_text d JOIN public.models m ON m.id = d.model_id '
+                 || 'WHERE d.lexemes @@ $12 AND m.search @@ $8'
+            ELSE 'SELECT m.id AS model_id FROM public.models m WHERE m.search @@ $8' END;
     END IF;
     IF sort = 'relevance' THEN
         IF q IS NULL THEN
@@ -144,12 +177,18 @@ BEGIN
             CONTINUE WHEN after_id IS NOT NULL AND t > k;
             -- name, card, whole card: the highest that satisfies the query. Without a negation a
             -- name or card match is a match of the whole card (its vector begins with them); with one,
-            -- the whole card is checked too.
-            parts := parts || ('(SELECT s.model_id, ' || t || '::real' || base || CASE t
-                WHEN 2 THEN ' AND s.name_vector @@ $8'
-                WHEN 1 THEN ' AND s.card_vector @@ $8 AND NOT s.name_vector @@ $8'
-                ELSE ' AND NOT s.card_vector @@ $8 AND NOT s.name_vector @@ $8' || whole END
-                || CASE WHEN t > 0 AND strpos(q::text, '!') > 0 THEN whole ELSE '' END
+            -- the whole card is checked too. Each tier is a page of its own in id order: the planner
+            -- walks the id index for a broad term and sorts the GIN index's few matches for a rare one;
+            -- tier 0 takes its candidates first (few: words of the description only).
+            parts := parts || ('(' || CASE WHEN t = 0 THEN 'WITH z AS MATERIALIZED (' || zero || ') ' ELSE '' END
+                || 'SELECT s.model_id, ' || t || '::real FROM '
+                || CASE WHEN t = 0 THEN 'z JOIN public.catalog_search s ON s.model_id = z.model_id'
+                        ELSE 'public.catalog_search s' END
+                || ' WHERE' || vis || CASE t
+                    WHEN 2 THEN ' AND s.name_vector @@ $8'
+                    WHEN 1 THEN ' AND s.card_vector @@ $8 AND NOT s.name_vector @@ $8'
+                    ELSE ' AND NOT s.card_vector @@ $8 AND NOT s.name_vector @@ $8' END
+                || CASE WHEN t > 0 AND NOT simple THEN ' AND ' || whole ELSE '' END
                 || CASE WHEN after_id IS NOT NULL AND t = k THEN ' AND s.model_id < $9' ELSE '' END
                 || ' ORDER BY s.model_id DESC LIMIT $10)');
         END LOOP;
@@ -158,25 +197,32 @@ BEGIN
         END IF;
         sql := 'SELECT * FROM (' || array_to_string(parts, ' UNION ALL ') || ') u LIMIT $10';
     ELSIF sort IN ('newest', 'popular') THEN
-        IF query IS NOT NULL THEN
-            IF q IS NULL THEN
-                RETURN;
-            END IF;
-            base := base || whole;
-        END IF;
-        IF sort = 'newest' THEN
-            sql := 'SELECT s.model_id, 0::real' || base
-                || CASE WHEN after_id IS NULL THEN '' ELSE ' AND (s.created_at, s.model_id) < ($11::timestamptz, $9)' END
-                || ' ORDER BY s.created_at DESC, s.model_id DESC LIMIT $10';
+        sql := CASE sort WHEN 'newest'
+            THEN CASE WHEN after_id IS NULL THEN '' ELSE ' AND (s.created_at, s.model_id) < ($11::timestamptz, $9)' END
+                 || ' ORDER BY s.created_at DESC, s.model_id DESC LIMIT $10'
+            ELSE CASE WHEN after_id IS NULL THEN '' ELSE ' AND (s.subscribers, s.model_id) < ($11::bigint, $9)' END
+                 || ' ORDER BY s.subscribers DESC, s.model_id DESC LIMIT $10' END;
+        IF query IS NULL THEN
+            sql := 'SELECT s.model_id, 0::real FROM public.catalog_search s WHERE' || vis || sql;
+        ELSIF q IS NULL THEN
+            RETURN;
         ELSE
-            sql := 'SELECT s.model_id, 0::real' || base
-                || CASE WHEN after_id IS NULL THEN '' ELSE ' AND (s.subscribers, s.model_id) < ($11::bigint, $9)' END
-                || ' ORDER BY s.subscribers DESC, s.model_id DESC LIMIT $10';
+            -- the page of the card's matches (the order's index walked, or the narrow GIN index's
+            -- matches sorted) merged with the page of the others (tier 0's)
+            sql := 'SELECT * FROM ((SELECT s.model_id, 0::real, s.created_at, s.subscribers FROM public.catalog_search s WHERE'
+                || vis || ' AND s.card_vector @@ $8' || CASE WHEN simple THEN '' ELSE ' AND ' || whole END || sql
+                || ') UNION ALL (WITH z AS MATERIALIZED (' || zero || ') SELECT s.model_id, 0::real, s.created_at, s.subscribers '
+                || 'FROM z JOIN public.catalog_search s ON s.model_id = z.model_id WHERE' || vis
+                || ' AND NOT s.card_vector @@ $8' || sql || ')) u ORDER BY '
+                || CASE sort WHEN 'newest' THEN 'created_at DESC, model_id DESC' ELSE 'subscribers DESC, model_id DESC' END
+                || ' LIMIT $10';
+            sql := 'SELECT u2.model_id, u2.r FROM (' || sql || ') u2(model_id, r, c, n)';
         END IF;
     ELSE
         RAISE EXCEPTION 'mm_catalog_page: unknown sort %', sort;
     END IF;
-    RETURN QUERY EXECUTE sql USING me, f_task, f_tag, f_publisher, f_framework, f_kind, f_price, q, after_id, lim, after_key;
+    RETURN QUERY EXECUTE sql USING me, f_task, f_tag, f_publisher, f_framework, f_kind, f_price, q, after_id, lim, after_key,
+        any_lexeme;
 END $$;
 REVOKE ALL ON FUNCTION mm_catalog_page(text, text, text, uuid, int, text, text, text, text, text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION mm_catalog_page(text, text, text, uuid, int, text, text, text, text, text, text) TO mm_app;

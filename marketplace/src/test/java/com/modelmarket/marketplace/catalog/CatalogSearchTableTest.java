@@ -23,7 +23,7 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
 /**
- * What migration V21 keeps in catalog_search equals what it is computed from (models, versions,
+ * What migration V21 keeps in catalog_search and catalog_search_text equals what it is computed from (models, versions,
  * subscriptions, the publisher) after every one of a seeded run of changes; and keyset walks of the
  * catalog — relevance tiers, newest and popular, with text, filters, every kind of caller — return
  * exactly the models the definition over the raw rows gives, once each and in order (docs/api.md:
@@ -43,8 +43,16 @@ class CatalogSearchTableTest {
             + "FROM models m JOIN tenants t ON t.id = m.tenant_id";
     private static final String KEPT = "SELECT model_id, tenant_id, kind, visibility, open, publisher_gone, task, framework, tags, "
             + "created_at, subscribers, name_vector, card_vector FROM catalog_search";
+    /** catalog_search_text as its definition: the whole card's lexemes that are not in name, tags or summary. */
+    private static final String DEFINED_TEXT = "SELECT m.id, ARRAY(SELECT unnest(tsvector_to_array(m.search)) EXCEPT "
+            + "SELECT unnest(tsvector_to_array(to_tsvector('english', m.name) || to_tsvector('english', mm_tags_text(m.tags)) "
+            + "|| to_tsvector('english', m.summary))) ORDER BY 1) FROM models m";
+    private static final String KEPT_TEXT = "SELECT model_id, ARRAY(SELECT unnest(tsvector_to_array(lexemes)) ORDER BY 1) "
+            + "FROM catalog_search_text";
     private static final String DRIFT = "SELECT (SELECT count(*) FROM (" + DEFINED + " EXCEPT ALL " + KEPT + ") a) + "
-            + "(SELECT count(*) FROM (" + KEPT + " EXCEPT ALL " + DEFINED + ") b)";
+            + "(SELECT count(*) FROM (" + KEPT + " EXCEPT ALL " + DEFINED + ") b) + "
+            + "(SELECT count(*) FROM (" + DEFINED_TEXT + " EXCEPT ALL " + KEPT_TEXT + ") c) + "
+            + "(SELECT count(*) FROM (" + KEPT_TEXT + " EXCEPT ALL " + DEFINED_TEXT + ") d)";
     private static final String[] WORDS = {"glimmerfox", "tarnwick", "brindlecap", "moskvane", "quillorb", "fenwhistle",
         "oxbrella", "drumlinth"};
     private static final List<String> STATES = List.of("draft", "published", "deprecated", "retired");
@@ -113,10 +121,11 @@ class CatalogSearchTableTest {
         int m = rng.nextInt(models.size());
         String model = models.get(m);
         String tenant = tenants.get(rng.nextInt(3));
-        switch (rng.nextInt(12)) {
+        switch (rng.nextInt(13)) {
             case 0 -> insertModel(rng);
             case 1 -> Sql.execute(db, "UPDATE models SET name = ? WHERE id = ?::uuid", ("Cst " + text(rng, 2)).trim(), model);
             case 2 -> Sql.execute(db, "UPDATE models SET summary = ?, tags = ?::text[] WHERE id = ?::uuid", text(rng, 3), tags(rng), model);
+            case 12 -> Sql.execute(db, "UPDATE models SET description = ? WHERE id = ?::uuid", text(rng, 6), model);
             case 3 -> Sql.execute(db, "UPDATE models SET visibility = ?, task = ?, framework = ? WHERE id = ?::uuid",
                     VISIBILITY.get(rng.nextInt(VISIBILITY.size())), TASKS.get(rng.nextInt(TASKS.size())),
                     FRAMEWORKS.get(rng.nextInt(FRAMEWORKS.size())), model);
