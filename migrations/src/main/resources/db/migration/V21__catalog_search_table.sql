@@ -5,7 +5,7 @@
 -- (ts_rank) before the page was cut; filters joined every match before the page was cut. A term in a
 -- quarter of the cards took 350 ms, one in every card 560 ms, a filtered listing up to 300 ms.
 --
--- 1. catalog_search: one narrow row per model with what a listing needs to choose and order a page
+-- 1. catalog_search: one narrow row per model (about 490 bytes: 48 MB at 100,000 models) with what a listing needs to choose and order a page
 --    (the visibility facts, the filter columns, the order keys, the name's and the card's search
 --    vectors), kept by triggers on models and tenants in the same transaction as the change. It is
 --    read only by the SECURITY DEFINER function below (no grant, row-level security on and no policy
@@ -17,6 +17,10 @@
 --    broad term the id index is walked and the first matches taken; for a rare one the GIN index
 --    finds all of them (few) and they are sorted. The planner chooses from the statistics of the
 --    vectors, so the function plans each query with its own values (EXECUTE).
+--    Tier 0 needs the description: catalog_search_text holds each card's lexemes that are not in its
+--    name, tags or summary (no positions), so its candidates are the models whose description has a
+--    query word the rest of the card lacks, not every match of the whole card (for a query with a
+--    negation or a phrase, every match of models.search is checked).
 -- 3. mm_catalog_page cuts the page: filters, the caller's visibility (the rule of
 --    CatalogRepository.VISIBLE), the keyset cursor and the limit all apply inside it, so the search
 --    joins models (whose policy and VISIBLE still apply) for the page's rows only.
