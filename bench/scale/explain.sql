@@ -8,54 +8,62 @@ SELECT id AS heavy_id FROM tenants WHERE slug = :'heavy' \gset
 SELECT id AS pub_id FROM tenants WHERE slug = 'pub-00001' \gset
 SELECT :'month'::date::timestamp AT TIME ZONE 'UTC' AS m_start, (:'month'::date + interval '1 month')::timestamp AT TIME ZONE 'UTC' AS m_end,
        (:'month'::date - interval '1 month')::timestamp AT TIME ZONE 'UTC' AS p_start \gset
+-- The catalog's plans (V21): the page query the application sends (SearchRepository.listing), and,
+-- logged by auto_explain as NOTICEs, the plan of the query mm_catalog_page runs inside (its page).
+LOAD 'auto_explain';
+SET auto_explain.log_min_duration = 0;
+SET auto_explain.log_analyze = on;
+SET auto_explain.log_buffers = on;
+SET auto_explain.log_nested_statements = on;
+SET auto_explain.log_level = notice;
+-- cursors: the last page of q=image but one match, and a newest page 90 % deep
+SELECT 1::real AS img_k, model_id AS img_id FROM catalog_search s WHERE NOT s.publisher_gone AND s.open AND s.visibility = 'public'
+ AND s.card_vector @@ 'imag'::tsquery AND NOT s.name_vector @@ 'imag'::tsquery ORDER BY model_id ASC OFFSET 1 LIMIT 1 \gset
+SELECT created_at AS deep_at, model_id AS deep_id FROM catalog_search WHERE visibility = 'public' AND open AND NOT publisher_gone
+ ORDER BY created_at DESC, model_id DESC OFFSET (SELECT (count(*) * 0.9)::int FROM catalog_search WHERE visibility = 'public' AND open) LIMIT 1 \gset
 SET ROLE mm_app;
-
-\echo '=== 1. catalog search, relevance, a common term (q=image), first page, anonymous (visitor scope)'
-BEGIN;
-SELECT set_config('mm.scope', 'visitor', true) \g /dev/null
-PREPARE search_text(uuid, text, text, int) AS
-SELECT * FROM (SELECT (measured ->> $3::text)::float8 AS metric_key, * FROM (SELECT m.id, m.kind, m.slug, m.name, m.summary, m.task,
- m.tags, m.framework, m.visibility, m.created_at, t.slug AS publisher_slug, t.name AS publisher_name, f.rank,
- m.active_subscribers AS subscribers,
+PREPARE page(uuid, text, text, text, uuid, int, text, text, text, text, text, text) AS
+SELECT m.id, m.kind, m.slug, m.name, m.summary, m.task, m.tags, m.framework, m.visibility, m.created_at,
+ t.slug AS publisher_slug, t.name AS publisher_name, m.active_subscribers AS subscribers,
  (SELECT v.version FROM model_aliases a JOIN model_versions v ON v.id = a.version_id WHERE a.model_id = m.id AND a.alias = 'latest') AS latest_version,
- (SELECT array_agg(DISTINCT p.type ORDER BY p.type) FROM plans p WHERE p.model_id = m.id AND p.archived_at IS NULL) AS price_types,
+ (SELECT array_agg(DISTINCT p.type ORDER BY p.type) FROM plans p WHERE p.model_id = m.id AND p.archived_at IS NULL) AS price_types, f.rank,
  (SELECT pm.metrics - 'perClass' - 'confusionMatrix' - 'labels' FROM platform_measurements pm JOIN model_aliases la ON la.model_id = m.id
   AND la.alias = 'latest' AND la.version_id = pm.version_id WHERE pm.model_id = m.id ORDER BY pm.measured_at DESC LIMIT 1) AS measured
- FROM (SELECT f0.id, f0.rank FROM mm_catalog_matches($2::text) f0 ORDER BY f0.rank DESC, f0.id DESC LIMIT $4) f
+ FROM mm_catalog_page($2::text, $3::text, $4::text, $5::uuid, $6::int, $7::text, $8::text, $9::text, $10::text, $11::text, $12::text) f
  JOIN models m ON m.id = f.id JOIN tenants t ON t.id = m.tenant_id WHERE
  ((m.tenant_id = $1::uuid OR ((m.visibility = 'public' OR (m.visibility = 'shared' AND EXISTS (SELECT 1 FROM model_shares s
    WHERE s.model_id = m.id AND s.tenant_id = $1::uuid))) AND (m.kind = 'algorithm' OR m.listed)))
-  AND NOT EXISTS (SELECT 1 FROM tenants dt WHERE dt.id = m.tenant_id AND dt.deleted_at IS NOT NULL))) y) x WHERE true
- ORDER BY x.rank DESC, x.id DESC LIMIT $4;
-EXPLAIN (ANALYZE, BUFFERS) EXECUTE search_text(NULL, 'image', 'accuracy', 21);
-\echo '--- the same, a broad term (q=speech)'
-EXPLAIN (ANALYZE, BUFFERS) EXECUTE search_text(NULL, 'speech', 'accuracy', 21);
-\echo '--- the same, a term in every card (q=model)'
-EXPLAIN (ANALYZE, BUFFERS) EXECUTE search_text(NULL, 'model', 'accuracy', 21);
+  AND NOT EXISTS (SELECT 1 FROM tenants dt WHERE dt.id = m.tenant_id AND dt.deleted_at IS NOT NULL))
+ ORDER BY f.rank DESC, m.id DESC LIMIT $6;
+
+\echo '=== 1. catalog search, relevance, anonymous (visitor scope): a common term (q=image), first page'
+BEGIN;
+SELECT set_config('mm.scope', 'visitor', true) \g /dev/null
+EXPLAIN (ANALYZE, BUFFERS) EXECUTE page(NULL, 'image', 'relevance', NULL, NULL, 21, NULL, NULL, NULL, NULL, NULL, NULL);
+\echo '--- a broad term (q=speech)'
+EXPLAIN (ANALYZE, BUFFERS) EXECUTE page(NULL, 'speech', 'relevance', NULL, NULL, 21, NULL, NULL, NULL, NULL, NULL, NULL);
+\echo '--- terms in every card (q=trained model)'
+EXPLAIN (ANALYZE, BUFFERS) EXECUTE page(NULL, 'trained model', 'relevance', NULL, NULL, 21, NULL, NULL, NULL, NULL, NULL, NULL);
+\echo '--- two terms that no card has together (q=fraud detection)'
+EXPLAIN (ANALYZE, BUFFERS) EXECUTE page(NULL, 'fraud detection', 'relevance', NULL, NULL, 21, NULL, NULL, NULL, NULL, NULL, NULL);
+\echo '--- the last page of q=image (the cursor at its last match but one: tier 0 looked at)'
+EXPLAIN (ANALYZE, BUFFERS) EXECUTE page(NULL, 'image', 'relevance', :'img_k', :'img_id', 21, NULL, NULL, NULL, NULL, NULL, NULL);
+\echo '--- newest first with a text (sort=newest&q=speech)'
+EXPLAIN (ANALYZE, BUFFERS) EXECUTE page(NULL, 'speech', 'newest', NULL, NULL, 21, NULL, NULL, NULL, NULL, NULL, NULL);
+\echo '--- filters (publisher=pub-00042; q=speech&publisher=pub-00001; tag=medical&sort=popular)'
+EXPLAIN (ANALYZE, BUFFERS) EXECUTE page(NULL, NULL, 'newest', NULL, NULL, 21, NULL, NULL, 'pub-00042', NULL, NULL, NULL);
+EXPLAIN (ANALYZE, BUFFERS) EXECUTE page(NULL, 'speech', 'relevance', NULL, NULL, 21, NULL, NULL, 'pub-00001', NULL, NULL, NULL);
+EXPLAIN (ANALYZE, BUFFERS) EXECUTE page(NULL, NULL, 'popular', NULL, NULL, 21, NULL, 'medical', NULL, NULL, NULL, NULL);
 COMMIT;
 
 \echo '=== 2. catalog, newest, a keyset page 90 % deep, anonymous'
 BEGIN;
 SELECT set_config('mm.scope', 'visitor', true) \g /dev/null
-SELECT created_at AS deep_at, id AS deep_id FROM models WHERE visibility = 'public' AND (kind = 'algorithm' OR listed)
- ORDER BY created_at DESC, id DESC OFFSET (SELECT (count(*) * 0.9)::int FROM models WHERE visibility = 'public' AND (kind = 'algorithm' OR listed)) LIMIT 1 \gset
-SELECT active_subscribers AS pop_n, id AS pop_id FROM models WHERE visibility = 'public' AND (kind = 'algorithm' OR listed)
- ORDER BY active_subscribers DESC, id DESC OFFSET (SELECT (count(*) * 0.9)::int FROM models WHERE visibility = 'public' AND (kind = 'algorithm' OR listed)) LIMIT 1 \gset
-PREPARE listing_newest(uuid, text, text, timestamptz, uuid, int) AS
-SELECT * FROM (SELECT (measured ->> $3::text)::float8 AS metric_key, * FROM (SELECT m.id, m.kind, m.slug, m.name, m.summary, m.task,
- m.tags, m.framework, m.visibility, m.created_at, t.slug AS publisher_slug, t.name AS publisher_name, 0::real AS rank,
- m.active_subscribers AS subscribers,
- (SELECT v.version FROM model_aliases a JOIN model_versions v ON v.id = a.version_id WHERE a.model_id = m.id AND a.alias = 'latest') AS latest_version,
- (SELECT array_agg(DISTINCT p.type ORDER BY p.type) FROM plans p WHERE p.model_id = m.id AND p.archived_at IS NULL) AS price_types,
- (SELECT pm.metrics - 'perClass' - 'confusionMatrix' - 'labels' FROM platform_measurements pm JOIN model_aliases la ON la.model_id = m.id
-  AND la.alias = 'latest' AND la.version_id = pm.version_id WHERE pm.model_id = m.id ORDER BY pm.measured_at DESC LIMIT 1) AS measured
- FROM models m JOIN tenants t ON t.id = m.tenant_id WHERE
- ((m.tenant_id = $1::uuid OR ((m.visibility = 'public' OR (m.visibility = 'shared' AND EXISTS (SELECT 1 FROM model_shares s
-   WHERE s.model_id = m.id AND s.tenant_id = $1::uuid))) AND (m.kind = 'algorithm' OR m.listed)))
-  AND NOT EXISTS (SELECT 1 FROM tenants dt WHERE dt.id = m.tenant_id AND dt.deleted_at IS NOT NULL)) AND $2::text IS NULL) y) x
- WHERE true AND (x.created_at, x.id) < ($4, $5) ORDER BY x.created_at DESC, x.id DESC LIMIT $6;
-EXPLAIN (ANALYZE, BUFFERS) EXECUTE listing_newest(NULL, NULL, 'accuracy', :'deep_at', :'deep_id', 21);
+EXPLAIN (ANALYZE, BUFFERS) EXECUTE page(NULL, NULL, 'newest', :'deep_at', :'deep_id', 21, NULL, NULL, NULL, NULL, NULL, NULL);
 COMMIT;
+RESET ROLE;
+SET auto_explain.log_min_duration = -1;
+SET ROLE mm_app;
 
 \echo '=== 3. the heaviest consumer''s usage summary for the current month (tenant scope)'
 BEGIN;

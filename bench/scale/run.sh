@@ -10,7 +10,7 @@
 # BENCH_SKIP_BUILD=1, BENCH_SERVER_CPUS (1), BENCH_CLIENT_CPUS (0), BENCH_KEEP=1 keeps the run directory,
 # BENCH_REUSE=/tmp/mm-scale-bench.XXXX measures again on a kept run directory (no seeding; its last
 # month's invoices are deleted first, so the timer closes it again), BENCH_SHARED_BUFFERS=2GB sets the
-# embedded PostgreSQL's shared_buffers (ALTER SYSTEM, from the measured start on; default: its 128 MB).
+# embedded PostgreSQL's shared_buffers (MM_DB_EMBEDDED_SHARED_BUFFERS; default: the jar's, 512MB).
 # Not part of the test suite: it takes minutes and gigabytes (about 8 GB of database at scale 1.0).
 #
 # Steps: (1) the jar starts on a fresh data directory (embedded PostgreSQL on a fixed port); one user
@@ -57,7 +57,7 @@ start_server() { # log cpus [env...]
   local log=$1 cpus=$2
   shift 2
   env MM_HTTP_PORT=$PORT MM_HTTP_HOST=127.0.0.1 MM_MANAGEMENT_PORT=-1 MM_DATA_DIR="$DATA" MM_DEMO_ENABLED=false \
-    MM_DB_EMBEDDED_PORT=$PGPORT MM_JWT_ACCESS_TTL_SECONDS=900 MM_HTTP_MAX_CONNECTIONS_PER_ADDRESS=1024 "$@" \
+    MM_DB_EMBEDDED_PORT=$PGPORT ${BENCH_SHARED_BUFFERS:+MM_DB_EMBEDDED_SHARED_BUFFERS=$BENCH_SHARED_BUFFERS} MM_JWT_ACCESS_TTL_SECONDS=900 MM_HTTP_MAX_CONNECTIONS_PER_ADDRESS=1024 "$@" \
     taskset -c "$cpus" java -Xms1g -Xmx2g -jar marketplace/target/modelmarket.jar > "$log" 2>&1 &
   SERVER=$!
   for _ in $(seq 1 600); do
@@ -95,11 +95,6 @@ else
   VISIBLE=$(grep -o 'visible=[0-9]*' "$RUN/visible.txt" | cut -d= -f2)
 fi
 echo "visible=$VISIBLE" > "$RUN/visible.txt"
-if [ -n "${BENCH_SHARED_BUFFERS:-}" ]; then
-  start_server "$RUN/server-config.log" "$SERVER_CPUS" MM_BILLING_CLOSE_GRACE_SECONDS=10368000
-  "${PSQL[@]}" -c "ALTER SYSTEM SET shared_buffers = '$BENCH_SHARED_BUFFERS'"
-  stop_server
-fi
 if [ -n "${BENCH_REUSE:-}" ]; then
   start_server "$RUN/server-config.log" "$SERVER_CPUS" MM_BILLING_CLOSE_GRACE_SECONDS=10368000
   "${PSQL[@]}" -c "DELETE FROM invoices WHERE period_start = '${PREV_MONTH}-01 00:00:00+00'; DELETE FROM billing_periods WHERE period_start = '${PREV_MONTH}-01 00:00:00+00'"

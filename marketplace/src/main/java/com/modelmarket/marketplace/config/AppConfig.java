@@ -27,6 +27,7 @@ public record AppConfig(
         int dbPoolSize,
         int dbMaxWaitQueue,
         int dbEmbeddedPort,
+        String dbEmbeddedSharedBuffers,
         Optional<Path> jwtPrivateKeyFile,
         Optional<Path> jwtPublicKeyFile,
         String jwtIssuer,

@@ -63,6 +63,15 @@ public final class ConfigLoader {
         return "MM_" + key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
     }
 
+    /** A PostgreSQL memory size: a number with kB, MB or GB ({@code shared_buffers} of the embedded server). */
+    static String sharedBuffers(String value) {
+        String v = value.trim();
+        if (!v.matches("[1-9][0-9]{0,6}(kB|MB|GB)")) {
+            throw new IllegalArgumentException("db.embedded-shared-buffers must be a size such as 128MB or 1GB, not '" + value + "'");
+        }
+        return v;
+    }
+
     private static AppConfig build(Values v) {
         return new AppConfig(
                 v.integer("http.port"),
@@ -81,6 +90,7 @@ public final class ConfigLoader {
                 v.integer("db.pool-size"),
                 v.integer("db.max-wait-queue"),
                 v.integer("db.embedded-port"),
+                sharedBuffers(v.string("db.embedded-shared-buffers")),
                 v.optional("jwt.private-key-file").map(Path::of),
                 v.optional("jwt.public-key-file").map(Path::of),
                 v.string("jwt.issuer"),

@@ -47,7 +47,8 @@ public final class Database {
                 // the data directory holds keys and every tenant's data: owner-only from its first
                 // moment, before the embedded server creates it with its own (looser) permissions
                 com.modelmarket.marketplace.util.PrivateFiles.directory(config.dataDir());
-                EmbeddedDatabase db = EmbeddedDatabase.start(config.dataDir().resolve("postgres"), config.dbEmbeddedPort());
+                EmbeddedDatabase db = EmbeddedDatabase.start(config.dataDir().resolve("postgres"), config.dbEmbeddedPort(),
+                        config.dbEmbeddedSharedBuffers());
                 embedded = Optional.of(db);
                 target = db.target();
             }

@@ -37,13 +37,22 @@ public final class EmbeddedDatabase implements AutoCloseable {
      * @param port 0 for any free port
      */
     public static EmbeddedDatabase start(Path directory, int port) throws IOException {
+        return start(directory, port, "128MB");
+    }
+
+    /**
+     * As {@link #start(Path, int)}, with the server's {@code shared_buffers} (a PostgreSQL size such
+     * as {@code 512MB}; setting {@code db.embedded-shared-buffers}).
+     */
+    public static EmbeddedDatabase start(Path directory, int port, String sharedBuffers) throws IOException {
         Files.createDirectories(directory);
         long t0 = System.nanoTime();
         EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
                 .setDataDirectory(directory)
                 .setCleanDataDirectory(false)
                 .setServerConfig("max_connections", "200")
-                .setServerConfig("fsync", "on");
+                .setServerConfig("fsync", "on")
+                .setServerConfig("shared_buffers", sharedBuffers);
         if (port > 0) {
             builder.setPort(port);
         }
@@ -55,8 +64,8 @@ public final class EmbeddedDatabase implements AutoCloseable {
             pg.close();
             throw new IOException("embedded PostgreSQL: cannot create database " + DATABASE + ": " + e.getMessage(), e);
         }
-        LOG.info("Embedded PostgreSQL on port {} with data in {} (started in {} ms)",
-                pg.getPort(), directory, (System.nanoTime() - t0) / 1_000_000);
+        LOG.info("Embedded PostgreSQL on port {} with data in {}, shared_buffers {} (started in {} ms)",
+                pg.getPort(), directory, sharedBuffers, (System.nanoTime() - t0) / 1_000_000);
         return new EmbeddedDatabase(pg, admin.withDatabase(DATABASE));
     }
 
