@@ -49,7 +49,7 @@ for mode in on off; do
     ITEMS[$mode/$c]=$RPS
     printf "| %s | %d | %d | %d | %d | %.3f | %.3f | %s |\n" "$mode" "$c" "$OK" "$OTHER" "$RPS" "$P50" "$P99" "$WRK_CPU"
   done
-  grep -o 'batch cap [^,;]*' "$RUN/server-$mode.log" | head -1 | sed 's/^/  calibration: /' || true
+  grep -o 'batch cap .*calibrated in [0-9]* ms' "$RUN/server-$mode.log" | head -1 | sed 's/^/  calibration: /' || true
   stop_server
 done
 echo
