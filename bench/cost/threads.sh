@@ -28,7 +28,7 @@ warm_round() {
 warm_until_settled warm_round
 echo "$WARM_LINE"
 pgs() { pgrep -f "postgres" | tr "\n" " "; } # every PostgreSQL and model host on the machine: run it with nothing else
-tsnap() { for pid in $SERVER $(pgrep -f HostMain) $(pgs); do for t in /proc/$pid/task/*; do echo "$pid $(awk '{print $14+$15}' $t/stat 2>/dev/null) $(tr '\0' ' ' < /proc/$pid/cmdline 2>/dev/null| cut -c1-20 | tr ' ' '_') $(cat $t/comm 2>/dev/null | tr ' ' '_')"; done; done; }
+tsnap() { for pid in $SERVER $(pgrep -f HostMain) $(pgs); do for t in /proc/$pid/task/*; do echo "$pid/$(basename $t) $(awk '{print $14+$15}' $t/stat 2>/dev/null) cmd:$(tr '\0' ' ' < /proc/$pid/cmdline 2>/dev/null| cut -c1-20 | tr ' ' '_') $(cat $t/comm 2>/dev/null | tr ' ' '_')"; done; done; }
 for spec in key-info light.json light.bin; do
   tsnap > $RUN/t0; T0=$(date +%s.%N)
   if [ $spec = key-info ]; then wrk_point "$B/api/v1/key-info" 64 10 "" "" "" "$RUN/p.txt"
@@ -41,15 +41,15 @@ import sys,re,collections
 run,ok,server,el=sys.argv[1],float(sys.argv[2]),sys.argv[3],float(sys.argv[4]); rps=ok/el
 def rd(f):
     d={}
-    for i,l in enumerate(open(f)):
+    for l in open(f):
         p=l.split()
-        if len(p)>=4: d[(p[0],p[3],i)]=(int(p[1]),p[2])
+        if len(p)>=4: d[(p[0].split('/')[0],p[3],p[0])]=(int(p[1]),p[2])  # pid, thread name, pid/tid
     return d
 a=rd(run+'/t0'); b=rd(run+'/t1')
-# match by (pid, comm, order)
+# a thread is its pid/tid; one that started during the point counts from 0
 kinds=collections.Counter()
 for k,(v,cmd) in b.items():
-    d=(v-a.get(k,(v,''))[0])/100/el
+    d=(v-a.get(k,(0,''))[0])/100/el
     pid,comm,_=k
     if pid==server:
         kind='server '+('event loop' if 'eventloo' in comm else 'GC' if ('GC' in comm or 'G1' in comm) else 'JIT' if 'Compiler' in comm else 'access-log appender' if 'Appender' in comm else 'metering/journal' if re.search('meter|journal|commit|usage',comm,re.I) else 'host reader/writer' if 'host-' in comm else 'worker pool' if 'worker' in comm else 'other ('+comm+')')
