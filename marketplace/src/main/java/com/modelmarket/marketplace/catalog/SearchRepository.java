@@ -56,13 +56,7 @@ final class SearchRepository {
         params.add(q.kind().orElse(null));
         params.add(q.priceType().orElse(null));
         StringBuilder where = new StringBuilder(CatalogRepository.VISIBLE);
-        filter(where, params, q.task(), "m.task = $");
-        filter(where, params, q.tag(), "$%::text = ANY(m.tags)");
-        filter(where, params, q.publisher(), "m.tenant_id = (SELECT pt.id FROM tenants pt WHERE pt.slug = $)");
-        filter(where, params, q.framework(), "m.framework = $");
-        filter(where, params, q.kind(), "m.kind = $");
-        filter(where, params, q.priceType(),
-                "EXISTS (SELECT 1 FROM plans p WHERE p.model_id = m.id AND p.archived_at IS NULL AND p.type = $)");
+        filters(where, params, q);
         String key = switch (sort) {
             case "relevance" -> "f.rank";
             case "popular" -> "m.active_subscribers";
@@ -88,13 +82,7 @@ final class SearchRepository {
         // visibility); the policy on models still applies to the rows joined on its answer.
         boolean text = q.text().isPresent();
         StringBuilder where = new StringBuilder(CatalogRepository.VISIBLE).append(text ? "" : " AND $2::text IS NULL");
-        filter(where, params, q.task(), "m.task = $");
-        filter(where, params, q.tag(), "$%::text = ANY(m.tags)");
-        filter(where, params, q.publisher(), "m.tenant_id = (SELECT pt.id FROM tenants pt WHERE pt.slug = $)");
-        filter(where, params, q.framework(), "m.framework = $");
-        filter(where, params, q.kind(), "m.kind = $");
-        filter(where, params, q.priceType(),
-                "EXISTS (SELECT 1 FROM plans p WHERE p.model_id = m.id AND p.archived_at IS NULL AND p.type = $)");
+        filters(where, params, q);
 
         // issue 18: the platform's latest measurement of the latest version (platform_measurements)
         String metric = sort.substring("metric:".length());
@@ -124,6 +112,17 @@ final class SearchRepository {
                 + " JOIN tenants t ON t.id = m.tenant_id WHERE " + where + ") y) x" + outer
                 + " ORDER BY x.metric_key DESC, x.id DESC LIMIT $" + params.size();
         return client.preparedQuery(sql).execute(Tuple.from(params));
+    }
+
+    /** The query's filters on {@code m}, as conditions appended to {@code where}, their values to {@code params}. */
+    private static void filters(StringBuilder where, List<Object> params, SearchService.Query q) {
+        filter(where, params, q.task(), "m.task = $");
+        filter(where, params, q.tag(), "$%::text = ANY(m.tags)");
+        filter(where, params, q.publisher(), "m.tenant_id = (SELECT pt.id FROM tenants pt WHERE pt.slug = $)");
+        filter(where, params, q.framework(), "m.framework = $");
+        filter(where, params, q.kind(), "m.kind = $");
+        filter(where, params, q.priceType(),
+                "EXISTS (SELECT 1 FROM plans p WHERE p.model_id = m.id AND p.archived_at IS NULL AND p.type = $)");
     }
 
     private static void filter(StringBuilder where, List<Object> params, Optional<String> value, String condition) {
